@@ -1,0 +1,87 @@
+import type { ComponentSpec, Static, TSchema } from '../schema/builder.js';
+import type { Logger } from './logger.js';
+import type { Token } from './token.js';
+
+/** The plugin API version this core implements; plugins declare the one they need. */
+export const PLUGIN_API_VERSION = 1;
+
+export type ComponentKind =
+  | 'dataProvider'
+  | 'handler'
+  | 'processor'
+  | 'dataset'
+  | 'model'
+  | 'taskGenerator'
+  | 'strategy'
+  | 'trainer'
+  | 'ensemble'
+  | 'record'
+  | 'store'
+  | 'step';
+
+export const COMPONENT_KINDS: readonly ComponentKind[] = [
+  'dataProvider',
+  'handler',
+  'processor',
+  'dataset',
+  'model',
+  'taskGenerator',
+  'strategy',
+  'trainer',
+  'ensemble',
+  'record',
+  'store',
+  'step',
+];
+
+/** What a component factory receives besides its options. */
+export interface ComponentContext {
+  readonly plugin: string;
+  readonly component: string;
+  /** Already tagged with plugin/component. */
+  readonly logger: Logger;
+  /** A dependency by token (declared in `deps`, or a core service). */
+  get<T>(token: Token<T>): T;
+  /** Builds a nested component the same way the top level does. */
+  resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, path?: string): Promise<T>;
+  /** Whether a token is registered (optional dependencies). */
+  has(token: Token<unknown>): boolean;
+}
+
+export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = unknown> {
+  kind: ComponentKind;
+  name: string;
+  /** Other names, e.g. Qlib class names such as `LGBModel`. */
+  aliases?: string[];
+  description: string;
+  /** JSON Schema of `kwargs` (build it with `S`, so its type follows). */
+  schema: S;
+  /** Tokens this component needs; boot fails when one is missing. */
+  deps?: Token<unknown>[];
+  create(options: Readonly<Static<S>>, ctx: ComponentContext): T | Promise<T>;
+}
+
+export interface PluginContext {
+  readonly logger: Logger;
+  /** Provides a service under a token (e.g. a store opened during start). */
+  provide<T>(token: Token<T>, factory: () => T | Promise<T>, dispose?: (value: T) => Promise<void> | void): void;
+}
+
+export interface PluginManifest {
+  name: string;
+  version: string;
+  /** Plugin-API version this plugin was written against. */
+  apiVersion?: number;
+  description?: string;
+  components: ComponentDefinition<any, any>[];
+  /** Optional set-up, run once at kernel start. */
+  register?(ctx: PluginContext): void | Promise<void>;
+}
+
+export function definePlugin(manifest: PluginManifest): PluginManifest {
+  return Object.freeze({ apiVersion: PLUGIN_API_VERSION, ...manifest });
+}
+
+export function defineComponent<S extends TSchema<any>, T>(def: ComponentDefinition<S, T>): ComponentDefinition<S, T> {
+  return def;
+}

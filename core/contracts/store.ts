@@ -1,0 +1,105 @@
+export type RecorderStatus = 'RUNNING' | 'FINISHED' | 'FAILED';
+
+export interface RecorderInfo {
+  id: string;
+  experiment: string;
+  name: string;
+  status: RecorderStatus;
+  /** sha256 of the canonical task JSON; unique per experiment. */
+  taskHash: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  params: Record<string, unknown>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  error: string | null;
+}
+
+export interface RecorderFilter {
+  experiment?: string;
+  status?: RecorderStatus;
+  /** All given tags must match. */
+  tags?: Record<string, string>;
+  ids?: string[];
+}
+
+/** Scores keyed by (date, instrument): an I/O edge, so plain arrays. */
+export interface ScoreRows {
+  dates: string[];
+  instruments: string[];
+  scores: Float64Array;
+}
+
+export type ScoreKind = 'pred' | 'label';
+
+export interface HistoryEntry {
+  manager: string;
+  strategy: string;
+  seq: number;
+  /** The routine (market) date from which this online set applies. */
+  effectiveDate: string;
+  recorderIds: string[];
+  reason: string;
+  createdAt: string;
+}
+
+export interface ManagerState {
+  name: string;
+  beginTime: string | null;
+  freq: string;
+  lastRoutine: string | null;
+  stateVersion: number;
+  configHash: string;
+  /** Strategy name -> fingerprint of its task templates and generator. */
+  strategies: Record<string, { experiment: string; fingerprint: string; firstTrained: boolean }>;
+}
+
+export interface NewRecorder {
+  experiment: string;
+  name: string;
+  taskHash: string | null;
+  params?: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+/**
+ * Experiments, recorders, artifacts, predictions, signals, manager state and
+ * history. Every method is atomic; `transaction` groups several into one.
+ */
+export interface ExperimentStore {
+  readonly backend: string;
+  transaction<T>(fn: (tx: ExperimentStore) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  ensureExperiment(name: string): Promise<void>;
+  listExperiments(): Promise<string[]>;
+
+  /** Creates a RUNNING recorder; fails with QONLINE_STORE if (experiment, taskHash) exists. */
+  createRecorder(input: NewRecorder): Promise<RecorderInfo>;
+  findRecorderByTaskHash(experiment: string, taskHash: string): Promise<RecorderInfo | undefined>;
+  getRecorder(id: string): Promise<RecorderInfo>;
+  listRecorders(filter?: RecorderFilter): Promise<RecorderInfo[]>;
+  updateRecorder(id: string, patch: { status?: RecorderStatus; metrics?: Record<string, number>; error?: string | null; params?: Record<string, unknown> }): Promise<void>;
+  deleteRecorder(id: string): Promise<void>;
+  /** Sets (merges) tags on several recorders at once. */
+  setTags(ids: string[], tags: Record<string, string>): Promise<void>;
+
+  putArtifact(recorderId: string, name: string, value: unknown): Promise<void>;
+  getArtifact<T = unknown>(recorderId: string, name: string): Promise<T | undefined>;
+  listArtifacts(recorderId: string): Promise<string[]>;
+
+  /** Upserts rows; NaN scores are not stored. */
+  writeScores(recorderId: string, kind: ScoreKind, rows: ScoreRows): Promise<void>;
+  readScores(recorderId: string, kind: ScoreKind, range?: { start?: string; end?: string | null }): Promise<ScoreRows>;
+  lastScoreDate(recorderId: string, kind: ScoreKind): Promise<string | null>;
+
+  getManager(name: string): Promise<ManagerState | undefined>;
+  putManager(state: ManagerState): Promise<void>;
+  appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry>;
+  listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]>;
+
+  /** Replaces the signals of exactly the given dates (rows for other dates untouched). */
+  replaceSignals(manager: string, dates: string[], rows: ScoreRows, stateVersion: number): Promise<void>;
+  readSignals(manager: string, range?: { start?: string; end?: string | null }): Promise<ScoreRows>;
+  signalDates(manager: string): Promise<string[]>;
+}

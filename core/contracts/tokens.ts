@@ -1,0 +1,17 @@
+import type { Calendar } from '../calendar/calendar.js';
+import type { DataProvider } from './data.js';
+import type { Clock, Logger, Progress } from './logger.js';
+import type { ExperimentStore } from './store.js';
+import { createToken } from './token.js';
+
+/** The core's injection tokens, in one place. */
+export const TOKENS = {
+  logger: createToken<Logger>('logger'),
+  progress: createToken<Progress>('progress'),
+  clock: createToken<Clock>('clock'),
+  /** Absolute path of the qonline home (`.qonline/` by default). */
+  home: createToken<string>('home'),
+  store: createToken<ExperimentStore>('store'),
+  dataProvider: createToken<DataProvider>('dataProvider'),
+  calendar: createToken<Calendar>('calendar'),
+} as const;

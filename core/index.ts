@@ -1,0 +1,10 @@
+/**
+ * qonline/plugin-api: everything a plugin may import. Plugins import nothing
+ * else from qonline (a test enforces it).
+ */
+import 'reflect-metadata';
+
+export * from './contracts/index.js';
+export * from './errors/index.js';
+export * from './schema/builder.js';
+export * from './calendar/calendar.js';

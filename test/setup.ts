@@ -1,0 +1,2 @@
+// tsyringe throws at import without reflect-metadata.
+import 'reflect-metadata';

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One build with shared chunks: the CLI, the library and worker threads use one copy of core/.
+export default defineConfig({
+  entry: {
+    'plugin-api': 'core/index.ts',
+    index: 'plugins/index.ts',
+    cli: 'plugins/cli.ts',
+  },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  sourcemap: true,
+  clean: true,
+  dts: { entry: { 'plugin-api': 'core/index.ts', index: 'plugins/index.ts' } },
+  shims: false,
+  outDir: 'dist',
+});
