@@ -6,6 +6,7 @@ export default defineConfig({
     'plugin-api': 'core/index.ts',
     index: 'plugins/index.ts',
     cli: 'plugins/cli.ts',
+    bench: 'bench/index.ts',
   },
   format: ['esm'],
   target: 'node20',

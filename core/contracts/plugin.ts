@@ -1,5 +1,6 @@
 import type { ComponentSpec, Static, TSchema } from '../schema/builder.js';
 import type { Logger } from './logger.js';
+import type { SerializedModel } from './model.js';
 import type { Token } from './token.js';
 
 /** The plugin API version this core implements; plugins declare the one they need. */
@@ -59,6 +60,11 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
   /** Tokens this component needs; boot fails when one is missing. */
   deps?: Token<unknown>[];
   create(options: Readonly<Static<S>>, ctx: ComponentContext): T | Promise<T>;
+  /**
+   * For `model` components: rebuilds a fitted model from its serialised form
+   * (`SerializedModel`), predicting bit-identically.
+   */
+  restore?(serialized: SerializedModel, ctx: ComponentContext): T | Promise<T>;
 }
 
 export interface PluginContext {

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+
+/**
+ * `npm run bench [name...]`: runs the named benchmarks (all by default) and
+ * prints their figures. Each benchmark module registers itself here.
+ */
+type Bench = { name: string; run: () => Promise<void> };
+
+const benches: Bench[] = [];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const selected = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
+  if (selected.length === 0) {
+    console.error(`no benchmark named ${wanted.join(', ')}; known: ${benches.map((b) => b.name).join(', ')}`);
+    process.exit(2);
+  }
+  for (const b of selected) {
+    console.log(`\n=== bench: ${b.name} ===`);
+    await b.run();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
