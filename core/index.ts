@@ -8,3 +8,4 @@ export * from './contracts/index.js';
 export * from './errors/index.js';
 export * from './schema/builder.js';
 export * from './calendar/calendar.js';
+export * from './store/index.js';

@@ -1,0 +1,120 @@
+import type { ComponentKind } from '../contracts/plugin.js';
+import { QonlineError, isQonlineError, type SourceLocation } from '../errors/index.js';
+import type { ComponentRegistry } from '../kernel/registry.js';
+import type { SchemaValidator } from '../kernel/validator.js';
+import type { LoadedConfig } from './load.js';
+import { pipelineSchema } from './pipeline-schema.js';
+
+export interface ConfigProblem {
+  pointer: string;
+  message: string;
+  hint?: string;
+  location?: SourceLocation;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * Validates the whole config: the pipeline schema, then every component spec
+ * (`{class, kwargs}`) against its registered component's schema, recursively.
+ * Every problem is reported at once.
+ */
+export function validateConfig(config: LoadedConfig, registry: ComponentRegistry, validator: SchemaValidator): void {
+  const problems: ConfigProblem[] = [];
+  for (const p of validator.validate(pipelineSchema, config.value)) problems.push({ pointer: p.path, message: p.message });
+  if (problems.length === 0) walk(pipelineSchema as SchemaNode, config.value, '', registry, validator, problems);
+  if (problems.length) throw configError(config, problems);
+}
+
+/** Validates one component spec found at `pointer` (used by the kernel for nested specs built at run time). */
+export function validateComponentSpec(
+  kind: ComponentKind,
+  spec: unknown,
+  pointer: string,
+  registry: ComponentRegistry,
+  validator: SchemaValidator,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  checkComponent(kind, spec, pointer, registry, validator, problems);
+  return problems;
+}
+
+export function configError(config: LoadedConfig | undefined, problems: ConfigProblem[]): QonlineError {
+  const located = problems.map((p) => ({ ...p, location: p.location ?? config?.locate(p.pointer) ?? { path: p.pointer } }));
+  const lines = located.map((p) => {
+    const loc = p.location!;
+    const where = loc.file ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column}` : ''}` : '';
+    return `${where}${where ? ' ' : ''}at ${p.pointer || '/'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`;
+  });
+  const first = located[0]!;
+  const code = problems.some((p) => p.message.startsWith('unknown ') && p.message.includes(' class ')) ? 'QONLINE_UNKNOWN_CLASS' : 'QONLINE_CONFIG_INVALID';
+  return new QonlineError(code, `${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`, {
+    location: first.location,
+    details: lines,
+    hint: first.hint,
+  });
+}
+
+function checkComponent(
+  kind: ComponentKind,
+  spec: unknown,
+  pointer: string,
+  registry: ComponentRegistry,
+  validator: SchemaValidator,
+  problems: ConfigProblem[],
+): void {
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec) || typeof (spec as SchemaNode)['class'] !== 'string') {
+    problems.push({ pointer, message: `expected a ${kind} component {class: Name, kwargs: {...}}` });
+    return;
+  }
+  const s = spec as { class: string; module_path?: string; kwargs?: unknown };
+  let def;
+  try {
+    def = registry.lookup(kind, s.class, s.module_path).def;
+  } catch (e) {
+    if (!isQonlineError(e)) throw e;
+    problems.push({ pointer: pointer + '/class', message: e.message, hint: e.hint });
+    return;
+  }
+  const kwargs = s.kwargs ?? {};
+  const found = validator.validate(def.schema as object, kwargs);
+  for (const p of found) problems.push({ pointer: `${pointer}/kwargs${p.path}`, message: `${s.class}: ${p.message}` });
+  if (found.length === 0) walk(def.schema as SchemaNode, kwargs, pointer + '/kwargs', registry, validator, problems);
+}
+
+/** Finds nested component specs (schemas marked `x-qonline-kind`) inside a validated value. */
+function walk(
+  schema: SchemaNode,
+  value: unknown,
+  pointer: string,
+  registry: ComponentRegistry,
+  validator: SchemaValidator,
+  problems: ConfigProblem[],
+): void {
+  if (value === undefined || value === null) return;
+  const kind = schema['x-qonline-kind'];
+  if (typeof kind === 'string') {
+    checkComponent(kind as ComponentKind, value, pointer, registry, validator, problems);
+    return;
+  }
+  const anyOf = schema['anyOf'] as SchemaNode[] | undefined;
+  if (anyOf) {
+    // Walk the first branch the value matches.
+    const branch = anyOf.find((b) => validator.validate(b, value).length === 0);
+    if (branch) walk(branch, value, pointer, registry, validator, problems);
+    return;
+  }
+  if (Array.isArray(value)) {
+    const items = schema['items'];
+    if (items && typeof items === 'object') value.forEach((v, i) => walk(items as SchemaNode, v, `${pointer}/${i}`, registry, validator, problems));
+    return;
+  }
+  if (typeof value === 'object') {
+    const props = (schema['properties'] ?? {}) as Record<string, SchemaNode>;
+    const extra = schema['additionalProperties'];
+    for (const [k, v] of Object.entries(value as SchemaNode)) {
+      const sub = props[k] ?? (extra && typeof extra === 'object' ? (extra as SchemaNode) : undefined);
+      if (sub) walk(sub, v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, registry, validator, problems);
+    }
+  }
+}

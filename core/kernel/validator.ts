@@ -1,0 +1,74 @@
+import * as AjvModule from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as addFormatsModule from 'ajv-formats';
+
+// ajv and ajv-formats are CommonJS; under ESM their classes sit on `.default`.
+const Ajv2020 = (AjvModule as unknown as { default: typeof AjvModule.Ajv2020 }).default;
+const addFormats = (addFormatsModule as unknown as { default: (ajv: unknown) => void }).default;
+
+export interface SchemaProblem {
+  /** JSON pointer inside the validated value. */
+  path: string;
+  message: string;
+}
+
+/** Compiles each schema once (by object identity) and turns ajv errors into readable problems. */
+export class SchemaValidator {
+  private readonly ajv: AjvModule.Ajv2020;
+  private readonly compiled = new WeakMap<object, ValidateFunction>();
+
+  constructor() {
+    this.ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true });
+    addFormats(this.ajv);
+    this.ajv.addKeyword({ keyword: 'x-qonline-kind', schemaType: 'string' });
+  }
+
+  validate(schema: object, value: unknown): SchemaProblem[] {
+    let fn = this.compiled.get(schema);
+    if (!fn) {
+      fn = this.ajv.compile(schema) as ValidateFunction;
+      this.compiled.set(schema, fn);
+    }
+    if (fn(value)) return [];
+    return simplify(fn.errors ?? []);
+  }
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'type':
+      return `expected ${String(p['type'])}`;
+    case 'required':
+      return `missing required property ${JSON.stringify(p['missingProperty'])}`;
+    case 'additionalProperties':
+      return `unknown property ${JSON.stringify(p['additionalProperty'])}`;
+    case 'enum':
+      return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `expected ${JSON.stringify(p['allowedValue'])}`;
+    case 'pattern':
+      return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
+    default:
+      return e.message ?? e.keyword;
+  }
+}
+
+/** ajv reports anyOf failures branch by branch; keep the most useful lines. */
+function simplify(errors: ErrorObject[]): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  for (const e of errors) {
+    let path = e.instancePath;
+    if (e.keyword === 'additionalProperties') path += '/' + String((e.params as Record<string, unknown>)['additionalProperty']);
+    // Inside an anyOf, branch errors are noise; report the anyOf itself once.
+    if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath) && e.schemaPath.includes('anyOf')) continue;
+    const message = e.keyword === 'anyOf' ? 'does not match any allowed form' : describe(e);
+    const key = `${path}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+  }
+  return out;
+}

@@ -1,0 +1,3 @@
+export * from './sql-driver.js';
+export * from './experiment-migrations.js';
+export * from './sql-experiment-store.js';

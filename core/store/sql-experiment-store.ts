@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ExperimentStore,
+  HistoryEntry,
+  ManagerState,
+  NewRecorder,
+  RecorderFilter,
+  RecorderInfo,
+  RecorderStatus,
+  ScoreKind,
+  ScoreRows,
+} from '../contracts/store.js';
+import { QonlineError } from '../errors/index.js';
+import { chunkRows, placeholders, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+
+interface RecorderRow {
+  id: string;
+  experiment: string;
+  name: string;
+  status: RecorderStatus;
+  task_hash: string | null;
+  created_at: string;
+  finished_at: string | null;
+  params: string;
+  metrics: string;
+  error: string | null;
+}
+
+const nowIso = (): string => new Date().toISOString();
+
+/**
+ * The experiment store over any SQL driver (SQLite and PostgreSQL share it,
+ * so both pass one contract suite). Inside `transaction` every call goes
+ * through the transaction's executor.
+ */
+export class SqlExperimentStore implements ExperimentStore {
+  readonly backend: string;
+
+  constructor(
+    protected readonly driver: SqlDriver,
+    protected readonly ex: SqlExecutor = driver,
+    protected readonly inTransaction = false,
+  ) {
+    this.backend = driver.dialect;
+  }
+
+  async transaction<T>(fn: (tx: ExperimentStore) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.driver.transaction((tx) => fn(new SqlExperimentStore(this.driver, tx, true)));
+  }
+
+  /** Runs a multi-statement write atomically (joins the current transaction if any). */
+  protected atomically<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this.ex);
+    return this.driver.transaction(fn);
+  }
+
+  async close(): Promise<void> {
+    if (!this.inTransaction) await this.driver.close();
+  }
+
+  async ensureExperiment(name: string): Promise<void> {
+    await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [name, nowIso()]);
+  }
+
+  async listExperiments(): Promise<string[]> {
+    const rows = await this.ex.all<{ name: string }>(`SELECT name FROM experiments ORDER BY name`);
+    return rows.map((r) => r.name);
+  }
+
+  async createRecorder(input: NewRecorder): Promise<RecorderInfo> {
+    const id = randomUUID().replace(/-/g, '');
+    const createdAt = nowIso();
+    await this.atomically(async (ex) => {
+      await ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [input.experiment, createdAt]);
+      try {
+        await ex.run(
+          `INSERT INTO recorders (id, experiment, name, status, task_hash, created_at, finished_at, params, metrics, error) VALUES (?, ?, ?, 'RUNNING', ?, ?, NULL, ?, '{}', NULL)`,
+          [id, input.experiment, input.name, input.taskHash, createdAt, JSON.stringify(input.params ?? {})],
+        );
+      } catch (e) {
+        if (/unique|duplicate/i.test((e as Error).message)) {
+          throw new QonlineError('QONLINE_STORE', `experiment ${input.experiment} already has a recorder for task ${input.taskHash}`, { cause: e });
+        }
+        throw e;
+      }
+      const tags = Object.entries(input.tags ?? {});
+      if (tags.length) {
+        await ex.run(`INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${placeholders(tags.length, 3)}`, tags.flatMap(([k, v]) => [id, k, v]));
+      }
+    });
+    return {
+      id,
+      experiment: input.experiment,
+      name: input.name,
+      status: 'RUNNING',
+      taskHash: input.taskHash,
+      createdAt,
+      finishedAt: null,
+      params: input.params ?? {},
+      metrics: {},
+      tags: { ...(input.tags ?? {}) },
+      error: null,
+    };
+  }
+
+  async findRecorderByTaskHash(experiment: string, taskHash: string): Promise<RecorderInfo | undefined> {
+    const rows = await this.ex.all<RecorderRow>(`SELECT * FROM recorders WHERE experiment = ? AND task_hash = ?`, [experiment, taskHash]);
+    return rows.length ? (await this.hydrate(rows))[0] : undefined;
+  }
+
+  async getRecorder(id: string): Promise<RecorderInfo> {
+    const rows = await this.ex.all<RecorderRow>(`SELECT * FROM recorders WHERE id = ?`, [id]);
+    if (!rows.length) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder with id ${id}`);
+    return (await this.hydrate(rows))[0]!;
+  }
+
+  async listRecorders(filter: RecorderFilter = {}): Promise<RecorderInfo[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.experiment !== undefined) {
+      where.push('r.experiment = ?');
+      params.push(filter.experiment);
+    }
+    if (filter.status !== undefined) {
+      where.push('r.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.ids) {
+      if (filter.ids.length === 0) return [];
+      where.push(`r.id IN (${filter.ids.map(() => '?').join(', ')})`);
+      params.push(...filter.ids);
+    }
+    for (const [k, v] of Object.entries(filter.tags ?? {})) {
+      where.push(`EXISTS (SELECT 1 FROM recorder_tags t WHERE t.recorder_id = r.id AND t.key = ? AND t.value = ?)`);
+      params.push(k, v);
+    }
+    const rows = await this.ex.all<RecorderRow>(
+      `SELECT r.* FROM recorders r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at, r.id`,
+      params,
+    );
+    return this.hydrate(rows);
+  }
+
+  private async hydrate(rows: RecorderRow[]): Promise<RecorderInfo[]> {
+    if (!rows.length) return [];
+    const tags = new Map<string, Record<string, string>>();
+    for (const chunk of chunkRows(rows, 1, this.driver.maxParams)) {
+      const t = await this.ex.all<{ recorder_id: string; key: string; value: string }>(
+        `SELECT recorder_id, key, value FROM recorder_tags WHERE recorder_id IN (${chunk.map(() => '?').join(', ')})`,
+        chunk.map((r) => r.id),
+      );
+      for (const row of t) {
+        const m = tags.get(row.recorder_id) ?? {};
+        m[row.key] = row.value;
+        tags.set(row.recorder_id, m);
+      }
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      experiment: r.experiment,
+      name: r.name,
+      status: r.status,
+      taskHash: r.task_hash,
+      createdAt: r.created_at,
+      finishedAt: r.finished_at,
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      metrics: JSON.parse(r.metrics) as Record<string, number>,
+      tags: tags.get(r.id) ?? {},
+      error: r.error,
+    }));
+  }
+
+  async updateRecorder(
+    id: string,
+    patch: { status?: RecorderStatus; metrics?: Record<string, number>; error?: string | null; params?: Record<string, unknown> },
+  ): Promise<void> {
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (patch.status) {
+      sets.push('status = ?');
+      params.push(patch.status);
+      if (patch.status !== 'RUNNING') {
+        sets.push('finished_at = ?');
+        params.push(nowIso());
+      }
+    }
+    if (patch.metrics) {
+      sets.push('metrics = ?');
+      params.push(JSON.stringify(patch.metrics));
+    }
+    if (patch.params) {
+      sets.push('params = ?');
+      params.push(JSON.stringify(patch.params));
+    }
+    if (patch.error !== undefined) {
+      sets.push('error = ?');
+      params.push(patch.error);
+    }
+    if (!sets.length) return;
+    const res = await this.ex.run(`UPDATE recorders SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+    if (res.changes === 0) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder with id ${id}`);
+  }
+
+  async deleteRecorder(id: string): Promise<void> {
+    await this.atomically(async (ex) => {
+      // Explicit deletes: do not depend on ON DELETE CASCADE being enabled.
+      await ex.run(`DELETE FROM scores WHERE recorder_id = ?`, [id]);
+      await ex.run(`DELETE FROM artifacts WHERE recorder_id = ?`, [id]);
+      await ex.run(`DELETE FROM recorder_tags WHERE recorder_id = ?`, [id]);
+      await ex.run(`DELETE FROM recorders WHERE id = ?`, [id]);
+    });
+  }
+
+  async setTags(ids: string[], tags: Record<string, string>): Promise<void> {
+    const entries = Object.entries(tags);
+    if (!ids.length || !entries.length) return;
+    const rows = ids.flatMap((id) => entries.map(([k, v]) => [id, k, v] as const));
+    await this.atomically(async (ex) => {
+      for (const chunk of chunkRows(rows, 3, this.driver.maxParams)) {
+        await ex.run(
+          `INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT (recorder_id, key) DO UPDATE SET value = excluded.value`,
+          chunk.flat(),
+        );
+      }
+    });
+  }
+
+  async putArtifact(recorderId: string, name: string, value: unknown): Promise<void> {
+    await this.ex.run(
+      `INSERT INTO artifacts (recorder_id, name, content) VALUES (?, ?, ?) ON CONFLICT (recorder_id, name) DO UPDATE SET content = excluded.content`,
+      [recorderId, name, JSON.stringify(value)],
+    );
+  }
+
+  async getArtifact<T = unknown>(recorderId: string, name: string): Promise<T | undefined> {
+    const rows = await this.ex.all<{ content: string }>(`SELECT content FROM artifacts WHERE recorder_id = ? AND name = ?`, [recorderId, name]);
+    return rows.length ? (JSON.parse(rows[0]!.content) as T) : undefined;
+  }
+
+  async listArtifacts(recorderId: string): Promise<string[]> {
+    const rows = await this.ex.all<{ name: string }>(`SELECT name FROM artifacts WHERE recorder_id = ? ORDER BY name`, [recorderId]);
+    return rows.map((r) => r.name);
+  }
+
+  async writeScores(recorderId: string, kind: ScoreKind, rows: ScoreRows): Promise<void> {
+    const n = rows.scores.length;
+    const flat: unknown[][] = [];
+    for (let i = 0; i < n; i++) {
+      const s = rows.scores[i]!;
+      if (Number.isFinite(s)) flat.push([recorderId, kind, rows.dates[i], rows.instruments[i], s]);
+    }
+    if (!flat.length) return;
+    await this.atomically(async (ex) => {
+      for (const chunk of chunkRows(flat, 5, this.driver.maxParams)) {
+        await ex.run(
+          `INSERT INTO scores (recorder_id, kind, date, instrument, score) VALUES ${placeholders(chunk.length, 5)} ON CONFLICT (recorder_id, kind, date, instrument) DO UPDATE SET score = excluded.score`,
+          chunk.flat(),
+        );
+      }
+    });
+  }
+
+  async readScores(recorderId: string, kind: ScoreKind, range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
+    const where = ['recorder_id = ?', 'kind = ?'];
+    const params: unknown[] = [recorderId, kind];
+    if (range.start) {
+      where.push('date >= ?');
+      params.push(range.start);
+    }
+    if (range.end) {
+      where.push('date <= ?');
+      params.push(range.end);
+    }
+    const rows = await this.ex.all<{ date: string; instrument: string; score: number }>(
+      `SELECT date, instrument, score FROM scores WHERE ${where.join(' AND ')} ORDER BY date, instrument`,
+      params,
+    );
+    return toScoreRows(rows);
+  }
+
+  async lastScoreDate(recorderId: string, kind: ScoreKind): Promise<string | null> {
+    const rows = await this.ex.all<{ d: string | null }>(`SELECT MAX(date) AS d FROM scores WHERE recorder_id = ? AND kind = ?`, [recorderId, kind]);
+    return rows[0]?.d ?? null;
+  }
+
+  async getManager(name: string): Promise<ManagerState | undefined> {
+    const rows = await this.ex.all<{ state: string }>(`SELECT state FROM managers WHERE name = ?`, [name]);
+    return rows.length ? (JSON.parse(rows[0]!.state) as ManagerState) : undefined;
+  }
+
+  async putManager(state: ManagerState): Promise<void> {
+    await this.ex.run(
+      `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET state = excluded.state, begin_time = excluded.begin_time, last_routine = excluded.last_routine,
+         state_version = excluded.state_version, config_hash = excluded.config_hash, updated_at = excluded.updated_at`,
+      [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()],
+    );
+  }
+
+  async appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry> {
+    return this.atomically(async (ex) => {
+      const rows = await ex.all<{ m: number | null }>(`SELECT MAX(seq) AS m FROM history WHERE manager = ? AND strategy = ?`, [entry.manager, entry.strategy]);
+      const seq = Number(rows[0]?.m ?? 0) + 1;
+      const createdAt = nowIso();
+      await ex.run(
+        `INSERT INTO history (manager, strategy, seq, effective_date, recorder_ids, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [entry.manager, entry.strategy, seq, entry.effectiveDate, JSON.stringify(entry.recorderIds), entry.reason, createdAt],
+      );
+      return { ...entry, seq, createdAt };
+    });
+  }
+
+  async listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]> {
+    const rows = await this.ex.all<{ manager: string; strategy: string; seq: number; effective_date: string; recorder_ids: string; reason: string; created_at: string }>(
+      `SELECT * FROM history WHERE manager = ?${strategy ? ' AND strategy = ?' : ''} ORDER BY strategy, seq`,
+      strategy ? [manager, strategy] : [manager],
+    );
+    return rows.map((r) => ({
+      manager: r.manager,
+      strategy: r.strategy,
+      seq: Number(r.seq),
+      effectiveDate: r.effective_date,
+      recorderIds: JSON.parse(r.recorder_ids) as string[],
+      reason: r.reason,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async replaceSignals(manager: string, dates: string[], rows: ScoreRows, stateVersion: number): Promise<void> {
+    await this.atomically(async (ex) => {
+      for (const chunk of chunkRows(dates, 1, this.driver.maxParams - 1)) {
+        await ex.run(`DELETE FROM signals WHERE manager = ? AND date IN (${chunk.map(() => '?').join(', ')})`, [manager, ...chunk]);
+      }
+      const flat: unknown[][] = [];
+      for (let i = 0; i < rows.scores.length; i++) {
+        const s = rows.scores[i]!;
+        if (Number.isFinite(s)) flat.push([manager, rows.dates[i], rows.instruments[i], s, stateVersion]);
+      }
+      for (const chunk of chunkRows(flat, 5, this.driver.maxParams)) {
+        await ex.run(
+          `INSERT INTO signals (manager, date, instrument, score, state_version) VALUES ${placeholders(chunk.length, 5)}
+           ON CONFLICT (manager, date, instrument) DO UPDATE SET score = excluded.score, state_version = excluded.state_version`,
+          chunk.flat(),
+        );
+      }
+    });
+  }
+
+  async readSignals(manager: string, range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
+    const where = ['manager = ?'];
+    const params: unknown[] = [manager];
+    if (range.start) {
+      where.push('date >= ?');
+      params.push(range.start);
+    }
+    if (range.end) {
+      where.push('date <= ?');
+      params.push(range.end);
+    }
+    const rows = await this.ex.all<{ date: string; instrument: string; score: number }>(
+      `SELECT date, instrument, score FROM signals WHERE ${where.join(' AND ')} ORDER BY date, instrument`,
+      params,
+    );
+    return toScoreRows(rows);
+  }
+
+  async signalDates(manager: string): Promise<string[]> {
+    const rows = await this.ex.all<{ date: string }>(`SELECT DISTINCT date FROM signals WHERE manager = ? ORDER BY date`, [manager]);
+    return rows.map((r) => r.date);
+  }
+}
+
+function toScoreRows(rows: { date: string; instrument: string; score: number }[]): ScoreRows {
+  const dates = new Array<string>(rows.length);
+  const instruments = new Array<string>(rows.length);
+  const scores = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    dates[i] = r.date;
+    instruments[i] = r.instrument;
+    scores[i] = Number(r.score);
+  }
+  return { dates, instruments, scores };
+}

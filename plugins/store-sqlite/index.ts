@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { definePlugin, defineComponent, experimentMigrations, migrate, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
+import { SqliteDriver } from './src/sqlite-driver.js';
+
+export { SqliteDriver } from './src/sqlite-driver.js';
+
+/** Opens (creating and migrating) a SQLite experiment store. */
+export async function openSqliteStore(file: string): Promise<SqlExperimentStore> {
+  const driver = await SqliteDriver.open({ file });
+  try {
+    await migrate(driver, experimentMigrations('sqlite'));
+  } catch (e) {
+    await driver.close().catch(() => undefined);
+    throw e;
+  }
+  return new SqlExperimentStore(driver);
+}
+
+const sqliteStore = defineComponent({
+  kind: 'store',
+  name: 'SQLiteStore',
+  aliases: ['sqlite'],
+  description: 'Experiments, recorders, predictions, signals and history in one SQLite file (safe across processes on one machine).',
+  schema: S.object({
+    path: S.optional(S.string({ description: 'Database file, relative to the home folder. Default `store.sqlite`.' })),
+    busy_timeout_ms: S.optional(S.integer({ minimum: 0, description: 'How long to wait for another process holding the write lock.' })),
+  }),
+  deps: [TOKENS.home],
+  async create(options, ctx) {
+    const file = path.resolve(ctx.get(TOKENS.home), options.path ?? 'store.sqlite');
+    return openSqliteStore(file);
+  },
+});
+
+export const storeSqlitePlugin = definePlugin({
+  name: 'store-sqlite',
+  version: '0.1.0',
+  description: 'SQLite experiment store (the embedded default).',
+  components: [sqliteStore],
+});

@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { QonlineError, type SqlDriver, type SqlExecutor } from '../../../core/index.js';
+
+/**
+ * A serialising async mutex: statements of different async flows would
+ * otherwise interleave inside one connection's transaction.
+ */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    return prev.then(() => release);
+  }
+}
+
+export interface SqliteOptions {
+  /** File path, or `:memory:`. */
+  file: string;
+  /** Milliseconds to wait for another process's write lock. */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  // SQLite >= 3.32 allows 32766 variables; stay well under.
+  readonly maxParams = 30000;
+  private readonly mutex = new Mutex();
+
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly file: string,
+  ) {}
+
+  static async open(options: SqliteOptions): Promise<SqliteDriver> {
+    if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(options.file, (err) => (err ? reject(storeError(err, `open ${options.file}`)) : resolve(d)));
+    });
+    const driver = new SqliteDriver(db, options.file);
+    db.configure('busyTimeout', options.busyTimeoutMs ?? 15000);
+    await driver.rawRun('PRAGMA journal_mode = WAL');
+    await driver.rawRun('PRAGMA synchronous = NORMAL');
+    await driver.rawRun('PRAGMA foreign_keys = ON');
+    return driver;
+  }
+
+  private rawRun(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(storeError(err, sql));
+        else resolve({ changes: this.changes });
+      });
+    });
+  }
+
+  private rawAll<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.db.all(sql, params as unknown[], (err: Error | null, rows: T[]) => (err ? reject(storeError(err, sql)) : resolve(rows)));
+    });
+  }
+
+  async all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const release = await this.mutex.lock();
+    try {
+      return await this.rawAll<T>(sql, params);
+    } finally {
+      release();
+    }
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    const release = await this.mutex.lock();
+    try {
+      return await this.rawRun(sql, params);
+    } finally {
+      release();
+    }
+  }
+
+  /** BEGIN IMMEDIATE takes the write lock up front, so read-modify-write cannot deadlock across processes. */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const release = await this.mutex.lock();
+    try {
+      await this.beginImmediate();
+      const tx: SqlExecutor = { all: (s, p) => this.rawAll(s, p), run: (s, p) => this.rawRun(s, p) };
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (e) {
+        await this.rawRun('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      await this.rawRun('COMMIT');
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  private async beginImmediate(): Promise<void> {
+    // busy_timeout covers most contention; retry a little more for SQLITE_BUSY on BEGIN.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.rawRun('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        if (attempt < 20 && /SQLITE_BUSY|database is locked/i.test((e as Error).message)) {
+          await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Changes whenever another connection commits (cheap polling for readers). */
+  async dataVersion(): Promise<number> {
+    const rows = await this.all<{ data_version: number }>('PRAGMA data_version');
+    return Number(rows[0]?.data_version ?? 0);
+  }
+
+  async close(): Promise<void> {
+    const release = await this.mutex.lock();
+    try {
+      await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(storeError(err, 'close')) : resolve())));
+    } finally {
+      release();
+    }
+  }
+}
+
+function storeError(err: Error, what: string): QonlineError {
+  const locked = /SQLITE_BUSY|database is locked/i.test(err.message);
+  return new QonlineError(locked ? 'QONLINE_STORE_LOCKED' : 'QONLINE_STORE', `SQLite: ${err.message} (in ${what.trim().split('\n')[0]!.slice(0, 80)})`, { cause: err });
+}

@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExperimentStore } from '../../core/index.js';
+
+/**
+ * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
+ * exactly this suite.
+ */
+export function experimentStoreContract(name: string, open: () => Promise<ExperimentStore>, opts: { skip?: string } = {}): void {
+  describe.skipIf(Boolean(opts.skip))(`ExperimentStore contract: ${name}`, () => {
+    let store: ExperimentStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store?.close();
+    });
+
+    it('creates recorders, enforces one per (experiment, task hash), finds them by hash', async () => {
+      const a = await store.createRecorder({ experiment: 'exp', name: 'r1', taskHash: 'h1', params: { x: 1 }, tags: { k: 'v' } });
+      expect(a.status).toBe('RUNNING');
+      await expect(store.createRecorder({ experiment: 'exp', name: 'r1b', taskHash: 'h1' })).rejects.toMatchObject({ code: 'QONLINE_STORE' });
+      // Same hash in another experiment is fine.
+      await store.createRecorder({ experiment: 'exp2', name: 'r1', taskHash: 'h1' });
+      const found = await store.findRecorderByTaskHash('exp', 'h1');
+      expect(found?.id).toBe(a.id);
+      expect(found?.params).toEqual({ x: 1 });
+      expect(found?.tags).toEqual({ k: 'v' });
+      expect(await store.findRecorderByTaskHash('exp', 'nope')).toBeUndefined();
+      expect(await store.listExperiments()).toEqual(['exp', 'exp2']);
+    });
+
+    it('updates status, metrics and tags, and filters by them', async () => {
+      const a = await store.createRecorder({ experiment: 'e', name: 'a', taskHash: 'a' });
+      const b = await store.createRecorder({ experiment: 'e', name: 'b', taskHash: 'b' });
+      await store.updateRecorder(a.id, { status: 'FINISHED', metrics: { ic: 0.05 } });
+      await store.setTags([a.id, b.id], { online_status: 'offline' });
+      await store.setTags([b.id], { online_status: 'online' });
+      const online = await store.listRecorders({ experiment: 'e', tags: { online_status: 'online' } });
+      expect(online.map((r) => r.id)).toEqual([b.id]);
+      const finished = await store.listRecorders({ status: 'FINISHED' });
+      expect(finished.map((r) => r.id)).toEqual([a.id]);
+      expect(finished[0]!.metrics).toEqual({ ic: 0.05 });
+      expect(finished[0]!.finishedAt).not.toBeNull();
+      await expect(store.getRecorder('missing')).rejects.toMatchObject({ code: 'QONLINE_NOT_FOUND' });
+    });
+
+    it('stores artifacts as JSON and deletes a recorder with everything it owns', async () => {
+      const a = await store.createRecorder({ experiment: 'e', name: 'a', taskHash: 'a' });
+      await store.putArtifact(a.id, 'task', { model: { class: 'Linear' } });
+      await store.putArtifact(a.id, 'task', { model: { class: 'GBDT' } });
+      expect(await store.getArtifact(a.id, 'task')).toEqual({ model: { class: 'GBDT' } });
+      expect(await store.listArtifacts(a.id)).toEqual(['task']);
+      await store.writeScores(a.id, 'pred', { dates: ['2020-01-02'], instruments: ['A'], scores: Float64Array.of(1) });
+      await store.deleteRecorder(a.id);
+      await expect(store.getRecorder(a.id)).rejects.toMatchObject({ code: 'QONLINE_NOT_FOUND' });
+      expect((await store.readScores(a.id, 'pred')).scores.length).toBe(0);
+      // The hash is free again.
+      await store.createRecorder({ experiment: 'e', name: 'a2', taskHash: 'a' });
+    });
+
+    it('upserts scores, skips NaN, reads ranges, and reports the last date', async () => {
+      const a = await store.createRecorder({ experiment: 'e', name: 'a', taskHash: null });
+      await store.writeScores(a.id, 'pred', {
+        dates: ['2020-01-02', '2020-01-02', '2020-01-03', '2020-01-06'],
+        instruments: ['A', 'B', 'A', 'A'],
+        scores: Float64Array.of(1, 2, 3, NaN),
+      });
+      expect(await store.lastScoreDate(a.id, 'pred')).toBe('2020-01-03');
+      await store.writeScores(a.id, 'pred', { dates: ['2020-01-03', '2020-01-06'], instruments: ['A', 'A'], scores: Float64Array.of(30, 4) });
+      const all = await store.readScores(a.id, 'pred');
+      expect(all.dates).toEqual(['2020-01-02', '2020-01-02', '2020-01-03', '2020-01-06']);
+      expect([...all.scores]).toEqual([1, 2, 30, 4]);
+      const part = await store.readScores(a.id, 'pred', { start: '2020-01-03', end: '2020-01-03' });
+      expect([...part.scores]).toEqual([30]);
+      expect(await store.lastScoreDate(a.id, 'label')).toBeNull();
+    });
+
+    it('writes many score rows in bulk', async () => {
+      const a = await store.createRecorder({ experiment: 'e', name: 'a', taskHash: null });
+      const n = 20000;
+      const dates: string[] = [];
+      const inst: string[] = [];
+      const scores = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        dates.push(`2020-01-${String(1 + (i % 28)).padStart(2, '0')}`);
+        inst.push(`I${Math.floor(i / 28)}`);
+        scores[i] = i;
+      }
+      await store.writeScores(a.id, 'pred', { dates, instruments: inst, scores });
+      expect((await store.readScores(a.id, 'pred')).scores.length).toBe(n);
+    });
+
+    it('keeps manager state, history sequence and signals by date', async () => {
+      expect(await store.getManager('m')).toBeUndefined();
+      const state = { name: 'm', beginTime: '2020-01-02', freq: 'day', lastRoutine: null, stateVersion: 1, configHash: 'c', strategies: {} };
+      await store.putManager(state);
+      await store.putManager({ ...state, stateVersion: 2, lastRoutine: '2020-02-03' });
+      expect(await store.getManager('m')).toMatchObject({ stateVersion: 2, lastRoutine: '2020-02-03' });
+      const h1 = await store.appendHistory({ manager: 'm', strategy: 's', effectiveDate: '2020-01-02', recorderIds: ['a'], reason: 'first_train' });
+      const h2 = await store.appendHistory({ manager: 'm', strategy: 's', effectiveDate: '2020-02-03', recorderIds: ['b', 'c'], reason: 'routine' });
+      expect([h1.seq, h2.seq]).toEqual([1, 2]);
+      expect((await store.listHistory('m', 's')).map((h) => h.recorderIds)).toEqual([['a'], ['b', 'c']]);
+      await store.replaceSignals('m', ['2020-01-02', '2020-01-03'], { dates: ['2020-01-02', '2020-01-03'], instruments: ['A', 'A'], scores: Float64Array.of(1, 2) }, 1);
+      await store.replaceSignals('m', ['2020-01-03'], { dates: ['2020-01-03', '2020-01-03'], instruments: ['B', 'C'], scores: Float64Array.of(5, 6) }, 2);
+      const sig = await store.readSignals('m');
+      expect(sig.instruments).toEqual(['A', 'B', 'C']);
+      expect([...sig.scores]).toEqual([1, 5, 6]);
+      expect(await store.signalDates('m')).toEqual(['2020-01-02', '2020-01-03']);
+    });
+
+    it('rolls a transaction back as a whole', async () => {
+      const a = await store.createRecorder({ experiment: 'e', name: 'a', taskHash: 'x' });
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.setTags([a.id], { online_status: 'online' });
+          await tx.updateRecorder(a.id, { status: 'FINISHED' });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const r = await store.getRecorder(a.id);
+      expect(r.status).toBe('RUNNING');
+      expect(r.tags).toEqual({});
+    });
+
+    it('serialises concurrent transactions without interleaving', async () => {
+      await store.putManager({ name: 'c', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 0, configHash: '', strategies: {} });
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.transaction(async (tx) => {
+            const s = (await tx.getManager('c'))!;
+            await new Promise((r) => setTimeout(r, 2));
+            await tx.putManager({ ...s, stateVersion: s.stateVersion + 1 });
+          }),
+        ),
+      );
+      expect((await store.getManager('c'))!.stateVersion).toBe(10);
+    });
+  });
+}
