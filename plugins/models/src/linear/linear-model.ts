@@ -1,0 +1,243 @@
+import type { FitInfo, FitOptions, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
+import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
+import { modelInputError } from '../model-error.js';
+import { parseParams } from '../params.js';
+import { meanSquaredError } from '../regression-metrics.js';
+import { LINEAR_PARAMS } from './linear-params.js';
+import { solveSymmetric } from './solve-symmetric.js';
+
+export const LINEAR_CLASS = 'Linear';
+export const LINEAR_FORMAT_VERSION = 1;
+
+export interface LinearState {
+  cols: number;
+  coef: number[];
+  intercept: number;
+  /** Replaces a missing (NaN or infinite) feature: the mean of that column's finite training values. */
+  fill: number[];
+  solver: 'cholesky' | 'eigen';
+  featureNames?: string[];
+}
+
+/**
+ * Ridge regression by its closed form: Float64 normal equations of the centred
+ * (and weighted) data, solved by Cholesky with an eigen fallback when singular.
+ */
+export class LinearModel implements Model {
+  readonly className = LINEAR_CLASS;
+  private readonly alpha: number;
+  private readonly fitIntercept: boolean;
+  private readonly includeValid: boolean;
+  private state: LinearState | null = null;
+
+  constructor(private readonly kwargs: Record<string, unknown> = {}) {
+    const p = parseParams(LINEAR_PARAMS, kwargs, LINEAR_CLASS);
+    this.alpha = p['alpha'] as number;
+    this.fitIntercept = p['fit_intercept'] as boolean;
+    this.includeValid = p['include_valid'] as boolean;
+    if (p['estimator'] === 'ols' && this.alpha !== 0) {
+      throw modelInputError(`${LINEAR_CLASS}: estimator "ols" takes no penalty, found alpha = ${this.alpha} (use estimator "ridge")`);
+    }
+  }
+
+  static fromJSON(serialized: SerializedModel): LinearModel {
+    if (!serialized || serialized.format !== 'qonline-model' || serialized.class !== LINEAR_CLASS) {
+      throw modelInputError(`expected a serialised ${LINEAR_CLASS} model (format "qonline-model", class "${LINEAR_CLASS}"), found class ${JSON.stringify(serialized?.class)}`);
+    }
+    if (serialized.version !== LINEAR_FORMAT_VERSION) {
+      throw modelInputError(`${LINEAR_CLASS} model file version ${serialized.version} is not supported (this build reads version ${LINEAR_FORMAT_VERSION})`);
+    }
+    const model = new LinearModel(serialized.kwargs ?? {});
+    const s = serialized.state as LinearState | null;
+    if (s !== null) {
+      if (!Array.isArray(s.coef) || s.coef.length !== s.cols || !Array.isArray(s.fill) || s.fill.length !== s.cols || typeof s.intercept !== 'number') {
+        throw modelInputError(`${LINEAR_CLASS} model file: state is malformed (coef/fill must have cols = ${s?.cols} numbers)`);
+      }
+      model.state = { ...s, coef: [...s.coef], fill: [...s.fill] };
+    }
+    return model;
+  }
+
+  get fitted(): boolean {
+    return this.state !== null;
+  }
+
+  /** Coefficients and intercept of the fitted model. */
+  get coefficients(): { coef: Float64Array; intercept: number } {
+    const s = this.requireState();
+    return { coef: Float64Array.from(s.coef), intercept: s.intercept };
+  }
+
+  async fit(train: MatrixDataset, valid?: MatrixDataset, options: FitOptions = {}): Promise<FitInfo> {
+    checkMatrixDataset(train, `${LINEAR_CLASS}.fit train`);
+    if (valid) checkMatrixDataset(valid, `${LINEAR_CLASS}.fit valid`, train.cols);
+    options.signal?.throwIfAborted();
+    const data = this.includeValid && valid ? concatRows(train, valid) : train;
+    this.state = this.solve(data, options.featureNames);
+    const trainLoss = meanSquaredError(this.predict(train), train.labels, train.weights);
+    const validLoss = valid ? meanSquaredError(this.predict(valid), valid.labels, valid.weights) : undefined;
+    options.onIteration?.(0, trainLoss, validLoss);
+    return { rounds: 1, bestRound: 0, trainLoss: [trainLoss], validLoss: validLoss === undefined ? [] : [validLoss], solver: this.state.solver };
+  }
+
+  predict(input: MatrixInput): Float32Array {
+    const s = this.requireState();
+    checkMatrixInput(input, `${LINEAR_CLASS}.predict`, s.cols);
+    const { features, rows, cols } = input;
+    const coef = Float64Array.from(s.coef);
+    const fill = Float64Array.from(s.fill);
+    const out = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let acc = s.intercept;
+      const base = r * cols;
+      for (let j = 0; j < cols; j++) {
+        const v = features[base + j]!;
+        acc += coef[j]! * (v - v === 0 ? v : fill[j]!);
+      }
+      out[r] = acc;
+    }
+    return out;
+  }
+
+  toJSON(): SerializedModel {
+    return { format: 'qonline-model', version: LINEAR_FORMAT_VERSION, class: LINEAR_CLASS, kwargs: { ...this.kwargs }, state: this.state };
+  }
+
+  private requireState(): LinearState {
+    if (!this.state) throw modelInputError(`${LINEAR_CLASS}: the model is not fitted yet (call fit() or restore a fitted model)`);
+    return this.state;
+  }
+
+  private solve(ds: MatrixDataset, featureNames?: string[]): LinearState {
+    const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
+    // Pass 1: fill values (finite means) and the weighted centres of the filled columns.
+    const sum = new Float64Array(p);
+    const count = new Float64Array(p);
+    for (let r = 0; r < n; r++) {
+      const base = r * p;
+      for (let j = 0; j < p; j++) {
+        const v = X[base + j]!;
+        if (v - v === 0) {
+          sum[j] += v;
+          count[j]++;
+        }
+      }
+    }
+    const fill = new Float64Array(p);
+    for (let j = 0; j < p; j++) fill[j] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
+    const centre = new Float64Array(p);
+    let yCentre = 0;
+    if (this.fitIntercept) {
+      let wsum = 0;
+      let ysum = 0;
+      const wx = new Float64Array(p);
+      for (let r = 0; r < n; r++) {
+        const wr = w ? w[r]! : 1;
+        wsum += wr;
+        ysum += wr * y[r]!;
+        if (!w) continue;
+        const base = r * p;
+        for (let j = 0; j < p; j++) {
+          const v = X[base + j]!;
+          wx[j] += wr * (v - v === 0 ? v : fill[j]!);
+        }
+      }
+      yCentre = ysum / wsum;
+      for (let j = 0; j < p; j++) centre[j] = w ? wx[j]! / wsum : fill[j]!;
+    }
+    // Pass 2: X'WX and X'Wy over row blocks laid out column-major, so each
+    // (j, k) product is a contiguous dot product.
+    const BLOCK = 128;
+    const buf = new Float64Array(p * BLOCK);
+    const yb = new Float64Array(BLOCK);
+    const A = new Float64Array(p * p);
+    const b = new Float64Array(p);
+    for (let r0 = 0; r0 < n; r0 += BLOCK) {
+      const m = Math.min(BLOCK, n - r0);
+      for (let i = 0; i < m; i++) {
+        const r = r0 + i;
+        const sw = w ? Math.sqrt(w[r]!) : 1;
+        const base = r * p;
+        for (let j = 0; j < p; j++) {
+          const v = X[base + j]!;
+          buf[j * BLOCK + i] = ((v - v === 0 ? v : fill[j]!) - centre[j]!) * sw;
+        }
+        yb[i] = (y[r]! - yCentre) * sw;
+      }
+      accumulateBlock(buf, yb, m, p, BLOCK, A, b);
+    }
+    for (let j = 0; j < p; j++) {
+      for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
+      A[j * p + j] += this.alpha;
+    }
+    const { x: coef, method } = solveSymmetric(A, b, p);
+    let intercept = 0;
+    if (this.fitIntercept) {
+      intercept = yCentre;
+      for (let j = 0; j < p; j++) intercept -= coef[j]! * centre[j]!;
+    }
+    return {
+      cols: p,
+      coef: Array.from(coef),
+      intercept,
+      fill: Array.from(fill),
+      solver: method,
+      ...(featureNames ? { featureNames: [...featureNames] } : {}),
+    };
+  }
+}
+
+/** Upper triangle of A += B'B and b += B'y for one block; four columns at a time to reuse loads. */
+function accumulateBlock(buf: Float64Array, yb: Float64Array, m: number, p: number, stride: number, A: Float64Array, b: Float64Array): void {
+  for (let j = 0; j < p; j++) {
+    const bj = j * stride;
+    let sy = 0;
+    for (let i = 0; i < m; i++) sy += buf[bj + i]! * yb[i]!;
+    b[j] += sy;
+    let k = j;
+    for (; k + 3 < p; k += 4) {
+      const b0 = k * stride;
+      const b1 = b0 + stride;
+      const b2 = b1 + stride;
+      const b3 = b2 + stride;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < m; i++) {
+        const a = buf[bj + i]!;
+        s0 += a * buf[b0 + i]!;
+        s1 += a * buf[b1 + i]!;
+        s2 += a * buf[b2 + i]!;
+        s3 += a * buf[b3 + i]!;
+      }
+      const row = j * p + k;
+      A[row] += s0;
+      A[row + 1] += s1;
+      A[row + 2] += s2;
+      A[row + 3] += s3;
+    }
+    for (; k < p; k++) {
+      const bk = k * stride;
+      let s = 0;
+      for (let i = 0; i < m; i++) s += buf[bj + i]! * buf[bk + i]!;
+      A[j * p + k] += s;
+    }
+  }
+}
+
+function concatRows(a: MatrixDataset, b: MatrixDataset): MatrixDataset {
+  const features = new Float32Array(a.features.length + b.features.length);
+  features.set(a.features);
+  features.set(b.features, a.features.length);
+  const labels = new Float32Array(a.rows + b.rows);
+  labels.set(a.labels);
+  labels.set(b.labels, a.rows);
+  let weights: Float32Array | undefined;
+  if (a.weights || b.weights) {
+    weights = new Float32Array(a.rows + b.rows).fill(1);
+    if (a.weights) weights.set(a.weights);
+    if (b.weights) weights.set(b.weights, a.rows);
+  }
+  return { features, labels, rows: a.rows + b.rows, cols: a.cols, ...(weights ? { weights } : {}) };
+}
