@@ -1,0 +1,33 @@
+import { ColumnAffineProcessor } from './column-affine.js';
+import type { FieldsGroup } from './fields-group.js';
+
+export interface MinMaxNormOptions {
+  fit_start_time?: string | null;
+  fit_end_time?: string | null;
+  fields_group?: FieldsGroup;
+}
+
+/**
+ * `(x - min) / (max - min)` with each column's min and max over the fit
+ * window, NaN ignored. A constant column is left as it is (Qlib's `ignore`).
+ */
+export class MinMaxNorm extends ColumnAffineProcessor {
+  readonly name = 'MinMaxNorm';
+
+  constructor(options: MinMaxNormOptions = {}) {
+    super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
+  }
+
+  protected fitColumn(buf: Float64Array, n: number): [number, number] {
+    if (n === 0) return [NaN, NaN];
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = buf[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (min === max) return [0, 1];
+    return [min, Math.fround(max - min)];
+  }
+}

@@ -1,0 +1,44 @@
+import { ColumnAffineProcessor } from './column-affine.js';
+import type { FieldsGroup } from './fields-group.js';
+
+export interface ZScoreNormOptions {
+  fit_start_time?: string | null;
+  fit_end_time?: string | null;
+  fields_group?: FieldsGroup;
+}
+
+/**
+ * `(x - mean) / std` with mean and population std (ddof 0) of each column,
+ * pooled over every row of the fit window, NaN ignored. A constant column is
+ * left as it is (Qlib's `ignore`: center 0, scale 1).
+ */
+export class ZScoreNorm extends ColumnAffineProcessor {
+  readonly name = 'ZScoreNorm';
+
+  constructor(options: ZScoreNormOptions = {}) {
+    super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
+  }
+
+  protected fitColumn(buf: Float64Array, n: number): [number, number] {
+    if (n === 0) return [NaN, NaN];
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = buf[i]!;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    // Decided on min == max rather than a float std of exactly 0, which a
+    // rounded mean of identical values can miss.
+    if (min === max) return [0, 1];
+    const mean = sum / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const d = buf[i]! - mean;
+      ss += d * d;
+    }
+    return [mean, Math.sqrt(ss / n)];
+  }
+}
