@@ -26,11 +26,14 @@ export function decodeFeature(bytes: Uint8Array, file: string): FeatureSeries | 
   const n = bytes.byteLength / 4;
   let all: Float32Array;
   if (LITTLE_ENDIAN_HOST) {
-    // A view needs 4-byte alignment; copy only when the buffer is not aligned.
+    // Zero-copy only when the bytes own their ArrayBuffer: small files come from
+    // Node's shared buffer pool (any offset, and a view would pin or, if
+    // transferred to a worker, detach the pool). Buffer#slice does not copy,
+    // hence `new Uint8Array(bytes)`.
     all =
-      bytes.byteOffset % 4 === 0
-        ? new Float32Array(bytes.buffer, bytes.byteOffset, n)
-        : new Float32Array(bytes.slice().buffer, 0, n);
+      bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength
+        ? new Float32Array(bytes.buffer, 0, n)
+        : new Float32Array(new Uint8Array(bytes).buffer, 0, n);
   } else {
     all = new Float32Array(n);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -11,6 +11,7 @@ import {
   listFreqs,
   BinaryDataReader,
   featurePath,
+  decodeFeature,
 } from '../../../../../plugins/data-qlib/src/storage/index.js';
 import { tempDir, writeText, qlibBinBytes } from './helpers.js';
 
@@ -124,6 +125,15 @@ describe('reading a hand-written Qlib layout', () => {
     expect(await readFeature(root, 'SZ000001', 'open')).toBeNull();
     await expectDataError(readFeature(root, 'SZ000001', 'broken'), /size 6 bytes is not a multiple of 4/);
     await expectDataError(readFeature(root, 'SZ000001', 'badstart'), /first value must be a calendar index/);
+  });
+
+  it('decodes bytes that are not 4-byte aligned in their buffer (pooled Node buffers)', () => {
+    const bytes = qlibBinBytes(3, [1.5, -2, NaN]);
+    const pool = Buffer.alloc(bytes.length + 1, 0xff);
+    pool.set(bytes, 1);
+    const decoded = decodeFeature(pool.subarray(1), 'x.bin');
+    expect(decoded!.start).toBe(3);
+    expect(Array.from(decoded!.values)).toEqual([1.5, -2, NaN]);
   });
 
   it('lists fields and instruments', async () => {
