@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { QonlineError } from '../../../../core/index.js';
 
 /**
  * Qlib's file names on disk. Windows reserves some device names, so Qlib
@@ -10,6 +11,14 @@ const RESERVED_NAMES = new Set<string>(['CON', 'PRN', 'AUX', 'NUL']);
 for (let i = 0; i < 10; i++) {
   RESERVED_NAMES.add(`COM${i}`);
   RESERVED_NAMES.add(`LPT${i}`);
+}
+
+/** Names become path segments: refuse anything that could leave its folder. */
+function safeSegment(kind: string, name: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
+    throw new QonlineError('QONLINE_DATA_INVALID', `${kind} ${JSON.stringify(name)} cannot name a file (empty, "." / "..", or contains a path separator)`);
+  }
+  return name;
 }
 
 /** The file/folder name Qlib uses for an instrument code (before lower-casing). */
@@ -32,7 +41,7 @@ export function calendarsDir(uri: string): string {
 }
 
 export function calendarPath(uri: string, freq = 'day'): string {
-  return join(calendarsDir(uri), `${freq.toLowerCase()}.txt`);
+  return join(calendarsDir(uri), `${safeSegment('frequency', freq.toLowerCase())}.txt`);
 }
 
 export function instrumentsDir(uri: string): string {
@@ -40,7 +49,7 @@ export function instrumentsDir(uri: string): string {
 }
 
 export function instrumentsPath(uri: string, market: string): string {
-  return join(uri, 'instruments', `${market.toLowerCase()}.txt`);
+  return join(uri, 'instruments', `${safeSegment('market', market.toLowerCase())}.txt`);
 }
 
 export function featuresDir(uri: string): string {
@@ -48,9 +57,9 @@ export function featuresDir(uri: string): string {
 }
 
 export function instrumentFeatureDir(uri: string, code: string): string {
-  return join(uri, 'features', codeToFileName(code).toLowerCase());
+  return join(uri, 'features', safeSegment('instrument code', codeToFileName(code).toLowerCase()));
 }
 
 export function featurePath(uri: string, code: string, field: string, freq = 'day'): string {
-  return join(instrumentFeatureDir(uri, code), `${normalizeField(field)}.${freq.toLowerCase()}.bin`);
+  return join(instrumentFeatureDir(uri, code), `${safeSegment('field', normalizeField(field))}.${safeSegment('frequency', freq.toLowerCase())}.bin`);
 }

@@ -125,6 +125,10 @@ describe('reading a hand-written Qlib layout', () => {
     expect(await readFeature(root, 'SZ000001', 'open')).toBeNull();
     await expectDataError(readFeature(root, 'SZ000001', 'broken'), /size 6 bytes is not a multiple of 4/);
     await expectDataError(readFeature(root, 'SZ000001', 'badstart'), /first value must be a calendar index/);
+    // Names never leave their folder.
+    await expectDataError(readFeature(root, '..', 'close'), /instrument code ".." cannot name a file/);
+    await expectDataError(readFeature(root, 'SH600000', '../../calendars/day'), /field .* cannot name a file/);
+    await expectDataError(readInstruments(root, '../calendars/day'), /market .* cannot name a file/);
   });
 
   it('decodes bytes that are not 4-byte aligned in their buffer (pooled Node buffers)', () => {
