@@ -8,4 +8,7 @@ export * from './contracts/index.js';
 export * from './errors/index.js';
 export * from './schema/builder.js';
 export * from './calendar/calendar.js';
+export * from './calendar/time-adjuster.js';
+export * from './task/index.js';
 export * from './store/index.js';
+export * from './online/index.js';

@@ -1,3 +1,14 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-console.log('qonline');
+import { main } from '../core/cli/main.js';
+import { builtinPluginEntries } from './builtins.js';
+
+main(process.argv.slice(2), builtinPluginEntries()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(e);
+    process.exitCode = 1;
+  },
+);

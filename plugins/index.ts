@@ -1,2 +1,23 @@
+/**
+ * `qonline`: the composition root. The plugin API, the built-in plugins and
+ * the library functions (models, data, the CLI entry) for use from code.
+ */
 import 'reflect-metadata';
+
 export * from '../core/index.js';
+export { Kernel } from '../core/kernel/kernel.js';
+export { ComponentRegistry } from '../core/kernel/registry.js';
+export { ConsoleLogger, SilentLogger } from '../core/kernel/logger.js';
+export { NullProgress, TerminalProgress } from '../core/kernel/progress.js';
+export { SystemClock } from '../core/kernel/clock.js';
+export { loadConfigFile, parseConfigText } from '../core/config/load.js';
+export { pipelineSchema } from '../core/config/pipeline-schema.js';
+export { prepareConfig, openPipeline, openStoreOnly, type Pipeline } from '../core/engine/pipeline.js';
+export { runStep, summarize, configuredSteps } from '../core/engine/run.js';
+export { BUILTIN_PLUGINS, builtinPluginEntries } from './builtins.js';
+export { createModel, restoreModel, LinearModel } from './models/index.js';
+export { openSqliteStore } from './store-sqlite/index.js';
+export { openSyntheticMarket, QlibDataProvider, generateSyntheticMarket } from './data-qlib/index.js';
+export { RollingGen, MultiHorizonGen, RollingStrategy } from './rolling/index.js';
+export { AverageEnsemble } from './ensemble/index.js';
+export { TrainerR, DelayTrainerR } from './trainers/index.js';

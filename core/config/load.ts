@@ -42,11 +42,12 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
+    const posOf = (err: (typeof doc.errors)[number]): { line: number; col: number } => err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     const details = doc.errors.map((err) => {
-      const pos = err.linePos?.[0];
-      return `${file}:${pos?.line ?? '?'}:${pos?.col ?? '?'}: ${firstLine(err.message)}`;
+      const pos = posOf(err);
+      return `${file}:${pos.line}:${pos.col}: ${firstLine(err.message)}`;
     });
-    const pos = doc.errors[0]!.linePos?.[0];
+    const pos = posOf(doc.errors[0]!);
     throw new QonlineError('QONLINE_CONFIG_PARSE', `invalid YAML: ${firstLine(doc.errors[0]!.message)}`, {
       location: { file, line: pos?.line, column: pos?.col },
       details,

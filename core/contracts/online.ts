@@ -1,3 +1,6 @@
+import type { ComponentSpec } from '../schema/builder.js';
+import type { SerializedModel } from './model.js';
+import type { ComponentKind } from './plugin.js';
 import type { RecorderInfo, ScoreRows } from './store.js';
 import type { TaskDef } from './task.js';
 
@@ -42,4 +45,10 @@ export interface Ensemble {
 export interface RecordContext {
   recorder: RecorderInfo;
   task: TaskDef;
+}
+
+/** How domain code builds components (the kernel implements it; tests may substitute). */
+export interface Resolver {
+  resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, pointer?: string): Promise<T>;
+  restoreModel<T = unknown>(serialized: SerializedModel): Promise<T>;
 }

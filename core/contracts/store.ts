@@ -94,6 +94,7 @@ export interface ExperimentStore {
   lastScoreDate(recorderId: string, kind: ScoreKind): Promise<string | null>;
 
   getManager(name: string): Promise<ManagerState | undefined>;
+  listManagers(): Promise<string[]>;
   putManager(state: ManagerState): Promise<void>;
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry>;
   listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]>;

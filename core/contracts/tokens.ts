@@ -1,6 +1,7 @@
 import type { Calendar } from '../calendar/calendar.js';
 import type { DataProvider } from './data.js';
 import type { Clock, Logger, Progress } from './logger.js';
+import type { Resolver } from './online.js';
 import type { ExperimentStore } from './store.js';
 import { createToken } from './token.js';
 
@@ -14,4 +15,6 @@ export const TOKENS = {
   store: createToken<ExperimentStore>('store'),
   dataProvider: createToken<DataProvider>('dataProvider'),
   calendar: createToken<Calendar>('calendar'),
+  /** Builds nested components and restores models (the kernel). */
+  resolver: createToken<Resolver>('resolver'),
 } as const;

@@ -1,5 +1,6 @@
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import type { Clock, Logger, Progress } from '../contracts/logger.js';
+import type { SerializedModel } from '../contracts/model.js';
 import type { ComponentContext, ComponentKind, PluginManifest } from '../contracts/plugin.js';
 import type { Token } from '../contracts/token.js';
 import { TOKENS } from '../contracts/tokens.js';
@@ -148,7 +149,7 @@ export class Kernel {
   }
 
   /** Rebuilds a fitted model from its serialised form through its component's restore(). */
-  async restoreModel<T = unknown>(serialized: { class: string; [k: string]: unknown }): Promise<T> {
+  async restoreModel<T = unknown>(serialized: SerializedModel): Promise<T> {
     const entry = this.registry.lookup('model', serialized.class);
     if (!entry.def.restore) {
       throw new QonlineError('QONLINE_PLUGIN_INVALID', `model ${entry.def.name} (plugin ${entry.plugin.name}) cannot restore saved models (no restore())`);

@@ -54,21 +54,47 @@ function describe(e: ErrorObject): string {
   }
 }
 
-/** ajv reports anyOf failures branch by branch; keep the most useful lines. */
+/**
+ * ajv reports anyOf failures branch by branch. Where the value's type matches
+ * one branch (an object given to `object | array of object`), report that
+ * branch's own errors; otherwise say it matches no allowed form.
+ */
 function simplify(errors: ErrorObject[]): SchemaProblem[] {
   const out: SchemaProblem[] = [];
   const seen = new Set<string>();
-  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  for (const e of errors) {
-    let path = e.instancePath;
-    if (e.keyword === 'additionalProperties') path += '/' + String((e.params as Record<string, unknown>)['additionalProperty']);
-    // Inside an anyOf, branch errors are noise; report the anyOf itself once.
-    if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath) && e.schemaPath.includes('anyOf')) continue;
-    const message = e.keyword === 'anyOf' ? 'does not match any allowed form' : describe(e);
+  const push = (path: string, message: string): void => {
     const key = `${path}|${message}`;
-    if (seen.has(key)) continue;
+    if (seen.has(key)) return;
     seen.add(key);
     out.push({ path, message });
+  };
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  const consumed = new Set<ErrorObject>();
+  for (const a of anyOfs) {
+    const prefix = a.schemaPath + '/';
+    const branchErrors = errors.filter((e) => e !== a && e.schemaPath.startsWith(prefix) && e.instancePath.startsWith(a.instancePath));
+    branchErrors.forEach((e) => consumed.add(e));
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of branchErrors) {
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    // A branch whose errors are not a type mismatch of the value itself is the one the user meant.
+    const meant = [...byBranch.values()].filter((errs) => !errs.some((e) => e.keyword === 'type' && e.instancePath === a.instancePath));
+    if (meant.length === 1) {
+      for (const e of meant[0]!) {
+        if (e.keyword === 'anyOf') continue;
+        let path = e.instancePath;
+        if (e.keyword === 'additionalProperties') path += '/' + String((e.params as Record<string, unknown>)['additionalProperty']);
+        push(path, describe(e));
+      }
+    } else push(a.instancePath, 'does not match any allowed form');
+  }
+  for (const e of errors) {
+    if (e.keyword === 'anyOf' || consumed.has(e)) continue;
+    let path = e.instancePath;
+    if (e.keyword === 'additionalProperties') path += '/' + String((e.params as Record<string, unknown>)['additionalProperty']);
+    push(path, describe(e));
   }
   return out;
 }

@@ -289,6 +289,11 @@ export class SqlExperimentStore implements ExperimentStore {
     return rows.length ? (JSON.parse(rows[0]!.state) as ManagerState) : undefined;
   }
 
+  async listManagers(): Promise<string[]> {
+    const rows = await this.ex.all<{ name: string }>(`SELECT name FROM managers ORDER BY name`);
+    return rows.map((r) => r.name);
+  }
+
   async putManager(state: ManagerState): Promise<void> {
     await this.ex.run(
       `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)

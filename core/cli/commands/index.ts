@@ -1,0 +1,23 @@
+import type { Command } from '../context.js';
+import { docsCommand } from './docs.js';
+import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
+import { modelsListCommand } from './models-list.js';
+import { pluginsListCommand } from './plugins-list.js';
+import { runCommand } from './run.js';
+import { signalsCommand } from './signals.js';
+import { tasksPreviewCommand } from './tasks-preview.js';
+import { validateCommand } from './validate.js';
+
+/** Every CLI command; plugins/cli.ts adds nothing here (commands are core). */
+export const COMMANDS: Command[] = [
+  runCommand,
+  validateCommand,
+  tasksPreviewCommand,
+  modelsListCommand,
+  signalsCommand,
+  historyCommand,
+  onlineSetCommand,
+  rollbackCommand,
+  pluginsListCommand,
+  docsCommand,
+];

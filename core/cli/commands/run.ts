@@ -1,0 +1,43 @@
+import { QonlineError } from '../../errors/index.js';
+import { openPipeline, prepareConfig } from '../../engine/pipeline.js';
+import { configuredSteps, formatSummary, runStep, summarize, type StepInvocation } from '../../engine/run.js';
+import type { StepReport } from '../../online/online-manager.js';
+import type { Command } from '../context.js';
+import { requireConfig } from './shared.js';
+
+const STEPS = ['first_train', 'routine', 'simulate', 'prepare_signals', 'update_online_pred'] as const;
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run CONFIG [--step STEP] [--at DATE]',
+  summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine)',
+  flags: {
+    step: { value: true, description: `Run only this step: ${STEPS.join(', ')}` },
+    at: { value: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
+    'allow-strategy-change': { description: 'Accept a strategy whose template changed under the same name' },
+  },
+  async run(ctx) {
+    const file = requireConfig(ctx, 'run');
+    const prepared = await prepareConfig(file, ctx.engine());
+    let steps: StepInvocation[];
+    const step = ctx.args.flags['step'] as string | undefined;
+    const at = (ctx.args.flags['at'] as string | undefined) ?? null;
+    if (at !== null && !/^\d{4}-\d{2}-\d{2}$/.test(at)) throw new QonlineError('QONLINE_USAGE', `--at expects a date YYYY-MM-DD, got ${JSON.stringify(at)}`);
+    if (step) {
+      if (!(STEPS as readonly string[]).includes(step)) throw new QonlineError('QONLINE_USAGE', `unknown step ${JSON.stringify(step)} (allowed: ${STEPS.join(', ')})`);
+      steps = [{ step: step as StepInvocation['step'], at }];
+    } else {
+      if (at !== null) throw new QonlineError('QONLINE_USAGE', '--at needs --step');
+      steps = configuredSteps(prepared.pipeline.steps);
+    }
+    const p = await openPipeline(prepared, { lock: true, allowStrategyChange: Boolean(ctx.args.flags['allow-strategy-change']) });
+    try {
+      const reports: StepReport[] = [];
+      for (const s of steps) reports.push(await runStep(p, s));
+      const summary = await summarize(p, reports);
+      ctx.print(summary, () => formatSummary(summary));
+    } finally {
+      await p.close();
+    }
+  },
+};

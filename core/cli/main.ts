@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { formatLocation, isQonlineError, QonlineError } from '../errors/index.js';
+import type { PluginManifest } from '../contracts/plugin.js';
+import { formatFlags, parseArgs } from './args.js';
+import { closestMatches } from '../kernel/did-you-mean.js';
+import { COMMON_FLAGS, makeContext, type CliIo, type Command } from './context.js';
+import { COMMANDS } from './commands/index.js';
+
+/** Runs the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage/config error). */
+export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  try {
+    const { command, rest } = findCommand(argv);
+    if (!command) {
+      if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+        io.stdout(globalHelp() + '\n');
+        return 0;
+      }
+      if (argv[0] === '--version') {
+        io.stdout('qonline 0.1.0\n');
+        return 0;
+      }
+      const near = closestMatches(argv[0]!, [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]!))], 2);
+      throw new QonlineError('QONLINE_USAGE', `unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`, {
+        hint: 'run `qonline --help` for the list of commands',
+      });
+    }
+    const flags = { ...COMMON_FLAGS, ...command.flags };
+    const args = parseArgs(rest, flags);
+    if (args.flags['help']) {
+      io.stdout(commandHelp(command) + '\n');
+      return 0;
+    }
+    const ctx = makeContext(args, io, builtins);
+    const code = await command.run(ctx);
+    return typeof code === 'number' ? code : 0;
+  } catch (e) {
+    return reportError(e, io, verbose, argv.includes('--json'));
+  }
+}
+
+function findCommand(argv: string[]): { command?: Command; rest: string[] } {
+  // Longest match first: `models list` before `models`.
+  const sorted = [...COMMANDS].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  for (const c of sorted) {
+    const words = c.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) return { command: c, rest: argv.slice(words.length) };
+  }
+  return { rest: argv };
+}
+
+export function reportError(e: unknown, io: CliIo, verbose: boolean, json: boolean): number {
+  const err = isQonlineError(e) ? e : new QonlineError('QONLINE_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+  if (json) {
+    io.stdout(
+      JSON.stringify({ error: { code: err.code, message: err.message, location: err.location ?? null, details: err.details, hint: err.hint ?? null, plugin: err.plugin ?? null, component: err.component ?? null } }, null, 2) + '\n',
+    );
+  }
+  const where = formatLocation(err.location);
+  io.stderr(`error ${err.code}: ${where ? where + ': ' : ''}${err.message}\n`);
+  for (const d of err.details.slice(err.details.length > 1 ? 0 : 1)) io.stderr(`  - ${d}\n`);
+  if (err.hint) io.stderr(`  hint: ${err.hint}\n`);
+  if (verbose) {
+    const stack = (err.cause instanceof Error ? err.cause : err).stack;
+    if (stack) io.stderr(stack + '\n');
+  }
+  return err.exitCode;
+}
+
+function defaultIo(): CliIo {
+  return { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env };
+}
+
+export function globalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'qonline: online model management for quantitative research',
+    '',
+    'Usage: qonline <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Common options:',
+    formatFlags(COMMON_FLAGS),
+    '',
+    'Run `qonline <command> --help` for a command\u2019s options. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.',
+  ].join('\n');
+}
+
+export function commandHelp(c: Command): string {
+  return [`Usage: qonline ${c.usage}`, '', c.summary, '', 'Options:', formatFlags({ ...c.flags, ...COMMON_FLAGS })].join('\n');
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Calendar } from '../calendar/calendar.js';
+import type { DataProvider } from '../contracts/data.js';
+import type { Clock, Logger, Progress } from '../contracts/logger.js';
+import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
+import type { PluginManifest } from '../contracts/plugin.js';
+import type { ExperimentStore } from '../contracts/store.js';
+import { TOKENS } from '../contracts/tokens.js';
+import { loadConfigFile, type LoadedConfig } from '../config/load.js';
+import type { PipelineConfig } from '../config/pipeline-schema.js';
+import { validateConfig } from '../config/validate.js';
+import { Kernel } from '../kernel/kernel.js';
+import { loadPlugins } from '../kernel/plugin-loader.js';
+import { canonicalJson } from '../task/canonical.js';
+import { OnlineManager } from '../online/online-manager.js';
+import type { ComponentSpec } from '../schema/builder.js';
+import { ensureHome, HomeLock, resolveHome } from './home.js';
+
+export interface EngineEnv {
+  builtins: { manifest: PluginManifest; source: string }[];
+  logger: Logger;
+  progress: Progress;
+  clock: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** --home flag. */
+  home?: string;
+}
+
+/** Defaults for the optional top-level components. */
+export const DEFAULT_COMPONENTS = {
+  data: { class: 'SyntheticMarket' } as ComponentSpec,
+  store: { class: 'SQLiteStore' } as ComponentSpec,
+  trainer: { class: 'TrainerR' } as ComponentSpec,
+  ensemble: { class: 'AverageEnsemble' } as ComponentSpec,
+};
+
+/** A loaded, validated config and a kernel with its plugins registered (nothing opened, nothing written). */
+export interface PreparedConfig {
+  config: LoadedConfig;
+  pipeline: PipelineConfig;
+  kernel: Kernel;
+  home: string;
+}
+
+export async function prepareConfig(configFile: string, envx: EngineEnv): Promise<PreparedConfig> {
+  const config = await loadConfigFile(configFile, envx.env ?? process.env);
+  const pluginSpecs = Array.isArray(config.value['plugins']) ? (config.value['plugins'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file) : [];
+  const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
+  const kernel = new Kernel({ plugins: [...envx.builtins, ...extra], logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  validateConfig(config, kernel.registry, kernel.validator);
+  return { config, pipeline: config.value as unknown as PipelineConfig, kernel, home };
+}
+
+export interface Pipeline extends PreparedConfig {
+  provider: DataProvider;
+  calendar: Calendar;
+  store: ExperimentStore;
+  manager: OnlineManager;
+  strategies: OnlineStrategy[];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Take the home lock (steps that write). */
+  lock?: boolean;
+  allowStrategyChange?: boolean;
+}
+
+/**
+ * Opens everything a step needs, in start-up order: home, plugins' start,
+ * data provider + calendar, store, then the manager with its strategies,
+ * trainer and ensemble.
+ */
+export async function openPipeline(prepared: PreparedConfig, options: OpenOptions = {}): Promise<Pipeline> {
+  const { kernel, pipeline, home } = prepared;
+  ensureHome(home);
+  const lock = new HomeLock(path.join(home, 'qonline.lock'));
+  if (options.lock) lock.acquire(`manager ${pipeline.manager.name}`);
+  try {
+    await kernel.start();
+    kernel.provideValue(TOKENS.resolver, kernel);
+    const provider = await kernel.resolve<DataProvider>('dataProvider', pipeline.data ?? DEFAULT_COMPONENTS.data, '/data');
+    kernel.provideValue(TOKENS.dataProvider, provider);
+    const calendar = await provider.calendar(pipeline.manager.freq ?? 'day');
+    kernel.provideValue(TOKENS.calendar, calendar);
+    const store = await kernel.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
+    kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+    const strategies: OnlineStrategy[] = [];
+    for (let i = 0; i < pipeline.strategies.length; i++) {
+      strategies.push(await kernel.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
+    }
+    const names = strategies.map((s) => s.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw new (await import('../errors/index.js')).QonlineError('QONLINE_CONFIG_INVALID', `two strategies are named ${JSON.stringify(dup)}; names must be unique`);
+    const trainer = await kernel.resolve<Trainer>('trainer', pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer, '/manager/trainer');
+    const ensemble = await kernel.resolve<Ensemble>('ensemble', pipeline.manager.ensemble ?? DEFAULT_COMPONENTS.ensemble, '/manager/ensemble');
+    const manager = new OnlineManager({
+      name: pipeline.manager.name,
+      beginTime: pipeline.manager.begin_time ?? null,
+      freq: pipeline.manager.freq ?? 'day',
+      strategies,
+      trainer,
+      ensemble,
+      store,
+      resolver: kernel,
+      calendar,
+      logger: kernel.logger.child('manager'),
+      progress: kernel.get(TOKENS.progress),
+      configHash: configHash(pipeline),
+      updateOnlinePred: pipeline.manager.update_online_pred ?? true,
+      allowStrategyChange: options.allowStrategyChange,
+    });
+    return {
+      ...prepared,
+      provider,
+      calendar,
+      store,
+      manager,
+      strategies,
+      async close() {
+        try {
+          await kernel.stop();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    await kernel.stop().catch(() => undefined);
+    lock.release();
+    throw e;
+  }
+}
+
+export function configHash(pipeline: PipelineConfig): string {
+  const { steps: _s, daemon: _d, home: _h, ...rest } = pipeline as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/**
+ * Opens only the store: from a config when given, else the default SQLite
+ * store of the home folder (for read-only commands like `models list`).
+ */
+export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promise<{ store: ExperimentStore; kernel: Kernel; home: string; managerName?: string; close(): Promise<void> }> {
+  let kernel: Kernel;
+  let spec: ComponentSpec = DEFAULT_COMPONENTS.store;
+  let home: string;
+  let managerName: string | undefined;
+  if (configFile) {
+    const prepared = await prepareConfig(configFile, envx);
+    kernel = prepared.kernel;
+    home = prepared.home;
+    spec = prepared.pipeline.store ?? spec;
+    managerName = prepared.pipeline.manager.name;
+  } else {
+    home = resolveHome(envx.home, envx.env ?? process.env, undefined, undefined);
+    kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  }
+  ensureHome(home);
+  await kernel.start();
+  const store = await kernel.resolve<ExperimentStore>('store', spec, '/store');
+  kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+  return { store, kernel, home, managerName, close: () => kernel.stop() };
+}

@@ -1,0 +1,156 @@
+import type { StepConfig } from '../config/pipeline-schema.js';
+import type { ScoreRows } from '../contracts/store.js';
+import { QonlineError } from '../errors/index.js';
+import { dailyIc } from '../online/metrics.js';
+import type { StepReport } from '../online/online-manager.js';
+import { OnlineTool } from '../online/online-tool.js';
+import type { Pipeline } from './pipeline.js';
+
+export interface StepInvocation {
+  step: 'first_train' | 'routine' | 'simulate' | 'prepare_signals' | 'update_online_pred';
+  at?: string | null;
+}
+
+/** The steps a config lists (default: first_train then routine). */
+export function configuredSteps(steps: StepConfig[] | undefined): StepInvocation[] {
+  if (!steps || !steps.length) return [{ step: 'first_train' }, { step: 'routine' }];
+  return steps.map((s) => {
+    if (typeof s === 'string') return { step: s };
+    const [name, opts] = Object.entries(s)[0]! as [StepInvocation['step'], Record<string, string | null> | null];
+    const at = opts ? (opts['cur_time'] ?? opts['end_time'] ?? opts['to_date'] ?? null) : null;
+    return { step: name, at };
+  });
+}
+
+export async function runStep(p: Pipeline, inv: StepInvocation): Promise<StepReport> {
+  const m = p.manager;
+  switch (inv.step) {
+    case 'first_train':
+      return m.firstTrain();
+    case 'routine':
+      return m.routine(inv.at ?? null);
+    case 'simulate':
+      return m.simulate(inv.at ?? null);
+    case 'prepare_signals': {
+      const n = await m.prepareSignals(null);
+      return { step: 'prepare_signals', curTime: null, trained: 0, online: {}, signalDates: n, predictionsUpdated: 0 };
+    }
+    case 'update_online_pred': {
+      const online = (await Promise.all(p.strategies.map((s) => new OnlineTool(p.store, s.name).onlineModels()))).flat();
+      const up = await m.updateOnlinePredictions(online, inv.at ?? null);
+      const n = up.from ? await m.prepareSignals(up.from) : 0;
+      return { step: 'update_online_pred', curTime: inv.at ?? null, trained: 0, online: {}, signalDates: n, predictionsUpdated: up.rows };
+    }
+    default:
+      throw new QonlineError('QONLINE_USAGE', `unknown step ${JSON.stringify((inv as StepInvocation).step)}`);
+  }
+}
+
+export interface RunSummary {
+  manager: string;
+  home: string;
+  steps: StepReport[];
+  strategies: {
+    name: string;
+    recorders: number;
+    online: { id: string; model: string; test: [string, string | null] }[];
+    onlineIc: number | null;
+  }[];
+  signals: { dates: number; first: string | null; last: string | null; meanInstruments: number; coverage: number; ic: number | null; rankIc: number | null };
+  lastRoutine: string | null;
+  stateVersion: number;
+}
+
+/** What `qonline run` prints at the end. */
+export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSummary> {
+  const strategies: RunSummary['strategies'] = [];
+  const labelRows: ScoreRows[] = [];
+  for (const s of p.strategies) {
+    const recs = await p.store.listRecorders({ experiment: s.name });
+    const online = await new OnlineTool(p.store, s.name).onlineModels();
+    const ics: number[] = [];
+    for (const r of recs) if (r.status === 'FINISHED') labelRows.push(await p.store.readScores(r.id, 'label'));
+    for (const r of online) {
+      const pred = await p.store.readScores(r.id, 'pred');
+      const label = await p.store.readScores(r.id, 'label');
+      const ic = icOf(pred, label);
+      if (ic !== null) ics.push(ic.ic);
+    }
+    strategies.push({
+      name: s.name,
+      recorders: recs.length,
+      online: online.map((r) => ({ id: r.id, model: String(r.params['model_class']), test: [String(r.params['test_start']), (r.params['test_end'] as string | null) ?? null] })),
+      onlineIc: ics.length ? ics.reduce((a, b) => a + b, 0) / ics.length : null,
+    });
+  }
+  const sig = await p.manager.getSignals();
+  const dates = [...new Set(sig.dates)];
+  // Signal IC against the labels the online models recorded.
+  const labels = new Map<string, number>();
+  for (const l of labelRows) for (let i = 0; i < l.scores.length; i++) labels.set(l.dates[i] + '|' + l.instruments[i], l.scores[i]!);
+  const lab = new Float64Array(sig.scores.length);
+  for (let i = 0; i < sig.scores.length; i++) lab[i] = labels.get(sig.dates[i] + '|' + sig.instruments[i]) ?? NaN;
+  const ic = sig.scores.length ? dailyIc(sig.dates, sig.scores, lab) : null;
+  let universe = 0;
+  if (dates.length) {
+    const last = dates[dates.length - 1]!;
+    universe = sig.dates.filter((d) => d === last).length;
+  }
+  const state = await p.store.getManager(p.manager.name);
+  const meanInstruments = dates.length ? sig.scores.length / dates.length : 0;
+  const calDates = dates.length ? p.calendar.range(dates[0]!, dates[dates.length - 1]!).length : 0;
+  return {
+    manager: p.manager.name,
+    home: p.home,
+    steps,
+    strategies,
+    signals: {
+      dates: dates.length,
+      first: dates[0] ?? null,
+      last: dates[dates.length - 1] ?? null,
+      meanInstruments: round(meanInstruments, 1),
+      coverage: calDates ? round(dates.length / calDates, 4) : 0,
+      ic: ic && Number.isFinite(ic.ic) ? round(ic.ic, 4) : null,
+      rankIc: ic && Number.isFinite(ic.rankIc) ? round(ic.rankIc, 4) : null,
+    },
+    lastRoutine: state?.lastRoutine ?? null,
+    stateVersion: state?.stateVersion ?? 0,
+  };
+  void universe;
+}
+
+function icOf(pred: ScoreRows, label: ScoreRows): { ic: number } | null {
+  const m = new Map<string, number>();
+  for (let i = 0; i < label.scores.length; i++) m.set(label.dates[i] + '|' + label.instruments[i], label.scores[i]!);
+  const l = new Float64Array(pred.scores.length);
+  for (let i = 0; i < pred.scores.length; i++) l[i] = m.get(pred.dates[i] + '|' + pred.instruments[i]) ?? NaN;
+  const r = dailyIc(pred.dates, pred.scores, l);
+  return Number.isFinite(r.ic) ? { ic: r.ic } : null;
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  lines.push(`manager ${s.manager} (home ${s.home})`);
+  for (const st of s.steps) {
+    lines.push(
+      `  ${st.step}${st.curTime ? ' @ ' + st.curTime : ''}: ${st.skipped ? 'skipped, ' + st.skipped : `${st.trained} model(s) trained, ${st.signalDates} signal date(s) written${st.predictionsUpdated ? `, ${st.predictionsUpdated} prediction row(s) added` : ''}`}`,
+    );
+  }
+  for (const st of s.strategies) {
+    lines.push(`strategy ${st.name}: ${st.recorders} recorder(s), ${st.online.length} online${st.onlineIc !== null ? `, mean daily IC of online predictions ${st.onlineIc.toFixed(4)}` : ''}`);
+    for (const o of st.online) lines.push(`  online ${o.id.slice(0, 12)} ${o.model} test ${o.test[0]}..${o.test[1] ?? 'open'}`);
+  }
+  const g = s.signals;
+  lines.push(
+    g.dates
+      ? `signals: ${g.dates} date(s) ${g.first}..${g.last}, ${g.meanInstruments} instruments/day, coverage ${(g.coverage * 100).toFixed(1)}% of trading days${g.ic !== null ? `, daily IC ${g.ic.toFixed(4)}, rank IC ${g.rankIc?.toFixed(4)}` : ''}`
+      : 'signals: none yet',
+  );
+  lines.push(`last routine: ${s.lastRoutine ?? 'none'}; state version ${s.stateVersion}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,435 @@
+import type { Calendar } from '../calendar/calendar.js';
+import type { Logger, Progress } from '../contracts/logger.js';
+import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
+import type { ExperimentStore, HistoryEntry, ManagerState, RecorderInfo, ScoreRows } from '../contracts/store.js';
+import { QonlineError } from '../errors/index.js';
+import { OnlineTool } from './online-tool.js';
+import { ScoreUpdater } from './pred-updater.js';
+import type { Resolver } from './resolver.js';
+import { assignRecorders, computeSignals, onlineSetAt } from './signals.js';
+import { ONLINE_TAG } from './task-runner.js';
+import { recorderTest } from './task-info.js';
+
+export interface OnlineManagerOptions {
+  name: string;
+  beginTime: string | null;
+  freq: string;
+  strategies: OnlineStrategy[];
+  trainer: Trainer;
+  ensemble: Ensemble;
+  store: ExperimentStore;
+  resolver: Resolver;
+  calendar: Calendar;
+  logger: Logger;
+  progress: Progress;
+  configHash: string;
+  /** Extend online predictions in routines (simulations never do). */
+  updateOnlinePred?: boolean;
+  /** Rows of history the prediction update feeds the model. */
+  histRef?: number;
+  /** Accept strategies whose templates changed under the same name. */
+  allowStrategyChange?: boolean;
+}
+
+export interface StepReport {
+  step: string;
+  curTime: string | null;
+  skipped?: string;
+  trained: number;
+  /** Strategy -> recorder ids online after the step. */
+  online: Record<string, string[]>;
+  signalDates: number;
+  predictionsUpdated: number;
+}
+
+interface StrategyOutcome {
+  strategy: OnlineStrategy;
+  trained: RecorderInfo[];
+  online: RecorderInfo[];
+}
+
+/**
+ * Qlib's OnlineManager with its state in the store instead of a pickle:
+ * `first_train` today and `routine` tomorrow can run in different processes.
+ * Every step is idempotent against the stored state.
+ */
+export class OnlineManager {
+  private simulating = false;
+  /** Recorders fitted but not finished while simulating with a delayed trainer. */
+  private readonly postponed = new Map<string, RecorderInfo[]>();
+
+  constructor(private readonly o: OnlineManagerOptions) {}
+
+  get name(): string {
+    return this.o.name;
+  }
+  get strategies(): OnlineStrategy[] {
+    return this.o.strategies;
+  }
+
+  private postponeActions(): boolean {
+    return this.simulating && this.o.trainer.delayed;
+  }
+
+  /** Loads the stored state (creating it on first use) and checks strategy templates. */
+  async state(): Promise<ManagerState> {
+    const { store, name } = this.o;
+    let state = await store.getManager(name);
+    if (!state) {
+      state = {
+        name,
+        beginTime: this.o.beginTime ?? this.o.calendar.last,
+        freq: this.o.freq,
+        lastRoutine: null,
+        stateVersion: 0,
+        configHash: this.o.configHash,
+        strategies: {},
+      };
+    }
+    if (!this.o.allowStrategyChange) {
+      for (const s of this.o.strategies) {
+        const known = state.strategies[s.name];
+        if (known && known.fingerprint !== s.fingerprint()) {
+          throw new QonlineError(
+            'QONLINE_STRATEGY_CHANGED',
+            `strategy ${JSON.stringify(s.name)} of manager ${JSON.stringify(name)} has a different task template or generator than the one it was trained with`,
+            { details: fingerprintDiff(known.fingerprint, s.fingerprint()), hint: 'give the changed strategy a new name, or pass --allow-strategy-change to accept it' },
+          );
+        }
+      }
+    }
+    return state;
+  }
+
+  /** Trains every strategy's first tasks and puts the result online (no-op for strategies already trained). */
+  async firstTrain(only?: OnlineStrategy[]): Promise<StepReport> {
+    const state = await this.state();
+    const todo = (only ?? this.o.strategies).filter((s) => !state.strategies[s.name]?.firstTrained);
+    const report = this.emptyReport('first_train', state.beginTime);
+    if (!todo.length) return { ...report, skipped: 'every strategy is already trained' };
+    const curTime = state.beginTime ?? this.o.calendar.last;
+    const outcomes: StrategyOutcome[] = [];
+    for (const s of todo) {
+      const tasks = await s.firstTasks();
+      this.o.logger.info(`strategy ${s.name}: first training of ${tasks.length} task(s)`);
+      const trained = await this.o.trainer.train(tasks, { experiment: s.name });
+      const online = await s.prepareOnlineModels(trained, curTime);
+      outcomes.push({ strategy: s, trained, online });
+      report.trained += trained.length;
+    }
+    if (this.postponeActions()) {
+      for (const o of outcomes) this.postpone(o);
+    } else {
+      for (const o of outcomes) o.online = await this.finishTrained(o);
+    }
+    const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, null);
+    for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
+    report.signalDates = signalDates;
+    return report;
+  }
+
+  /** Strategies that were never trained are first-trained (Qlib's add_strategy). */
+  async addStrategy(strategies: OnlineStrategy[]): Promise<StepReport> {
+    for (const s of strategies) if (!this.o.strategies.includes(s)) this.o.strategies.push(s);
+    return this.firstTrain(strategies);
+  }
+
+  /**
+   * One routine at `curTime` (default: the latest calendar date): for each
+   * strategy prepare tasks, train, choose the online set; then finish
+   * training, update online predictions, and commit online sets, history and
+   * the affected signals in one transaction.
+   */
+  async routine(curTime?: string | null): Promise<StepReport> {
+    const cal = this.o.calendar;
+    const cur = curTime ? cal.date(cal.alignEndIndex(curTime)) : cal.last;
+    let state = await this.state();
+    const untrained = this.o.strategies.filter((s) => !state.strategies[s.name]?.firstTrained);
+    if (untrained.length) {
+      this.o.logger.info(`first-training new strateg${untrained.length > 1 ? 'ies' : 'y'} ${untrained.map((s) => s.name).join(', ')}`);
+      await this.firstTrain(untrained);
+      state = await this.state();
+    }
+    const report = this.emptyReport('routine', cur);
+    if (state.lastRoutine && cur <= state.lastRoutine) {
+      return { ...report, skipped: `the last routine ran at ${state.lastRoutine}` };
+    }
+    const outcomes: StrategyOutcome[] = [];
+    for (const s of this.o.strategies) {
+      const tasks = await s.prepareTasks(cur);
+      const trained = tasks.length ? await this.o.trainer.train(tasks, { experiment: s.name }) : [];
+      const online = await s.prepareOnlineModels(trained, cur);
+      outcomes.push({ strategy: s, trained, online });
+      report.trained += trained.length;
+      if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
+    }
+    let updatedFrom: string | null = null;
+    if (this.postponeActions()) {
+      for (const o of outcomes) this.postpone(o);
+    } else {
+      for (const o of outcomes) o.online = await this.finishTrained(o);
+      if (!this.simulating && this.o.updateOnlinePred !== false) {
+        const up = await this.updateOnlinePredictions(outcomes.flatMap((o) => o.online), cur);
+        report.predictionsUpdated = up.rows;
+        updatedFrom = up.from;
+      }
+    }
+    const effective = this.catchUpEffectiveDate(state, outcomes, cur);
+    const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
+    report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
+    for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
+    return report;
+  }
+
+  /**
+   * Replays the process: first training at the begin time, then a routine for
+   * every calendar date up to `endTime`, without online prediction updates.
+   * With a delayed trainer all finishing and signal preparation happens once
+   * at the end, still using only the models online at each date.
+   */
+  async simulate(endTime?: string | null): Promise<StepReport> {
+    this.simulating = true;
+    const report = this.emptyReport('simulate', endTime ?? this.o.calendar.last);
+    try {
+      const first = await this.firstTrain();
+      report.trained += first.trained;
+      const state = await this.state();
+      const cal = this.o.calendar;
+      const from = state.lastRoutine && state.lastRoutine >= (state.beginTime ?? '') ? cal.upperBound(state.lastRoutine) + 1 : cal.alignStartIndex(state.beginTime ?? cal.last);
+      const to = endTime ? cal.alignEndIndex(endTime) : cal.length - 1;
+      const task = this.o.progress.start('simulate', Math.max(0, to - from + 1));
+      for (let i = from; i <= to; i++) {
+        const r = await this.routine(cal.date(i));
+        report.trained += r.trained;
+        task.tick(1, cal.date(i));
+      }
+      task.done();
+      if (this.postponed.size) {
+        const all = [...this.postponed.entries()];
+        this.postponed.clear();
+        for (const [experiment, recs] of all) {
+          const s = this.o.strategies.find((x) => x.name === experiment)!;
+          await this.o.trainer.endTrain(recs, { experiment: s.name });
+        }
+        report.signalDates = await this.prepareSignals(null);
+      }
+      const st = await this.state();
+      for (const s of this.o.strategies) report.online[s.name] = await this.onlineIds(s.name);
+      if (!this.postponed.size && report.signalDates === 0) report.signalDates = (await this.o.store.signalDates(this.o.name)).length;
+      report.curTime = st.lastRoutine;
+      return report;
+    } finally {
+      this.simulating = false;
+    }
+  }
+
+  /** Recomputes and stores the signals of every date from `from` (null: all dates). */
+  async prepareSignals(from: string | null): Promise<number> {
+    const state = await this.state();
+    return this.o.store.transaction(async (tx) => {
+      const { dates, rows } = await this.signalsFrom(tx, from, []);
+      state.stateVersion += 1;
+      await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
+      await tx.putManager(state);
+      return dates.length;
+    });
+  }
+
+  async getSignals(range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
+    return this.o.store.readSignals(this.o.name, range);
+  }
+
+  async history(strategy?: string): Promise<HistoryEntry[]> {
+    return this.o.store.listHistory(this.o.name, strategy);
+  }
+
+  /** Puts exactly `recorderIds` online for `strategy` from `effectiveDate`, recomputing signals from there. */
+  async setOnline(strategyName: string, recorderIds: string[], effectiveDate: string | null, reason = 'set_online'): Promise<StepReport> {
+    const s = this.strategy(strategyName);
+    const state = await this.state();
+    const recs = await this.o.store.listRecorders({ ids: recorderIds });
+    const missing = recorderIds.filter((id) => !recs.some((r) => r.id === id));
+    if (missing.length) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder ${missing.join(', ')}`);
+    const foreign = recs.filter((r) => r.experiment !== s.name);
+    if (foreign.length) throw new QonlineError('QONLINE_USAGE', `recorder ${foreign[0]!.id} belongs to ${foreign[0]!.experiment}, not strategy ${s.name}`);
+    const unfinished = recs.filter((r) => r.status !== 'FINISHED');
+    if (unfinished.length) throw new QonlineError('QONLINE_USAGE', `recorder ${unfinished[0]!.id} is ${unfinished[0]!.status}, only FINISHED recorders can go online`);
+    const at = effectiveDate ?? state.lastRoutine ?? state.beginTime ?? this.o.calendar.last;
+    const report = this.emptyReport(reason, at);
+    report.signalDates = await this.commit(state, [{ strategy: s, trained: [], online: recs }], at, reason, null, at, true);
+    report.online[s.name] = recs.map((r) => r.id);
+    return report;
+  }
+
+  /** Restores the online set `strategy` had at `date`. */
+  async rollback(strategyName: string, date: string, effectiveDate: string | null = null): Promise<StepReport> {
+    const hist = await this.history(strategyName);
+    const entry = hist.filter((h) => h.effectiveDate <= date).sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.seq - b.seq)).pop();
+    if (!entry) throw new QonlineError('QONLINE_NOT_FOUND', `strategy ${strategyName} had no online models at ${date}`);
+    return this.setOnline(strategyName, entry.recorderIds, effectiveDate, `rollback to ${date}`);
+  }
+
+  /** Extends every online model's predictions to `toDate`; returns rows written and the first new date. */
+  async updateOnlinePredictions(online: RecorderInfo[], toDate: string | null): Promise<{ rows: number; from: string | null }> {
+    const updater = new ScoreUpdater({ store: this.o.store, resolver: this.o.resolver, calendar: this.o.calendar, logger: this.o.logger }, 'pred');
+    let rows = 0;
+    let from: string | null = null;
+    for (const rec of online) {
+      if ((await this.o.store.lastScoreDate(rec.id, 'pred')) === null) continue;
+      const r = await updater.update(rec, toDate, { histRef: this.o.histRef ?? 0 });
+      rows += r.rows;
+      if (r.from && (!from || r.from < from)) from = r.from;
+    }
+    return { rows, from };
+  }
+
+  /**
+   * The date from which a routine's new online set serves. Normally the
+   * routine date; when routines were missed (the new models' test windows
+   * start earlier), the earliest new test start, but never on or before the
+   * previous routine, so past decisions stay as they were. The models are
+   * exactly those a routine on time would have trained (same task, same
+   * hash), so the catch-up reproduces the on-time signals.
+   */
+  private catchUpEffectiveDate(state: ManagerState, outcomes: StrategyOutcome[], cur: string): string {
+    const starts = outcomes.flatMap((o) => o.trained.map((r) => recorderTest(r).start)).filter((d) => d < cur);
+    if (!starts.length) return cur;
+    const earliest = starts.sort()[0]!;
+    const floor = state.lastRoutine ?? state.beginTime;
+    if (!floor) return earliest;
+    const cal = this.o.calendar;
+    const after = cal.upperBound(floor) + 1;
+    const floorNext = after < cal.length ? cal.date(after) : cur;
+    return earliest > floorNext ? earliest : floorNext > cur ? cur : floorNext;
+  }
+
+  private strategy(name: string): OnlineStrategy {
+    const s = this.o.strategies.find((x) => x.name === name);
+    if (!s) throw new QonlineError('QONLINE_NOT_FOUND', `manager ${this.o.name} has no strategy ${JSON.stringify(name)} (known: ${this.o.strategies.map((x) => x.name).join(', ')})`);
+    return s;
+  }
+
+  private async onlineIds(experiment: string): Promise<string[]> {
+    return (await new OnlineTool(this.o.store, experiment).onlineModels()).map((r) => r.id);
+  }
+
+  private emptyReport(step: string, curTime: string | null): StepReport {
+    return { step, curTime, trained: 0, online: {}, signalDates: 0, predictionsUpdated: 0 };
+  }
+
+  private postpone(o: StrategyOutcome): void {
+    const list = this.postponed.get(o.strategy.name) ?? [];
+    list.push(...o.trained);
+    this.postponed.set(o.strategy.name, list);
+  }
+
+  /** end_train for what was just trained; the online set then refers to finished recorders. */
+  private async finishTrained(o: StrategyOutcome): Promise<RecorderInfo[]> {
+    if (!o.trained.length) return o.online;
+    const finished = await this.o.trainer.endTrain(o.trained, { experiment: o.strategy.name });
+    const byId = new Map(finished.map((r) => [r.id, r]));
+    return o.online.map((r) => byId.get(r.id) ?? r);
+  }
+
+  /**
+   * One transaction: online tags, history entries, manager state and the
+   * signals of every affected date (unless postponed). Returns signal dates written.
+   */
+  private async commit(
+    state: ManagerState,
+    outcomes: StrategyOutcome[],
+    effectiveDate: string,
+    reason: string,
+    lastRoutine: string | null,
+    signalFrom: string | null,
+    forceHistory = false,
+  ): Promise<number> {
+    const postpone = this.postponeActions();
+    return this.o.store.transaction(async (tx) => {
+      const newEntries: HistoryEntry[] = [];
+      for (const o of outcomes) {
+        const ids = o.online.map((r) => r.id);
+        const current = (await tx.listRecorders({ experiment: o.strategy.name, tags: { [ONLINE_TAG]: 'online' } })).map((r) => r.id);
+        const changed = !sameSet(ids, current);
+        if (changed) await new OnlineTool(tx, o.strategy.name).resetOnlineTag(ids, tx);
+        // Qlib records every routine time; so do we (the version log rollback uses).
+        if (changed || forceHistory || reason === 'routine' || reason === 'first_train') {
+          newEntries.push(await tx.appendHistory({ manager: this.o.name, strategy: o.strategy.name, effectiveDate, recorderIds: ids, reason }));
+        }
+        if (reason === 'first_train') {
+          state.strategies[o.strategy.name] = { experiment: o.strategy.name, fingerprint: o.strategy.fingerprint(), firstTrained: true };
+        }
+      }
+      if (lastRoutine) state.lastRoutine = lastRoutine;
+      state.configHash = this.o.configHash;
+      state.stateVersion += 1;
+      let written = 0;
+      if (!postpone) {
+        const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom, []);
+        await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
+        written = dates.length;
+      }
+      await tx.putManager(state);
+      return written;
+    });
+  }
+
+  /** Signals for every prediction date >= `from` (all when null), from the stored history. */
+  private async signalsFrom(store: ExperimentStore, from: string | null, _extra: HistoryEntry[]): Promise<{ dates: string[]; rows: ScoreRows }> {
+    const inputs = [];
+    const predictions = new Map<string, ScoreRows>();
+    const dateSet = new Set<string>();
+    for (const s of this.o.strategies) {
+      const history = await store.listHistory(this.o.name, s.name);
+      if (!history.length) continue;
+      // Entries that can be in force on or after `from`.
+      const active = from ? onlineSetAt(history, from) : undefined;
+      const relevant = history.filter((h) => !from || h === active || h.effectiveDate >= from);
+      const ids = [...new Set(relevant.flatMap((h) => h.recorderIds))];
+      const recs = await store.listRecorders({ ids });
+      const recorders = new Map(recs.map((r) => [r.id, r]));
+      for (const id of ids) {
+        if (predictions.has(id)) continue;
+        const p = await store.readScores(id, 'pred', from ? { start: from } : {});
+        predictions.set(id, p);
+        for (const d of p.dates) dateSet.add(d);
+      }
+      inputs.push({ strategy: s.name, history, recorders, groupKey: (r: RecorderInfo) => s.groupKey(r) });
+    }
+    const dates = [...dateSet].sort();
+    const assignment = assignRecorders(inputs, dates);
+    const rows = computeSignals(assignment, predictions, this.o.ensemble);
+    return { dates, rows };
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}
+
+/** Human-readable lines naming what differs between two canonical JSON fingerprints. */
+export function fingerprintDiff(before: string, after: string): string[] {
+  let a: unknown;
+  let b: unknown;
+  try {
+    a = JSON.parse(before);
+    b = JSON.parse(after);
+  } catch {
+    return ['(fingerprints are not JSON)'];
+  }
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string): void => {
+    if (out.length >= 10) return;
+    if (JSON.stringify(x) === JSON.stringify(y)) return;
+    if (x && y && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) === !Array.isArray(y)) {
+      const keys = new Set([...Object.keys(x as object), ...Object.keys(y as object)]);
+      for (const k of keys) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${path}/${k}`);
+      return;
+    }
+    out.push(`${path || '/'}: was ${JSON.stringify(x)}, now ${JSON.stringify(y)}`);
+  };
+  walk(a, b, '');
+  return out;
+}

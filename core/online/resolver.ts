@@ -1,0 +1,1 @@
+export type { Resolver } from '../contracts/online.js';

@@ -1,0 +1,155 @@
+import type { Dataset, HandlerFrame } from '../contracts/dataset.js';
+import type { Logger } from '../contracts/logger.js';
+import type { FitInfo, MatrixDataset, Model, SerializedModel } from '../contracts/model.js';
+import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
+import type { TaskDef } from '../contracts/task.js';
+import { QonlineError } from '../errors/index.js';
+import { taskHash } from '../task/canonical.js';
+import { dailyIc } from './metrics.js';
+import type { Resolver } from './resolver.js';
+import { recorderParams, type RecorderParams } from './task-info.js';
+
+export const ONLINE_TAG = 'online_status';
+
+/** What a fitted-but-not-finished recorder keeps between the two phases. */
+interface FittedArtifacts {
+  model: SerializedModel;
+  processors: unknown;
+}
+
+export interface TaskRunnerDeps {
+  store: ExperimentStore;
+  resolver: Resolver;
+  logger: Logger;
+}
+
+/**
+ * Trains one task into one recorder (Qlib's task_train), in two phases that
+ * delayed trainers call separately: `fit` (dataset, model) and `finish`
+ * (test predictions, labels, metrics). Idempotent by task hash: a finished
+ * task is never trained again, so no task yields two recorders.
+ */
+export class TaskRunner {
+  constructor(private readonly deps: TaskRunnerDeps) {}
+
+  /** Both phases. Returns the FINISHED recorder. */
+  async run(task: TaskDef, experiment: string): Promise<RecorderInfo> {
+    const rec = await this.fit(task, experiment);
+    if (rec.status === 'FINISHED') return rec;
+    return this.finish(rec.id);
+  }
+
+  /**
+   * Phase one. Returns an existing FINISHED or fitted recorder for the same
+   * task instead of training again; a leftover RUNNING recorder from a
+   * crashed run (no model saved) is replaced.
+   */
+  async fit(task: TaskDef, experiment: string, options: { recorderName?: string } = {}): Promise<RecorderInfo> {
+    const { store, logger } = this.deps;
+    const hash = taskHash(task);
+    const existing = await store.findRecorderByTaskHash(experiment, hash);
+    if (existing) {
+      if (existing.status === 'FINISHED') return existing;
+      if ((existing.params as Partial<RecorderParams>).phase === 'fitted') return existing;
+      logger.debug(`replacing unfinished recorder ${existing.id} of task ${hash.slice(0, 12)}`);
+      await store.deleteRecorder(existing.id);
+    }
+    const params = recorderParams(task);
+    const rec = await store.createRecorder({
+      experiment,
+      name: options.recorderName ?? `${task.model.class}_${params.test_start}`,
+      taskHash: hash,
+      params,
+      tags: { [ONLINE_TAG]: 'offline' },
+    });
+    try {
+      const { artifacts, info } = await this.fitModel(task);
+      await store.transaction(async (tx) => {
+        await tx.putArtifact(rec.id, 'task', task);
+        await tx.putArtifact(rec.id, 'model', artifacts.model);
+        await tx.putArtifact(rec.id, 'processors', artifacts.processors);
+        await tx.putArtifact(rec.id, 'fit_info', info);
+        await tx.updateRecorder(rec.id, { params: { ...params, phase: 'fitted' } });
+      });
+      return { ...rec, params: { ...params, phase: 'fitted' } };
+    } catch (e) {
+      await store.updateRecorder(rec.id, { status: 'FAILED', error: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Phase two: predict the test segment, write predictions and labels, compute metrics. */
+  async finish(recorderId: string): Promise<RecorderInfo> {
+    const { store, resolver } = this.deps;
+    const rec = await store.getRecorder(recorderId);
+    if (rec.status === 'FINISHED') return rec;
+    const task = await store.getArtifact<TaskDef>(recorderId, 'task');
+    const serialized = await store.getArtifact<SerializedModel>(recorderId, 'model');
+    const processors = await store.getArtifact<unknown>(recorderId, 'processors');
+    if (!task || !serialized) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorderId} has no fitted model to finish`);
+    try {
+      const dataset = await resolver.resolve<Dataset>('dataset', task.dataset, '/task/dataset');
+      dataset.handler.loadProcessorState(processors);
+      await dataset.handler.setup();
+      const test = await dataset.prepare('test', 'infer');
+      const model = await resolver.restoreModel<Model>(serialized);
+      const pred = model.predict({ features: test.features, rows: test.rows, cols: test.featureNames.length });
+      const rows = frameScores(test, pred);
+      const labels = frameScores(test, firstLabel(test));
+      const ic = dailyIc(rows.dates, rows.scores, labels.scores);
+      const metrics: Record<string, number> = { test_rows: test.rows };
+      if (Number.isFinite(ic.ic)) metrics['IC'] = ic.ic;
+      if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
+      if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
+      const params = { ...(rec.params as RecorderParams), phase: 'finished' as const };
+      await store.transaction(async (tx) => {
+        await tx.writeScores(recorderId, 'pred', rows);
+        await tx.writeScores(recorderId, 'label', labels);
+        await tx.updateRecorder(recorderId, { status: 'FINISHED', metrics, params });
+      });
+      return { ...rec, status: 'FINISHED', metrics, params };
+    } catch (e) {
+      await store.updateRecorder(recorderId, { status: 'FAILED', error: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async fitModel(task: TaskDef): Promise<{ artifacts: FittedArtifacts; info: FitInfo }> {
+    const { resolver } = this.deps;
+    const dataset = await resolver.resolve<Dataset>('dataset', task.dataset, '/task/dataset');
+    await dataset.handler.setup();
+    const train = await dataset.prepare('train', 'learn');
+    if (train.rows === 0) {
+      throw new QonlineError('QONLINE_DATA_INVALID', `the train segment ${JSON.stringify(dataset.segments['train'])} has no rows with labels`);
+    }
+    const valid = dataset.segments['valid'] ? await dataset.prepare('valid', 'learn') : undefined;
+    const model = await resolver.resolve<Model>('model', task.model, '/task/model');
+    const info = await model.fit(toMatrix(train), valid && valid.rows > 0 ? toMatrix(valid) : undefined, { featureNames: train.featureNames });
+    return { artifacts: { model: model.toJSON(), processors: dataset.handler.processorState() }, info };
+  }
+}
+
+export function toMatrix(frame: HandlerFrame): MatrixDataset {
+  return { features: frame.features, rows: frame.rows, cols: frame.featureNames.length, labels: firstLabel(frame) };
+}
+
+export function firstLabel(frame: HandlerFrame): Float32Array {
+  const l = frame.labelNames.length;
+  if (l === 1) return frame.labels;
+  const out = new Float32Array(frame.rows);
+  if (l === 0) return out.fill(NaN);
+  for (let i = 0; i < frame.rows; i++) out[i] = frame.labels[i * l]!;
+  return out;
+}
+
+export function frameScores(frame: HandlerFrame, values: Float32Array): { dates: string[]; instruments: string[]; scores: Float64Array } {
+  const dates = new Array<string>(frame.rows);
+  const instruments = new Array<string>(frame.rows);
+  const scores = new Float64Array(frame.rows);
+  for (let i = 0; i < frame.rows; i++) {
+    dates[i] = frame.dates[frame.rowDate[i]!]!;
+    instruments[i] = frame.instruments[frame.rowInst[i]!]!;
+    scores[i] = values[i]!;
+  }
+  return { dates, instruments, scores };
+}

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import {
+  defineComponent,
+  definePlugin,
+  S,
+  TOKENS,
+  type ComponentContext,
+  type ComponentDefinition,
+  type ComponentSpec,
+  type DataProvider,
+  type Handler,
+  type Processor,
+  type TSchema,
+} from '../../core/index.js';
+import { DatasetH } from './src/handler/dataset-h.js';
+import { ExprHandler } from './src/handler/expr-handler.js';
+import { createProcessor, PROCESSOR_NAMES, PROCESSOR_SCHEMAS, withFitWindow } from './src/processors/index.js';
+import { QlibDataProvider } from './src/provider/qlib-provider.js';
+import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
+import { generateSyntheticMarket } from './src/synth/index.js';
+
+export { QlibDataProvider } from './src/provider/qlib-provider.js';
+export { ExprHandler, toHandlerFrame } from './src/handler/expr-handler.js';
+export { DatasetH } from './src/handler/dataset-h.js';
+export { generateSyntheticMarket } from './src/synth/index.js';
+export * as storage from './src/storage/index.js';
+
+/** Defaults of the embedded synthetic market (what `configs/` run on). */
+export const DEFAULT_SYNTH = { instruments: 60, start: '2018-01-01', end: '2021-12-31', seed: 7 };
+
+const synthSchema = S.object({
+  instruments: S.optional(S.integer({ minimum: 2, maximum: 5000, default: DEFAULT_SYNTH.instruments, description: 'Number of instruments.' })),
+  start: S.optional(S.date({ default: DEFAULT_SYNTH.start, description: 'First calendar date.' })),
+  end: S.optional(S.date({ default: DEFAULT_SYNTH.end, description: 'Last calendar date.' })),
+  seed: S.optional(S.integer({ default: DEFAULT_SYNTH.seed, description: 'Random seed: the same seed gives the same market.' })),
+  cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
+});
+
+/** Generates (once; cached under the home folder) and opens the seeded synthetic market. */
+export async function openSyntheticMarket(home: string, options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number } = {}): Promise<QlibDataProvider> {
+  const opts = {
+    instruments: options.instruments ?? DEFAULT_SYNTH.instruments,
+    start: options.start ?? DEFAULT_SYNTH.start,
+    end: options.end ?? DEFAULT_SYNTH.end,
+    seed: options.seed ?? DEFAULT_SYNTH.seed,
+  };
+  const digest = createHash('sha256').update(JSON.stringify(opts)).digest('hex').slice(0, 12);
+  const id = `synth-${digest}`;
+  const dir = path.join(home, 'data', id);
+  await generateSyntheticMarket(dir, opts);
+  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib });
+}
+
+const syntheticMarket = defineComponent({
+  kind: 'dataProvider',
+  name: 'SyntheticMarket',
+  aliases: ['synthetic'],
+  description: 'The embedded seeded synthetic market, generated once into the home folder in Qlib binary layout.',
+  schema: synthSchema,
+  deps: [TOKENS.home],
+  create: (o, ctx) => openSyntheticMarket(ctx.get(TOKENS.home), o),
+});
+
+const qlibData = defineComponent({
+  kind: 'dataProvider',
+  name: 'QlibData',
+  aliases: ['qlib'],
+  description: "Market data in Qlib's binary layout (calendars/, instruments/, features/).",
+  schema: S.object({
+    uri: S.string({ description: 'The data folder (provider_uri), relative to the working directory.' }),
+    id: S.optional(S.string({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable name of this data (default: the folder name).' })),
+    cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
+  }),
+  create: (o) => new QlibDataProvider({ id: o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`, uri: path.resolve(o.uri), cacheMiB: o.cache_mib }),
+});
+
+const processorSpec = S.union([S.string({ description: 'A processor class name.' }), S.component({ kind: 'processor' })], {
+  description: 'A processor: a class name or `{class, kwargs}`.',
+});
+
+const handlerCommon = {
+  instruments: S.union([S.string(), S.array(S.string())], { description: 'A market name (rows masked to membership spans) or a list of codes.' }),
+  start_time: S.date({ description: 'First date of data the handler loads.' }),
+  end_time: S.optional(S.nullable(S.date({ description: 'Last date loaded; null = up to the latest data.' }))),
+  fit_start_time: S.optional(S.nullable(S.date({ description: 'First date of the processors\u2019 fit window.' }))),
+  fit_end_time: S.optional(S.nullable(S.date({ description: 'Last date of the processors\u2019 fit window.' }))),
+  infer_processors: S.optional(S.array(processorSpec, { description: 'Processors for every fetch (fitted on the fit window).' })),
+  learn_processors: S.optional(S.array(processorSpec, { description: 'Processors for training data only.' })),
+  process_type: S.optional(S.enum(['append', 'independent'], { description: "`append`: learn processors run after the infer ones (Qlib's default)." })),
+};
+
+const DEFAULT_LABEL = { LABEL0: 'Ref($close, -2)/Ref($close, -1) - 1' };
+
+async function buildProcessors(ctx: ComponentContext, specs: readonly (string | ComponentSpec)[] | undefined, fitStart?: string | null, fitEnd?: string | null): Promise<Processor[]> {
+  const withWindow = withFitWindow(specs ?? [], fitStart, fitEnd);
+  const out: Processor[] = [];
+  for (const spec of withWindow) out.push(await ctx.resolve<Processor>('processor', spec));
+  return out;
+}
+
+const exprHandler = defineComponent({
+  kind: 'handler',
+  name: 'ExprHandler',
+  aliases: ['DataHandlerLP'],
+  description: 'Features and labels from named expressions, with infer/learn processors fitted on the fit window.',
+  schema: S.object({
+    ...handlerCommon,
+    features: S.record(S.string(), { description: 'Feature name -> expression, in column order.' }),
+    label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
+  }),
+  deps: [TOKENS.dataProvider],
+  async create(o, ctx): Promise<Handler> {
+    const features = Object.entries(o.features);
+    const label = Object.entries(o.label ?? DEFAULT_LABEL);
+    return new ExprHandler(ctx.get(TOKENS.dataProvider) as DataProvider, {
+      instruments: o.instruments,
+      startTime: o.start_time,
+      endTime: o.end_time ?? null,
+      fitStartTime: o.fit_start_time ?? null,
+      fitEndTime: o.fit_end_time ?? null,
+      features: { names: features.map(([k]) => k), fields: features.map(([, v]) => v) },
+      labels: { names: label.map(([k]) => k), fields: label.map(([, v]) => v) },
+      inferProcessors: await buildProcessors(ctx, o.infer_processors as (string | ComponentSpec)[] | undefined, o.fit_start_time, o.fit_end_time),
+      learnProcessors: await buildProcessors(ctx, o.learn_processors as (string | ComponentSpec)[] | undefined, o.fit_start_time, o.fit_end_time),
+      processType: o.process_type,
+    });
+  },
+});
+
+/** Qlib's contrib handlers: fixed feature sets, Qlib's default label and processors. */
+function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet, defaults: HandlerDefaults) {
+  return defineComponent({
+    kind: 'handler',
+    name,
+    description: `Qlib's ${name} feature set (exact names, order and expressions), default label LABEL0 and Qlib's default processors.`,
+    schema: S.object({
+      ...handlerCommon,
+      instruments: S.optional(S.union([S.string(), S.array(S.string())], { description: `Market name or codes. Default \`${defaults.instruments}\`.` })),
+      label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
+    }),
+    deps: [TOKENS.dataProvider],
+    async create(o, ctx): Promise<Handler> {
+      const fs = features();
+      const label = o.label ? { names: Object.keys(o.label), fields: Object.values(o.label) } : { names: [...defaults.label.names], fields: [...defaults.label.fields] };
+      const infer = (o.infer_processors ?? structuredClone(defaults.inferProcessors)) as (string | ComponentSpec)[];
+      const learn = (o.learn_processors ?? structuredClone(defaults.learnProcessors)) as (string | ComponentSpec)[];
+      return new ExprHandler(ctx.get(TOKENS.dataProvider) as DataProvider, {
+        instruments: o.instruments ?? defaults.instruments,
+        startTime: o.start_time,
+        endTime: o.end_time ?? null,
+        fitStartTime: o.fit_start_time ?? null,
+        fitEndTime: o.fit_end_time ?? null,
+        features: { names: [...fs.names], fields: [...fs.fields] },
+        labels: label,
+        inferProcessors: await buildProcessors(ctx, infer, o.fit_start_time, o.fit_end_time),
+        learnProcessors: await buildProcessors(ctx, learn, o.fit_start_time, o.fit_end_time),
+        processType: o.process_type ?? defaults.processType,
+      });
+    },
+  });
+}
+
+const alpha158 = alphaHandler('Alpha158', () => alpha158Fields(), ALPHA158_DEFAULTS);
+const alpha360 = alphaHandler('Alpha360', () => alpha360Fields(), ALPHA360_DEFAULTS);
+
+const datasetH = defineComponent({
+  kind: 'dataset',
+  name: 'DatasetH',
+  description: 'A handler plus named date segments (train, valid, test).',
+  schema: S.object({
+    handler: S.component({ kind: 'handler', description: 'The data handler.' }),
+    segments: S.record(S.tuple([S.date(), S.nullable(S.date())]), { description: 'Segment name -> [start, end]; end null = open.' }),
+  }),
+  async create(o, ctx) {
+    const handler = await ctx.resolve<Handler>('handler', o.handler as ComponentSpec);
+    const segments: Record<string, [string, string | null]> = {};
+    for (const [k, v] of Object.entries(o.segments)) segments[k] = [v[0], v[1] ?? null];
+    return new DatasetH(handler, segments);
+  },
+});
+
+const processorComponents: ComponentDefinition[] = PROCESSOR_NAMES.map((name) =>
+  defineComponent({
+    kind: 'processor',
+    name,
+    description: String((PROCESSOR_SCHEMAS[name] as { description?: string } | undefined)?.description ?? `${name} processor.`),
+    schema: (PROCESSOR_SCHEMAS[name] ?? S.object({})) as TSchema<Record<string, unknown>>,
+    create: (o) => createProcessor(name, structuredClone(o) as Record<string, unknown>),
+  }),
+);
+
+export const dataQlibPlugin = definePlugin({
+  name: 'data-qlib',
+  version: '0.1.0',
+  description: "Qlib binary data, the synthetic market, expressions, handlers, processors and DatasetH.",
+  components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...processorComponents],
+});

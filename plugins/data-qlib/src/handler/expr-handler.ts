@@ -1,0 +1,119 @@
+import type { DataProvider, FetchMode, FeatureFrame, Handler, HandlerFrame, Processor } from '../../../../core/index.js';
+import {
+  applyInferLearn,
+  applyProcessors,
+  checkInferProcessors,
+  fitInferLearn,
+  loadProcessorStates,
+  saveProcessorStates,
+  sliceDates,
+  type ProcessType,
+} from '../processors/index.js';
+
+export interface ExprHandlerOptions {
+  instruments: string | string[];
+  startTime: string;
+  /** null = up to the latest data. */
+  endTime: string | null;
+  fitStartTime?: string | null;
+  fitEndTime?: string | null;
+  features: { fields: string[]; names: string[] };
+  labels: { fields: string[]; names: string[] };
+  inferProcessors: Processor[];
+  learnProcessors: Processor[];
+  processType?: ProcessType;
+}
+
+/**
+ * A handler from named expressions (Qlib's DataHandlerLP over an expression
+ * loader): loads [start_time, end_time] once, fits the processors on the fit
+ * window (or loads their saved state), and serves date ranges of the infer
+ * or learn frame.
+ */
+export class ExprHandler implements Handler {
+  readonly featureNames: string[];
+  readonly labelNames: string[];
+  private readonly infer: Processor[];
+  private readonly learn: Processor[];
+  private loadedState: unknown = undefined;
+  private frames?: { infer: HandlerFrame; learn: HandlerFrame };
+
+  constructor(
+    private readonly provider: DataProvider,
+    private readonly o: ExprHandlerOptions,
+  ) {
+    this.featureNames = [...o.features.names];
+    this.labelNames = [...o.labels.names];
+    this.infer = [...o.inferProcessors];
+    this.learn = [...o.learnProcessors];
+    checkInferProcessors(this.infer);
+  }
+
+  loadProcessorState(state: unknown): void {
+    if (state === undefined || state === null) return;
+    const s = state as { infer?: unknown; learn?: unknown };
+    loadProcessorStates(this.infer, s.infer ?? []);
+    loadProcessorStates(this.learn, s.learn ?? []);
+    this.loadedState = state;
+    this.frames = undefined;
+  }
+
+  processorState(): unknown {
+    return { infer: saveProcessorStates(this.infer), learn: saveProcessorStates(this.learn) };
+  }
+
+  async setup(): Promise<void> {
+    if (this.frames) return;
+    const raw = toHandlerFrame(
+      await this.provider.features({
+        instruments: this.o.instruments,
+        fields: [...this.o.features.fields, ...this.o.labels.fields],
+        start: this.o.startTime,
+        end: this.o.endTime,
+      }),
+      this.featureNames,
+      this.labelNames,
+    );
+    if (this.loadedState !== undefined) {
+      const infer = applyProcessors(this.infer, raw);
+      const learn = this.learn.length ? applyInferLearn(this.infer, this.learn, raw, 'learn', this.o.processType ?? 'append') : infer;
+      this.frames = { infer, learn };
+    } else {
+      this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append');
+    }
+  }
+
+  async fetch(start: string, end: string | null, mode: FetchMode): Promise<HandlerFrame> {
+    await this.setup();
+    const frame = mode === 'learn' ? this.frames!.learn : this.frames!.infer;
+    return sliceDates(frame, start, end);
+  }
+}
+
+/** Column-major provider output -> row-major features and labels. */
+export function toHandlerFrame(frame: FeatureFrame, featureNames: string[], labelNames: string[]): HandlerFrame {
+  const f = featureNames.length;
+  const l = labelNames.length;
+  const n = frame.rows;
+  const features = new Float32Array(n * f);
+  const labels = new Float32Array(n * l);
+  for (let c = 0; c < f; c++) {
+    const col = frame.data[c]!;
+    for (let i = 0; i < n; i++) features[i * f + c] = col[i]!;
+  }
+  for (let c = 0; c < l; c++) {
+    const col = frame.data[f + c]!;
+    for (let i = 0; i < n; i++) labels[i * l + c] = col[i]!;
+  }
+  return {
+    rows: n,
+    dates: frame.dates,
+    instruments: frame.instruments,
+    rowDate: frame.rowDate,
+    rowInst: frame.rowInst,
+    featureNames,
+    features,
+    labelNames,
+    labels,
+  };
+}
