@@ -1,0 +1,215 @@
+import { QonlineError } from '../../../../core/index.js';
+import type { ExprNode } from './ast.js';
+import { fieldsOf } from './ast.js';
+import { formatExpression } from './format.js';
+import { rollingCount } from './kernels/count.js';
+import {
+  binaryArray,
+  binaryScalar,
+  ifArray,
+  unaryArray,
+  unaryScalar,
+  type BinaryOp,
+  type UnaryOp,
+} from './kernels/elementwise.js';
+import { rollingExtremum } from './kernels/extrema.js';
+import { rollingMoments } from './kernels/moments.js';
+import { rollingOrderStat } from './kernels/order-stats.js';
+import { rollingPair } from './kernels/pairwise.js';
+import { rollingRegression } from './kernels/regression.js';
+import { deltaRows, shiftRows } from './kernels/shift.js';
+import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
+import { infinitiesAsNaN } from './kernels/window.js';
+import { parseExpression } from './parser.js';
+import { planOf, type Plan } from './plan.js';
+
+/**
+ * One instrument's rows: every calendar day from its first to its last stored
+ * day, NaN where data is missing. Each field array has exactly `length` values.
+ */
+export interface SeriesInput {
+  length: number;
+  field(name: string): Float32Array;
+}
+
+/** A number (a constant sub-expression, kept in float64 as Python would) or a float32 series. */
+type Value = Float32Array | number;
+
+interface Context {
+  input: SeriesInput;
+  length: number;
+  memo: Map<string, Value>;
+  fieldArrays: Set<Float32Array>;
+}
+
+/** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
+export function evaluate(node: ExprNode, input: SeriesInput): Float32Array {
+  return evaluatePlans([planOf(node)], input)[0]!;
+}
+
+/**
+ * Evaluates several expressions over the same rows, computing each distinct
+ * sub-expression once (Alpha158 repeats many). Results never alias the
+ * input's arrays or each other.
+ */
+export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput): Float32Array[] {
+  return evaluatePlans(nodes.map(planOf), input);
+}
+
+export interface CompiledExpression {
+  node: ExprNode;
+  /** Canonical text (formatExpression). */
+  text: string;
+  /** Raw field names, sorted. */
+  fields: string[];
+  evaluate(input: SeriesInput): Float32Array;
+}
+
+/** Parses, checks and prepares an expression once for many evaluations. */
+export function compileExpression(src: string): CompiledExpression {
+  const node = parseExpression(src);
+  const plan = planOf(node);
+  return {
+    node,
+    text: formatExpression(node),
+    fields: fieldsOf(node),
+    evaluate: (input) => evaluatePlans([plan], input)[0]!,
+  };
+}
+
+function evaluatePlans(plans: readonly Plan[], input: SeriesInput): Float32Array[] {
+  const length = input.length;
+  if (!Number.isInteger(length) || length < 0) {
+    throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
+  }
+  const ctx: Context = { input, length, memo: new Map(), fieldArrays: new Set() };
+  const handedOut = new Set<Float32Array>();
+  return plans.map((plan) => {
+    const value = evaluatePlan(plan, ctx);
+    let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value;
+    // Never give out the caller's own field arrays or one array twice.
+    if (ctx.fieldArrays.has(result) || handedOut.has(result)) result = result.slice();
+    handedOut.add(result);
+    return result;
+  });
+}
+
+function evaluatePlan(plan: Plan, ctx: Context): Value {
+  const known = ctx.memo.get(plan.key);
+  if (known !== undefined) return known;
+  const value = compute(plan, ctx);
+  ctx.memo.set(plan.key, value);
+  return value;
+}
+
+function compute(plan: Plan, ctx: Context): Value {
+  switch (plan.kind) {
+    case 'number':
+      return plan.value;
+    case 'field':
+      return loadField(plan.name, ctx);
+    case 'call':
+      break;
+  }
+  const args = plan.inputs.map((p) => evaluatePlan(p, ctx));
+  const op = plan.spec.name;
+  const [N = 0, q = 0.5] = plan.params;
+  switch (plan.spec.extent) {
+    case 'elementwise':
+      return elementwise(op, args, ctx.length);
+    case 'shift': {
+      const x = asArray(args[0]!, ctx.length);
+      return op === 'Ref' ? shiftRows(x, N) : deltaRows(x, N);
+    }
+    case 'ema':
+      return ewmMean(infinitiesAsNaN(asArray(args[0]!, ctx.length)), emaAlpha(N));
+    case 'rolling':
+      break;
+  }
+  const raw = asArray(args[0]!, ctx.length);
+  if (op === 'Count') return rollingCount(raw, N);
+  const x = infinitiesAsNaN(raw);
+  switch (op) {
+    case 'Mean':
+      return rollingMoments(x, N, 'mean');
+    case 'Sum':
+      return rollingMoments(x, N, 'sum');
+    case 'Std':
+      return rollingMoments(x, N, 'std');
+    case 'Var':
+      return rollingMoments(x, N, 'var');
+    case 'Skew':
+      return rollingMoments(x, N, 'skew');
+    case 'Kurt':
+      return rollingMoments(x, N, 'kurt');
+    case 'Max':
+      return rollingExtremum(x, N, 'max');
+    case 'Min':
+      return rollingExtremum(x, N, 'min');
+    case 'IdxMax':
+      return rollingExtremum(x, N, 'idxmax');
+    case 'IdxMin':
+      return rollingExtremum(x, N, 'idxmin');
+    case 'Quantile':
+      return rollingOrderStat(x, N, 'quantile', q);
+    case 'Med':
+      return rollingOrderStat(x, N, 'median');
+    case 'Mad':
+      return rollingOrderStat(x, N, 'mad');
+    case 'Rank':
+      return rollingOrderStat(x, N, 'rank');
+    case 'Slope':
+      return rollingRegression(x, N, 'slope');
+    case 'Rsquare':
+      return rollingRegression(x, N, 'rsquare');
+    case 'Resi':
+      return rollingRegression(x, N, 'resi');
+    case 'WMA':
+      return rollingWma(x, N);
+    case 'Corr':
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr');
+    case 'Cov':
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov');
+    default:
+      throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
+  }
+}
+
+function elementwise(op: string, args: Value[], length: number): Value {
+  if (op === 'If') {
+    const [c, a, b] = args as [Value, Value, Value];
+    if (typeof c === 'number' && typeof a === 'number' && typeof b === 'number') return c !== 0 ? a : b;
+    return ifArray(asArray(c, length), asArray(a, length), asArray(b, length));
+  }
+  if (args.length === 1) {
+    const a = args[0]!;
+    return typeof a === 'number' ? unaryScalar(op as UnaryOp, a) : unaryArray(op as UnaryOp, a);
+  }
+  const [a, b] = args as [Value, Value];
+  if (typeof a === 'number' && typeof b === 'number') return binaryScalar(op as BinaryOp, a, b);
+  return binaryArray(op as BinaryOp, asArray(a, length), asArray(b, length));
+}
+
+/** A number used as a series: broadcast, rounded to float32 as numpy casts a scalar to the array's dtype. */
+function asArray(v: Value, length: number): Float32Array {
+  return typeof v === 'number' ? new Float32Array(length).fill(v) : v;
+}
+
+function loadField(name: string, ctx: Context): Float32Array {
+  const values = ctx.input.field(name);
+  if (!(values instanceof Float32Array)) {
+    throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} must be a Float32Array, found ${describe(values)}`);
+  }
+  if (values.length !== ctx.length) {
+    throw new QonlineError(
+      'QONLINE_DATA_INVALID',
+      `field $${name} has ${values.length} values but the series has ${ctx.length} rows`,
+    );
+  }
+  ctx.fieldArrays.add(values);
+  return values;
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'an object' : typeof v;
+}

@@ -1,0 +1,142 @@
+/**
+ * Row-by-row operators. Inputs and outputs are float32 arrays, so each
+ * result is the float32 rounding of the exact result, as numpy computes on
+ * Qlib's float32 features. Numbers combined with a series are rounded to
+ * float32 first (numpy casts a Python scalar to the array's dtype).
+ */
+
+export type UnaryOp = 'Neg' | 'Abs' | 'Sign' | 'Log' | 'Not';
+export type BinaryOp =
+  | 'Add'
+  | 'Sub'
+  | 'Mul'
+  | 'Div'
+  | 'Power'
+  | 'Greater'
+  | 'Less'
+  | 'Gt'
+  | 'Ge'
+  | 'Lt'
+  | 'Le'
+  | 'Eq'
+  | 'Ne'
+  | 'And'
+  | 'Or';
+
+/** numpy's power: C pow() special cases that differ from Math.pow. */
+export function numpyPower(a: number, b: number): number {
+  if (a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
+/** Truth as numpy sees a float: nonzero, NaN included. */
+function truthy(v: number): boolean {
+  return v !== 0;
+}
+
+export function unaryScalar(op: UnaryOp, a: number): number {
+  switch (op) {
+    case 'Neg':
+      return -a;
+    case 'Abs':
+      return Math.abs(a);
+    case 'Sign':
+      return a > 0 ? 1 : a < 0 ? -1 : a;
+    case 'Log':
+      return Math.log(a);
+    case 'Not':
+      return truthy(a) ? 0 : 1;
+  }
+}
+
+export function binaryScalar(op: BinaryOp, a: number, b: number): number {
+  switch (op) {
+    case 'Add':
+      return a + b;
+    case 'Sub':
+      return a - b;
+    case 'Mul':
+      return a * b;
+    case 'Div':
+      return a / b;
+    case 'Power':
+      return numpyPower(a, b);
+    case 'Greater':
+      return a !== a || b !== b ? NaN : Math.max(a, b);
+    case 'Less':
+      return a !== a || b !== b ? NaN : Math.min(a, b);
+    case 'Gt':
+      return a > b ? 1 : 0;
+    case 'Ge':
+      return a >= b ? 1 : 0;
+    case 'Lt':
+      return a < b ? 1 : 0;
+    case 'Le':
+      return a <= b ? 1 : 0;
+    case 'Eq':
+      return a === b ? 1 : 0;
+    case 'Ne':
+      return a !== b ? 1 : 0;
+    case 'And':
+      return truthy(a) && truthy(b) ? 1 : 0;
+    case 'Or':
+      return truthy(a) || truthy(b) ? 1 : 0;
+  }
+}
+
+export function unaryArray(op: UnaryOp, a: Float32Array): Float32Array {
+  const n = a.length;
+  const out = new Float32Array(n);
+  switch (op) {
+    case 'Neg':
+      for (let i = 0; i < n; i++) out[i] = -a[i]!;
+      break;
+    case 'Abs':
+      for (let i = 0; i < n; i++) out[i] = Math.abs(a[i]!);
+      break;
+    case 'Log':
+      for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = unaryScalar(op, a[i]!);
+  }
+  return out;
+}
+
+export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Float32Array {
+  const n = a.length;
+  const out = new Float32Array(n);
+  // The hot arithmetic gets its own loops; the rest share the scalar definition.
+  switch (op) {
+    case 'Add':
+      for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+      break;
+    case 'Sub':
+      for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+      break;
+    case 'Mul':
+      for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+      break;
+    case 'Div':
+      for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!;
+      break;
+    case 'Gt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! > b[i]! ? 1 : 0;
+      break;
+    case 'Lt':
+      for (let i = 0; i < n; i++) out[i] = a[i]! < b[i]! ? 1 : 0;
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = binaryScalar(op, a[i]!, b[i]!);
+  }
+  return out;
+}
+
+/** If(cond, a, b): a where cond is nonzero (NaN counts as true, as numpy.where), else b. */
+export function ifArray(cond: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
+  const n = cond.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = cond[i] !== 0 ? a[i]! : b[i]!;
+  return out;
+}

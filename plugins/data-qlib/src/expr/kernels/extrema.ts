@@ -1,0 +1,34 @@
+import { rowsOf, windowStart } from './window.js';
+
+export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
+
+/**
+ * Rolling Max/Min and their 1-based positions (from the oldest row of the
+ * window, NaN rows counted as rows) over the non-NaN values, with a monotone
+ * deque: O(n). Ties go to the oldest row: an equal newer value does not
+ * displace an older one. All-NaN windows give NaN.
+ */
+export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  const rows = rowsOf(N, n);
+  const wantMax = stat === 'max' || stat === 'idxmax';
+  const position = stat === 'idxmax' || stat === 'idxmin';
+  // Row indices, values monotone from head (the extremum) to tail; each row enters once.
+  const deque = new Int32Array(n);
+  let head = 0;
+  let tail = 0;
+  for (let t = 0; t < n; t++) {
+    const v = x[t]!;
+    if (v === v) {
+      if (wantMax) while (tail > head && x[deque[tail - 1]!]! < v) tail--;
+      else while (tail > head && x[deque[tail - 1]!]! > v) tail--;
+      deque[tail++] = t;
+    }
+    const start = windowStart(t, rows);
+    while (tail > head && deque[head]! < start) head++;
+    if (tail === head) out[t] = NaN;
+    else out[t] = position ? deque[head]! - start + 1 : x[deque[head]!]!;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+
+/**
+ * Qlib's WMA: over the window's L rows (L < N at the start of the series),
+ * weights w = 1..L (newest heaviest) normalised to sum 1, and the result is
+ * sum(w_i * x_i over non-NaN x_i) / (count of non-NaN x_i) — numpy's nanmean
+ * of w * x. For a full window without NaN that is the usual weighted mean
+ * divided by N, as in Qlib. NaN for an all-NaN window. O(n).
+ */
+export function rollingWma(x: Float32Array, N: number): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  const rows = rowsOf(N, n);
+  let base = -1; // weights are (row - base) before re-basing to the window start
+  let cnt = 0;
+  let sum = 0;
+  let weighted = 0;
+  let mass = 0;
+  let absWindow = 0;
+  let sinceRebuild = 0;
+
+  const rebuild = (t: number): void => {
+    const start = windowStart(t, rows);
+    base = start - 1;
+    cnt = 0;
+    sum = weighted = absWindow = 0;
+    for (let j = start; j <= t; j++) {
+      const v = x[j]!;
+      if (v !== v) continue;
+      cnt++;
+      sum += v;
+      weighted += (j - base) * v;
+      absWindow += Math.abs(v);
+    }
+    mass = absWindow;
+    sinceRebuild = 0;
+  };
+
+  for (let t = 0; t < n; t++) {
+    if (t >= rows) {
+      const j = t - rows;
+      const u = x[j]!;
+      if (u === u) {
+        cnt--;
+        if (cnt === 0) {
+          sum = weighted = mass = absWindow = 0;
+        } else {
+          sum -= u;
+          weighted -= (j - base) * u;
+          mass += Math.abs(u);
+          absWindow -= Math.abs(u);
+        }
+      }
+    }
+    const v = x[t]!;
+    if (v === v) {
+      cnt++;
+      sum += v;
+      weighted += (t - base) * v;
+      mass += Math.abs(v);
+      absWindow += Math.abs(v);
+    }
+    if (cnt === 0) {
+      out[t] = NaN;
+      continue;
+    }
+    sinceRebuild++;
+    if (sinceRebuild >= rows || mass > REBUILD_RATIO * absWindow) rebuild(t);
+    const start = windowStart(t, rows);
+    const L = t - start + 1;
+    // Weight of row j is (j - start + 1) = (j - base) - (start - 1 - base).
+    const relative = weighted - (start - 1 - base) * sum;
+    out[t] = relative / (((L * (L + 1)) / 2) * cnt);
+  }
+  return out;
+}
+
+/**
+ * pandas ewm(alpha, adjust=True, ignore_na=False).mean() with min_periods 1:
+ * the weight of older observations decays by (1 - alpha) every row, NaN rows
+ * included, and a NaN row repeats the previous mean. Leading NaNs stay NaN.
+ */
+export function ewmMean(x: Float32Array, alpha: number): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  const decay = 1 - alpha;
+  let mean = NaN;
+  let oldWeight = 1;
+  for (let t = 0; t < n; t++) {
+    const v = x[t]!;
+    if (mean === mean) {
+      oldWeight *= decay;
+      if (v === v) {
+        if (mean !== v) mean = (oldWeight * mean + v) / (oldWeight + 1);
+        oldWeight += 1;
+      }
+    } else if (v === v) {
+      mean = v;
+    }
+    out[t] = mean;
+  }
+  return out;
+}
+
+/** EMA's alpha: 2/(N+1) for a span N >= 1, N itself for 0 < N < 1. */
+export function emaAlpha(N: number): number {
+  return N >= 1 ? 2 / (N + 1) : N;
+}

@@ -1,0 +1,71 @@
+/**
+ * Shared rules of rolling kernels.
+ *
+ * A window of N rows ending at row t covers rows max(0, t-N+1) .. t; window 0
+ * (expanding) covers 0 .. t, which is the same as any N >= the series length,
+ * so kernels take the resolved row count from `rowsOf`.
+ *
+ * Running sums are kept in float64 around a shift K close to the window's
+ * mean. They drift when large values leave the window (the sum keeps their
+ * rounding error while the remaining values are small), so every kernel
+ * counts the magnitude it has added and removed since its last rebuild and
+ * rebuilds from the window's values when that magnitude exceeds
+ * REBUILD_RATIO times the window's own magnitude: the error then stays near
+ * 1e-16 * REBUILD_RATIO relative, far below float32's 6e-8. Kernels also
+ * rebuild every N rows so K follows a trending series; both cost O(1)
+ * amortised per row.
+ */
+export const REBUILD_RATIO = 1e6;
+
+/** Rows in the window for a window parameter N (0 = expanding) over `length` rows. */
+export function rowsOf(N: number, length: number): number {
+  return N === 0 ? Math.max(1, length) : Math.max(1, Math.min(N, length));
+}
+
+/** First row of the window ending at t. */
+export function windowStart(t: number, rows: number): number {
+  return t - rows + 1 > 0 ? t - rows + 1 : 0;
+}
+
+/**
+ * Tracks whether all non-NaN values of the current window are identical (the
+ * case pandas answers exactly: variance 0, skew 0, kurtosis -3). Feed every
+ * row in order with `push`, then ask `identicalSince(start)`.
+ */
+export class IdenticalRun {
+  /** Last non-NaN row whose value differs from the latest non-NaN value. */
+  private lastDifferent = -1;
+  private lastRow = -1;
+  private lastValue = NaN;
+
+  push(t: number, v: number): void {
+    if (v !== v) return;
+    if (this.lastRow >= 0 && v !== this.lastValue) this.lastDifferent = this.lastRow;
+    this.lastValue = v;
+    this.lastRow = t;
+  }
+
+  /** The latest non-NaN value pushed. */
+  get value(): number {
+    return this.lastValue;
+  }
+
+  /** True when every non-NaN value in rows start..(last pushed) equals the latest one. */
+  identicalSince(start: number): boolean {
+    return this.lastDifferent < start;
+  }
+}
+
+/**
+ * pandas' rolling, expanding and ewm operators treat +-Infinity as missing
+ * (they replace it with NaN before computing), so every windowed operator
+ * except Count sees infinities as NaN. Returns `x` itself when it holds none.
+ */
+export function infinitiesAsNaN(x: Float32Array): Float32Array {
+  let i = 0;
+  while (i < x.length && (x[i] !== Infinity && x[i] !== -Infinity)) i++;
+  if (i === x.length) return x;
+  const out = x.slice();
+  for (; i < out.length; i++) if (out[i] === Infinity || out[i] === -Infinity) out[i] = NaN;
+  return out;
+}
