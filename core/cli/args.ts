@@ -1,14 +1,9 @@
 import { QonlineError } from '../errors/index.js';
 import { closestMatches } from '../kernel/did-you-mean.js';
 
-export interface FlagSpec {
-  /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
-  value?: boolean;
-  /** May repeat (values collected in order). */
-  multiple?: boolean;
-  short?: string;
-  description: string;
-}
+import type { CliFlag } from '../contracts/cli.js';
+
+export type FlagSpec = CliFlag;
 
 export interface ParsedArgs {
   positionals: string[];

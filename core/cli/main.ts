@@ -10,17 +10,18 @@ import { COMMANDS } from './commands/index.js';
 export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
-    const { command, rest } = findCommand(argv);
+    const commands = allCommands(builtins);
+    const { command, rest } = findCommand(argv, commands);
     if (!command) {
       if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-        io.stdout(globalHelp() + '\n');
+        io.stdout(globalHelp(commands) + '\n');
         return 0;
       }
       if (argv[0] === '--version') {
         io.stdout('qonline 0.1.0\n');
         return 0;
       }
-      const near = closestMatches(argv[0]!, [...new Set(COMMANDS.map((c) => c.name.split(' ')[0]!))], 2);
+      const near = closestMatches(argv[0]!, [...new Set(commands.map((c) => c.name.split(' ')[0]!))], 2);
       throw new QonlineError('QONLINE_USAGE', `unknown command ${JSON.stringify(argv.slice(0, 2).join(' '))}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`, {
         hint: 'run `qonline --help` for the list of commands',
       });
@@ -39,9 +40,29 @@ export async function main(argv: string[], builtins: { manifest: PluginManifest;
   }
 }
 
-function findCommand(argv: string[]): { command?: Command; rest: string[] } {
+/** Core commands plus those the plugins contribute. */
+function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
+  const out: Command[] = [...COMMANDS];
+  for (const { manifest } of builtins) {
+    for (const c of manifest.commands ?? []) {
+      out.push({
+        name: c.name,
+        usage: c.usage,
+        summary: c.summary,
+        flags: c.flags,
+        run: (ctx) => {
+          const env = ctx.engine();
+          return c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env });
+        },
+      });
+    }
+  }
+  return out;
+}
+
+function findCommand(argv: string[], commands: Command[]): { command?: Command; rest: string[] } {
   // Longest match first: `models list` before `models`.
-  const sorted = [...COMMANDS].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+  const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
   for (const c of sorted) {
     const words = c.name.split(' ');
     if (words.every((w, i) => argv[i] === w)) return { command: c, rest: argv.slice(words.length) };
@@ -71,15 +92,15 @@ function defaultIo(): CliIo {
   return { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), env: process.env };
 }
 
-export function globalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+export function globalHelp(commands: Command[] = COMMANDS): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
     'qonline: online model management for quantitative research',
     '',
     'Usage: qonline <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     'Common options:',
     formatFlags(COMMON_FLAGS),

@@ -7,4 +7,6 @@ export * from './store.js';
 export * from './task.js';
 export * from './dataset.js';
 export * from './online.js';
+export * from './task-pool.js';
 export * from './plugin.js';
+export * from './cli.js';

@@ -1,4 +1,5 @@
 import type { ComponentSpec, Static, TSchema } from '../schema/builder.js';
+import type { CliCommand } from './cli.js';
 import type { Logger } from './logger.js';
 import type { SerializedModel } from './model.js';
 import type { Token } from './token.js';
@@ -80,6 +81,8 @@ export interface PluginManifest {
   apiVersion?: number;
   description?: string;
   components: ComponentDefinition<any, any>[];
+  /** CLI commands this plugin adds (e.g. `data import-csv`). */
+  commands?: CliCommand[];
   /** Optional set-up, run once at kernel start. */
   register?(ctx: PluginContext): void | Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { DataProvider } from './data.js';
 import type { Clock, Logger, Progress } from './logger.js';
 import type { Resolver } from './online.js';
 import type { ExperimentStore } from './store.js';
+import type { TaskPoolProvider } from './task-pool.js';
 import { createToken } from './token.js';
 
 /** The core's injection tokens, in one place. */
@@ -17,4 +18,6 @@ export const TOKENS = {
   calendar: createToken<Calendar>('calendar'),
   /** Builds nested components and restores models (the kernel). */
   resolver: createToken<Resolver>('resolver'),
+  /** Task pools in the store's database (provided when the store can hold them). */
+  taskPool: createToken<TaskPoolProvider>('taskPool'),
 } as const;

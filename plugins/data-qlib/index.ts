@@ -19,6 +19,7 @@ import { createProcessor, PROCESSOR_NAMES, PROCESSOR_SCHEMAS, withFitWindow } fr
 import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
 import { generateSyntheticMarket } from './src/synth/index.js';
+import { DATA_COMMANDS } from './src/cli/data-commands.js';
 
 export { QlibDataProvider } from './src/provider/qlib-provider.js';
 export { ExprHandler, toHandlerFrame } from './src/handler/expr-handler.js';
@@ -195,4 +196,5 @@ export const dataQlibPlugin = definePlugin({
   version: '0.1.0',
   description: "Qlib binary data, the synthetic market, expressions, handlers, processors and DatasetH.",
   components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...processorComponents],
+  commands: DATA_COMMANDS,
 });
