@@ -29,7 +29,7 @@ export class TerminalProgress implements Progress {
         stream.write(`\r\x1b[2K${label} ${bar} ${elapsed}s${note ? ' ' + note : ''}${final ? '\n' : ''}`);
       } else {
         const pct = total > 0 ? Math.floor((100 * done) / total / 25) * 25 : -1;
-        if (final || pct !== lastPct) {
+        if ((final && !(pct === 100 && lastPct === 100)) || pct !== lastPct) {
           lastPct = pct;
           stream.write(`${label}: ${total > 0 ? `${done}/${total}` : done} (${elapsed}s)${note ? ' ' + note : ''}\n`);
         }
