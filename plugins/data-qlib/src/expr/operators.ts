@@ -59,7 +59,7 @@ const SPECS: readonly OperatorSpec[] = [
   elementwise('And', [X, Y], '1 if both are true else 0 (true = nonzero; NaN counts as true, as in numpy).', '&'),
   elementwise('Or', [X, Y], '1 if either is true else 0 (true = nonzero; NaN counts as true).', '|'),
   elementwise('Not', [X], '1 if x is false (0) else 0; NaN counts as true, so Not(NaN) = 0.'),
-  elementwise('Abs', [X], '|x|.'),
+  elementwise('Abs', [X], 'Absolute value |x|.'),
   elementwise('Sign', [X], '-1, 0 or 1; NaN stays NaN.'),
   elementwise('Log', [X], 'Natural log: Log(0) = -Infinity, negative gives NaN.'),
   elementwise('Power', [X, Y], 'x ** y as numpy computes it (Power(1, NaN) = 1, Power(NaN, 0) = 1).'),

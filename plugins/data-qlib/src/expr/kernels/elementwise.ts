@@ -42,7 +42,7 @@ export function unaryScalar(op: UnaryOp, a: number): number {
     case 'Abs':
       return Math.abs(a);
     case 'Sign':
-      return a > 0 ? 1 : a < 0 ? -1 : a;
+      return a > 0 ? 1 : a < 0 ? -1 : a === 0 ? 0 : NaN;
     case 'Log':
       return Math.log(a);
     case 'Not':
