@@ -84,7 +84,9 @@ export const S = {
     return make({ anyOf: [...members], ...opts });
   },
   nullable<T>(inner: TSchema<T>, opts: Common = {}): TSchema<T | null> {
-    return make({ anyOf: [inner, { type: 'null' }], ...opts });
+    // Hoist the description so docs and editors see it on the option itself.
+    const description = opts.description ?? (inner as Record<string, unknown>)['description'];
+    return make({ anyOf: [inner, { type: 'null' }], ...(description ? { description } : {}), ...opts });
   },
   /** Anything (validated by the component itself or a nested component schema). */
   any(opts: Common = {}): TSchema<any> {
