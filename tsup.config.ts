@@ -7,6 +7,7 @@ export default defineConfig({
     index: 'plugins/index.ts',
     cli: 'plugins/cli.ts',
     bench: 'bench/index.ts',
+    'gbdt-worker': 'plugins/models/src/gbdt/hist.worker.ts',
   },
   format: ['esm'],
   target: 'node20',

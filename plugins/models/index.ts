@@ -12,3 +12,4 @@ export const modelsPlugin = definePlugin({
 export default modelsPlugin;
 export { createModel, restoreModel, findModelComponent } from './src/standalone.js';
 export { LinearModel } from './src/linear/linear-model.js';
+export { GBDTModel, type ImportanceType } from './src/gbdt/gbdt-model.js';

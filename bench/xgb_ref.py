@@ -1,0 +1,45 @@
+"""Reference run for bench/model.ts: XGBoost `hist` on the identical matrix.
+
+Usage: python3 xgb_ref.py <dir> <train_rows> <valid_rows> <cols> <rounds> <max_depth> <max_bin> <eta> <lambda> <nthread>
+Reads <dir>/train_x.f32, train_y.f32, valid_x.f32 (float32, row-major), writes
+<dir>/xgb_pred.f32 (float32 predictions on valid) and prints one JSON line.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+import xgboost as xgb
+
+
+def main() -> None:
+    d, n, m, cols, rounds, depth, max_bin, eta, lam, nthread = sys.argv[1:11]
+    n, m, cols, rounds, depth, max_bin, nthread = map(int, (n, m, cols, rounds, depth, max_bin, nthread))
+    x = np.fromfile(f"{d}/train_x.f32", dtype="<f4").reshape(n, cols)
+    y = np.fromfile(f"{d}/train_y.f32", dtype="<f4")
+    xv = np.fromfile(f"{d}/valid_x.f32", dtype="<f4").reshape(m, cols)
+    params = {
+        "tree_method": "hist",
+        "grow_policy": "depthwise",
+        "max_depth": depth,
+        "max_bin": max_bin,
+        "eta": float(eta),
+        "lambda": float(lam),
+        "nthread": nthread,
+        "objective": "reg:squarederror",
+        "base_score": float(y.mean()),
+    }
+    t0 = time.perf_counter()
+    dtrain = xgb.DMatrix(x, label=y, nthread=nthread)
+    booster = xgb.train(params, dtrain, num_boost_round=rounds)
+    fit_s = time.perf_counter() - t0
+    dvalid = xgb.DMatrix(xv, nthread=nthread)
+    t1 = time.perf_counter()
+    pred = booster.predict(dvalid)
+    pred_s = time.perf_counter() - t1
+    pred.astype("<f4").tofile(f"{d}/xgb_pred.f32")
+    print(json.dumps({"version": xgb.__version__, "fit_seconds": fit_s, "predict_seconds": pred_s}))
+
+
+if __name__ == "__main__":
+    main()

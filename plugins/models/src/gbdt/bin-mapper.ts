@@ -1,0 +1,174 @@
+import { SeededRandom } from './seeded-random.js';
+import { sortFloat32 } from './sort-float32.js';
+
+/** Upper-bound slots per feature in the padded lookup table (255 bounds + an open end). */
+const TABLE_WIDTH = 256;
+
+/**
+ * Quantile bins per feature, computed from a seeded sample of rows. A value x
+ * falls in the first bin b with x <= upper[b] (the last value bin is open);
+ * NaN falls in its own bin, numBins[f]. Bins fit a byte: at most 255 value
+ * bins plus the NaN bin.
+ */
+export interface BinMapper {
+  cols: number;
+  /** Value bins per feature (>= 1). The NaN bin index equals this count. */
+  numBins: Int32Array;
+  /** All features' bin upper bounds (numBins[f] - 1 each, the open last bin omitted), flat. */
+  upper: Float64Array;
+  upperOffset: Int32Array;
+}
+
+export function computeBinMapper(features: Float32Array, rows: number, cols: number, maxBin: number, sampleCount: number, seed: number): BinMapper {
+  const sample = rows <= sampleCount ? null : new SeededRandom(seed).sampleSorted(rows, sampleCount);
+  const m = sample ? sample.length : rows;
+  const uppers: Float64Array[] = [];
+  const numBins = new Int32Array(cols);
+  // Gather a group of columns per pass over the sampled rows: consecutive floats share cache lines.
+  const GROUP = 16;
+  const buffers = Array.from({ length: Math.min(GROUP, cols) }, () => new Float32Array(m));
+  const filled = new Int32Array(GROUP);
+  for (let f0 = 0; f0 < cols; f0 += GROUP) {
+    const width = Math.min(GROUP, cols - f0);
+    filled.fill(0);
+    for (let i = 0; i < m; i++) {
+      const base = (sample ? sample[i]! : i) * cols + f0;
+      for (let j = 0; j < width; j++) {
+        const v = features[base + j]!;
+        if (v === v) buffers[j]![filled[j]!++] = v;
+      }
+    }
+    for (let j = 0; j < width; j++) {
+      const u = binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin);
+      uppers.push(u);
+      numBins[f0 + j] = u.length + 1;
+    }
+  }
+  const upperOffset = new Int32Array(cols + 1);
+  for (let f = 0; f < cols; f++) upperOffset[f + 1] = upperOffset[f]! + uppers[f]!.length;
+  const upper = new Float64Array(upperOffset[cols]!);
+  for (let f = 0; f < cols; f++) upper.set(uppers[f]!, upperOffset[f]!);
+  return { cols, numBins, upper, upperOffset };
+}
+
+/**
+ * Upper bounds between bins from sorted non-NaN values: one bin per distinct
+ * value when there are few, else greedy equal-count bins whose edges fall
+ * between distinct values (a heavily repeated value gets a bin of its own).
+ */
+export function binUpperBounds(sorted: Float32Array, maxBin: number): Float64Array {
+  const n = sorted.length;
+  if (n === 0) return new Float64Array(0);
+  const distinct = new Float64Array(n);
+  const counts = new Int32Array(n);
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const v = sorted[i]!;
+    if (d > 0 && distinct[d - 1] === v) counts[d - 1]!++;
+    else {
+      distinct[d] = v;
+      counts[d++] = 1;
+    }
+  }
+  const bounds: number[] = [];
+  if (d <= maxBin) {
+    for (let i = 0; i + 1 < d; i++) bounds.push(between(distinct[i]!, distinct[i + 1]!));
+    return Float64Array.from(bounds);
+  }
+  let remaining = n;
+  let binsLeft = maxBin;
+  let acc = 0;
+  for (let i = 0; i < d; i++) {
+    const c = counts[i]!;
+    const target = remaining / binsLeft;
+    // Close the current bin before a value that would overshoot the target by more than it undershoots.
+    if (acc > 0 && binsLeft > 1 && acc + c > target && acc + c - target > target - acc) {
+      bounds.push(between(distinct[i - 1]!, distinct[i]!));
+      remaining -= acc;
+      binsLeft--;
+      acc = 0;
+    }
+    acc += c;
+    if (binsLeft > 1 && i + 1 < d && acc >= remaining / binsLeft) {
+      bounds.push(between(distinct[i]!, distinct[i + 1]!));
+      remaining -= acc;
+      binsLeft--;
+      acc = 0;
+    }
+    if (binsLeft === 1) break;
+  }
+  return Float64Array.from(bounds);
+}
+
+/** A bound strictly between two float32 values (midpoint in float64; the lower one next to an infinity). */
+function between(a: number, b: number): number {
+  const mid = (a + b) / 2;
+  return Number.isFinite(mid) ? mid : a;
+}
+
+/** 32-bit words per row of the binned matrix: features padded so histogram building reads four at a time. */
+export function wordsPerRow(cols: number): number {
+  return (cols + 3) >> 2;
+}
+
+export interface BinnedRows {
+  /** Row-major bins, wordsPerRow(cols) * 4 bytes per row (for histograms). */
+  rowMajor: Uint8Array;
+  /** Column-major bins, `rows` bytes per feature (for partitioning a leaf on one feature). */
+  colMajor: Uint8Array;
+  /** Whether the column has a missing value. */
+  hasNaN: Uint8Array;
+}
+
+/**
+ * Bins every value. Pass a SharedArrayBuffer factory to share the row-major
+ * matrix with worker threads.
+ */
+export function binRows(
+  features: Float32Array,
+  rows: number,
+  mapper: BinMapper,
+  allocate: (bytes: number) => ArrayBufferLike = (b) => new ArrayBuffer(b),
+): BinnedRows {
+  const cols = mapper.cols;
+  const stride = wordsPerRow(cols) * 4;
+  const rowMajor = new Uint8Array(allocate(rows * stride));
+  const hasNaN = new Uint8Array(cols);
+  const { upper, upperOffset, numBins } = mapper;
+  // Each feature's bounds padded with +Infinity to 256 slots: an 8-step branch-free search.
+  const table = new Float64Array(cols * TABLE_WIDTH).fill(Infinity);
+  for (let f = 0; f < cols; f++) table.set(upper.subarray(upperOffset[f]!, upperOffset[f + 1]!), f * TABLE_WIDTH);
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    const dst = r * stride;
+    for (let f = 0; f < cols; f++) {
+      const x = features[src + f]!;
+      if (x !== x) {
+        rowMajor[dst + f] = numBins[f]!;
+        hasNaN[f] = 1;
+        continue;
+      }
+      const o = f * TABLE_WIDTH;
+      let b = +(x > table[o + 127]!) << 7;
+      b += +(x > table[o + b + 63]!) << 6;
+      b += +(x > table[o + b + 31]!) << 5;
+      b += +(x > table[o + b + 15]!) << 4;
+      b += +(x > table[o + b + 7]!) << 3;
+      b += +(x > table[o + b + 3]!) << 2;
+      b += +(x > table[o + b + 1]!) << 1;
+      b += +(x > table[o + b]!);
+      rowMajor[dst + f] = b;
+    }
+  }
+  // Transpose in tiles of rows so both sides stay in cache.
+  const colMajor = new Uint8Array(rows * cols);
+  const TILE = 256;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let f = 0; f < cols; f++) {
+      const out = f * rows;
+      for (let r = r0; r < r1; r++) colMajor[out + r] = rowMajor[r * stride + f]!;
+    }
+  }
+  return { rowMajor, colMajor, hasNaN };
+}

@@ -1,0 +1,360 @@
+import type { BinMapper } from './bin-mapper.js';
+import type { GbdtConfig } from './gbdt-params.js';
+import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, subtractHistogram } from './hist-kernel.js';
+import { findBestSplit, leafOutput, leafScore, SplitCandidate, SplitScratch, type HistogramFormat } from './split-finder.js';
+import type { Tree } from './tree.js';
+
+/**
+ * Fills histogram slot `slotOffset` from the rows order[start..end) over the
+ * listed feature words (`words` null: all words 0..numWords-1).
+ */
+export type HistogramBuild = (start: number, end: number, slotOffset: number, words: Int32Array | null, numWords: number) => void;
+
+/** Everything one fit shares across its trees: binned data, gradients, row order and the histogram pool. */
+export interface TrainingData {
+  rows: number;
+  cols: number;
+  mapper: BinMapper;
+  /** Row-major bins, `stride` bytes per row (histograms). */
+  bins: Uint8Array;
+  stride: number;
+  /** Column-major bins, `rows` bytes per feature (partitioning). */
+  colBins: Uint8Array;
+  /** Per-row exact gradient and hessian of the current round. */
+  grad: Float64Array;
+  hess: Float64Array;
+  /** Per-row packed quantised gradient (packed mode only). */
+  packed: Float64Array | null;
+  /** Row indices; each leaf owns a contiguous range. */
+  order: Int32Array;
+  scratch: Int32Array;
+  hist: Float64Array;
+  slotSize: number;
+  numSlots: number;
+  format: HistogramFormat;
+  /** Whether rows carry weights (rows are then estimated from hessians). */
+  weighted: boolean;
+  buildHistogram: HistogramBuild;
+}
+
+/**
+ * Grows one tree leaf-wise: always split the leaf with the largest gain,
+ * within num_leaves and max_depth. A new leaf pair gets its histograms by
+ * building the smaller child and subtracting it from the parent.
+ */
+export class TreeBuilder {
+  private readonly maxLeaves: number;
+  private readonly scratch = new SplitScratch();
+  private readonly candidate = new SplitCandidate();
+  // Per-leaf state, indexed by leaf id (0..num_leaves-1).
+  private readonly leafStart: Int32Array;
+  private readonly leafCount: Int32Array;
+  private readonly leafDepth: Int32Array;
+  private readonly leafSlot: Int32Array;
+  private readonly leafParent: Int32Array;
+  private readonly leafScanG: Float64Array;
+  private readonly leafScanH: Float64Array;
+  private readonly leafScanC: Float64Array;
+  private readonly leafG: Float64Array;
+  private readonly leafH: Float64Array;
+  private readonly bestGain: Float64Array;
+  private readonly bestFeature: Int32Array;
+  private readonly bestBin: Int32Array;
+  private readonly bestNanLeft: Uint8Array;
+  private readonly bestLeftG: Float64Array;
+  private readonly bestLeftH: Float64Array;
+  private readonly bestLeftC: Float64Array;
+  private readonly freeSlots: number[] = [];
+
+  constructor(
+    private readonly data: TrainingData,
+    private readonly config: GbdtConfig,
+  ) {
+    const L = config.numLeaves;
+    this.maxLeaves = L;
+    this.leafStart = new Int32Array(L);
+    this.leafCount = new Int32Array(L);
+    this.leafDepth = new Int32Array(L);
+    this.leafSlot = new Int32Array(L);
+    this.leafParent = new Int32Array(L);
+    this.leafScanG = new Float64Array(L);
+    this.leafScanH = new Float64Array(L);
+    this.leafScanC = new Float64Array(L);
+    this.leafG = new Float64Array(L);
+    this.leafH = new Float64Array(L);
+    this.bestGain = new Float64Array(L);
+    this.bestFeature = new Int32Array(L);
+    this.bestBin = new Int32Array(L);
+    this.bestNanLeft = new Uint8Array(L);
+    this.bestLeftG = new Float64Array(L);
+    this.bestLeftH = new Float64Array(L);
+    this.bestLeftC = new Float64Array(L);
+  }
+
+  /** Histogram slots needed at most at once: one per leaf that may still split. */
+  static slotsNeeded(config: GbdtConfig): number {
+    const byDepth = config.maxDepth > 0 && config.maxDepth < 30 ? 2 ** config.maxDepth : Infinity;
+    return Math.max(2, Math.min(config.numLeaves, byDepth));
+  }
+
+  /**
+   * Grows a tree over rows order[0..bagCount), splitting only on `features`
+   * (whose 4-feature words are `words`). Leaf values include the learning rate.
+   */
+  grow(bagCount: number, features: Int32Array, numFeatures: number, words: Int32Array | null, numWords: number): Tree {
+    const d = this.data;
+    const cfg = this.config;
+    this.freeSlots.length = 0;
+    for (let s = d.numSlots - 1; s >= 0; s--) this.freeSlots.push(s);
+
+    const nodeFeature = new Int32Array(this.maxLeaves - 1);
+    const nodeBin = new Int32Array(this.maxLeaves - 1);
+    const nodeNanLeft = new Uint8Array(this.maxLeaves - 1);
+    const nodeLeft = new Int32Array(this.maxLeaves - 1);
+    const nodeRight = new Int32Array(this.maxLeaves - 1);
+    const nodeGain = new Float64Array(this.maxLeaves - 1);
+
+    // Root sums: exact for leaf values, scan units for the split search.
+    let g = 0;
+    let h = 0;
+    let scanG = 0;
+    const { order, grad, hess, packed } = d;
+    for (let i = 0; i < bagCount; i++) {
+      const r = order[i]!;
+      g += grad[r]!;
+      h += hess[r]!;
+      if (packed) scanG += Math.floor(packed[r]! / d.format.pow2S);
+    }
+    this.leafStart[0] = 0;
+    this.leafCount[0] = bagCount;
+    this.leafDepth[0] = 0;
+    this.leafParent[0] = -1;
+    this.leafG[0] = g;
+    this.leafH[0] = h;
+    this.leafScanG[0] = packed ? scanG : g;
+    this.leafScanH[0] = packed ? bagCount : h;
+    this.leafScanC[0] = bagCount;
+    this.leafSlot[0] = -1;
+    this.bestGain[0] = -Infinity;
+    let numLeaves = 1;
+    if (this.canSplit(0, numLeaves)) {
+      const slot = this.freeSlots.pop()!;
+      this.leafSlot[0] = slot;
+      d.buildHistogram(0, bagCount, slot * d.slotSize, words, numWords);
+      this.searchSplit(0, features, numFeatures);
+    }
+
+    let numNodes = 0;
+    while (numLeaves < this.maxLeaves) {
+      let leaf = -1;
+      let best = -Infinity;
+      for (let l = 0; l < numLeaves; l++) {
+        if (this.bestGain[l]! > best) {
+          best = this.bestGain[l]!;
+          leaf = l;
+        }
+      }
+      if (leaf < 0) break;
+      const node = numNodes++;
+      const right = numLeaves++;
+      this.split(leaf, right, node, nodeFeature, nodeBin, nodeNanLeft, nodeLeft, nodeRight, nodeGain);
+      this.prepareChildren(leaf, right, numLeaves, features, numFeatures, words, numWords);
+    }
+
+    const leafValue = new Float64Array(numLeaves);
+    const leafCount = new Int32Array(numLeaves);
+    for (let l = 0; l < numLeaves; l++) {
+      leafValue[l] = leafOutput(this.leafG[l]!, this.leafH[l]!, cfg.lambdaL1, cfg.lambdaL2) * cfg.learningRate;
+      leafCount[l] = this.leafCount[l]!;
+    }
+    const threshold = new Float64Array(numNodes);
+    const { upper, upperOffset } = d.mapper;
+    for (let k = 0; k < numNodes; k++) {
+      const f = nodeFeature[k]!;
+      const b = nodeBin[k]!;
+      // The last value bin is open: its "upper bound" is +Infinity (a split that isolates missing values).
+      threshold[k] = upperOffset[f]! + b < upperOffset[f + 1]! ? upper[upperOffset[f]! + b]! : Infinity;
+    }
+    return {
+      numLeaves,
+      splitFeature: nodeFeature.slice(0, numNodes),
+      threshold,
+      thresholdBin: nodeBin.slice(0, numNodes),
+      defaultLeft: nodeNanLeft.slice(0, numNodes),
+      leftChild: nodeLeft.slice(0, numNodes),
+      rightChild: nodeRight.slice(0, numNodes),
+      splitGain: nodeGain.slice(0, numNodes),
+      leafValue,
+      leafCount,
+    };
+  }
+
+  /** Range of each leaf in `order` after grow(): rows order[start .. start+count). */
+  leafRange(leaf: number): [start: number, count: number] {
+    return [this.leafStart[leaf]!, this.leafCount[leaf]!];
+  }
+
+  private canSplit(leaf: number, leavesAfter: number): boolean {
+    const cfg = this.config;
+    if (leavesAfter >= this.maxLeaves) return false;
+    if (cfg.maxDepth > 0 && this.leafDepth[leaf]! >= cfg.maxDepth) return false;
+    if (this.leafCount[leaf]! < 2 * Math.max(cfg.minDataInLeaf, 1)) return false;
+    return this.leafScanH[leaf]! >= 2 * cfg.minSumHessianInLeaf;
+  }
+
+  private searchSplit(leaf: number, features: Int32Array, numFeatures: number): void {
+    const d = this.data;
+    const c = this.candidate;
+    findBestSplit(
+      d.hist,
+      this.leafSlot[leaf]! * d.slotSize,
+      d.format,
+      features,
+      numFeatures,
+      d.mapper.numBins,
+      this.leafScanG[leaf]!,
+      this.leafScanH[leaf]!,
+      this.leafScanC[leaf]!,
+      this.config,
+      this.scratch,
+      c,
+    );
+    this.bestGain[leaf] = c.feature >= 0 ? c.gain : -Infinity;
+    this.bestFeature[leaf] = c.feature;
+    this.bestBin[leaf] = c.bin;
+    this.bestNanLeft[leaf] = c.nanLeft ? 1 : 0;
+    this.bestLeftG[leaf] = c.leftG;
+    this.bestLeftH[leaf] = c.leftH;
+    this.bestLeftC[leaf] = c.leftCount;
+  }
+
+  /** Partitions the leaf's rows (stable), creates the node and the right leaf, and records exact sums. */
+  private split(
+    leaf: number,
+    right: number,
+    node: number,
+    nodeFeature: Int32Array,
+    nodeBin: Int32Array,
+    nodeNanLeft: Uint8Array,
+    nodeLeft: Int32Array,
+    nodeRight: Int32Array,
+    nodeGain: Float64Array,
+  ): void {
+    const d = this.data;
+    const cfg = this.config;
+    const f = this.bestFeature[leaf]!;
+    const t = this.bestBin[leaf]!;
+    const nanLeft = this.bestNanLeft[leaf] === 1;
+    const nanBin = d.mapper.numBins[f]!;
+    const start = this.leafStart[leaf]!;
+    const count = this.leafCount[leaf]!;
+    const { order, scratch, grad, hess } = d;
+    const column = d.colBins.subarray(f * d.rows, (f + 1) * d.rows);
+    let nl = 0;
+    let nr = 0;
+    let gl = 0;
+    let hl = 0;
+    let gr = 0;
+    let hr = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const r = order[i]!;
+      const b = column[r]!;
+      if (b === nanBin ? nanLeft : b <= t) {
+        order[start + nl++] = r;
+        gl += grad[r]!;
+        hl += hess[r]!;
+      } else {
+        scratch[nr++] = r;
+        gr += grad[r]!;
+        hr += hess[r]!;
+      }
+    }
+    order.set(scratch.subarray(0, nr), start + nl);
+
+    const parentNode = this.leafParent[leaf]!;
+    if (parentNode >= 0) {
+      if (nodeLeft[parentNode] === ~leaf) nodeLeft[parentNode] = node;
+      else nodeRight[parentNode] = node;
+    }
+    nodeFeature[node] = f;
+    nodeBin[node] = t;
+    nodeNanLeft[node] = nanLeft ? 1 : 0;
+    nodeLeft[node] = ~leaf;
+    nodeRight[node] = ~right;
+    const pg = this.leafG[leaf]!;
+    const ph = this.leafH[leaf]!;
+    nodeGain[node] =
+      leafScore(gl, hl, cfg.lambdaL1, cfg.lambdaL2) + leafScore(gr, hr, cfg.lambdaL1, cfg.lambdaL2) - leafScore(pg, ph, cfg.lambdaL1, cfg.lambdaL2);
+
+    const depth = this.leafDepth[leaf]! + 1;
+    const scanG = this.leafScanG[leaf]!;
+    const scanH = this.leafScanH[leaf]!;
+    const scanC = this.leafScanC[leaf]!;
+    this.leafStart[right] = start + nl;
+    this.leafCount[right] = nr;
+    this.leafCount[leaf] = nl;
+    this.leafDepth[leaf] = depth;
+    this.leafDepth[right] = depth;
+    this.leafParent[leaf] = node;
+    this.leafParent[right] = node;
+    this.leafG[leaf] = gl;
+    this.leafH[leaf] = hl;
+    this.leafG[right] = gr;
+    this.leafH[right] = hr;
+    this.leafScanG[leaf] = this.bestLeftG[leaf]!;
+    this.leafScanH[leaf] = this.bestLeftH[leaf]!;
+    this.leafScanC[leaf] = d.weighted ? nl : this.bestLeftC[leaf]!;
+    this.leafScanG[right] = scanG - this.bestLeftG[leaf]!;
+    this.leafScanH[right] = scanH - this.bestLeftH[leaf]!;
+    this.leafScanC[right] = d.weighted ? nr : scanC - this.bestLeftC[leaf]!;
+    this.leafSlot[right] = -1;
+  }
+
+  /** Histograms and best splits for the two new leaves (smaller built, larger = parent - smaller). */
+  private prepareChildren(left: number, right: number, numLeaves: number, features: Int32Array, numFeatures: number, words: Int32Array | null, numWords: number): void {
+    const d = this.data;
+    const canL = this.canSplit(left, numLeaves);
+    const canR = this.canSplit(right, numLeaves);
+    const parentSlot = this.leafSlot[left]!;
+    this.leafSlot[left] = -1;
+    this.bestGain[left] = -Infinity;
+    this.bestGain[right] = -Infinity;
+    if (!canL && !canR) {
+      if (parentSlot >= 0) this.freeSlots.push(parentSlot);
+      return;
+    }
+    const leftSmaller = this.leafCount[left]! <= this.leafCount[right]!;
+    const small = leftSmaller ? left : right;
+    const large = leftSmaller ? right : left;
+    const canSmall = leftSmaller ? canL : canR;
+    const canLarge = leftSmaller ? canR : canL;
+    const wordStride = d.format.packed ? PACKED_WORD_STRIDE : EXACT_WORD_STRIDE;
+    const build = (leaf: number, slot: number) => {
+      const start = this.leafStart[leaf]!;
+      d.buildHistogram(start, start + this.leafCount[leaf]!, slot * d.slotSize, words, numWords);
+    };
+    if (parentSlot >= 0 && canLarge) {
+      const smallSlot = this.freeSlots.pop()!;
+      build(small, smallSlot);
+      subtractHistogram(d.hist, parentSlot * d.slotSize, smallSlot * d.slotSize, words, 0, numWords, wordStride);
+      this.leafSlot[large] = parentSlot;
+      if (canSmall) this.leafSlot[small] = smallSlot;
+      else this.freeSlots.push(smallSlot);
+    } else if (parentSlot >= 0) {
+      build(small, parentSlot);
+      this.leafSlot[small] = parentSlot;
+    } else {
+      for (const [leaf, can] of [
+        [small, canSmall],
+        [large, canLarge],
+      ] as const) {
+        if (!can) continue;
+        const slot = this.freeSlots.pop()!;
+        build(leaf, slot);
+        this.leafSlot[leaf] = slot;
+      }
+    }
+    if (canSmall) this.searchSplit(small, features, numFeatures);
+    if (canLarge) this.searchSplit(large, features, numFeatures);
+  }
+}
