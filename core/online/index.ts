@@ -2,6 +2,7 @@ export * from './resolver.js';
 export * from './task-info.js';
 export * from './metrics.js';
 export * from './task-runner.js';
+export * from './pool-training.js';
 export * from './online-tool.js';
 export * from './pred-updater.js';
 export * from './signals.js';

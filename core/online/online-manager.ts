@@ -256,6 +256,18 @@ export class OnlineManager {
     if (unfinished.length) throw new QonlineError('QONLINE_USAGE', `recorder ${unfinished[0]!.id} is ${unfinished[0]!.status}, only FINISHED recorders can go online`);
     const at = effectiveDate ?? state.lastRoutine ?? state.beginTime ?? this.o.calendar.last;
     const report = this.emptyReport(reason, at);
+    // Restored models may have stopped predicting when they went offline: bring them up to date.
+    if (!this.simulating && this.o.updateOnlinePred !== false) {
+      const up = await this.updateOnlinePredictions(recs, state.lastRoutine ?? at);
+      report.predictionsUpdated = up.rows;
+    }
+    const uncovered = recs.filter((r) => {
+      const t = recorderTest(r);
+      return t.end !== null && t.end < at;
+    });
+    if (uncovered.length === recs.length) {
+      this.o.logger.warn(`no model put online for ${s.name} has a test segment covering ${at}: the strategy contributes no signal from then on`);
+    }
     report.signalDates = await this.commit(state, [{ strategy: s, trained: [], online: recs }], at, reason, null, at, true);
     report.online[s.name] = recs.map((r) => r.id);
     return report;
@@ -263,8 +275,9 @@ export class OnlineManager {
 
   /** Restores the online set `strategy` had at `date`. */
   async rollback(strategyName: string, date: string, effectiveDate: string | null = null): Promise<StepReport> {
+    this.strategy(strategyName);
     const hist = await this.history(strategyName);
-    const entry = hist.filter((h) => h.effectiveDate <= date).sort((a, b) => (a.effectiveDate < b.effectiveDate ? -1 : a.effectiveDate > b.effectiveDate ? 1 : a.seq - b.seq)).pop();
+    const entry = hist.some((h) => h.effectiveDate <= date) ? onlineSetAt(hist, date) : undefined;
     if (!entry) throw new QonlineError('QONLINE_NOT_FOUND', `strategy ${strategyName} had no online models at ${date}`);
     return this.setOnline(strategyName, entry.recorderIds, effectiveDate, `rollback to ${date}`);
   }

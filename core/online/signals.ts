@@ -11,16 +11,17 @@ export interface StrategySignalInput {
 }
 
 /**
- * The online set of a strategy at date `d`: the latest history entry whose
- * effective date is on or before `d` (highest seq on ties); before the first
- * entry, the first entry's set (the first training covers history).
+ * The online set of a strategy at date `d`: among the history entries whose
+ * effective date is on or before `d`, the most recent decision (highest seq),
+ * so a rollback effective from an earlier date overrides later entries. Before
+ * the first entry, the first entry's set (the first training covers history).
  */
 export function onlineSetAt(history: HistoryEntry[], d: string): HistoryEntry | undefined {
   let best: HistoryEntry | undefined;
   let first: HistoryEntry | undefined;
   for (const h of history) {
     if (!first || h.effectiveDate < first.effectiveDate || (h.effectiveDate === first.effectiveDate && h.seq < first.seq)) first = h;
-    if (h.effectiveDate <= d && (!best || h.effectiveDate > best.effectiveDate || (h.effectiveDate === best.effectiveDate && h.seq > best.seq))) best = h;
+    if (h.effectiveDate <= d && (!best || h.seq > best.seq)) best = h;
   }
   return best ?? first;
 }

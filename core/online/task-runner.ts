@@ -23,6 +23,19 @@ export interface TaskRunnerDeps {
   logger: Logger;
 }
 
+/** Options of one run; the hooks let a task-pool worker fence its writes with its lease. */
+export interface TaskRunOptions {
+  recorderName?: string;
+  /**
+   * Runs first inside every transaction that writes this task's recorder and
+   * throws when the caller no longer owns the task (a worker whose lease was
+   * taken over): the transaction rolls back and nothing is written.
+   */
+  fence?: (tx: ExperimentStore) => Promise<void>;
+  /** Runs inside the transaction that completes the phase (after the fence), e.g. to commit the pool task with its recorder. */
+  commit?: (tx: ExperimentStore, recorder: RecorderInfo) => Promise<void>;
+}
+
 /**
  * Trains one task into one recorder (Qlib's task_train), in two phases that
  * delayed trainers call separately: `fit` (dataset, model) and `finish`
@@ -33,10 +46,13 @@ export class TaskRunner {
   constructor(private readonly deps: TaskRunnerDeps) {}
 
   /** Both phases. Returns the FINISHED recorder. */
-  async run(task: TaskDef, experiment: string): Promise<RecorderInfo> {
-    const rec = await this.fit(task, experiment);
-    if (rec.status === 'FINISHED') return rec;
-    return this.finish(rec.id);
+  async run(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
+    const rec = await this.fit(task, experiment, { recorderName: options.recorderName, fence: options.fence });
+    if (rec.status === 'FINISHED') {
+      await this.settle(rec, options);
+      return rec;
+    }
+    return this.finish(rec.id, options);
   }
 
   /**
@@ -44,45 +60,59 @@ export class TaskRunner {
    * task instead of training again; a leftover RUNNING recorder from a
    * crashed run (no model saved) is replaced.
    */
-  async fit(task: TaskDef, experiment: string, options: { recorderName?: string } = {}): Promise<RecorderInfo> {
+  async fit(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
     const { store, logger } = this.deps;
+    const { fence } = options;
     const hash = taskHash(task);
     const existing = await store.findRecorderByTaskHash(experiment, hash);
-    if (existing) {
-      if (existing.status === 'FINISHED') return existing;
-      if ((existing.params as Partial<RecorderParams>).phase === 'fitted') return existing;
-      logger.debug(`replacing unfinished recorder ${existing.id} of task ${hash.slice(0, 12)}`);
-      await store.deleteRecorder(existing.id);
+    if (existing && (existing.status === 'FINISHED' || (existing.params as Partial<RecorderParams>).phase === 'fitted')) {
+      await this.settle(existing, options);
+      return existing;
     }
     const params = recorderParams(task);
-    const rec = await store.createRecorder({
-      experiment,
-      name: options.recorderName ?? `${task.model.class}_${params.test_start}`,
-      taskHash: hash,
-      params,
-      tags: { [ONLINE_TAG]: 'offline' },
+    // Replacing a crashed run's leftover and creating the new recorder is one (fenced) step.
+    const rec = await store.transaction(async (tx) => {
+      await fence?.(tx);
+      if (existing) {
+        logger.debug(`replacing unfinished recorder ${existing.id} of task ${hash.slice(0, 12)}`);
+        await tx.deleteRecorder(existing.id);
+      }
+      return tx.createRecorder({
+        experiment,
+        name: options.recorderName ?? `${task.model.class}_${params.test_start}`,
+        taskHash: hash,
+        params,
+        tags: { [ONLINE_TAG]: 'offline' },
+      });
     });
     try {
       const { artifacts, info } = await this.fitModel(task);
+      const fitted: RecorderInfo = { ...rec, params: { ...params, phase: 'fitted' } };
       await store.transaction(async (tx) => {
+        await fence?.(tx);
         await tx.putArtifact(rec.id, 'task', task);
         await tx.putArtifact(rec.id, 'model', artifacts.model);
         await tx.putArtifact(rec.id, 'processors', artifacts.processors);
         await tx.putArtifact(rec.id, 'fit_info', info);
-        await tx.updateRecorder(rec.id, { params: { ...params, phase: 'fitted' } });
+        await tx.updateRecorder(rec.id, { params: fitted.params });
+        await options.commit?.(tx, fitted);
       });
-      return { ...rec, params: { ...params, phase: 'fitted' } };
+      return fitted;
     } catch (e) {
-      await store.updateRecorder(rec.id, { status: 'FAILED', error: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+      await this.markFailed(rec.id, e, fence);
       throw e;
     }
   }
 
   /** Phase two: predict the test segment, write predictions and labels, compute metrics. */
-  async finish(recorderId: string): Promise<RecorderInfo> {
+  async finish(recorderId: string, options: Omit<TaskRunOptions, 'recorderName'> = {}): Promise<RecorderInfo> {
     const { store, resolver } = this.deps;
+    const { fence } = options;
     const rec = await store.getRecorder(recorderId);
-    if (rec.status === 'FINISHED') return rec;
+    if (rec.status === 'FINISHED') {
+      await this.settle(rec, options);
+      return rec;
+    }
     const task = await store.getArtifact<TaskDef>(recorderId, 'task');
     const serialized = await store.getArtifact<SerializedModel>(recorderId, 'model');
     const processors = await store.getArtifact<unknown>(recorderId, 'processors');
@@ -102,16 +132,39 @@ export class TaskRunner {
       if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
       if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
       const params = { ...(rec.params as RecorderParams), phase: 'finished' as const };
+      const finished: RecorderInfo = { ...rec, status: 'FINISHED', metrics, params };
       await store.transaction(async (tx) => {
+        await fence?.(tx);
         await tx.writeScores(recorderId, 'pred', rows);
         await tx.writeScores(recorderId, 'label', labels);
         await tx.updateRecorder(recorderId, { status: 'FINISHED', metrics, params });
+        await options.commit?.(tx, finished);
       });
-      return { ...rec, status: 'FINISHED', metrics, params };
+      return finished;
     } catch (e) {
-      await store.updateRecorder(recorderId, { status: 'FAILED', error: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+      await this.markFailed(recorderId, e, fence);
       throw e;
     }
+  }
+
+  /** A phase that had nothing left to do still commits (fenced), e.g. a task whose recorder a lost worker finished. */
+  private async settle(rec: RecorderInfo, options: Pick<TaskRunOptions, 'fence' | 'commit'>): Promise<void> {
+    if (!options.fence && !options.commit) return;
+    await this.deps.store.transaction(async (tx) => {
+      await options.fence?.(tx);
+      await options.commit?.(tx, rec);
+    });
+  }
+
+  /** Marks the recorder FAILED, unless the fence says another run owns it now (never clobber its work). */
+  private async markFailed(recorderId: string, e: unknown, fence?: (tx: ExperimentStore) => Promise<void>): Promise<void> {
+    const error = e instanceof Error ? e.message : String(e);
+    await this.deps.store
+      .transaction(async (tx) => {
+        await fence?.(tx);
+        await tx.updateRecorder(recorderId, { status: 'FAILED', error });
+      })
+      .catch(() => undefined);
   }
 
   private async fitModel(task: TaskDef): Promise<{ artifacts: FittedArtifacts; info: FitInfo }> {

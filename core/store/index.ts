@@ -1,3 +1,4 @@
 export * from './sql-driver.js';
 export * from './experiment-migrations.js';
 export * from './sql-experiment-store.js';
+export * from './sql-task-pool.js';

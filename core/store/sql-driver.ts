@@ -11,6 +11,13 @@ export interface SqlDriver extends SqlExecutor {
   /** Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: a pooled client). */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Optional cross-process wake-ups (PostgreSQL NOTIFY): sent through `ex`, so
+   * a notification inside a transaction goes out when it commits.
+   */
+  notify?(ex: SqlExecutor, channel: string, payload: string): Promise<void>;
+  /** Optional: subscribes to `notify` from any process (PostgreSQL LISTEN on a dedicated connection). Returns the unsubscribe. */
+  listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 /** A forward-only schema migration. */

@@ -12,6 +12,7 @@ import type {
 } from '../contracts/store.js';
 import { QonlineError } from '../errors/index.js';
 import { chunkRows, placeholders, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+import { SqlTaskPools } from './sql-task-pool.js';
 
 interface RecorderRow {
   id: string;
@@ -58,6 +59,18 @@ export class SqlExperimentStore implements ExperimentStore {
   async close(): Promise<void> {
     if (!this.inTransaction) await this.driver.close();
   }
+
+  /** The executor statements go through (the transaction's, inside `transaction`): lets a task pool join it. */
+  get executor(): SqlExecutor {
+    return this.ex;
+  }
+
+  /** Task pools in this store's database (TaskPoolHost). */
+  taskPools(): SqlTaskPools {
+    this.pools ??= new SqlTaskPools(this.driver);
+    return this.pools;
+  }
+  private pools?: SqlTaskPools;
 
   async ensureExperiment(name: string): Promise<void> {
     await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [name, nowIso()]);

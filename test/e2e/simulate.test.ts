@@ -53,7 +53,8 @@ describe('simulate (built CLI)', () => {
     const test = new Map(recs.map((r) => [r.id, JSON.parse(r.params) as { test_start: string; test_end: string | null }]));
     const dates = [...new Set(sigNow.map((s) => s.date))];
     for (const d of [dates[0]!, dates[Math.floor(dates.length / 2)]!, '2020-08-03', '2020-12-31']) {
-      const inForce = history.filter((h) => h.effective_date <= d).pop() ?? history[0]!;
+      // The most recent decision (highest seq) among entries effective on or before d.
+      const inForce = history.filter((h) => h.effective_date <= d).sort((a, b) => a.seq - b.seq).pop() ?? history[0]!;
       const candidates = (JSON.parse(inForce.recorder_ids) as string[]).filter((id) => {
         const t = test.get(id)!;
         return t.test_start <= d && (t.test_end === null || t.test_end >= d);

@@ -1,6 +1,7 @@
 import type { Command } from '../context.js';
 import { docsCommand } from './docs.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
+import { modelsCompareCommand } from './models-compare.js';
 import { modelsListCommand } from './models-list.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { runCommand } from './run.js';
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   validateCommand,
   tasksPreviewCommand,
   modelsListCommand,
+  modelsCompareCommand,
   signalsCommand,
   historyCommand,
   onlineSetCommand,
