@@ -1,4 +1,5 @@
 import type { Command } from '../context.js';
+import { daemonCommand } from './daemon.js';
 import { docsCommand } from './docs.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
 import { modelsCompareCommand } from './models-compare.js';
@@ -12,6 +13,7 @@ import { validateCommand } from './validate.js';
 /** Every CLI command; plugins/cli.ts adds nothing here (commands are core). */
 export const COMMANDS: Command[] = [
   runCommand,
+  daemonCommand,
   validateCommand,
   tasksPreviewCommand,
   modelsListCommand,

@@ -1,0 +1,39 @@
+import { QonlineError } from '../../errors/index.js';
+import { runDaemon } from '../../engine/daemon.js';
+import type { Command } from '../context.js';
+import { requireConfig } from './shared.js';
+
+export const daemonCommand: Command = {
+  name: 'daemon',
+  usage: 'daemon CONFIG [--schedule CRON] [--timezone TZ] [--no-catch-up] [--max-runs N]',
+  summary: 'Run the routine on a cron schedule (never two at once, catching up after downtime, stopping cleanly on SIGINT/SIGTERM)',
+  flags: {
+    schedule: { value: true, description: 'Cron expression (default: the config\u2019s daemon.schedule), e.g. "0 18 * * 1-5"' },
+    timezone: { value: true, description: "The exchange's IANA timezone, e.g. Asia/Shanghai" },
+    'no-catch-up': { description: 'Do not run a routine at start for missed days' },
+    'max-runs': { value: true, description: 'Exit after this many routine runs' },
+  },
+  async run(ctx) {
+    const file = requireConfig(ctx, 'daemon');
+    const maxRuns = ctx.args.flags['max-runs'] as string | undefined;
+    if (maxRuns !== undefined && !/^\d+$/.test(maxRuns)) throw new QonlineError('QONLINE_USAGE', '--max-runs expects a positive integer');
+    const ac = new AbortController();
+    const onSignal = (sig: string) => {
+      ctx.io.stderr(`received ${sig}: finishing the current routine, then exiting\n`);
+      ac.abort();
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    const result = await runDaemon({
+      configFile: file,
+      envx: ctx.engine(),
+      schedule: ctx.args.flags['schedule'] as string | undefined,
+      timezone: ctx.args.flags['timezone'] as string | undefined,
+      catchUp: ctx.args.flags['no-catch-up'] ? false : undefined,
+      maxRuns: maxRuns === undefined ? undefined : Number(maxRuns),
+      signal: ac.signal,
+    });
+    ctx.print(result, () => `daemon stopped after ${result.runs} run(s), ${result.failures} failed`);
+    return result.failures && result.runs === result.failures ? 1 : 0;
+  },
+};

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { describe, expect, it } from 'vitest';
+import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
+
+function one<T>(file: string, sql: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return reject(err);
+      db.get(sql, (e: Error | null, row: T) => {
+        db.close();
+        if (e) reject(e);
+        else resolve(row);
+      });
+    });
+  });
+}
+
+describe('qonline daemon (built CLI)', () => {
+  it('catches up at start, then runs on schedule without repeating work, and exits after --max-runs', async () => {
+    const home = tempDir('qonline-daemon-');
+    const r = await runCli(['daemon', CONFIG, '--home', home, '--schedule', '*/1 * * * * *', '--max-runs', '3'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('daemon stopped after 3 run(s), 0 failed');
+    expect(r.stderr).toMatch(/catch-up routine @ 2020-12-31: 1 model\(s\) trained/);
+    expect(r.stderr.match(/scheduled routine @ 2020-12-31: nothing to do/g)).toHaveLength(2);
+    const db = path.join(home, 'store.sqlite');
+    expect(await one<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM history')).toEqual({ n: 2 });
+    expect(await one<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
+  });
+
+  it('stops cleanly on SIGTERM: the running routine completes, exit 0, state whole', async () => {
+    const home = tempDir('qonline-daemon-');
+    const child = spawn(process.execPath, [CLI, 'daemon', CONFIG, '--home', home, '--schedule', '0 0 1 1 *'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Signal as soon as the catch-up routine has started training.
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (/first training/.test(stderr)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/received SIGTERM/);
+    expect(stderr).toMatch(/catch-up routine @ 2020-12-31: 1 model\(s\) trained/);
+    const db = path.join(home, 'store.sqlite');
+    expect(await one<{ n: number }>(db, "SELECT COUNT(*) AS n FROM recorders WHERE status != 'FINISHED'")).toEqual({ n: 0 });
+    expect(await one<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
+  });
+
+  it('rejects a bad cron expression with exit 2', async () => {
+    const r = await runCli(['daemon', CONFIG, '--schedule', 'every day']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid cron expression/);
+  });
+});
