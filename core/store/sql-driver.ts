@@ -9,7 +9,7 @@ export interface SqlDriver extends SqlExecutor {
   /** Largest number of bound parameters in one statement. */
   readonly maxParams: number;
   /** Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: a pooled client). */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
   /**
    * Optional cross-process wake-ups (PostgreSQL NOTIFY): sent through `ex`, so
@@ -20,6 +20,17 @@ export interface SqlDriver extends SqlExecutor {
   listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
+export interface TransactionOptions {
+  /**
+   * PostgreSQL: `serializable` (default) makes transactions behave as if run
+   * one at a time, like SQLite's, retrying serialization failures (so `fn`
+   * may run more than once and must only touch the database);
+   * `read_committed` is for code that takes its own row locks (the task
+   * pool's SKIP LOCKED claims). SQLite always runs one writer at a time.
+   */
+  isolation?: 'serializable' | 'read_committed';
+}
+
 /** A forward-only schema migration. */
 export interface Migration {
   version: number;
@@ -27,9 +38,16 @@ export interface Migration {
   sql: string;
 }
 
+// Each migration reads what is applied after taking the lock, so it must see commits made while it waited.
+const MIGRATION_TX: TransactionOptions = { isolation: 'read_committed' };
+
 /** Applies pending migrations in one transaction each; safe when several processes start at once. */
 export async function migrate(driver: SqlDriver, migrations: readonly Migration[], table = 'qonline_migrations'): Promise<number[]> {
-  await driver.run(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  // Under the same lock as the migrations: two processes creating the table at once would collide on PostgreSQL.
+  await driver.transaction(async (tx) => {
+    if (driver.dialect === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(4242)`);
+    await tx.run(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  }, MIGRATION_TX);
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     await driver.transaction(async (tx) => {
@@ -39,7 +57,7 @@ export async function migrate(driver: SqlDriver, migrations: readonly Migration[
       for (const stmt of splitSql(m.sql)) await tx.run(stmt);
       await tx.run(`INSERT INTO ${table} (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, new Date().toISOString()]);
       applied.push(m.version);
-    });
+    }, MIGRATION_TX);
   }
   return applied;
 }

@@ -140,7 +140,7 @@ export class SqlTaskPool implements TaskPool {
       return { experiment: t.experiment, hash: taskHash(def), def: JSON.stringify(def), phases, priority, maxAttempts };
     });
     const ids = new Map<string, string>();
-    await this.driver.transaction(async (ex) => {
+    await this.tx(async (ex) => {
       const values = `(?, ?, ?, ?, ?, 'waiting', ?, 0, ?, ${this.now}, ${this.now})`;
       for (const chunk of chunkRows(rows, 7, this.driver.maxParams)) {
         await ex.run(
@@ -173,7 +173,7 @@ export class SqlTaskPool implements TaskPool {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (!(await this.driver.all(probe, [...w.params, this.name])).length) return null;
       const token = randomUUID();
-      const row = await this.driver.transaction(async (ex) => {
+      const row = await this.tx(async (ex) => {
         const reaped = await this.reapOn(ex);
         const rows = await ex.all<PoolRow>(
           `UPDATE task_pool SET status = 'running', prior_status = status, attempts = attempts + 1, worker = ?, lease_token = ?,
@@ -241,7 +241,7 @@ export class SqlTaskPool implements TaskPool {
   }
 
   async returnTask(lease: TaskLease): Promise<boolean> {
-    return this.driver.transaction(async (ex) => {
+    return this.tx(async (ex) => {
       const r = await ex.run(
         `UPDATE task_pool SET status = COALESCE(prior_status, 'waiting'), attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
            lease_token = NULL, lease_expires_at = NULL, updated_at = ${this.now}
@@ -254,7 +254,7 @@ export class SqlTaskPool implements TaskPool {
   }
 
   async failTask(lease: TaskLease, error: string): Promise<PoolTaskStatus | null> {
-    return this.driver.transaction(async (ex) => {
+    return this.tx(async (ex) => {
       const rows = await ex.all<{ status: PoolTaskStatus }>(
         `UPDATE task_pool SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE COALESCE(prior_status, 'waiting') END,
            last_error = ?, lease_token = NULL, lease_expires_at = NULL, updated_at = ${this.now}
@@ -269,7 +269,7 @@ export class SqlTaskPool implements TaskPool {
   async reapExpired(): Promise<number> {
     const expired = await this.driver.all(`SELECT 1 AS x FROM task_pool WHERE pool = ? AND status = 'running' AND lease_expires_at < ${this.now} LIMIT 1`, [this.name]);
     if (!expired.length) return 0;
-    return this.driver.transaction(async (ex) => {
+    return this.tx(async (ex) => {
       const n = await this.reapOn(ex);
       if (n) await this.notify(ex);
       return n;
@@ -299,7 +299,7 @@ export class SqlTaskPool implements TaskPool {
 
   async remove(query: PoolQuery = {}): Promise<number> {
     const w = this.where(query);
-    return this.driver.transaction(async (ex) => {
+    return this.tx(async (ex) => {
       const r = await ex.run(`DELETE FROM task_pool WHERE ${w.sql}`, w.params);
       if (r.changes) await this.notify(ex);
       return r.changes;
@@ -334,7 +334,7 @@ export class SqlTaskPool implements TaskPool {
 
   private async updateWhere(query: PoolQuery, set: string, setParams: unknown[] = []): Promise<number> {
     const w = this.where(query);
-    return this.driver.transaction(async (ex) => {
+    return this.tx(async (ex) => {
       const r = await ex.run(`UPDATE task_pool SET ${set}, updated_at = ${this.now} WHERE ${w.sql}`, [...setParams, ...w.params]);
       if (r.changes) await this.notify(ex);
       return r.changes;
@@ -406,6 +406,11 @@ export class SqlTaskPool implements TaskPool {
       // After the current statement's turn: the woken reader queues behind the commit.
       setImmediate(() => bus.emitter.emit(this.name));
     }
+  }
+
+  /** The pool's own transactions lock the rows they change (SKIP LOCKED claims): read committed is enough and never spuriously fails. */
+  private tx<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.transaction(fn, { isolation: 'read_committed' });
   }
 
   private executorOf(tx?: ExperimentStore): SqlExecutor {

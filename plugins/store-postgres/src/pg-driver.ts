@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { QonlineError, type SqlDriver, type SqlExecutor, type TransactionOptions } from '../../../core/index.js';
+import { toPgPlaceholders } from './pg-placeholders.js';
+
+export interface PgDriverOptions {
+  /** `postgres://user:password@host:5432/database` */
+  url: string;
+  /** Schema holding the tables (created when missing). Default: the server's search_path (public). */
+  schema?: string;
+  /** Pooled connections. Default 10. */
+  poolSize?: number;
+  /** Give up connecting after this long. Default 10000. */
+  connectTimeoutMs?: number;
+  applicationName?: string;
+}
+
+const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Serialization failures and deadlocks: the transaction is safe to run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+interface Listener {
+  client: pg.Client;
+  handlers: Map<string, Set<(payload: string) => void>>;
+}
+
+/**
+ * PostgreSQL through `pg`: a pool for statements and transactions (one pooled
+ * client per transaction), and dedicated clients, never the pool, for LISTEN
+ * and for session advisory locks (both live as long as their connection).
+ */
+export class PgDriver implements SqlDriver {
+  readonly dialect = 'postgres' as const;
+  // The wire protocol counts bind parameters in an Int16.
+  readonly maxParams = 65535;
+  private readonly sqlCache = new Map<string, string>();
+  private listener?: Promise<Listener>;
+  private readonly lockClients = new Set<pg.Client>();
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly clientConfig: pg.ClientConfig,
+    readonly schema: string | undefined,
+    private readonly where: string,
+  ) {}
+
+  static async open(options: PgDriverOptions): Promise<PgDriver> {
+    if (!options.url) throw new QonlineError('QONLINE_CONFIG_INVALID', 'PostgreSQL needs a connection url (postgres://user:password@host:5432/database)');
+    if (options.schema !== undefined && !SCHEMA_RE.test(options.schema)) {
+      throw new QonlineError('QONLINE_CONFIG_INVALID', `schema must be a plain identifier (letters, digits, _), got ${JSON.stringify(options.schema)}`);
+    }
+    const types = new pg.TypeOverrides();
+    // COUNT(*) and BIGINT ids: numbers, not strings (they stay far below 2^53 here).
+    types.setTypeParser(20, (v: string) => Number(v));
+    const clientConfig: pg.ClientConfig = {
+      connectionString: options.url,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      application_name: options.applicationName ?? 'qonline',
+      types,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
+    // An idle client that dies (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const where = describeUrl(options.url);
+    const driver = new PgDriver(pool, clientConfig, options.schema, where);
+    try {
+      if (options.schema) await driver.ensureSchema(options.schema);
+      else await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      if (e instanceof QonlineError) throw e;
+      throw new QonlineError('QONLINE_STORE', `cannot connect to PostgreSQL at ${where}: ${(e as Error).message}`, {
+        cause: e,
+        hint: 'check the url (kwargs.url or $QONLINE_PG_URL), that the server runs and accepts this user',
+      });
+    }
+    return driver;
+  }
+
+  private async ensureSchema(schema: string): Promise<void> {
+    try {
+      await this.pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } catch (e) {
+      // Two processes creating it at once: one wins, the other sees a duplicate.
+      if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42P06') throw e;
+    }
+  }
+
+  private text(sql: string): string {
+    let t = this.sqlCache.get(sql);
+    if (t === undefined) {
+      t = toPgPlaceholders(sql);
+      if (this.sqlCache.size > 2000) this.sqlCache.clear();
+      this.sqlCache.set(sql, t);
+    }
+    return t;
+  }
+
+  private async query(runner: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await runner.query(this.text(sql), params as unknown[]);
+    } catch (e) {
+      throw storeError(e, sql);
+    }
+  }
+
+  async all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.query(this.pool, sql, params)).rows as T[];
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(this.pool, sql, params)).rowCount ?? 0 };
+  }
+
+  /**
+   * One pooled client for the whole transaction; serializable by default (see
+   * TransactionOptions), retried on serialization failures and deadlocks.
+   */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const serializable = (options.isolation ?? 'serializable') === 'serializable';
+    // Serializable transactions of busy writers may need several goes; deadlocks are rare.
+    const maxAttempts = serializable ? 30 : 5;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.connect();
+      // Set when the connection itself is in doubt: the pool then drops it instead of reusing it.
+      let destroy: Error | undefined;
+      try {
+        try {
+          await client.query(serializable ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
+        } catch (e) {
+          destroy = e as Error;
+          throw storeError(e, 'BEGIN');
+        }
+        const tx: SqlExecutor = {
+          all: async <R>(sql: string, params: readonly unknown[] = []) => (await this.query(client, sql, params)).rows as R[],
+          run: async (sql: string, params: readonly unknown[] = []) => ({ changes: (await this.query(client, sql, params)).rowCount ?? 0 }),
+        };
+        try {
+          const result = await fn(tx);
+          await client.query('COMMIT');
+          return result;
+        } catch (e) {
+          await client.query('ROLLBACK').catch((re: Error) => (destroy = re));
+          const code = pgCode(e);
+          if (code && RETRYABLE.has(code) && attempt < maxAttempts) {
+            await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 5 * 2 ** attempt)));
+            continue;
+          }
+          // Statements inside `fn` are already wrapped; a raw pg error here came from COMMIT.
+          throw e instanceof pg.DatabaseError ? storeError(e, 'COMMIT') : e;
+        }
+      } finally {
+        client.release(destroy);
+      }
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw new QonlineError('QONLINE_STORE', `cannot connect to PostgreSQL at ${this.where}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** NOTIFY goes out when `ex`'s transaction commits. Channels are per schema, so stores in different schemas do not wake each other. */
+  async notify(ex: SqlExecutor, channel: string, payload: string): Promise<void> {
+    await ex.run('SELECT pg_notify(?, ?)', [this.channel(channel), payload]);
+  }
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    const name = this.channel(channel);
+    const l = await this.listenerClient();
+    let set = l.handlers.get(name);
+    if (!set) {
+      set = new Set();
+      l.handlers.set(name, set);
+      await l.client.query(`LISTEN "${name}"`);
+    }
+    set.add(onMessage);
+    return async () => {
+      const s = l.handlers.get(name);
+      if (!s) return;
+      s.delete(onMessage);
+      if (!s.size) {
+        l.handlers.delete(name);
+        if (!this.closed) await l.client.query(`UNLISTEN "${name}"`).catch(() => undefined);
+      }
+    };
+  }
+
+  private channel(name: string): string {
+    return this.schema ? `${name}_${createHash('sha1').update(this.schema).digest('hex').slice(0, 12)}` : name;
+  }
+
+  private listenerClient(): Promise<Listener> {
+    if (this.closed) return Promise.reject(new QonlineError('QONLINE_STORE', 'the PostgreSQL store is closed'));
+    this.listener ??= (async () => {
+      const client = new pg.Client(this.clientConfig);
+      const l: Listener = { client, handlers: new Map() };
+      client.on('notification', (msg) => {
+        for (const h of l.handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
+      });
+      // A lost LISTEN connection only means waiters fall back on polling until the next listen() reconnects.
+      client.on('error', () => {
+        if (this.listener) this.listener = undefined;
+      });
+      client.on('end', () => {
+        if (!this.closed) this.listener = undefined;
+      });
+      try {
+        await client.connect();
+      } catch (e) {
+        this.listener = undefined;
+        throw new QonlineError('QONLINE_STORE', `cannot connect to PostgreSQL at ${this.where} for LISTEN: ${(e as Error).message}`, { cause: e });
+      }
+      return l;
+    })();
+    return this.listener;
+  }
+
+  /**
+   * A session advisory lock on a dedicated connection: held until released or
+   * until the connection drops (a process that dies frees it). Null when
+   * `wait` is false and another session holds it.
+   */
+  async advisoryLock(name: string, options: { wait?: boolean } = {}): Promise<(() => Promise<void>) | null> {
+    const client = new pg.Client(this.clientConfig);
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const sql = options.wait ? 'SELECT pg_advisory_lock(hashtextextended($1, 0)) AS ok' : 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok';
+      const r = await client.query<{ ok: boolean | string }>(sql, [name]);
+      if (!options.wait && r.rows[0]?.ok !== true) {
+        await client.end();
+        return null;
+      }
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw storeError(e, 'advisory lock');
+    }
+    this.lockClients.add(client);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      this.lockClients.delete(client);
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const l = await this.listener?.catch(() => undefined);
+    this.listener = undefined;
+    if (l) await l.client.end().catch(() => undefined);
+    for (const c of this.lockClients) await c.end().catch(() => undefined);
+    this.lockClients.clear();
+    await this.pool.end();
+  }
+}
+
+/** The SQLSTATE of a pg error, also when wrapped in a QonlineError. */
+function pgCode(e: unknown): string | undefined {
+  for (const c of [(e as { code?: unknown })?.code, (e as { cause?: { code?: unknown } })?.cause?.code]) {
+    if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
+  }
+  return undefined;
+}
+
+function storeError(e: unknown, sql: string): QonlineError {
+  if (e instanceof QonlineError) return e;
+  const err = e as Error & { code?: string };
+  const what = sql.trim().split('\n')[0]!.slice(0, 80);
+  const q = new QonlineError('QONLINE_STORE', `PostgreSQL: ${err.message}${err.code ? ` [${err.code}]` : ''} (in ${what})`, { cause: e });
+  return q;
+}
+
+/** host:port/database, never the password. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable url)';
+  }
+}
