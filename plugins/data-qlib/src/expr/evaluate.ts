@@ -18,6 +18,7 @@ import { rollingOrderStat } from './kernels/order-stats.js';
 import { rollingPair } from './kernels/pairwise.js';
 import { rollingRegression } from './kernels/regression.js';
 import { deltaRows, shiftRows } from './kernels/shift.js';
+import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
 import { infinitiesAsNaN } from './kernels/window.js';
 import { parseExpression } from './parser.js';
@@ -40,6 +41,8 @@ interface Context {
   length: number;
   memo: Map<string, Value>;
   fieldArrays: Set<Float32Array>;
+  /** Value ranks of series used by several order-statistic operators. */
+  ranks: Map<Float32Array, ValueRanks>;
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
@@ -82,7 +85,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput): Float32Array
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { input, length, memo: new Map(), fieldArrays: new Set() };
+  const ctx: Context = { input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map() };
   const handedOut = new Set<Float32Array>();
   return plans.map((plan) => {
     const value = evaluatePlan(plan, ctx);
@@ -151,13 +154,13 @@ function compute(plan: Plan, ctx: Context): Value {
     case 'IdxMin':
       return rollingExtremum(x, N, 'idxmin');
     case 'Quantile':
-      return rollingOrderStat(x, N, 'quantile', q);
+      return rollingOrderStat(x, N, 'quantile', q, () => ranksOf(x, ctx));
     case 'Med':
-      return rollingOrderStat(x, N, 'median');
+      return rollingOrderStat(x, N, 'median', 0.5, () => ranksOf(x, ctx));
     case 'Mad':
-      return rollingOrderStat(x, N, 'mad');
+      return rollingOrderStat(x, N, 'mad', 0.5, () => ranksOf(x, ctx));
     case 'Rank':
-      return rollingOrderStat(x, N, 'rank');
+      return rollingOrderStat(x, N, 'rank', 0.5, () => ranksOf(x, ctx));
     case 'Slope':
       return rollingRegression(x, N, 'slope');
     case 'Rsquare':
@@ -173,6 +176,15 @@ function compute(plan: Plan, ctx: Context): Value {
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
+}
+
+function ranksOf(x: Float32Array, ctx: Context): ValueRanks {
+  let r = ctx.ranks.get(x);
+  if (!r) {
+    r = valueRanks(x);
+    ctx.ranks.set(x, r);
+  }
+  return r;
 }
 
 function elementwise(op: string, args: Value[], length: number): Value {

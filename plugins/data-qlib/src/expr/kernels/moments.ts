@@ -4,6 +4,60 @@ export type MomentStat = 'sum' | 'mean' | 'var' | 'std' | 'skew' | 'kurt';
 
 const ORDER: Record<MomentStat, number> = { sum: 1, mean: 1, var: 2, std: 2, skew: 3, kurt: 4 };
 
+/** Slots of the rebuild state (kept out of closures so the hot loop's doubles stay unboxed). */
+const K = 0;
+const CNT = 1;
+const S1 = 2;
+const S2 = 3;
+const S3 = 4;
+const S4 = 5;
+const MASS1 = 6;
+const MASS3 = 7;
+const ABS = 8;
+
+/** Power sums of (x - mean) over the non-NaN values of rows start..t, into `st`. */
+function rebuildSums(x: Float32Array, start: number, t: number, st: Float64Array): void {
+  let total = 0;
+  let c = 0;
+  for (let j = start; j <= t; j++) {
+    const v = x[j]!;
+    if (v === v) {
+      total += v;
+      c++;
+    }
+  }
+  const k = c > 0 ? total / c : 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let mass1 = 0;
+  let mass3 = 0;
+  let abs = 0;
+  for (let j = start; j <= t; j++) {
+    const v = x[j]!;
+    if (v !== v) continue;
+    const d = v - k;
+    const d2 = d * d;
+    s1 += d;
+    s2 += d2;
+    s3 += d2 * d;
+    s4 += d2 * d2;
+    mass1 += Math.abs(d);
+    mass3 += Math.abs(d2 * d);
+    abs += Math.abs(v);
+  }
+  st[K] = k;
+  st[CNT] = c;
+  st[S1] = s1;
+  st[S2] = s2;
+  st[S3] = s3;
+  st[S4] = s4;
+  st[MASS1] = mass1;
+  st[MASS3] = mass3;
+  st[ABS] = abs;
+}
+
 /**
  * Rolling Sum/Mean/Var/Std/Skew/Kurt over the non-NaN values of each window
  * (pandas' rolling(N, min_periods=1) semantics; N = 0 expanding), in O(n):
@@ -18,56 +72,24 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
   const out = new Float32Array(n);
   const rows = rowsOf(N, n);
   const order = ORDER[stat];
+  const high = order >= 3;
   const run = new IdenticalRun();
+  const st = new Float64Array(9);
 
-  let K = 0;
+  let k = 0;
   let cnt = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
   let s4 = 0;
-  // Magnitudes added and removed since the last rebuild (error scale of s1..s4).
+  // Updates and magnitudes since the last rebuild: the error scale of s1..s4.
+  let ops = 0;
   let mass1 = 0;
   let mass2 = 0;
   let mass3 = 0;
   let mass4 = 0;
-  // Sum of |x| over the window: the scale a naive sum's error is measured against.
+  // Sum of |x| over the window: what a naive sum's error is measured against.
   let absWindow = 0;
-  let sinceRebuild = 0;
-
-  const rebuild = (t: number): void => {
-    const start = windowStart(t, rows);
-    let total = 0;
-    let c = 0;
-    for (let j = start; j <= t; j++) {
-      const v = x[j]!;
-      if (v === v) {
-        total += v;
-        c++;
-      }
-    }
-    K = c > 0 ? total / c : 0;
-    cnt = c;
-    s1 = s2 = s3 = s4 = 0;
-    mass1 = mass3 = 0;
-    absWindow = 0;
-    for (let j = start; j <= t; j++) {
-      const v = x[j]!;
-      if (v !== v) continue;
-      const d = v - K;
-      const d2 = d * d;
-      s1 += d;
-      s2 += d2;
-      s3 += d2 * d;
-      s4 += d2 * d2;
-      mass1 += Math.abs(d);
-      mass3 += Math.abs(d2 * d);
-      absWindow += Math.abs(v);
-    }
-    mass2 = s2;
-    mass4 = s4;
-    sinceRebuild = 0;
-  };
 
   for (let t = 0; t < n; t++) {
     if (t >= rows) {
@@ -75,16 +97,17 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
       if (u === u) {
         cnt--;
         if (cnt === 0) {
-          s1 = s2 = s3 = s4 = mass1 = mass2 = mass3 = mass4 = absWindow = 0;
+          s1 = s2 = s3 = s4 = mass1 = mass2 = mass3 = mass4 = absWindow = ops = 0;
         } else {
-          const d = u - K;
+          const d = u - k;
           const d2 = d * d;
           s1 -= d;
           s2 -= d2;
           absWindow -= Math.abs(u);
           mass1 += Math.abs(d);
           mass2 += d2;
-          if (order >= 3) {
+          ops++;
+          if (high) {
             s3 -= d2 * d;
             s4 -= d2 * d2;
             mass3 += Math.abs(d2 * d);
@@ -95,16 +118,17 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
     }
     const v = x[t]!;
     if (v === v) {
-      if (cnt === 0) K = v;
+      if (cnt === 0) k = v;
       cnt++;
-      const d = v - K;
+      const d = v - k;
       const d2 = d * d;
       s1 += d;
       s2 += d2;
       absWindow += Math.abs(v);
       mass1 += Math.abs(d);
       mass2 += d2;
-      if (order >= 3) {
+      ops++;
+      if (high) {
         s3 += d2 * d;
         s4 += d2 * d2;
         mass3 += Math.abs(d2 * d);
@@ -112,38 +136,56 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
       }
     }
     run.push(t, v);
-
     if (cnt === 0) {
       out[t] = NaN;
       continue;
     }
-    sinceRebuild++;
+
     let m2c = s2 - (s1 * s1) / cnt;
-    if (sinceRebuild >= rows) {
-      rebuild(t);
-      m2c = s2 - (s1 * s1) / cnt;
-    } else if (order === 1 ? mass1 > REBUILD_RATIO * absWindow : cnt >= 2 && driftTooLarge(order, cnt, m2c, mass2, mass3, mass4)) {
-      rebuild(t);
+    let rebuild: boolean;
+    if (order === 1) rebuild = ops * mass1 > REBUILD_RATIO * absWindow;
+    else if (cnt < 2) rebuild = false;
+    else {
+      const limit = REBUILD_RATIO / ops;
+      rebuild = mass2 > limit * m2c;
+      if (high && !rebuild) {
+        const B = m2c / cnt;
+        rebuild = mass3 > limit * cnt * B * Math.sqrt(B) || mass4 > limit * cnt * B * B;
+      }
+    }
+    if (rebuild) {
+      rebuildSums(x, windowStart(t, rows), t, st);
+      k = st[K]!;
+      cnt = st[CNT]!;
+      s1 = st[S1]!;
+      s2 = st[S2]!;
+      s3 = st[S3]!;
+      s4 = st[S4]!;
+      mass1 = st[MASS1]!;
+      mass2 = s2;
+      mass3 = st[MASS3]!;
+      mass4 = s4;
+      absWindow = st[ABS]!;
+      ops = cnt;
       m2c = s2 - (s1 * s1) / cnt;
     }
 
-    const identical = run.identicalSince(windowStart(t, rows));
     switch (stat) {
       case 'sum':
-        out[t] = cnt * K + s1;
+        out[t] = cnt * k + s1;
         break;
       case 'mean':
-        out[t] = identical ? run.value : K + s1 / cnt;
+        out[t] = run.identicalSince(windowStart(t, rows)) ? run.value : k + s1 / cnt;
         break;
       case 'var':
       case 'std': {
-        const variance = cnt < 2 ? NaN : identical ? 0 : Math.max(m2c, 0) / (cnt - 1);
+        const variance = cnt < 2 ? NaN : run.identicalSince(windowStart(t, rows)) ? 0 : Math.max(m2c, 0) / (cnt - 1);
         out[t] = stat === 'std' ? Math.sqrt(variance) : variance;
         break;
       }
       case 'skew': {
         if (cnt < 3) out[t] = NaN;
-        else if (identical) out[t] = 0;
+        else if (run.identicalSince(windowStart(t, rows))) out[t] = 0;
         else {
           const mu = s1 / cnt;
           const B = m2c / cnt;
@@ -154,7 +196,7 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
       }
       case 'kurt': {
         if (cnt < 4) out[t] = NaN;
-        else if (identical) out[t] = -3;
+        else if (run.identicalSince(windowStart(t, rows))) out[t] = -3;
         else {
           const mu = s1 / cnt;
           const mu2 = mu * mu;
@@ -170,15 +212,4 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
     }
   }
   return out;
-}
-
-/**
- * True when the rounding error carried in the power sums may exceed ~1e-10 of
- * the window's own central moments (see window.ts).
- */
-function driftTooLarge(order: number, cnt: number, m2c: number, mass2: number, mass3: number, mass4: number): boolean {
-  if (mass2 > REBUILD_RATIO * m2c) return true;
-  if (order < 3) return false;
-  const B = m2c / cnt;
-  return mass3 > REBUILD_RATIO * cnt * B * Math.sqrt(B) || mass4 > REBUILD_RATIO * cnt * B * B;
 }

@@ -4,6 +4,54 @@ import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
 
 export type PairStat = 'corr' | 'cov';
 
+const KA = 0;
+const KB = 1;
+const CNT = 2;
+const SA = 3;
+const SB = 4;
+const SAA = 5;
+const SBB = 6;
+const SAB = 7;
+
+/** Sums over rows start..t where both sides are non-NaN, each shifted by its mean, into `st`. */
+function rebuildSums(a: Float32Array, b: Float32Array, start: number, t: number, st: Float64Array): void {
+  let ta = 0;
+  let tb = 0;
+  let c = 0;
+  for (let j = start; j <= t; j++) {
+    if (a[j] === a[j] && b[j] === b[j]) {
+      ta += a[j]!;
+      tb += b[j]!;
+      c++;
+    }
+  }
+  const ka = c > 0 ? ta / c : 0;
+  const kb = c > 0 ? tb / c : 0;
+  let sa = 0;
+  let sb = 0;
+  let saa = 0;
+  let sbb = 0;
+  let sab = 0;
+  for (let j = start; j <= t; j++) {
+    if (!(a[j] === a[j] && b[j] === b[j])) continue;
+    const da = a[j]! - ka;
+    const db = b[j]! - kb;
+    sa += da;
+    sb += db;
+    saa += da * da;
+    sbb += db * db;
+    sab += da * db;
+  }
+  st[KA] = ka;
+  st[KB] = kb;
+  st[CNT] = c;
+  st[SA] = sa;
+  st[SB] = sb;
+  st[SAA] = saa;
+  st[SBB] = sbb;
+  st[SAB] = sab;
+}
+
 /**
  * Rolling Cov (ddof 1) and Corr over the rows where both sides are non-NaN
  * (pandas' pairwise rolling), O(n) with shifted float64 sums rebuilt as in
@@ -15,59 +63,31 @@ export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: P
   const n = a.length;
   const out = new Float32Array(n);
   const rows = rowsOf(N, n);
-  let Ka = 0;
-  let Kb = 0;
+  const st = new Float64Array(8);
+  let ka = 0;
+  let kb = 0;
   let cnt = 0;
   let sa = 0;
   let sb = 0;
   let saa = 0;
   let sbb = 0;
   let sab = 0;
+  let ops = 0;
   let massA = 0;
   let massB = 0;
-  let sinceRebuild = 0;
-
-  const rebuild = (t: number): void => {
-    const start = windowStart(t, rows);
-    let ta = 0;
-    let tb = 0;
-    let c = 0;
-    for (let j = start; j <= t; j++) {
-      if (a[j] === a[j] && b[j] === b[j]) {
-        ta += a[j]!;
-        tb += b[j]!;
-        c++;
-      }
-    }
-    Ka = c > 0 ? ta / c : 0;
-    Kb = c > 0 ? tb / c : 0;
-    cnt = c;
-    sa = sb = saa = sbb = sab = 0;
-    for (let j = start; j <= t; j++) {
-      if (!(a[j] === a[j] && b[j] === b[j])) continue;
-      const da = a[j]! - Ka;
-      const db = b[j]! - Kb;
-      sa += da;
-      sb += db;
-      saa += da * da;
-      sbb += db * db;
-      sab += da * db;
-    }
-    massA = saa;
-    massB = sbb;
-    sinceRebuild = 0;
-  };
 
   for (let t = 0; t < n; t++) {
     if (t >= rows) {
       const j = t - rows;
-      if (a[j] === a[j] && b[j] === b[j]) {
+      const u = a[j]!;
+      const w = b[j]!;
+      if (u === u && w === w) {
         cnt--;
         if (cnt === 0) {
-          sa = sb = saa = sbb = sab = massA = massB = 0;
+          sa = sb = saa = sbb = sab = massA = massB = ops = 0;
         } else {
-          const da = a[j]! - Ka;
-          const db = b[j]! - Kb;
+          const da = u - ka;
+          const db = w - kb;
           sa -= da;
           sb -= db;
           saa -= da * da;
@@ -75,17 +95,20 @@ export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: P
           sab -= da * db;
           massA += da * da;
           massB += db * db;
+          ops++;
         }
       }
     }
-    if (a[t] === a[t] && b[t] === b[t]) {
+    const u = a[t]!;
+    const w = b[t]!;
+    if (u === u && w === w) {
       if (cnt === 0) {
-        Ka = a[t]!;
-        Kb = b[t]!;
+        ka = u;
+        kb = w;
       }
       cnt++;
-      const da = a[t]! - Ka;
-      const db = b[t]! - Kb;
+      const da = u - ka;
+      const db = w - kb;
       sa += da;
       sb += db;
       saa += da * da;
@@ -93,16 +116,28 @@ export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: P
       sab += da * db;
       massA += da * da;
       massB += db * db;
+      ops++;
     }
     if (cnt < 2) {
       out[t] = NaN;
       continue;
     }
-    sinceRebuild++;
     let caa = saa - (sa * sa) / cnt;
     let cbb = sbb - (sb * sb) / cnt;
-    if (sinceRebuild >= rows || massA > REBUILD_RATIO * caa || massB > REBUILD_RATIO * cbb) {
-      rebuild(t);
+    const limit = REBUILD_RATIO / ops;
+    if (massA > limit * caa || massB > limit * cbb) {
+      rebuildSums(a, b, windowStart(t, rows), t, st);
+      ka = st[KA]!;
+      kb = st[KB]!;
+      cnt = st[CNT]!;
+      sa = st[SA]!;
+      sb = st[SB]!;
+      saa = st[SAA]!;
+      sbb = st[SBB]!;
+      sab = st[SAB]!;
+      massA = saa;
+      massB = sbb;
+      ops = cnt;
       caa = saa - (sa * sa) / cnt;
       cbb = sbb - (sb * sb) / cnt;
     }
@@ -113,7 +148,7 @@ export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: P
 
   if (stat === 'corr') {
     const stdA = rollingMoments(a, N, 'std');
-    const stdB = rollingMoments(b, N, 'std');
+    const stdB = a === b ? stdA : rollingMoments(b, N, 'std');
     for (let t = 0; t < n; t++) {
       if (stdA[t]! <= NEAR_CONSTANT_STD || stdB[t]! <= NEAR_CONSTANT_STD) out[t] = NaN;
     }

@@ -5,6 +5,52 @@ export type RegressionStat = 'slope' | 'rsquare' | 'resi';
 /** Qlib blanks Rsquare (and Corr) where the rolling std is np.isclose to 0 with atol 2e-5. */
 export const NEAR_CONSTANT_STD = 2e-5;
 
+const BASE = 0;
+const K = 1;
+const CNT = 2;
+const SX = 3;
+const SXX = 4;
+const SY = 5;
+const SYY = 6;
+const SXY = 7;
+
+/** OLS sums over the non-NaN rows start..t with x = row - t and y shifted by their mean, into `st`. */
+function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array): void {
+  let total = 0;
+  let c = 0;
+  for (let j = start; j <= t; j++) {
+    if (y[j] === y[j]) {
+      total += y[j]!;
+      c++;
+    }
+  }
+  const k = c > 0 ? total / c : 0;
+  let sx = 0;
+  let sxx = 0;
+  let sy = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (let j = start; j <= t; j++) {
+    const v = y[j]!;
+    if (v !== v) continue;
+    const px = j - t;
+    const d = v - k;
+    sx += px;
+    sxx += px * px;
+    sy += d;
+    syy += d * d;
+    sxy += px * d;
+  }
+  st[BASE] = t;
+  st[K] = k;
+  st[CNT] = c;
+  st[SX] = sx;
+  st[SXX] = sxx;
+  st[SY] = sy;
+  st[SYY] = syy;
+  st[SXY] = sxy;
+}
+
 /**
  * Rolling OLS of the values against their row position (x = 1..N, newest at
  * N; the fit is the same for any shift of x, so positions are kept relative
@@ -20,45 +66,17 @@ export function rollingRegression(y: Float32Array, N: number, stat: RegressionSt
   const n = y.length;
   const out = new Float32Array(n);
   const rows = rowsOf(N, n);
+  const st = new Float64Array(8);
   let base = 0; // row at x = 0
-  let K = 0; // shift of y
+  let k = 0; // shift of y
   let cnt = 0;
   let sx = 0;
   let sxx = 0;
   let sy = 0;
   let syy = 0;
   let sxy = 0;
-  let mass = 0; // sum of (y - K)^2 added and removed since the last rebuild
-  let sinceRebuild = 0;
-
-  const rebuild = (t: number): void => {
-    const start = windowStart(t, rows);
-    let total = 0;
-    let c = 0;
-    for (let j = start; j <= t; j++) {
-      if (y[j] === y[j]) {
-        total += y[j]!;
-        c++;
-      }
-    }
-    base = t;
-    K = c > 0 ? total / c : 0;
-    cnt = c;
-    sx = sxx = sy = syy = sxy = 0;
-    for (let j = start; j <= t; j++) {
-      const v = y[j]!;
-      if (v !== v) continue;
-      const px = j - base;
-      const d = v - K;
-      sx += px;
-      sxx += px * px;
-      sy += d;
-      syy += d * d;
-      sxy += px * d;
-    }
-    mass = syy;
-    sinceRebuild = 0;
-  };
+  let ops = 0;
+  let mass = 0; // sum of (y - k)^2 added and removed since the last rebuild
 
   for (let t = 0; t < n; t++) {
     if (t >= rows) {
@@ -66,41 +84,62 @@ export function rollingRegression(y: Float32Array, N: number, stat: RegressionSt
       if (u === u) {
         cnt--;
         if (cnt === 0) {
-          sx = sxx = sy = syy = sxy = mass = 0;
+          sx = sxx = sy = syy = sxy = mass = ops = 0;
         } else {
           const px = t - rows - base;
-          const d = u - K;
+          const d = u - k;
           sx -= px;
           sxx -= px * px;
           sy -= d;
           syy -= d * d;
           sxy -= px * d;
           mass += d * d;
+          ops++;
         }
       }
     }
     const v = y[t]!;
     if (v === v) {
       if (cnt === 0) {
-        K = v;
+        k = v;
         base = t;
       }
       cnt++;
       const px = t - base;
-      const d = v - K;
+      const d = v - k;
       sx += px;
       sxx += px * px;
       sy += d;
       syy += d * d;
       sxy += px * d;
       mass += d * d;
+      ops++;
     }
     if (cnt < 2) {
       out[t] = NaN;
       continue;
     }
-    sinceRebuild++;
-    if (sinceRebuild >= rows || mass > REBUILD_RATIO * (syy - (sy * sy) / cnt)) rebuild(t);
+    if (t - base > rows) {
+      // Move x = 0 to the current row (exact on the integer sums) so positions stay within 2 windows.
+      const shift = t - base;
+      sxy -= shift * sy;
+      sxx += shift * (shift * cnt - 2 * sx);
+      sx -= shift * cnt;
+      base = t;
+    }
+    if (ops * mass > REBUILD_RATIO * (syy - (sy * sy) / cnt)) {
+      rebuildSums(y, windowStart(t, rows), t, st);
+      base = st[BASE]!;
+      k = st[K]!;
+      cnt = st[CNT]!;
+      sx = st[SX]!;
+      sxx = st[SXX]!;
+      sy = st[SY]!;
+      syy = st[SYY]!;
+      sxy = st[SXY]!;
+      mass = syy;
+      ops = cnt;
+    }
 
     const sxxc = sxx - (sx * sx) / cnt;
     const sxyc = sxy - (sx * sy) / cnt;
@@ -116,7 +155,7 @@ export function rollingRegression(y: Float32Array, N: number, stat: RegressionSt
         break;
       }
       case 'resi':
-        out[t] = v !== v ? NaN : v - K - sy / cnt - slope * (t - base - sx / cnt);
+        out[t] = v !== v ? NaN : v - k - sy / cnt - slope * (t - base - sx / cnt);
         break;
     }
   }

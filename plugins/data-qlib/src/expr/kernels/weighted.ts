@@ -5,36 +5,20 @@ import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
  * weights w = 1..L (newest heaviest) normalised to sum 1, and the result is
  * sum(w_i * x_i over non-NaN x_i) / (count of non-NaN x_i) — numpy's nanmean
  * of w * x. For a full window without NaN that is the usual weighted mean
- * divided by N, as in Qlib. NaN for an all-NaN window. O(n).
+ * divided by N, as in Qlib. NaN for an all-NaN window. O(n) with running
+ * sums rebuilt as in window.ts.
  */
 export function rollingWma(x: Float32Array, N: number): Float32Array {
   const n = x.length;
   const out = new Float32Array(n);
   const rows = rowsOf(N, n);
-  let base = -1; // weights are (row - base) before re-basing to the window start
+  let base = -1; // the running weight of row j is (j - base)
   let cnt = 0;
   let sum = 0;
   let weighted = 0;
+  let ops = 0;
   let mass = 0;
   let absWindow = 0;
-  let sinceRebuild = 0;
-
-  const rebuild = (t: number): void => {
-    const start = windowStart(t, rows);
-    base = start - 1;
-    cnt = 0;
-    sum = weighted = absWindow = 0;
-    for (let j = start; j <= t; j++) {
-      const v = x[j]!;
-      if (v !== v) continue;
-      cnt++;
-      sum += v;
-      weighted += (j - base) * v;
-      absWindow += Math.abs(v);
-    }
-    mass = absWindow;
-    sinceRebuild = 0;
-  };
 
   for (let t = 0; t < n; t++) {
     if (t >= rows) {
@@ -43,12 +27,13 @@ export function rollingWma(x: Float32Array, N: number): Float32Array {
       if (u === u) {
         cnt--;
         if (cnt === 0) {
-          sum = weighted = mass = absWindow = 0;
+          sum = weighted = mass = absWindow = ops = 0;
         } else {
           sum -= u;
           weighted -= (j - base) * u;
           mass += Math.abs(u);
           absWindow -= Math.abs(u);
+          ops++;
         }
       }
     }
@@ -59,14 +44,34 @@ export function rollingWma(x: Float32Array, N: number): Float32Array {
       weighted += (t - base) * v;
       mass += Math.abs(v);
       absWindow += Math.abs(v);
+      ops++;
     }
     if (cnt === 0) {
       out[t] = NaN;
       continue;
     }
-    sinceRebuild++;
-    if (sinceRebuild >= rows || mass > REBUILD_RATIO * absWindow) rebuild(t);
     const start = windowStart(t, rows);
+    if (start - 1 - base > rows) {
+      // Keep weights within two windows: moving the base subtracts a multiple of the plain sum.
+      weighted -= (start - 1 - base) * sum;
+      base = start - 1;
+    }
+    // Weights reach 2 windows, so errors scale with rows * ops * mass.
+    if (ops * mass * (t - base) > REBUILD_RATIO * absWindow) {
+      base = start - 1;
+      cnt = 0;
+      sum = weighted = absWindow = 0;
+      for (let j = start; j <= t; j++) {
+        const w = x[j]!;
+        if (w !== w) continue;
+        cnt++;
+        sum += w;
+        weighted += (j - base) * w;
+        absWindow += Math.abs(w);
+      }
+      mass = absWindow;
+      ops = cnt;
+    }
     const L = t - start + 1;
     // Weight of row j is (j - start + 1) = (j - base) - (start - 1 - base).
     const relative = weighted - (start - 1 - base) * sum;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileExpression, evaluate, parseExpression } from '../../../../../plugins/data-qlib/src/expr/index.js';
 import { naive } from './naive.js';
-import { expectClose, f32, flat, input, returns, spike, ties, walk, windowScale } from './series.js';
+import { expectClose, f32, flat, input, returns, rng, spike, ties, walk, windowScale } from './series.js';
 
 /** The series every rolling operator is checked on. */
 const SERIES: Record<string, Float32Array> = {
@@ -84,6 +84,22 @@ describe('rolling operators against naive O(n*w) references', () => {
     }
   });
 
+  it('Rank/Quantile/Med/Mad agree with the references on both sides of the small-window switch', () => {
+    const r = rng(21);
+    const x = f32(Array.from({ length: 400 }, (_, t) => (t % 37 === 5 ? NaN : Math.round(r() * 60) / 4)));
+    for (const N of [39, 40, 41, 48, 64, 120]) {
+      for (const [op, reference] of [
+        ['Rank', naive.rank],
+        ['Med', naive.med],
+        ['Mad', naive.mad],
+        ['Quantile', (v: Float32Array, w: number) => naive.quantile(v, w, 0.3)],
+      ] as const) {
+        const expr = op === 'Quantile' ? `Quantile($x, ${N}, 0.3)` : `${op}($x, ${N})`;
+        expectClose(run(expr, { x }), reference(x, N), { what: expr, absTol: 1e-6, scale: scaleOf(x, N, 'abs') });
+      }
+    }
+  });
+
   it('Corr and Cov over pairwise-complete rows, Corr masked where a side is near-constant', () => {
     const pairs: [string, Float32Array, Float32Array][] = [
       ['walk/walk', walk(1), walk(5)],
@@ -121,35 +137,48 @@ describe('rolling operators against naive O(n*w) references', () => {
     }
   });
 
-  it('stays exact to float32 after a 1e8 spike leaves the window (running-sum drift is rebuilt)', () => {
-    const x = spike();
+  describe('stays exact to float32 after a 1e8 or 1e15 spike leaves the window (running-sum drift is rebuilt)', () => {
+    const spikes = [spike(1e8), spike(1e15)];
+    const x = spikes[0]!;
     const y = returns(4, x.length);
-    for (const N of [5, 20, 0]) {
-      for (const [op, reference, scale] of SINGLE) {
-        if ((op === 'Skew' && N < 3) || (op === 'Kurt' && N < 4)) continue;
-        expectClose(run(`${op}($x, ${N})`, { x }), reference(x, N), {
-          what: `${op}($x, ${N}) after a spike`,
-          relTol: 2e-6,
-          absTol: 1e-6,
-          scale: scaleOf(x, N, scale),
-        });
-      }
-      expectClose(run(`Cov($x, $y, ${N})`, { x, y }), naive.cov(x, y, N), {
-        what: `Cov after a spike`,
-        relTol: 2e-6,
-        absTol: 1e-6,
-        scale: windowScale(x, N, 'dev').map((d, t) => d * windowScale(y, N, 'dev')[t]!),
-      });
-      expectClose(run(`Corr($x, $y, ${N})`, { x, y }), naive.corr(x, y, N), {
-        what: `Corr after a spike`,
-        relTol: 2e-6,
-        absTol: 1e-6,
+    for (const [op, reference, scale] of SINGLE) {
+      it(op, () => {
+        for (const [N, x] of [5, 20, 0].flatMap((N) => spikes.map((s) => [N, s] as const))) {
+          if ((op === 'Skew' && N < 3) || (op === 'Kurt' && N < 4)) continue;
+          expectClose(run(`${op}($x, ${N})`, { x }), reference(x, N), {
+            what: `${op}($x, ${N}) after a spike`,
+            relTol: 2e-6,
+            absTol: 1e-6,
+            scale: scaleOf(x, N, scale),
+          });
+        }
       });
     }
-    // The tail (values ~1e-3, spike long gone) must match tightly, not just within the spike's scale.
-    const std = run('Std($x, 5)', { x });
-    const ref = naive.std(x, 5);
-    for (let t = 50; t < x.length; t++) expect(Math.abs(std[t]! - ref[t]!) / ref[t]!).toBeLessThan(1e-6);
+    it('Cov and Corr', () => {
+      for (const [N, x] of [5, 20, 0].flatMap((N) => spikes.map((s) => [N, s] as const))) {
+        for (const [a, b] of [
+          [x, y],
+          [y, x],
+        ] as const) {
+          expectClose(run(`Cov($a, $b, ${N})`, { a, b }), naive.cov(a, b, N), {
+            what: `Cov after a spike`,
+            relTol: 2e-6,
+            absTol: 1e-6,
+            scale: windowScale(a, N, 'dev').map((d, t) => d * windowScale(b, N, 'dev')[t]!),
+          });
+          expectClose(run(`Corr($a, $b, ${N})`, { a, b }), naive.corr(a, b, N), {
+            what: `Corr after a spike`,
+            relTol: 2e-6,
+            absTol: 1e-6,
+          });
+        }
+      }
+    });
+    it('the tail (values ~1e-3, spike long gone) matches tightly, not just within the spike\'s scale', () => {
+      const std = run('Std($x, 5)', { x });
+      const ref = naive.std(x, 5);
+      for (let t = 50; t < x.length; t++) expect(Math.abs(std[t]! - ref[t]!) / ref[t]!).toBeLessThan(1e-6);
+    });
   });
 
   it('keeps precision on a long trending series (prices drifting 10 -> 1000)', () => {

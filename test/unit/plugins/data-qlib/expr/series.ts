@@ -46,11 +46,11 @@ export function flat(n = 50): Float32Array {
   return f32(Array.from({ length: n }, (_, t) => (t === 13 || t === 30 ? NaN : t < 20 ? 7.25 : t < 35 ? 7.5 + (t % 3) * 0.125 : 8)));
 }
 
-/** Small values around a 1e8 spike and a 1e-3-scale tail: running sums would drift. */
-export function spike(n = 80): Float32Array {
+/** Small values around a spike (and a negative one) and a 1e-3-scale tail: running sums would drift. */
+export function spike(big: number, n = 80): Float32Array {
   const r = rng(99);
   return f32(
-    Array.from({ length: n }, (_, t) => (t === 10 ? 1e8 : t === 12 ? -3e7 : t < 40 ? 1 + r() : 1e-3 * (1 + r()))),
+    Array.from({ length: n }, (_, t) => (t === 10 ? big : t === 12 ? -0.3 * big : t < 40 ? 1 + r() : 1e-3 * (1 + r()))),
   );
 }
 
