@@ -1,68 +1,105 @@
 import type { Tree } from './tree.js';
 
+/** Rows walked together through one tree: their independent paths overlap in the CPU. */
+const ROW_BLOCK = 64;
+
 /**
- * All trees' nodes in shared flat arrays for prediction: one row walks every
- * tree while its features stay in cache. Child c < 0 is the global leaf ~c.
+ * All trees in flat arrays for prediction. Leaves are nodes too, absorbing
+ * ones (both children point back to the leaf), so a row walks exactly the
+ * tree's depth in steps with no data-dependent exit, and a block of rows can
+ * move through a tree in parallel inside the CPU.
  */
 export class FlatForest {
   private readonly roots: Int32Array;
+  private readonly depth: Int32Array;
   private readonly feature: Int32Array;
   private readonly threshold: Float64Array;
-  private readonly defaultLeft: Uint8Array;
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
-  private readonly leafValue: Float64Array;
+  /** 1 when a missing value goes right, ready to index `child`. */
+  private readonly missingRight: Uint8Array;
+  /** child[2k] / child[2k+1]: node k's left / right child. */
+  private readonly child: Int32Array;
+  /** Value of leaf nodes (0 for split nodes). */
+  private readonly value: Float64Array;
 
   constructor(trees: Tree[]) {
-    let nodes = 0;
-    let leaves = 0;
-    for (const t of trees) {
-      nodes += t.numLeaves - 1;
-      leaves += t.numLeaves;
-    }
+    let total = 0;
+    for (const t of trees) total += 2 * t.numLeaves - 1;
     this.roots = new Int32Array(trees.length);
-    this.feature = new Int32Array(nodes);
-    this.threshold = new Float64Array(nodes);
-    this.defaultLeft = new Uint8Array(nodes);
-    this.left = new Int32Array(nodes);
-    this.right = new Int32Array(nodes);
-    this.leafValue = new Float64Array(leaves);
-    let nodeBase = 0;
-    let leafBase = 0;
+    this.depth = new Int32Array(trees.length);
+    this.feature = new Int32Array(total);
+    this.threshold = new Float64Array(total).fill(NaN);
+    this.missingRight = new Uint8Array(total);
+    this.child = new Int32Array(2 * total);
+    this.value = new Float64Array(total);
+    let base = 0;
     trees.forEach((t, i) => {
-      const remap = (c: number) => (c >= 0 ? c + nodeBase : ~(~c + leafBase));
-      this.roots[i] = t.numLeaves > 1 ? nodeBase : ~leafBase;
-      for (let k = 0; k < t.numLeaves - 1; k++) {
-        this.feature[nodeBase + k] = t.splitFeature[k]!;
-        this.threshold[nodeBase + k] = t.threshold[k]!;
-        this.defaultLeft[nodeBase + k] = t.defaultLeft[k]!;
-        this.left[nodeBase + k] = remap(t.leftChild[k]!);
-        this.right[nodeBase + k] = remap(t.rightChild[k]!);
+      const splits = t.numLeaves - 1;
+      // Split nodes first (base + k), then leaves (base + splits + leaf).
+      const at = (c: number) => (c >= 0 ? base + c : base + splits + ~c);
+      this.roots[i] = base;
+      for (let k = 0; k < splits; k++) {
+        const g = base + k;
+        this.feature[g] = t.splitFeature[k]!;
+        this.threshold[g] = t.threshold[k]!;
+        this.missingRight[g] = t.defaultLeft[k] === 1 ? 0 : 1;
+        this.child[2 * g] = at(t.leftChild[k]!);
+        this.child[2 * g + 1] = at(t.rightChild[k]!);
       }
-      this.leafValue.set(t.leafValue, leafBase);
-      nodeBase += t.numLeaves - 1;
-      leafBase += t.numLeaves;
+      for (let l = 0; l < t.numLeaves; l++) {
+        const g = base + splits + l;
+        // NaN threshold: x > NaN is false and missingRight is 0, so a row stays.
+        this.child[2 * g] = g;
+        this.child[2 * g + 1] = g;
+        this.value[g] = t.leafValue[l]!;
+      }
+      this.depth[i] = treeDepth(t);
+      base += 2 * t.numLeaves - 1;
     });
   }
 
   /** init + sum of the trees' leaf values, in tree order, in float64; returned as float32. */
   predict(features: Float32Array, rows: number, cols: number, init: number): Float32Array {
     const out = new Float32Array(rows);
-    const { roots, feature, threshold, defaultLeft, left, right, leafValue } = this;
+    const { roots, depth, feature, threshold, missingRight, child, value } = this;
     const numTrees = roots.length;
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      let acc = init;
+    const acc = new Float64Array(ROW_BLOCK);
+    const nodes = new Int32Array(ROW_BLOCK);
+    const bases = new Int32Array(ROW_BLOCK);
+    for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+      const m = Math.min(ROW_BLOCK, rows - r0);
+      acc.fill(init);
+      for (let i = 0; i < m; i++) bases[i] = (r0 + i) * cols;
       for (let t = 0; t < numTrees; t++) {
-        let node = roots[t]!;
-        while (node >= 0) {
-          const x = features[base + feature[node]!]!;
-          node = (x !== x ? defaultLeft[node] === 1 : x <= threshold[node]!) ? left[node]! : right[node]!;
+        nodes.fill(roots[t]!);
+        // Level by level over the block: each row's step is independent of the others'.
+        for (let s = depth[t]!; s > 0; s--) {
+          for (let i = 0; i < m; i++) {
+            const node = nodes[i]!;
+            const x = features[bases[i]! + feature[node]!]!;
+            // Branch-free side: (x > threshold), or the learned side for NaN.
+            const right = x !== x ? missingRight[node]! : +(x > threshold[node]!);
+            nodes[i] = child[2 * node + right]!;
+          }
         }
-        acc += leafValue[~node]!;
+        for (let i = 0; i < m; i++) acc[i] += value[nodes[i]!]!;
       }
-      out[r] = acc;
+      for (let i = 0; i < m; i++) out[r0 + i] = acc[i]!;
     }
     return out;
   }
+}
+
+/** Longest root-to-leaf path (0 for a single leaf). */
+function treeDepth(t: Tree): number {
+  if (t.numLeaves <= 1) return 0;
+  const depthOf = new Int32Array(t.numLeaves - 1);
+  let max = 0;
+  // Children have larger indices than their parent, so one forward pass suffices.
+  for (let k = 0; k < t.numLeaves - 1; k++) {
+    for (const c of [t.leftChild[k]!, t.rightChild[k]!]) {
+      if (c >= 0) depthOf[c] = depthOf[k]! + 1;
+      else max = Math.max(max, depthOf[k]! + 1);
+    }
+  }
+  return max;
 }

@@ -1,20 +1,37 @@
-/** Shared-memory protocol between the trainer and its histogram workers (no imports: the worker bundles it). */
-export const HIST_PROTOCOL_VERSION = 1;
+/**
+ * Shared-memory protocol between the trainer and its histogram workers. No
+ * imports: the worker bundles it.
+ *
+ * One histogram build is a job cut into chunks of feature words. The trainer
+ * publishes the job (parameters, then a chunk counter tagged with the job
+ * number, then the job number) and takes chunks itself like any worker. A
+ * worker joins by raising `active` and then claiming chunks by compare-and-swap
+ * on the tagged counter, so a worker that wakes late (the machine is busy)
+ * finds the job's chunks gone and never touches a newer job's parameters; the
+ * trainer waits only for workers that hold a chunk (`active` back to 0), never
+ * for one that has not started.
+ */
+export const HIST_PROTOCOL_VERSION = 2;
 
-/** Slots of a worker's Int32 control block. */
+/** Slots of the Int32 control block. */
 export const CTL = {
-  state: 0,
-  start: 1,
-  end: 2,
-  slotOffset: 3,
-  w0: 4,
-  w1: 5,
-  /** 1: the words are listed in the shared word list; 0: all words w0..w1. */
-  useList: 6,
-  size: 8,
+  /** Job number; workers sleep on it. */
+  job: 0,
+  /** (job & 0x7fff) << 16 | chunks << 8 | next chunk: one word, so a claim checks job, bound and position at once. */
+  counter: 1,
+  /** Workers inside the current job. */
+  active: 2,
+  exit: 3,
+  start: 4,
+  end: 5,
+  slotOffset: 6,
+  numWords: 7,
+  chunkWords: 8,
+  /** 1: words are listed in the shared word list; 0: all words 0..numWords-1. */
+  useList: 9,
+  failed: 10,
+  size: 12,
 } as const;
-
-export const STATE = { idle: 0, go: 1, done: 2, exit: 3, failed: 4 } as const;
 
 export interface HistWorkerData {
   protocol: number;
@@ -27,4 +44,24 @@ export interface HistWorkerData {
   packed: SharedArrayBuffer | null;
   hist: SharedArrayBuffer;
   words: SharedArrayBuffer;
+}
+
+/** At most this many chunks per job (they share a byte of the counter). */
+export const MAX_CHUNKS = 255;
+
+/** The counter word that opens job `job` with `chunks` chunks. */
+export function openCounter(job: number, chunks: number): number {
+  return ((job & 0x7fff) << 16) | (chunks << 8);
+}
+
+/** Claims the next chunk of job `job`, or returns -1 when the job has none left (or is over). */
+export function claimChunk(ctl: Int32Array, job: number): number {
+  const tag = (job & 0x7fff) << 16;
+  for (;;) {
+    const c = Atomics.load(ctl, CTL.counter);
+    if ((c & 0x7fff0000) !== tag) return -1;
+    const next = c & 0xff;
+    if (next >= ((c >>> 8) & 0xff)) return -1;
+    if (Atomics.compareExchange(ctl, CTL.counter, c, c + 1) === c) return next;
+  }
 }

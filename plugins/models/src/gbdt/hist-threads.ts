@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QonlineError, type Logger } from '../../../../core/index.js';
 import { buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
-import { CTL, HIST_PROTOCOL_VERSION, STATE, type HistWorkerData } from './hist-protocol.js';
+import { claimChunk, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
 import type { HistogramBuild } from './tree-builder.js';
 
 /** Requested threads (0 = all cores), capped at the cores this process may use. */
@@ -16,8 +16,8 @@ export function usableThreads(requested: number): number {
 
 /** Below this many row-words a histogram is built on the calling thread alone (waking workers costs more). */
 const PARALLEL_MIN_WORK = 64 * 1024;
-/** A worker that does not answer within this time is taken as dead. */
-const WORKER_TIMEOUT_MS = 120_000;
+/** Feature words per chunk: small enough to balance, large enough to amortise a claim. */
+const CHUNK_WORDS = 4;
 
 export interface SharedTrainingBuffers {
   bins: Uint32Array;
@@ -60,9 +60,9 @@ function sharedOf(a: ArrayBufferView): SharedArrayBuffer {
 }
 
 /**
- * Starts `count` workers that build histograms over disjoint feature words
- * together with the calling thread. Returns null (one thread) when the worker
- * script cannot be found or started.
+ * Starts `count` workers that build histograms over chunks of feature words
+ * together with the calling thread (protocol in hist-protocol.ts). Returns
+ * null (one thread) when the worker script cannot be found or started.
  */
 export async function startHistogramWorkers(count: number, buffers: SharedTrainingBuffers, logger?: Logger): Promise<HistogramWorkers | null> {
   const script = locateWorkerScript();
@@ -70,29 +70,27 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     logger?.debug('GBDT: histogram worker script not found (run from source without dist/); training on one thread');
     return null;
   }
+  const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
   const words = new Int32Array(new SharedArrayBuffer(Math.max(1, buffers.wordsPerRow) * 4));
-  const controls: Int32Array[] = [];
+  const data: HistWorkerData = {
+    protocol: HIST_PROTOCOL_VERSION,
+    control: ctl.buffer as SharedArrayBuffer,
+    bins: sharedOf(buffers.bins),
+    wordsPerRow: buffers.wordsPerRow,
+    order: sharedOf(buffers.order),
+    grad: sharedOf(buffers.grad),
+    hess: sharedOf(buffers.hess),
+    packed: buffers.packed ? sharedOf(buffers.packed) : null,
+    hist: sharedOf(buffers.hist),
+    words: words.buffer as SharedArrayBuffer,
+  };
   const workers: Worker[] = [];
   const failures: string[] = [];
   try {
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const control = new SharedArrayBuffer(CTL.size * 4);
-        const data: HistWorkerData = {
-          protocol: HIST_PROTOCOL_VERSION,
-          control,
-          bins: sharedOf(buffers.bins),
-          wordsPerRow: buffers.wordsPerRow,
-          order: sharedOf(buffers.order),
-          grad: sharedOf(buffers.grad),
-          hess: sharedOf(buffers.hess),
-          packed: buffers.packed ? sharedOf(buffers.packed) : null,
-          hist: sharedOf(buffers.hist),
-          words: words.buffer as SharedArrayBuffer,
-        };
         const worker = new Worker(script, { workerData: data });
         workers.push(worker);
-        controls.push(new Int32Array(control));
         await new Promise<void>((resolve, reject) => {
           worker.once('error', reject);
           worker.once('message', (m: { ready?: boolean; protocol?: number }) => {
@@ -111,55 +109,57 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     return null;
   }
 
-  let currentWords: Int32Array | null = null;
-  let currentCount = -1;
+  let job = 0;
+  let listed: Int32Array | null = null;
+  let listedCount = -1;
   const { bins, wordsPerRow, order, grad, hess, packed, hist } = buffers;
   const local = (start: number, end: number, slot: number, ws: Int32Array | null, w0: number, w1: number) => {
     if (packed) buildPackedHistogram(bins, wordsPerRow, order, start, end, packed, hist, slot, ws, w0, w1);
     else buildExactHistogram(bins, wordsPerRow, order, start, end, grad, hess, hist, slot, ws, w0, w1);
   };
   const build: HistogramBuild = (start, end, slotOffset, ws, numWords) => {
-    const parts = Math.min(controls.length + 1, numWords);
-    if (parts < 2 || (end - start) * numWords < PARALLEL_MIN_WORK) {
+    if (numWords <= CHUNK_WORDS || (end - start) * numWords < PARALLEL_MIN_WORK) {
       local(start, end, slotOffset, ws, 0, numWords);
       return;
     }
-    if (ws !== null && (ws !== currentWords || numWords !== currentCount)) {
+    // No worker is active here (the previous job ended with active = 0), so the parameters can change.
+    if (ws !== null && (ws !== listed || numWords !== listedCount)) {
       words.set(ws.subarray(0, numWords));
-      currentWords = ws;
-      currentCount = numWords;
+      listed = ws;
+      listedCount = numWords;
     }
+    const chunkWords = Math.max(CHUNK_WORDS, Math.ceil(numWords / MAX_CHUNKS));
+    const chunks = Math.ceil(numWords / chunkWords);
+    ctl[CTL.start] = start;
+    ctl[CTL.end] = end;
+    ctl[CTL.slotOffset] = slotOffset;
+    ctl[CTL.numWords] = numWords;
+    ctl[CTL.chunkWords] = chunkWords;
+    ctl[CTL.useList] = ws === null ? 0 : 1;
+    job = (job + 1) & 0x7fff;
+    Atomics.store(ctl, CTL.counter, openCounter(job, chunks));
+    Atomics.store(ctl, CTL.job, job);
+    Atomics.notify(ctl, CTL.job);
     const list = ws === null ? null : words;
-    const cut = (p: number) => Math.round((numWords * p) / parts);
-    for (let p = 1; p < parts; p++) {
-      const ctl = controls[p - 1]!;
-      ctl[CTL.start] = start;
-      ctl[CTL.end] = end;
-      ctl[CTL.slotOffset] = slotOffset;
-      ctl[CTL.w0] = cut(p);
-      ctl[CTL.w1] = cut(p + 1);
-      ctl[CTL.useList] = list === null ? 0 : 1;
-      Atomics.store(ctl, CTL.state, STATE.go);
-      Atomics.notify(ctl, CTL.state);
+    for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) {
+      const w0 = chunk * chunkWords;
+      local(start, end, slotOffset, list, w0, Math.min(numWords, w0 + chunkWords));
     }
-    local(start, end, slotOffset, list, 0, cut(1));
-    for (let p = 1; p < parts; p++) {
-      const ctl = controls[p - 1]!;
-      const deadline = Date.now() + WORKER_TIMEOUT_MS;
-      let state: number;
-      while ((state = Atomics.load(ctl, CTL.state)) === STATE.go) {
-        if (Date.now() > deadline) throw new QonlineError('QONLINE_INTERNAL', `GBDT: a histogram worker did not answer within ${WORKER_TIMEOUT_MS / 1000} s`);
-        Atomics.wait(ctl, CTL.state, STATE.go, 1000);
+    // Every chunk is claimed; wait only for workers still filling one.
+    for (let spin = 0; Atomics.load(ctl, CTL.active) !== 0; spin++) {
+      if (spin > 1000) {
+        const active = Atomics.load(ctl, CTL.active);
+        if (active !== 0) Atomics.wait(ctl, CTL.active, active, 50);
       }
-      Atomics.store(ctl, CTL.state, STATE.idle);
-      if (state === STATE.failed) throw new QonlineError('QONLINE_INTERNAL', `GBDT: a histogram worker failed: ${failures.join('; ') || 'unknown error'}`);
+    }
+    if (Atomics.load(ctl, CTL.failed) === 1) {
+      throw new QonlineError('QONLINE_INTERNAL', `GBDT: a histogram worker failed: ${failures.join('; ') || 'unknown error'}`);
     }
   };
   const close = async () => {
-    for (const ctl of controls) {
-      Atomics.store(ctl, CTL.state, STATE.exit);
-      Atomics.notify(ctl, CTL.state);
-    }
+    Atomics.store(ctl, CTL.exit, 1);
+    Atomics.store(ctl, CTL.job, (job + 1) & 0x7fff);
+    Atomics.notify(ctl, CTL.job);
     await Promise.all(workers.map((w) => w.terminate()));
   };
   return { build, close };
