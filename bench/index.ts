@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runDataBench } from './data.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -6,7 +7,7 @@ import 'reflect-metadata';
  */
 type Bench = { name: string; run: () => Promise<void> };
 
-const benches: Bench[] = [];
+const benches: Bench[] = [{ name: 'data', run: runDataBench }];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

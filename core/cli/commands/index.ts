@@ -5,6 +5,7 @@ import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js'
 import { modelsCompareCommand } from './models-compare.js';
 import { modelsListCommand } from './models-list.js';
 import { pluginsListCommand } from './plugins-list.js';
+import { reportCommand, serveCommand } from './report.js';
 import { runCommand } from './run.js';
 import { signalsCommand } from './signals.js';
 import { tasksPreviewCommand } from './tasks-preview.js';
@@ -22,6 +23,8 @@ export const COMMANDS: Command[] = [
   historyCommand,
   onlineSetCommand,
   rollbackCommand,
+  reportCommand,
+  serveCommand,
   pluginsListCommand,
   docsCommand,
 ];

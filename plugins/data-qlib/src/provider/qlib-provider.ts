@@ -6,7 +6,7 @@ import {
   type FeatureRequest,
   type InstrumentSpans,
 } from '../../../../core/index.js';
-import { compileExpression, type SeriesInput } from '../expr/index.js';
+import { compileExpression, evaluateAll, parseExpression, type ExprNode, type SeriesInput } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeature, readInstruments } from '../storage/index.js';
 import { ArrayLruCache } from './lru-cache.js';
 
@@ -159,6 +159,53 @@ export class QlibDataProvider implements DataProvider {
     return { start: s.start, values: v };
   }
 
+  /**
+   * Full-series values of several expressions for one instrument: cached ones
+   * are reused, the rest evaluated together so shared sub-expressions are
+   * computed once (Alpha158 repeats many).
+   */
+  async evaluateMany(code: string, exprs: string[]): Promise<{ start: number; values: Float32Array[] } | null> {
+    const compiled = exprs.map((e) => this.compile(e));
+    const fields = [...new Set(compiled.flatMap((c) => c.fields))];
+    const s = await this.series(code, fields);
+    if (!s) return null;
+    const out: Float32Array[] = new Array(exprs.length);
+    const missing: number[] = [];
+    compiled.forEach((c, k) => {
+      const v = this.cache.get(`${code}|${c.text}`);
+      if (v && v.length === s.length) out[k] = v;
+      else missing.push(k);
+    });
+    if (missing.length) {
+      const input: SeriesInput = {
+        length: s.length,
+        field: (name: string) => {
+          const arr = s.fields.get(name);
+          if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
+          return arr;
+        },
+      };
+      const nodes = missing.map((k) => this.node(exprs[k]!));
+      const values = evaluateAll(nodes, input);
+      this.evaluations += missing.length;
+      missing.forEach((k, j) => {
+        out[k] = values[j]!;
+        this.cache.set(`${code}|${compiled[k]!.text}`, values[j]!);
+      });
+    }
+    return { start: s.start, values: out };
+  }
+
+  private readonly nodes = new Map<string, ExprNode>();
+  private node(expr: string): ExprNode {
+    let n = this.nodes.get(expr);
+    if (!n) {
+      n = parseExpression(expr);
+      this.nodes.set(expr, n);
+    }
+    return n;
+  }
+
   async features(request: FeatureRequest): Promise<FeatureFrame> {
     const cal = await this.calendar(request.freq);
     const a = cal.lowerBound(request.start);
@@ -180,17 +227,12 @@ export class QlibDataProvider implements DataProvider {
     // Per instrument: included calendar range and values per column.
     const perCode: { code: string; from: number; to: number; mask: Uint8Array | null; cols: Float32Array[]; start: number }[] = [];
     for (const code of codes) {
-      const cols: Float32Array[] = [];
-      let seriesStart = 0;
-      let seriesLen = -1;
-      for (const expr of columns) {
-        const r = await this.evaluateSeries(code, expr);
-        if (!r) break;
-        cols.push(r.values);
-        seriesStart = r.start;
-        seriesLen = r.values.length;
-      }
-      if (seriesLen < 0 || cols.length !== columns.length) continue;
+      const r = await this.evaluateMany(code, columns);
+      if (!r) continue;
+      const cols = r.values;
+      const seriesStart = r.start;
+      const seriesLen = cols[0]?.length ?? 0;
+      if (!columns.length) continue;
       const from = Math.max(a, seriesStart);
       const to = Math.min(b, seriesStart + seriesLen - 1);
       if (to < from) continue;
@@ -206,28 +248,40 @@ export class QlibDataProvider implements DataProvider {
       }
       perCode.push({ code, from, to, mask, cols, start: seriesStart });
     }
-    // Date-major assembly.
+    // Date-major assembly: first each (instrument, date) row's output index,
+    // then a column-by-column copy (sequential reads per column).
+    const nCodes = perCode.length;
+    const slot = new Int32Array((b - a + 1) * nCodes).fill(-1);
     let rows = 0;
-    for (const p of perCode) {
-      if (!p.mask) rows += p.to - p.from + 1;
-      else for (let i = 0; i < p.mask.length; i++) rows += p.mask[i]!;
+    for (let t = a; t <= b; t++) {
+      for (let k = 0; k < nCodes; k++) {
+        const p = perCode[k]!;
+        if (t < p.from || t > p.to || (p.mask && !p.mask[t - p.from])) continue;
+        slot[(t - a) * nCodes + k] = rows++;
+      }
     }
     const dates = cal.dates.slice(a, b + 1) as string[];
     const instruments = perCode.map((p) => p.code);
     const rowDate = new Int32Array(rows);
     const rowInst = new Int32Array(rows);
     const data = columns.map(() => new Float32Array(rows));
-    let r = 0;
-    for (let t = a; t <= b; t++) {
-      for (let k = 0; k < perCode.length; k++) {
-        const p = perCode[k]!;
-        if (t < p.from || t > p.to) continue;
-        if (p.mask && !p.mask[t - p.from]) continue;
+    for (let k = 0; k < nCodes; k++) {
+      const p = perCode[k]!;
+      const idx: number[] = [];
+      const off: number[] = [];
+      for (let t = p.from; t <= p.to; t++) {
+        const r = slot[(t - a) * nCodes + k]!;
+        if (r < 0) continue;
+        idx.push(r);
+        off.push(t - p.start);
         rowDate[r] = t - a;
         rowInst[r] = k;
-        const off = t - p.start;
-        for (let c = 0; c < columns.length; c++) data[c]![r] = p.cols[c]![off]!;
-        r++;
+      }
+      const n = idx.length;
+      for (let c = 0; c < columns.length; c++) {
+        const src = p.cols[c]!;
+        const dst = data[c]!;
+        for (let j = 0; j < n; j++) dst[idx[j]!] = src[off[j]!]!;
       }
     }
     return { rows, dates, instruments, rowDate, rowInst, columns, data };
