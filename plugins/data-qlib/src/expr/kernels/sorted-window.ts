@@ -13,16 +13,18 @@ function countBelow(buf: Float64Array, size: number, v: number): number {
 }
 
 /**
- * Rank/Quantile/Med/Mad for short windows: the window's non-NaN values kept
- * sorted in a small array, O(w) per row with a tiny constant (a shift of at
- * most w doubles), which beats the O(log n) Fenwick trees up to a few dozen
- * rows. Mad is computed from the window directly (two passes, exact).
+ * Rank/Quantile/Med/Mad for short windows, O(w) per row with a tiny
+ * constant, which beats the O(log n) Fenwick trees up to a few dozen rows:
+ * Quantile/Med/Mad keep the window's non-NaN values sorted in a small array
+ * (a shift of at most w doubles per update; Mad is then computed from the
+ * window directly, two passes, exact); Rank just counts over the window.
  * Same results as the Fenwick path in order-stats.ts.
  */
 export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q: number): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n);
   const rows = rowsOf(N, n);
+  if (stat === 'rank') return scanRank(x, rows);
+  const out = new Float32Array(n);
   const buf = new Float64Array(rows);
   let size = 0;
   for (let t = 0; t < n; t++) {
@@ -45,20 +47,6 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
       continue;
     }
     switch (stat) {
-      case 'rank': {
-        if (v !== v) out[t] = NaN;
-        else {
-          let below = 0;
-          let equal = 0;
-          for (let j = 0; j < size; j++) {
-            const b = buf[j]!;
-            below += b < v ? 1 : 0;
-            equal += b === v ? 1 : 0;
-          }
-          out[t] = (below + (equal + 1) / 2) / size;
-        }
-        break;
-      }
       case 'median': {
         const h = size >> 1;
         out[t] = size % 2 === 1 ? buf[h]! : (buf[h - 1]! + buf[h]!) / 2;
@@ -85,6 +73,30 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
         break;
       }
     }
+  }
+  return out;
+}
+
+/** Rank over short windows: count the values below and equal to the current one directly, O(w) per row. */
+function scanRank(x: Float32Array, rows: number): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  for (let t = 0; t < n; t++) {
+    const v = x[t]!;
+    if (v !== v) {
+      out[t] = NaN;
+      continue;
+    }
+    let below = 0;
+    let equal = 0;
+    let count = 0;
+    for (let j = t - rows + 1 > 0 ? t - rows + 1 : 0; j <= t; j++) {
+      const b = x[j]!;
+      below += b < v ? 1 : 0;
+      equal += b === v ? 1 : 0;
+      count += b === b ? 1 : 0;
+    }
+    out[t] = (below + (equal + 1) / 2) / count;
   }
   return out;
 }
