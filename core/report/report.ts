@@ -1,7 +1,7 @@
 import type { Calendar } from '../calendar/calendar.js';
 import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
 import { dailyIc } from '../online/metrics.js';
-import { assignRecorders, onlineSetAt } from '../online/signals.js';
+import { assignRecorders } from '../online/signals.js';
 import { recorderTest } from '../online/task-info.js';
 import { riskAnalysis, type RiskReport } from './risk.js';
 import { esc, lineChart, timeline, type TimelineBar } from './svg.js';
@@ -31,7 +31,6 @@ export async function buildReportData(store: ExperimentStore, manager: string, c
   const sig = await store.readSignals(manager);
   const ids = [...new Set(history.flatMap((h) => h.recorderIds))];
   const recs = await store.listRecorders({ ids });
-  const byId = new Map(recs.map((r) => [r.id, r]));
   const labels = new Map<string, number>();
   for (const r of recs) {
     const l = await store.readScores(r.id, 'label');
@@ -105,7 +104,6 @@ export async function buildReportData(store: ExperimentStore, manager: string, c
       return { strategy: r.experiment, recorder: r.id, model: String(r.params['model_class']), testStart: t.start, testEnd: t.end, served: served.get(r.id) ?? [] };
     })
     .sort((a, b) => (a.strategy + a.testStart < b.strategy + b.testStart ? -1 : 1));
-  void onlineSetAt;
   void calendar;
   const finite = (a: number[]): number[] => a.filter(Number.isFinite);
   const avg = (a: number[]): number => (a.length ? a.reduce((p, c) => p + c, 0) / a.length : NaN);
@@ -123,7 +121,6 @@ export async function buildReportData(store: ExperimentStore, manager: string, c
     meanRankIc: avg(finite(rankIc)),
     timeline: tl,
   };
-  void byId;
 }
 
 function rolling(values: number[], w: number): number[] {
@@ -188,7 +185,7 @@ ${lineChart('Daily IC of the signal (20-day mean)', d.dates, [
   { name: 'IC, 20-day mean', values: rolling(d.ic, 20), color: PALETTE[0]! },
   { name: 'rank IC, 20-day mean', values: rolling(d.rankIc, 20), color: PALETTE[1]! },
 ], { zeroLine: true })}
-${lineChart('Signal coverage (instruments with a signal per date)', d.dates, [{ name: 'instruments', values: d.coverage, color: PALETTE[3]! }], { kind: 'bar' })}
+${lineChart('Signal coverage (instruments with a signal per date)', d.dates, [{ name: 'instruments', values: d.coverage, color: PALETTE[3]! }], { kind: 'bar', zeroLine: true })}
 ${timeline('Online-model timeline (grey: test segment; colour: dates the model served the signal)', d.dates, rows, bars)}
 </body></html>
 `;
