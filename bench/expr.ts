@@ -115,10 +115,3 @@ export async function runExprBench(): Promise<void> {
   );
 }
 
-// Direct run: node dist/bench-expr.js (bench/index.ts registers benches separately).
-if (process.argv[1] && /bench[/\\]expr\.[cm]?[jt]s$/.test(process.argv[1])) {
-  runExprBench().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
