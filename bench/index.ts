@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { runDataBench } from './data.js';
+import { runExprBench } from './expr.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -7,7 +8,10 @@ import { runDataBench } from './data.js';
  */
 type Bench = { name: string; run: () => Promise<void> };
 
-const benches: Bench[] = [{ name: 'data', run: runDataBench }];
+const benches: Bench[] = [
+  { name: 'data', run: runDataBench },
+  { name: 'expr', run: runExprBench },
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -36,10 +36,11 @@ const synthSchema = S.object({
   end: S.optional(S.date({ default: DEFAULT_SYNTH.end, description: 'Last calendar date.' })),
   seed: S.optional(S.integer({ default: DEFAULT_SYNTH.seed, description: 'Random seed: the same seed gives the same market.' })),
   cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
+  disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
 });
 
 /** Generates (once; cached under the home folder) and opens the seeded synthetic market. */
-export async function openSyntheticMarket(home: string, options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number } = {}): Promise<QlibDataProvider> {
+export async function openSyntheticMarket(home: string, options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number; disk_cache?: boolean } = {}): Promise<QlibDataProvider> {
   const opts = {
     instruments: options.instruments ?? DEFAULT_SYNTH.instruments,
     start: options.start ?? DEFAULT_SYNTH.start,
@@ -50,7 +51,7 @@ export async function openSyntheticMarket(home: string, options: { instruments?:
   const id = `synth-${digest}`;
   const dir = path.join(home, 'data', id);
   await generateSyntheticMarket(dir, opts);
-  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib });
+  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id) });
 }
 
 const syntheticMarket = defineComponent({
@@ -72,8 +73,13 @@ const qlibData = defineComponent({
     uri: S.string({ description: 'The data folder (provider_uri), relative to the working directory.' }),
     id: S.optional(S.string({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable name of this data (default: the folder name).' })),
     cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
+    disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
   }),
-  create: (o) => new QlibDataProvider({ id: o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`, uri: path.resolve(o.uri), cacheMiB: o.cache_mib }),
+  deps: [TOKENS.home],
+  create: (o, ctx) => {
+    const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
+    return new QlibDataProvider({ id, uri: path.resolve(o.uri), cacheMiB: o.cache_mib, cacheDir: o.disk_cache === false ? undefined : path.join(ctx.get(TOKENS.home), 'cache', 'features', id) });
+  },
 });
 
 const processorSpec = S.union([S.string({ description: 'A processor class name.' }), S.component({ kind: 'processor' })], {

@@ -6,9 +6,10 @@ import {
   type FeatureRequest,
   type InstrumentSpans,
 } from '../../../../core/index.js';
-import { compileExpression, evaluateAll, parseExpression, type ExprNode, type SeriesInput } from '../expr/index.js';
+import { compileExpression, evaluateAll, parseExpression, windowExtent, type ExprNode, type SeriesInput } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeature, readInstruments } from '../storage/index.js';
 import { ArrayLruCache } from './lru-cache.js';
+import { FeatureDiskCache, inputHash } from './feature-disk-cache.js';
 
 /** One instrument's raw rows: every calendar day from its first to its last stored day. */
 interface InstrumentSeries {
@@ -29,6 +30,8 @@ export interface QlibProviderOptions {
   uri: string;
   /** Feature cache budget in MiB. */
   cacheMiB?: number;
+  /** Folder of the on-disk feature cache (none when absent). */
+  cacheDir?: string;
 }
 
 /**
@@ -48,11 +51,15 @@ export class QlibDataProvider implements DataProvider {
   private readonly cache: ArrayLruCache<Float32Array>;
   /** Counts expression evaluations (tests check incremental work). */
   evaluations = 0;
+  /** Rows evaluated by expressions (full or incremental), for tests and benchmarks. */
+  rowsEvaluated = 0;
+  private readonly disk?: FeatureDiskCache;
 
   constructor(options: QlibProviderOptions) {
     this.id = options.id;
     this.uri = options.uri;
     this.cache = new ArrayLruCache((options.cacheMiB ?? 1024) * 1024 * 1024);
+    if (options.cacheDir) this.disk = new FeatureDiskCache(options.cacheDir);
   }
 
   async calendar(freq = 'day'): Promise<Calendar> {
@@ -177,23 +184,73 @@ export class QlibDataProvider implements DataProvider {
       else missing.push(k);
     });
     if (missing.length) {
-      const input: SeriesInput = {
-        length: s.length,
-        field: (name: string) => {
-          const arr = s.fields.get(name);
-          if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
-          return arr;
-        },
+      const field = (name: string): Float32Array => {
+        const arr = s.fields.get(name);
+        if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
+        return arr;
       };
-      const nodes = missing.map((k) => this.node(exprs[k]!));
-      const values = evaluateAll(nodes, input);
-      this.evaluations += missing.length;
-      missing.forEach((k, j) => {
-        out[k] = values[j]!;
-        this.cache.set(`${code}|${compiled[k]!.text}`, values[j]!);
-      });
+      const full: number[] = [];
+      const hashes = new Map<string, Buffer>();
+      const hashOf = (names: string[], length: number): Buffer => {
+        const key = `${names.join(',')}|${length}`;
+        let h = hashes.get(key);
+        if (!h) hashes.set(key, (h = inputHash(s.fields, names, length)));
+        return h;
+      };
+      for (const k of missing) {
+        const c = compiled[k]!;
+        const hit = this.disk?.read(code, c.text);
+        if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
+          if (hit.length === s.length) {
+            out[k] = hit.values;
+          } else {
+            const extended = this.extend(hit.values, exprs[k]!, s.length, field, c.fields);
+            if (!extended) {
+              full.push(k);
+              continue;
+            }
+            out[k] = extended;
+            this.disk!.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+          }
+          this.cache.set(`${code}|${c.text}`, out[k]!);
+        } else full.push(k);
+      }
+      if (full.length) {
+        const values = evaluateAll(
+          full.map((k) => this.node(exprs[k]!)),
+          { length: s.length, field },
+        );
+        this.evaluations += full.length;
+        this.rowsEvaluated += full.length * s.length;
+        full.forEach((k, j) => {
+          const c = compiled[k]!;
+          out[k] = values[j]!;
+          this.cache.set(`${code}|${c.text}`, values[j]!);
+          this.disk?.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: values[j]! });
+        });
+      }
     }
     return { start: s.start, values: out };
+  }
+
+  /**
+   * Extends cached values to `length` rows by evaluating only the tail: the
+   * rows whose window reaches new data, plus the expression's history window.
+   * Null when the expression has an unbounded window (EMA, expanding).
+   */
+  private extend(cached: Float32Array, expr: string, length: number, field: (n: string) => Float32Array, fields: string[]): Float32Array | null {
+    const { back, forward } = windowExtent(this.node(expr));
+    if (!Number.isFinite(back) || !Number.isFinite(forward)) return null;
+    const from = Math.max(0, cached.length - forward);
+    const sliceStart = Math.max(0, from - back);
+    const sliced = new Map(fields.map((f) => [f, field(f).subarray(sliceStart, length)] as const));
+    const [tail] = evaluateAll([this.node(expr)], { length: length - sliceStart, field: (n) => sliced.get(n) ?? field(n).subarray(sliceStart, length) });
+    this.evaluations += 1;
+    this.rowsEvaluated += length - sliceStart;
+    const out = new Float32Array(length);
+    out.set(cached.subarray(0, from));
+    out.set(tail!.subarray(from - sliceStart), from);
+    return out;
   }
 
   private readonly nodes = new Map<string, ExprNode>();
