@@ -133,41 +133,41 @@ export function binRows(
   const cols = mapper.cols;
   const stride = wordsPerRow(cols) * 4;
   const rowMajor = new Uint8Array(allocate(rows * stride));
+  const colMajor = new Uint8Array(rows * cols);
   const hasNaN = new Uint8Array(cols);
   const { upper, upperOffset, numBins } = mapper;
   // Each feature's bounds padded with +Infinity to 256 slots: an 8-step branch-free search.
   const table = new Float64Array(cols * TABLE_WIDTH).fill(Infinity);
   for (let f = 0; f < cols; f++) table.set(upper.subarray(upperOffset[f]!, upperOffset[f + 1]!), f * TABLE_WIDTH);
-  for (let r = 0; r < rows; r++) {
-    const src = r * cols;
-    const dst = r * stride;
-    for (let f = 0; f < cols; f++) {
-      const x = features[src + f]!;
-      if (x !== x) {
-        rowMajor[dst + f] = numBins[f]!;
-        hasNaN[f] = 1;
-        continue;
-      }
-      const o = f * TABLE_WIDTH;
-      let b = +(x > table[o + 127]!) << 7;
-      b += +(x > table[o + b + 63]!) << 6;
-      b += +(x > table[o + b + 31]!) << 5;
-      b += +(x > table[o + b + 15]!) << 4;
-      b += +(x > table[o + b + 7]!) << 3;
-      b += +(x > table[o + b + 3]!) << 2;
-      b += +(x > table[o + b + 1]!) << 1;
-      b += +(x > table[o + b]!);
-      rowMajor[dst + f] = b;
-    }
-  }
-  // Transpose in tiles of rows so both sides stay in cache.
-  const colMajor = new Uint8Array(rows * cols);
+  // Tiles of rows, one feature at a time: that feature's table stays in L1 and the
+  // rows' searches are independent of each other, so the CPU overlaps them.
   const TILE = 256;
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(rows, r0 + TILE);
     for (let f = 0; f < cols; f++) {
+      const o = f * TABLE_WIDTH;
+      const nanBin = numBins[f]!;
       const out = f * rows;
-      for (let r = r0; r < r1; r++) colMajor[out + r] = rowMajor[r * stride + f]!;
+      for (let r = r0; r < r1; r++) {
+        const x = features[r * cols + f]!;
+        let b = +(x > table[o + 127]!) << 7;
+        b += +(x > table[o + b + 63]!) << 6;
+        b += +(x > table[o + b + 31]!) << 5;
+        b += +(x > table[o + b + 15]!) << 4;
+        b += +(x > table[o + b + 7]!) << 3;
+        b += +(x > table[o + b + 3]!) << 2;
+        b += +(x > table[o + b + 1]!) << 1;
+        b += +(x > table[o + b]!);
+        if (x !== x) {
+          b = nanBin;
+          hasNaN[f] = 1;
+        }
+        colMajor[out + r] = b;
+      }
+    }
+    for (let r = r0; r < r1; r++) {
+      const dst = r * stride;
+      for (let f = 0; f < cols; f++) rowMajor[dst + f] = colMajor[f * rows + r]!;
     }
   }
   return { rowMajor, colMajor, hasNaN };

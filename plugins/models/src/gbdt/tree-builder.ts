@@ -114,25 +114,27 @@ export class TreeBuilder {
     const nodeRight = new Int32Array(this.maxLeaves - 1);
     const nodeGain = new Float64Array(this.maxLeaves - 1);
 
-    // Root sums: exact for leaf values, scan units for the split search.
-    let g = 0;
-    let h = 0;
-    let scanG = 0;
+    // Root sums in scan units for the split search (exact sums are taken per leaf at the end).
     const { order, grad, hess, packed } = d;
-    for (let i = 0; i < bagCount; i++) {
-      const r = order[i]!;
-      g += grad[r]!;
-      h += hess[r]!;
-      if (packed) scanG += Math.floor(packed[r]! / d.format.pow2S);
+    let scanG = 0;
+    let scanH = 0;
+    if (packed) {
+      const inv = 1 / d.format.pow2S;
+      for (let i = 0; i < bagCount; i++) scanG += Math.floor(packed[order[i]!]! * inv);
+      scanH = bagCount;
+    } else {
+      for (let i = 0; i < bagCount; i++) {
+        const r = order[i]!;
+        scanG += grad[r]!;
+        scanH += hess[r]!;
+      }
     }
     this.leafStart[0] = 0;
     this.leafCount[0] = bagCount;
     this.leafDepth[0] = 0;
     this.leafParent[0] = -1;
-    this.leafG[0] = g;
-    this.leafH[0] = h;
-    this.leafScanG[0] = packed ? scanG : g;
-    this.leafScanH[0] = packed ? bagCount : h;
+    this.leafScanG[0] = scanG;
+    this.leafScanH[0] = scanH;
     this.leafScanC[0] = bagCount;
     this.leafSlot[0] = -1;
     this.bestGain[0] = -Infinity;
@@ -157,15 +159,46 @@ export class TreeBuilder {
       if (leaf < 0) break;
       const node = numNodes++;
       const right = numLeaves++;
-      this.split(leaf, right, node, nodeFeature, nodeBin, nodeNanLeft, nodeLeft, nodeRight, nodeGain);
+      this.split(leaf, right, node, nodeFeature, nodeBin, nodeNanLeft, nodeLeft, nodeRight);
       this.prepareChildren(leaf, right, numLeaves, features, numFeatures, words, numWords);
     }
 
+    // Exact gradient sums: per leaf over its rows, then up the tree (children have larger indices).
     const leafValue = new Float64Array(numLeaves);
     const leafCount = new Int32Array(numLeaves);
     for (let l = 0; l < numLeaves; l++) {
-      leafValue[l] = leafOutput(this.leafG[l]!, this.leafH[l]!, cfg.lambdaL1, cfg.lambdaL2) * cfg.learningRate;
-      leafCount[l] = this.leafCount[l]!;
+      const start = this.leafStart[l]!;
+      const end = start + this.leafCount[l]!;
+      let g = 0;
+      let h = 0;
+      if (d.weighted) {
+        for (let i = start; i < end; i++) {
+          const r = order[i]!;
+          g += grad[r]!;
+          h += hess[r]!;
+        }
+      } else {
+        for (let i = start; i < end; i++) g += grad[order[i]!]!;
+        h = end - start;
+      }
+      this.leafG[l] = g;
+      this.leafH[l] = h;
+      leafValue[l] = leafOutput(g, h, cfg.lambdaL1, cfg.lambdaL2) * cfg.learningRate;
+      leafCount[l] = end - start;
+    }
+    const nodeG = new Float64Array(numNodes);
+    const nodeH = new Float64Array(numNodes);
+    const { lambdaL1: l1, lambdaL2: l2 } = cfg;
+    for (let k = numNodes - 1; k >= 0; k--) {
+      const a = nodeLeft[k]!;
+      const b = nodeRight[k]!;
+      const gl = a >= 0 ? nodeG[a]! : this.leafG[~a]!;
+      const hl = a >= 0 ? nodeH[a]! : this.leafH[~a]!;
+      const gr = b >= 0 ? nodeG[b]! : this.leafG[~b]!;
+      const hr = b >= 0 ? nodeH[b]! : this.leafH[~b]!;
+      nodeG[k] = gl + gr;
+      nodeH[k] = hl + hr;
+      nodeGain[k] = leafScore(gl, hl, l1, l2) + leafScore(gr, hr, l1, l2) - leafScore(gl + gr, hl + hr, l1, l2);
     }
     const threshold = new Float64Array(numNodes);
     const { upper, upperOffset } = d.mapper;
@@ -228,7 +261,7 @@ export class TreeBuilder {
     this.bestLeftC[leaf] = c.leftCount;
   }
 
-  /** Partitions the leaf's rows (stable), creates the node and the right leaf, and records exact sums. */
+  /** Partitions the leaf's rows (stable) and creates the node and the right leaf. */
   private split(
     leaf: number,
     right: number,
@@ -238,36 +271,28 @@ export class TreeBuilder {
     nodeNanLeft: Uint8Array,
     nodeLeft: Int32Array,
     nodeRight: Int32Array,
-    nodeGain: Float64Array,
   ): void {
     const d = this.data;
-    const cfg = this.config;
     const f = this.bestFeature[leaf]!;
     const t = this.bestBin[leaf]!;
     const nanLeft = this.bestNanLeft[leaf] === 1;
     const nanBin = d.mapper.numBins[f]!;
     const start = this.leafStart[leaf]!;
     const count = this.leafCount[leaf]!;
-    const { order, scratch, grad, hess } = d;
+    const { order, scratch } = d;
     const column = d.colBins.subarray(f * d.rows, (f + 1) * d.rows);
+    // Stable, branch-free partition: write each row to both sides, advance one.
+    const nanGoesLeft = nanLeft ? 1 : 0;
     let nl = 0;
     let nr = 0;
-    let gl = 0;
-    let hl = 0;
-    let gr = 0;
-    let hr = 0;
     for (let i = start, end = start + count; i < end; i++) {
       const r = order[i]!;
       const b = column[r]!;
-      if (b === nanBin ? nanLeft : b <= t) {
-        order[start + nl++] = r;
-        gl += grad[r]!;
-        hl += hess[r]!;
-      } else {
-        scratch[nr++] = r;
-        gr += grad[r]!;
-        hr += hess[r]!;
-      }
+      const left = b === nanBin ? nanGoesLeft : +(b <= t);
+      order[start + nl] = r;
+      scratch[nr] = r;
+      nl += left;
+      nr += 1 - left;
     }
     order.set(scratch.subarray(0, nr), start + nl);
 
@@ -283,9 +308,6 @@ export class TreeBuilder {
     nodeRight[node] = ~right;
     const pg = this.leafG[leaf]!;
     const ph = this.leafH[leaf]!;
-    nodeGain[node] =
-      leafScore(gl, hl, cfg.lambdaL1, cfg.lambdaL2) + leafScore(gr, hr, cfg.lambdaL1, cfg.lambdaL2) - leafScore(pg, ph, cfg.lambdaL1, cfg.lambdaL2);
-
     const depth = this.leafDepth[leaf]! + 1;
     const scanG = this.leafScanG[leaf]!;
     const scanH = this.leafScanH[leaf]!;
@@ -297,10 +319,6 @@ export class TreeBuilder {
     this.leafDepth[right] = depth;
     this.leafParent[leaf] = node;
     this.leafParent[right] = node;
-    this.leafG[leaf] = gl;
-    this.leafH[leaf] = hl;
-    this.leafG[right] = gr;
-    this.leafH[right] = hr;
     this.leafScanG[leaf] = this.bestLeftG[leaf]!;
     this.leafScanH[leaf] = this.bestLeftH[leaf]!;
     this.leafScanC[leaf] = d.weighted ? nl : this.bestLeftC[leaf]!;
