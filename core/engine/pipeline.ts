@@ -6,6 +6,7 @@ import type { Clock, Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
 import type { PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
+import { isTaskPoolHost } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
@@ -87,6 +88,7 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
     kernel.provideValue(TOKENS.calendar, calendar);
     const store = await kernel.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
     kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+    if (isTaskPoolHost(store)) kernel.provideValue(TOKENS.taskPool, store.taskPools());
     const strategies: OnlineStrategy[] = [];
     for (let i = 0; i < pipeline.strategies.length; i++) {
       strategies.push(await kernel.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
@@ -162,5 +164,6 @@ export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promi
   await kernel.start();
   const store = await kernel.resolve<ExperimentStore>('store', spec, '/store');
   kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+  if (isTaskPoolHost(store)) kernel.provideValue(TOKENS.taskPool, store.taskPools());
   return { store, kernel, home, managerName, close: () => kernel.stop() };
 }

@@ -66,29 +66,43 @@ export function keepLeaseAlive(pool: TaskPool, lease: TaskLease, options: KeepLe
   const seconds = options.leaseSeconds ?? pool.leaseSeconds;
   const every = options.everyMs ?? Math.max(50, (seconds * 1000) / 3);
   let lost = false;
+  let stopped = false;
   let inFlight = false;
   const timer = setInterval(() => {
-    if (inFlight || lost) return;
+    if (inFlight || lost || stopped) return;
     inFlight = true;
     pool
       .renewLease(lease, seconds)
-      .catch((e: unknown) => {
-        if (isLeaseLost(e)) {
-          lost = true;
-          clearInterval(timer);
-          options.onLost?.(e);
-        } else options.onError?.(e);
+      .catch(async (e: unknown) => {
+        if (!isLeaseLost(e)) {
+          if (!stopped) options.onError?.(e);
+          return;
+        }
+        clearInterval(timer);
+        // The token also goes when the holder itself commits: a renewal racing its own commit is no loss.
+        if (stopped || (await committedBy(pool, lease))) return;
+        lost = true;
+        options.onLost?.(e);
       })
       .finally(() => {
         inFlight = false;
       });
   }, every);
   return {
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
     get lost() {
       return lost;
     },
   };
+}
+
+async function committedBy(pool: TaskPool, lease: TaskLease): Promise<boolean> {
+  const t = await pool.get(lease.taskId).catch(() => undefined);
+  // Worker names are unique per process slot, so the last holder of a finished phase being us means we committed it.
+  return !!t && t.worker === lease.worker && (t.status === 'done' || t.status === 'part_done');
 }
 
 /** A worker's name in leases: host, process and slot, so an operator can find it. */

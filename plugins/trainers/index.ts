@@ -1,7 +1,9 @@
-import { defineComponent, definePlugin, S, TOKENS } from '../../core/index.js';
+import { defineComponent, definePlugin, S, TOKENS, type ComponentContext } from '../../core/index.js';
 import { DelayTrainerR, TrainerR } from './src/local-trainers.js';
+import { DelayTrainerRM, TrainerRM, type PoolTrainerDeps } from './src/pool-trainers.js';
 
 export { DelayTrainerR, TrainerR } from './src/local-trainers.js';
+export { DelayTrainerRM, TrainerRM, type PoolTrainerDeps, type PoolTrainerOptions } from './src/pool-trainers.js';
 
 const deps = [TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
 
@@ -25,9 +27,45 @@ const delayTrainerR = defineComponent({
     new DelayTrainerR({ store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) }),
 });
 
+const poolSchema = S.object({
+  pool: S.optional(S.string({ minLength: 1, description: 'Task pool name. Default: the strategy (experiment) name, as in Qlib.' })),
+  lease_seconds: S.optional(
+    S.number({ exclusiveMinimum: 0, description: 'Lease of a fetched task; its worker renews it every third of this. A dead worker’s task returns after it. Default 60.' }),
+  ),
+  max_attempts: S.optional(S.integer({ minimum: 1, description: 'Fetches of a task (per phase) before it is marked failed with its last error. Default 3.' })),
+  priority: S.optional(S.number({ description: 'Priority of the created tasks (higher is fetched first). Default 0.' })),
+  train_locally: S.optional(S.boolean({ description: 'Also train in the manager’s process while waiting (default true); false: only `qonline worker` processes train.' })),
+  poll_ms: S.optional(S.integer({ minimum: 10, description: 'Longest pause between two looks at the pool while waiting (PostgreSQL wakes at once on NOTIFY). Default 1000.' })),
+  wait_timeout_s: S.optional(S.number({ exclusiveMinimum: 0, description: 'Fail (QONLINE_TASK_FAILED) when workers have not finished after this long. Default: wait forever.' })),
+});
+
+const poolDeps = [TOKENS.taskPool, TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
+
+function poolTrainerDeps(ctx: ComponentContext): PoolTrainerDeps {
+  return { pools: ctx.get(TOKENS.taskPool), store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) };
+}
+
+const trainerRM = defineComponent({
+  kind: 'trainer',
+  name: 'TrainerRM',
+  description: 'Puts tasks into a task pool in the store’s database, trains what it can itself and waits for `qonline worker` processes to train the rest.',
+  schema: poolSchema,
+  deps: poolDeps,
+  create: (o, ctx) => new TrainerRM(poolTrainerDeps(ctx), o),
+});
+
+const delayTrainerRM = defineComponent({
+  kind: 'trainer',
+  name: 'DelayTrainerRM',
+  description: 'Both training phases through the task pool: fit in `train` (waiting -> part_done), predictions and records in `end_train` (part_done -> done).',
+  schema: poolSchema,
+  deps: poolDeps,
+  create: (o, ctx) => new DelayTrainerRM(poolTrainerDeps(ctx), o),
+});
+
 export const trainersPlugin = definePlugin({
   name: 'trainers',
   version: '0.1.0',
-  description: 'In-process trainers.',
-  components: [trainerR, delayTrainerR],
+  description: 'Trainers: in process (TrainerR, DelayTrainerR) and through a task pool (TrainerRM, DelayTrainerRM).',
+  components: [trainerR, delayTrainerR, trainerRM, delayTrainerRM],
 });

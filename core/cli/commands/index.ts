@@ -9,7 +9,9 @@ import { reportCommand, serveCommand } from './report.js';
 import { runCommand } from './run.js';
 import { signalsCommand } from './signals.js';
 import { tasksPreviewCommand } from './tasks-preview.js';
+import { TASK_POOL_COMMANDS } from './tasks.js';
 import { validateCommand } from './validate.js';
+import { workerCommand } from './worker.js';
 
 /** Every CLI command; plugins/cli.ts adds nothing here (commands are core). */
 export const COMMANDS: Command[] = [
@@ -17,6 +19,8 @@ export const COMMANDS: Command[] = [
   daemonCommand,
   validateCommand,
   tasksPreviewCommand,
+  ...TASK_POOL_COMMANDS,
+  workerCommand,
   modelsListCommand,
   modelsCompareCommand,
   signalsCommand,
