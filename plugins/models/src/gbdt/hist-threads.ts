@@ -16,8 +16,12 @@ export function usableThreads(requested: number): number {
 
 /** Below this many row-words a histogram is built on the calling thread alone (waking workers costs more). */
 const PARALLEL_MIN_WORK = 64 * 1024;
-/** Feature words per chunk: small enough to balance, large enough to amortise a claim. */
-const CHUNK_WORDS = 4;
+/**
+ * A job is cut into one chunk of contiguous feature words per thread: each
+ * thread then reads one contiguous part of every row (finer chunks re-read
+ * the rows and measured slower).
+ */
+const MIN_CHUNK_WORDS = 2;
 
 export interface SharedTrainingBuffers {
   bins: Uint32Array;
@@ -109,6 +113,7 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     return null;
   }
 
+  const threads = count + 1;
   let job = 0;
   let listed: Int32Array | null = null;
   let listedCount = -1;
@@ -118,7 +123,7 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     else buildExactHistogram(bins, wordsPerRow, order, start, end, grad, hess, hist, slot, ws, w0, w1);
   };
   const build: HistogramBuild = (start, end, slotOffset, ws, numWords) => {
-    if (numWords <= CHUNK_WORDS || (end - start) * numWords < PARALLEL_MIN_WORK) {
+    if (numWords < 2 * MIN_CHUNK_WORDS || (end - start) * numWords < PARALLEL_MIN_WORK) {
       local(start, end, slotOffset, ws, 0, numWords);
       return;
     }
@@ -128,7 +133,7 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
       listed = ws;
       listedCount = numWords;
     }
-    const chunkWords = Math.max(CHUNK_WORDS, Math.ceil(numWords / MAX_CHUNKS));
+    const chunkWords = Math.max(MIN_CHUNK_WORDS, Math.ceil(numWords / threads), Math.ceil(numWords / MAX_CHUNKS));
     const chunks = Math.ceil(numWords / chunkWords);
     ctl[CTL.start] = start;
     ctl[CTL.end] = end;
