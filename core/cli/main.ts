@@ -79,7 +79,9 @@ export function reportError(e: unknown, io: CliIo, verbose: boolean, json: boole
   }
   const where = formatLocation(err.location);
   io.stderr(`error ${err.code}: ${where ? where + ': ' : ''}${err.message}\n`);
-  for (const d of err.details.slice(err.details.length > 1 ? 0 : 1)) io.stderr(`  - ${d}\n`);
+  // A single detail that only repeats the message adds nothing.
+  const details = err.details.length === 1 && err.details[0]!.includes(err.message) ? [] : err.details;
+  for (const d of details) io.stderr(`  - ${d}\n`);
   if (err.hint) io.stderr(`  hint: ${err.hint}\n`);
   if (verbose) {
     const stack = (err.cause instanceof Error ? err.cause : err).stack;
