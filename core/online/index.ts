@@ -7,3 +7,4 @@ export * from './online-tool.js';
 export * from './pred-updater.js';
 export * from './signals.js';
 export * from './online-manager.js';
+export * from './collector.js';

@@ -1,6 +1,7 @@
 import {
   canonicalJson,
   OnlineTool,
+  RecorderCollector,
   recorderTest,
   taskGenerator,
   type ComponentSpec,
@@ -61,6 +62,11 @@ export class RollingStrategy implements OnlineStrategy {
   async prepareOnlineModels(trained: RecorderInfo[], _curTime: string | null): Promise<RecorderInfo[]> {
     if (!trained.length) return this.tool.onlineModels();
     return trained;
+  }
+
+  /** Predictions of every finished model keyed by (model class, test window), for analysis (Qlib's get_collector). */
+  getCollector(): RecorderCollector {
+    return new RecorderCollector(this.o.store, this.name);
   }
 
   /** Rolling windows of one model class merge into one series. */
