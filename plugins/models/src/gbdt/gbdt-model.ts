@@ -120,7 +120,7 @@ export class GBDTModel implements Model {
     const packedMode = cfg.quantized && !weighted && levels >= MIN_QUANTIZATION_LEVELS;
     const wordStride = packedMode ? PACKED_WORD_STRIDE : EXACT_WORD_STRIDE;
     const slotSize = words * wordStride;
-    const numSlots = TreeBuilder.slotsNeeded(cfg);
+    const numSlots = TreeBuilder.slotCount(cfg, slotSize * 8);
 
     const grad = new Float64Array(alloc(n * 8));
     const hess = new Float64Array(alloc(n * 8));

@@ -179,6 +179,12 @@ export const GBDT_PARAMS = {
     description:
       'Split search sums integer-quantised gradients packed with the row count in one float64 (exact integer arithmetic, stochastic rounding, >= 64 levels, typically ~15 bits); leaf values and gains are recomputed from exact gradients. false: exact float64 gradient/hessian histograms (about 2x slower). Weighted data always uses exact histograms.',
   },
+  histogram_pool_size: {
+    type: 'number',
+    default: -1,
+    description:
+      'Memory for cached histograms, in MB; -1 (or <= 0) means as much as the tree can use, up to 1024 MB. With less, some histograms are rebuilt instead of derived by subtraction (slower, same trees).',
+  },
   metric: {
     type: 'enum',
     values: Object.keys(METRIC_CANONICAL),
@@ -222,6 +228,8 @@ export interface GbdtConfig {
   binSampleCount: number;
   numThreads: number;
   quantized: boolean;
+  /** Byte budget of the histogram pool. */
+  histogramPoolBytes: number;
   metric: Metric;
   verbosity: number;
 }
@@ -264,6 +272,7 @@ export function parseGbdtParams(kwargs: Record<string, unknown> | undefined, cla
     binSampleCount: p['bin_construct_sample_cnt'] as number,
     numThreads: p['num_threads'] as number,
     quantized: p['use_quantized_grad'] as boolean,
+    histogramPoolBytes: (p['histogram_pool_size'] as number) > 0 ? (p['histogram_pool_size'] as number) * 2 ** 20 : 2 ** 30,
     metric: (p['metric'] as Metric | undefined) ?? (objective === 'huber' ? 'huber' : 'l2'),
     verbosity: p['verbosity'] as number,
   };

@@ -65,6 +65,8 @@ export class TreeBuilder {
   private readonly bestLeftH: Float64Array;
   private readonly bestLeftC: Float64Array;
   private readonly freeSlots: number[] = [];
+  /** Leaves of the tree being grown (for slot eviction). */
+  private numLeaves = 0;
 
   constructor(
     private readonly data: TrainingData,
@@ -91,10 +93,17 @@ export class TreeBuilder {
     this.bestLeftC = new Float64Array(L);
   }
 
-  /** Histogram slots needed at most at once: one per leaf that may still split. */
-  static slotsNeeded(config: GbdtConfig): number {
+  /**
+   * Histogram slots to allocate: one per leaf that may still split (at most
+   * num_leaves, or 2^max_depth), within the pool's byte budget. With fewer
+   * slots, leaves waiting to split lose their histogram (lowest gain first)
+   * and their children are then built directly instead of by subtraction.
+   */
+  static slotCount(config: GbdtConfig, slotBytes: number): number {
     const byDepth = config.maxDepth > 0 && config.maxDepth < 30 ? 2 ** config.maxDepth : Infinity;
-    return Math.max(2, Math.min(config.numLeaves, byDepth));
+    const needed = Math.min(config.numLeaves, byDepth);
+    const budget = Math.floor(config.histogramPoolBytes / slotBytes);
+    return Math.max(2, Math.min(needed, budget));
   }
 
   /**
@@ -106,6 +115,7 @@ export class TreeBuilder {
     const cfg = this.config;
     this.freeSlots.length = 0;
     for (let s = d.numSlots - 1; s >= 0; s--) this.freeSlots.push(s);
+    this.numLeaves = 1;
 
     const nodeFeature = new Int32Array(this.maxLeaves - 1);
     const nodeBin = new Int32Array(this.maxLeaves - 1);
@@ -140,7 +150,7 @@ export class TreeBuilder {
     this.bestGain[0] = -Infinity;
     let numLeaves = 1;
     if (this.canSplit(0, numLeaves)) {
-      const slot = this.freeSlots.pop()!;
+      const slot = this.takeSlot(-1);
       this.leafSlot[0] = slot;
       d.buildHistogram(0, bagCount, slot * d.slotSize, words, numWords);
       this.searchSplit(0, features, numFeatures);
@@ -159,6 +169,7 @@ export class TreeBuilder {
       if (leaf < 0) break;
       const node = numNodes++;
       const right = numLeaves++;
+      this.numLeaves = numLeaves;
       this.split(leaf, right, node, nodeFeature, nodeBin, nodeNanLeft, nodeLeft, nodeRight);
       this.prepareChildren(leaf, right, numLeaves, features, numFeatures, words, numWords);
     }
@@ -225,6 +236,21 @@ export class TreeBuilder {
   /** Range of each leaf in `order` after grow(): rows order[start .. start+count). */
   leafRange(leaf: number): [start: number, count: number] {
     return [this.leafStart[leaf]!, this.leafCount[leaf]!];
+  }
+
+  /** A free histogram slot, or the slot of the waiting leaf with the lowest gain (never `keep`'s). */
+  private takeSlot(keep: number): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    let victim = -1;
+    for (let l = 0; l < this.numLeaves; l++) {
+      if (l === keep || this.leafSlot[l]! < 0) continue;
+      if (victim < 0 || this.bestGain[l]! < this.bestGain[victim]!) victim = l;
+    }
+    if (victim < 0) throw new Error('GBDT: histogram pool exhausted');
+    const slot = this.leafSlot[victim]!;
+    this.leafSlot[victim] = -1;
+    return slot;
   }
 
   private canSplit(leaf: number, leavesAfter: number): boolean {
@@ -352,7 +378,7 @@ export class TreeBuilder {
       d.buildHistogram(start, start + this.leafCount[leaf]!, slot * d.slotSize, words, numWords);
     };
     if (parentSlot >= 0 && canLarge) {
-      const smallSlot = this.freeSlots.pop()!;
+      const smallSlot = this.takeSlot(-1);
       build(small, smallSlot);
       subtractHistogram(d.hist, parentSlot * d.slotSize, smallSlot * d.slotSize, words, 0, numWords, wordStride);
       this.leafSlot[large] = parentSlot;
@@ -367,7 +393,7 @@ export class TreeBuilder {
         [large, canLarge],
       ] as const) {
         if (!can) continue;
-        const slot = this.freeSlots.pop()!;
+        const slot = this.takeSlot(small);
         build(leaf, slot);
         this.leafSlot[leaf] = slot;
       }

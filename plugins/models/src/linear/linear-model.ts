@@ -77,7 +77,7 @@ export class LinearModel implements Model {
     const trainLoss = meanSquaredError(this.predict(train), train.labels, train.weights);
     const validLoss = valid ? meanSquaredError(this.predict(valid), valid.labels, valid.weights) : undefined;
     options.onIteration?.(0, trainLoss, validLoss);
-    return { rounds: 1, bestRound: 0, trainLoss: [trainLoss], validLoss: validLoss === undefined ? [] : [validLoss], solver: this.state.solver };
+    return { rounds: 1, bestRound: 1, trainLoss: [trainLoss], validLoss: validLoss === undefined ? [] : [validLoss], solver: this.state.solver };
   }
 
   predict(input: MatrixInput): Float32Array {

@@ -170,6 +170,17 @@ describe('GBDT: training behaviour', () => {
     expect(restored.toJSON()).toEqual(a.toJSON());
   });
 
+  it('grows the same trees with a histogram pool too small to keep every histogram', async () => {
+    const train = randomData(3000, 6, 13, 0.02);
+    const fit = async (histogram_pool_size: number) => {
+      const m = createModel('GBDT', { ...kwargs, num_leaves: 24, histogram_pool_size });
+      await m.fit(train);
+      return JSON.stringify(m.toJSON().state);
+    };
+    // 6 columns = 2 words = 16 KiB per histogram: 0.03 MB leaves the minimum of 2 slots for up to 24 leaves.
+    expect(await fit(0.03)).toBe(await fit(-1));
+  });
+
   it('subsamples rows and columns reproducibly from the seed', async () => {
     const train = randomData(500, 8, 3);
     const fit = async (seed: number) => {
