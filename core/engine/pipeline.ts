@@ -8,6 +8,7 @@ import type { PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
 import { isTaskPoolHost } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
+import { QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import { validateConfig } from '../config/validate.js';
@@ -79,25 +80,28 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
   ensureHome(home);
   const lock = new HomeLock(path.join(home, 'qonline.lock'));
   if (options.lock) lock.acquire(`manager ${pipeline.manager.name}`);
+  let scope: Kernel | undefined;
   try {
     await kernel.start();
-    kernel.provideValue(TOKENS.resolver, kernel);
-    const provider = await kernel.resolve<DataProvider>('dataProvider', pipeline.data ?? DEFAULT_COMPONENTS.data, '/data');
-    kernel.provideValue(TOKENS.dataProvider, provider);
+    // One child container per pipeline run: its registrations never leak into the process-wide kernel.
+    scope = kernel.createScope();
+    scope.provideValue(TOKENS.resolver, scope);
+    const provider = await scope.resolve<DataProvider>('dataProvider', pipeline.data ?? DEFAULT_COMPONENTS.data, '/data');
+    scope.provideValue(TOKENS.dataProvider, provider);
     const calendar = await provider.calendar(pipeline.manager.freq ?? 'day');
-    kernel.provideValue(TOKENS.calendar, calendar);
-    const store = await kernel.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
-    kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
-    if (isTaskPoolHost(store)) kernel.provideValue(TOKENS.taskPool, store.taskPools());
+    scope.provideValue(TOKENS.calendar, calendar);
+    const store = await scope.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
+    scope.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+    if (isTaskPoolHost(store)) scope.provideValue(TOKENS.taskPool, store.taskPools());
     const strategies: OnlineStrategy[] = [];
     for (let i = 0; i < pipeline.strategies.length; i++) {
-      strategies.push(await kernel.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
+      strategies.push(await scope.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
     }
     const names = strategies.map((s) => s.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new (await import('../errors/index.js')).QonlineError('QONLINE_CONFIG_INVALID', `two strategies are named ${JSON.stringify(dup)}; names must be unique`);
-    const trainer = await kernel.resolve<Trainer>('trainer', pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer, '/manager/trainer');
-    const ensemble = await kernel.resolve<Ensemble>('ensemble', pipeline.manager.ensemble ?? DEFAULT_COMPONENTS.ensemble, '/manager/ensemble');
+    if (dup) throw new QonlineError('QONLINE_CONFIG_INVALID', `two strategies are named ${JSON.stringify(dup)}; names must be unique`);
+    const trainer = await scope.resolve<Trainer>('trainer', pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer, '/manager/trainer');
+    const ensemble = await scope.resolve<Ensemble>('ensemble', pipeline.manager.ensemble ?? DEFAULT_COMPONENTS.ensemble, '/manager/ensemble');
     const manager = new OnlineManager({
       name: pipeline.manager.name,
       beginTime: pipeline.manager.begin_time ?? null,
@@ -106,16 +110,17 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
       trainer,
       ensemble,
       store,
-      resolver: kernel,
+      resolver: scope,
       calendar,
-      logger: kernel.logger.child('manager'),
-      progress: kernel.get(TOKENS.progress),
+      logger: scope.logger.child('manager'),
+      progress: scope.get(TOKENS.progress),
       configHash: configHash(pipeline),
       updateOnlinePred: pipeline.manager.update_online_pred ?? true,
       allowStrategyChange: options.allowStrategyChange,
     });
     return {
       ...prepared,
+      kernel: scope,
       provider,
       calendar,
       store,
@@ -123,6 +128,7 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
       strategies,
       async close() {
         try {
+          await scope!.stop();
           await kernel.stop();
         } finally {
           lock.release();
@@ -130,6 +136,7 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
       },
     };
   } catch (e) {
+    await scope?.stop().catch(() => undefined);
     await kernel.stop().catch(() => undefined);
     lock.release();
     throw e;
