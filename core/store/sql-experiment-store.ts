@@ -275,8 +275,13 @@ export class SqlExperimentStore implements ExperimentStore {
   }
 
   async readScores(recorderId: string, kind: ScoreKind, range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
-    const where = ['recorder_id = ?', 'kind = ?'];
-    const params: unknown[] = [recorderId, kind];
+    return this.readDated('scores', ['recorder_id', 'kind'], [recorderId, kind], range);
+  }
+
+  /** Rows (date, instrument, score) of `table` matching `keys`, in a date range, date-major. */
+  private async readDated(table: 'scores' | 'signals', keys: string[], values: unknown[], range: { start?: string; end?: string | null }): Promise<ScoreRows> {
+    const where = keys.map((k) => `${k} = ?`);
+    const params = [...values];
     if (range.start) {
       where.push('date >= ?');
       params.push(range.start);
@@ -286,7 +291,7 @@ export class SqlExperimentStore implements ExperimentStore {
       params.push(range.end);
     }
     const rows = await this.ex.all<{ date: string; instrument: string; score: number }>(
-      `SELECT date, instrument, score FROM scores WHERE ${where.join(' AND ')} ORDER BY date, instrument`,
+      `SELECT date, instrument, score FROM ${table} WHERE ${where.join(' AND ')} ORDER BY date, instrument`,
       params,
     );
     return toScoreRows(rows);
@@ -366,21 +371,7 @@ export class SqlExperimentStore implements ExperimentStore {
   }
 
   async readSignals(manager: string, range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
-    const where = ['manager = ?'];
-    const params: unknown[] = [manager];
-    if (range.start) {
-      where.push('date >= ?');
-      params.push(range.start);
-    }
-    if (range.end) {
-      where.push('date <= ?');
-      params.push(range.end);
-    }
-    const rows = await this.ex.all<{ date: string; instrument: string; score: number }>(
-      `SELECT date, instrument, score FROM signals WHERE ${where.join(' AND ')} ORDER BY date, instrument`,
-      params,
-    );
-    return toScoreRows(rows);
+    return this.readDated('signals', ['manager'], [manager], range);
   }
 
   async signalDates(manager: string): Promise<string[]> {

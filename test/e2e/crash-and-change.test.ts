@@ -1,24 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { sqliteAll } from '../helpers/sqlite.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 
-function all<T>(file: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (e: Error | null, rows: T[]) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows);
-      });
-    });
-  });
-}
 
 describe('crash safety and strategy identity (built CLI)', () => {
   it('a run killed with SIGKILL mid-training loses no finished model; the next run finishes the rest', async () => {
@@ -38,19 +26,19 @@ describe('crash safety and strategy identity (built CLI)', () => {
     });
     await new Promise((r) => child.on('close', r));
     const db = path.join(home, 'store.sqlite');
-    const finishedBefore = await all<{ id: string; task_hash: string }>(db, "SELECT id, task_hash FROM recorders WHERE status = 'FINISHED'");
+    const finishedBefore = await sqliteAll<{ id: string; task_hash: string }>(db, "SELECT id, task_hash FROM recorders WHERE status = 'FINISHED'");
     expect(finishedBefore.length).toBeGreaterThanOrEqual(1);
 
     const again = await runCli(['run', CONFIG, '--home', home, '--json']);
     expect(again.code, again.stderr).toBe(0);
     const s = JSON.parse(again.stdout) as { steps: { step: string; trained: number }[] };
     // Finished tasks are reused (counted as trained, but not refitted): the same recorders are still there.
-    const after = await all<{ id: string; task_hash: string; status: string }>(db, 'SELECT id, task_hash, status FROM recorders');
+    const after = await sqliteAll<{ id: string; task_hash: string; status: string }>(db, 'SELECT id, task_hash, status FROM recorders');
     for (const f of finishedBefore) expect(after.find((a) => a.task_hash === f.task_hash)?.id).toBe(f.id);
     expect(after.every((a) => a.status === 'FINISHED')).toBe(true);
     expect(new Set(after.map((a) => a.task_hash)).size).toBe(after.length);
     expect(s.steps[0]!.step).toBe('first_train');
-    const hist = await all<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM history');
+    const hist = await sqliteAll<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM history');
     expect(hist[0]!.n).toBe(2);
   });
 

@@ -1,23 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { sqliteOne } from '../helpers/sqlite.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 
-function one<T>(file: string, sql: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.get(sql, (e: Error | null, row: T) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(row);
-      });
-    });
-  });
-}
 
 describe('qonline daemon (built CLI)', () => {
   it('catches up at start, then runs on schedule without repeating work, and exits after --max-runs', async () => {
@@ -28,8 +16,8 @@ describe('qonline daemon (built CLI)', () => {
     expect(r.stderr).toMatch(/catch-up routine @ 2020-12-31: 1 model\(s\) trained/);
     expect(r.stderr.match(/scheduled routine @ 2020-12-31: nothing to do/g)).toHaveLength(2);
     const db = path.join(home, 'store.sqlite');
-    expect(await one<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM history')).toEqual({ n: 2 });
-    expect(await one<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
+    expect(await sqliteOne<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM history')).toEqual({ n: 2 });
+    expect(await sqliteOne<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
   });
 
   it('stops cleanly on SIGTERM: the running routine completes, exit 0, state whole', async () => {
@@ -52,8 +40,8 @@ describe('qonline daemon (built CLI)', () => {
     expect(stderr).toMatch(/received SIGTERM/);
     expect(stderr).toMatch(/catch-up routine @ 2020-12-31: 1 model\(s\) trained/);
     const db = path.join(home, 'store.sqlite');
-    expect(await one<{ n: number }>(db, "SELECT COUNT(*) AS n FROM recorders WHERE status != 'FINISHED'")).toEqual({ n: 0 });
-    expect(await one<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
+    expect(await sqliteOne<{ n: number }>(db, "SELECT COUNT(*) AS n FROM recorders WHERE status != 'FINISHED'")).toEqual({ n: 0 });
+    expect(await sqliteOne<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
   });
 
   it('rejects a bad cron expression with exit 2', async () => {

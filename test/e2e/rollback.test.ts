@@ -1,22 +1,10 @@
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { sqliteAll } from '../helpers/sqlite.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 
-function query<T>(file: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, params, (e: Error | null, rows: T[]) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows);
-      });
-    });
-  });
-}
 
 describe('versions: list, compare, rollback, put online (built CLI)', () => {
   it('rolls a strategy back to an earlier online set and forward again, recomputing signals each time', async () => {
@@ -26,12 +14,12 @@ describe('versions: list, compare, rollback, put online (built CLI)', () => {
     const run = await runCli(['run', CONFIG, '--json'], { env });
     expect(run.code, run.stderr).toBe(0);
 
-    const hist = await query<{ seq: number; effective_date: string; recorder_ids: string; reason: string }>(db, 'SELECT seq, effective_date, recorder_ids, reason FROM history ORDER BY seq');
+    const hist = await sqliteAll<{ seq: number; effective_date: string; recorder_ids: string; reason: string }>(db, 'SELECT seq, effective_date, recorder_ids, reason FROM history ORDER BY seq');
     expect(hist.map((h) => h.reason)).toEqual(['first_train', 'routine']);
     const firstSet = JSON.parse(hist[0]!.recorder_ids) as string[];
     const routineSet = JSON.parse(hist[1]!.recorder_ids) as string[];
-    const before = await query<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
-    const version = async () => (await query<{ state_version: number }>(db, 'SELECT state_version FROM managers'))[0]!.state_version;
+    const before = await sqliteAll<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
+    const version = async () => (await sqliteAll<{ state_version: number }>(db, 'SELECT state_version FROM managers'))[0]!.state_version;
     const v0 = await version();
 
     // Compare two versions.
@@ -45,21 +33,21 @@ describe('versions: list, compare, rollback, put online (built CLI)', () => {
     // Roll back to the first-train set from 2020-12-01 on.
     const rb = await runCli(['rollback', CONFIG, '--strategy', 'tiny_ridge', '--to', '2020-09-30', '--effective', '2020-12-01', '--json'], { env });
     expect(rb.code, rb.stderr).toBe(0);
-    const online = await query<{ recorder_id: string }>(db, "SELECT recorder_id FROM recorder_tags WHERE key = 'online_status' AND value = 'online' ORDER BY recorder_id");
+    const online = await sqliteAll<{ recorder_id: string }>(db, "SELECT recorder_id FROM recorder_tags WHERE key = 'online_status' AND value = 'online' ORDER BY recorder_id");
     expect(online.map((o) => o.recorder_id)).toEqual([...firstSet].sort());
-    const hist2 = await query<{ reason: string; effective_date: string }>(db, 'SELECT reason, effective_date FROM history ORDER BY seq');
+    const hist2 = await sqliteAll<{ reason: string; effective_date: string }>(db, 'SELECT reason, effective_date FROM history ORDER BY seq');
     expect(hist2[2]).toEqual({ reason: 'rollback to 2020-09-30', effective_date: '2020-12-01' });
     expect(await version()).toBe(v0 + 1);
-    const during = await query<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
+    const during = await sqliteAll<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
     expect(during).not.toEqual(before);
     // Signals before the effective date are untouched.
-    const earlier = await query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM signals WHERE date < '2020-12-01' AND state_version > ?", [v0]);
+    const earlier = await sqliteAll<{ n: number }>(db, "SELECT COUNT(*) AS n FROM signals WHERE date < '2020-12-01' AND state_version > ?", [v0]);
     expect(earlier[0]!.n).toBe(0);
 
     // Put the routine's models back online from the date they first served: the signals return exactly.
     const fwd = await runCli(['online', 'set', CONFIG, '--strategy', 'tiny_ridge', ...routineSet.map((id) => id.slice(0, 10)), '--effective', hist[1]!.effective_date, '--json'], { env });
     expect(fwd.code, fwd.stderr).toBe(0);
-    const after = await query<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
+    const after = await sqliteAll<{ date: string; instrument: string; score: number }>(db, "SELECT date, instrument, score FROM signals WHERE date >= '2020-12-01' ORDER BY date, instrument");
     expect(after.length).toBe(before.length);
     after.forEach((r, i) => {
       expect(r.date).toBe(before[i]!.date);

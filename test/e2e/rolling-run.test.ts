@@ -1,22 +1,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import sqlite3 from 'sqlite3';
 import { runCli, tempDir, ROOT } from '../helpers/cli.js';
+import { sqliteAll } from '../helpers/sqlite.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 
-function query<T>(file: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (e: Error | null, rows: T[]) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows);
-      });
-    });
-  });
-}
 
 interface Counts {
   recorders: number;
@@ -28,7 +16,7 @@ interface Counts {
 
 async function counts(home: string): Promise<Counts> {
   const db = path.join(home, 'store.sqlite');
-  const one = async (sql: string): Promise<number> => Number(Object.values((await query<Record<string, number>>(db, sql))[0]!)[0]);
+  const one = async (sql: string): Promise<number> => Number(Object.values((await sqliteAll<Record<string, number>>(db, sql))[0]!)[0]);
   return {
     recorders: await one('SELECT COUNT(*) FROM recorders'),
     history: await one('SELECT COUNT(*) FROM history'),

@@ -1,21 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { sqliteAll } from '../helpers/sqlite.js';
 
-function query<T>(file: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, params, (e: Error | null, rows: T[]) => {
-        db.close();
-        if (e) reject(e);
-        else resolve(rows);
-      });
-    });
-  });
-}
 
 const BASE = readFileSync(path.join(ROOT, 'test/fixtures/e2e/tiny-simulate.yaml'), 'utf8');
 
@@ -35,8 +23,8 @@ describe('simulate (built CLI)', () => {
     const now = await simulate('TrainerR');
     const delayed = await simulate('DelayTrainerR');
     expect(delayed.summary.steps[0]!.trained).toBe(now.summary.steps[0]!.trained);
-    const sigNow = await query<Sig>(now.db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
-    const sigDelayed = await query<Sig>(delayed.db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
+    const sigNow = await sqliteAll<Sig>(now.db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
+    const sigDelayed = await sqliteAll<Sig>(delayed.db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
     expect(sigNow.length).toBeGreaterThan(1000);
     expect(sigDelayed.length).toBe(sigNow.length);
     for (let i = 0; i < sigNow.length; i++) {
@@ -48,8 +36,8 @@ describe('simulate (built CLI)', () => {
     // Independent recomputation for some dates: the history entry in force, the
     // model among its online set whose test segment covers the date (latest
     // start wins), its predictions z-scored across instruments (ddof 1).
-    const history = await query<{ effective_date: string; seq: number; recorder_ids: string }>(now.db, 'SELECT effective_date, seq, recorder_ids FROM history ORDER BY effective_date, seq');
-    const recs = await query<{ id: string; params: string }>(now.db, 'SELECT id, params FROM recorders');
+    const history = await sqliteAll<{ effective_date: string; seq: number; recorder_ids: string }>(now.db, 'SELECT effective_date, seq, recorder_ids FROM history ORDER BY effective_date, seq');
+    const recs = await sqliteAll<{ id: string; params: string }>(now.db, 'SELECT id, params FROM recorders');
     const test = new Map(recs.map((r) => [r.id, JSON.parse(r.params) as { test_start: string; test_end: string | null }]));
     const dates = [...new Set(sigNow.map((s) => s.date))];
     for (const d of [dates[0]!, dates[Math.floor(dates.length / 2)]!, '2020-08-03', '2020-12-31']) {
@@ -62,7 +50,7 @@ describe('simulate (built CLI)', () => {
       candidates.sort((a, b) => (test.get(a)!.test_start < test.get(b)!.test_start ? -1 : 1));
       const model = candidates.pop()!;
       expect(model, d).toBeDefined();
-      const preds = await query<{ instrument: string; score: number }>(now.db, "SELECT instrument, score FROM scores WHERE recorder_id = ? AND kind = 'pred' AND date = ? ORDER BY instrument", [model, d]);
+      const preds = await sqliteAll<{ instrument: string; score: number }>(now.db, "SELECT instrument, score FROM scores WHERE recorder_id = ? AND kind = 'pred' AND date = ? ORDER BY instrument", [model, d]);
       const mean = preds.reduce((a, p) => a + p.score, 0) / preds.length;
       const sd = Math.sqrt(preds.reduce((a, p) => a + (p.score - mean) ** 2, 0) / (preds.length - 1));
       const got = sigNow.filter((s) => s.date === d);

@@ -2,6 +2,7 @@ import { QonlineError } from '../../errors/index.js';
 import { openPipeline, openStoreOnly, prepareConfig } from '../../engine/pipeline.js';
 import { formatSummary, summarize } from '../../engine/run.js';
 import type { Command } from '../context.js';
+import { resolveManagerName } from './shared-manager.js';
 import { requireConfig, table } from './shared.js';
 
 export const historyCommand: Command = {
@@ -16,12 +17,7 @@ export const historyCommand: Command = {
   async run(ctx) {
     const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
     try {
-      let manager = (ctx.args.flags['manager'] as string | undefined) ?? s.managerName;
-      if (!manager) {
-        const all = await s.store.listManagers();
-        if (all.length !== 1) throw new QonlineError('QONLINE_USAGE', all.length ? `several managers (${all.join(', ')}); pass --manager` : 'no manager in the store yet');
-        manager = all[0]!;
-      }
+      const manager = await resolveManagerName(s.store, ctx.args.flags['manager'] as string | undefined, s.managerName);
       const hist = await s.store.listHistory(manager, ctx.args.flags['strategy'] as string | undefined);
       ctx.print(hist, () =>
         hist.length

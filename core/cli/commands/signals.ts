@@ -1,6 +1,6 @@
-import { QonlineError } from '../../errors/index.js';
 import { openStoreOnly } from '../../engine/pipeline.js';
 import type { Command } from '../context.js';
+import { resolveManagerName } from './shared-manager.js';
 import { table } from './shared.js';
 
 export const signalsCommand: Command = {
@@ -17,12 +17,7 @@ export const signalsCommand: Command = {
   async run(ctx) {
     const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
     try {
-      let manager = (ctx.args.flags['manager'] as string | undefined) ?? s.managerName;
-      if (!manager) {
-        const all = await s.store.listManagers();
-        if (all.length !== 1) throw new QonlineError('QONLINE_USAGE', all.length ? `the store has several managers (${all.join(', ')}); pass --manager` : 'the store has no manager yet; run a pipeline first');
-        manager = all[0]!;
-      }
+      const manager = await resolveManagerName(s.store, ctx.args.flags['manager'] as string | undefined, s.managerName);
       let start = ctx.args.flags['start'] as string | undefined;
       let end = ctx.args.flags['end'] as string | undefined;
       const date = ctx.args.flags['date'] as string | undefined;
