@@ -10,7 +10,7 @@ export interface LoadedConfig {
   /** Plain JSON after `${ENV}` substitution. */
   value: Record<string, unknown>;
   /** Source position of a JSON pointer (or of its nearest existing parent). */
-  locate(pointer: string): SourceLocation;
+  locate(pointer: string, preferKey?: boolean): SourceLocation;
 }
 
 const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -53,7 +53,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       details,
     });
   }
-  const locate = (pointer: string): SourceLocation => locateIn(doc, lineCounter, file, pointer);
+  const locate = (pointer: string, preferKey = false): SourceLocation => locateIn(doc, lineCounter, file, pointer, preferKey);
   const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
     throw new QonlineError('QONLINE_CONFIG_INVALID', 'the config must be a YAML mapping (key: value pairs) at the top level', {
@@ -68,7 +68,7 @@ function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
 
-function locateIn(doc: Document, lc: LineCounter, file: string, pointer: string): SourceLocation {
+function locateIn(doc: Document, lc: LineCounter, file: string, pointer: string, preferKey: boolean): SourceLocation {
   const segs = pointerToSegments(pointer);
   let node: unknown = doc.contents;
   let best: Node | null = (doc.contents as Node) ?? null;
@@ -89,7 +89,7 @@ function locateIn(doc: Document, lc: LineCounter, file: string, pointer: string)
     } else break;
   }
   // Point at the key of a mapping entry when the value is a block (more readable).
-  const target = best && (isMap(best) || isSeq(best)) && keyNode ? keyNode : best;
+  const target = best && keyNode && (preferKey || isMap(best) || isSeq(best)) ? keyNode : best;
   const offset = target?.range?.[0];
   if (offset === undefined) return { file, path: pointer };
   const pos = lc.linePos(offset);

@@ -40,7 +40,7 @@ export function validateComponentSpec(
 }
 
 export function configError(config: LoadedConfig | undefined, problems: ConfigProblem[]): QonlineError {
-  const located = problems.map((p) => ({ ...p, location: p.location ?? config?.locate(p.pointer) ?? { path: p.pointer } }));
+  const located = problems.map((p) => ({ ...p, location: p.location ?? config?.locate(p.pointer, /unknown property/.test(p.message)) ?? { path: p.pointer } }));
   const lines = located.map((p) => {
     const loc = p.location!;
     const where = loc.file ? `${loc.file}${loc.line ? `:${loc.line}:${loc.column}` : ''}` : '';

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { createToken, defineComponent, definePlugin, Kernel, NullProgress, S, SilentLogger, SystemClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
+import { validateConfig } from '../../../../core/config/validate.js';
+
+const env = { logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-kernel-test' };
+
+const greeter = defineComponent({
+  kind: 'ensemble',
+  name: 'Greeter',
+  aliases: ['Hello'],
+  description: 'test component',
+  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'ensemble', description: 'a nested one' })) }),
+  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('ensemble', o.nested) : null, plugin: ctx.plugin }),
+});
+
+describe('kernel', () => {
+  it('resolves by name or alias with frozen, validated options and nested components', async () => {
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'test' }] });
+    const g = await k.resolve<{ times: number; frozen: boolean; nested: { times: number } | null; plugin: string }>('ensemble', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
+    expect(g).toMatchObject({ times: 2, frozen: true, nested: { times: 3 }, plugin: 'p' });
+    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
+    await expect(k.resolve('ensemble', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
+    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
+  });
+
+  it('reports every registration problem at once', () => {
+    const bad = definePlugin({ name: 'bad', version: '1', apiVersion: 99, components: [greeter, { ...greeter, kind: 'nonsense' as never, name: 'X' }] });
+    const dup = definePlugin({ name: 'dup', version: '1', components: [{ ...greeter, aliases: [] }] });
+    try {
+      new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'a' }, { manifest: bad, source: 'b' }, { manifest: dup, source: 'c' }] });
+      expect.unreachable();
+    } catch (e) {
+      const details = (e as { details: string[] }).details;
+      expect((e as { code: string }).code).toBe('QONLINE_PLUGIN_INVALID');
+      expect(details.some((d) => d.includes('needs plugin API v99'))).toBe(true);
+      expect(details.some((d) => d.includes('unknown kind "nonsense"'))).toBe(true);
+      expect(details.some((d) => d.includes('"Greeter" is already registered by plugin p'))).toBe(true);
+    }
+  });
+
+  it('names a missing dependency, wraps component errors with plugin and phase, and isolates scopes', async () => {
+    const need = createToken<number>('test.need');
+    const needy = defineComponent({ kind: 'trainer', name: 'Needy', description: 'd', schema: S.object({}), deps: [need], create: () => 1 });
+    const broken = defineComponent({ kind: 'trainer', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'q', version: '1', components: [needy, broken] }), source: 't' }] });
+    await expect(k.resolve('trainer', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
+    await expect(k.resolve('trainer', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
+    const scope = k.createScope();
+    scope.provideValue(need, 5);
+    expect(await scope.resolve('trainer', { class: 'Needy' })).toBe(1);
+    expect(k.has(need)).toBe(false);
+    expect(scope.get(TOKENS.home)).toBe(env.home);
+  });
+
+  it('validates a whole config and points at the YAML line of each problem', () => {
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'a' }] });
+    const cfg = parseConfigText(['manager:', '  name: m', '  ensemble: {class: Greeter, kwargs: {times: -1}}', 'strategies: []', 'bogus: 1'].join('\n'), 'x.yaml');
+    try {
+      validateConfig(cfg, k.registry, k.validator);
+      expect.unreachable();
+    } catch (e) {
+      const err = e as { details: string[]; location: { line: number } };
+      expect(err.details.join('\n')).toMatch(/x\.yaml:5:1 at \/bogus: unknown property "bogus"/);
+      expect(err.details.join('\n')).toMatch(/x\.yaml:4:\d+ at \/strategies: .*(fewer than 1|must NOT have fewer)/);
+    }
+  });
+
+  it('substitutes ${ENV} with defaults and reports a missing variable at its line', () => {
+    const ok = parseConfigText('home: ${QO_TEST_HOME:-/tmp/x}\nmanager: {name: "${QO_NAME}"}', 'e.yaml', { QO_NAME: 'abc' });
+    expect(ok.value).toEqual({ home: '/tmp/x', manager: { name: 'abc' } });
+    expect(() => parseConfigText('manager:\n  name: ${QO_MISSING}', 'e.yaml', {})).toThrow(/QO_MISSING is not set/);
+  });
+});
