@@ -131,7 +131,7 @@ export class GBDTModel implements Model {
 
     let workers: HistogramWorkers | null = null;
     if (shared) {
-      workers = await startHistogramWorkers(threads - 1, { bins: bins32, wordsPerRow: words, order, grad, hess, packed, hist }, this.logger);
+      workers = await startHistogramWorkers(threads - 1, { bins: bins32, wordsPerRow: words, order, grad, hess, packed, hist, slotSize }, this.logger);
     }
     const single: HistogramBuild = packed
       ? (start, end, slotOffset, ws, nw) => buildPackedHistogram(bins32, words, order, start, end, packed, hist, slotOffset, ws, 0, nw)

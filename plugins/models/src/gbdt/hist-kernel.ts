@@ -27,8 +27,9 @@ export function buildPackedHistogram(
   words: Int32Array | null,
   w0: number,
   w1: number,
+  accumulate = false,
 ): void {
-  clearWords(hist, slotOffset, words, w0, w1, PACKED_WORD_STRIDE);
+  if (!accumulate) clearWords(hist, slotOffset, words, w0, w1, PACKED_WORD_STRIDE);
   if (words === null) {
     // Every word from w0 to w1: no indirection (the common case, all features in play).
     for (let i = start; i < end; i++) {
@@ -74,8 +75,9 @@ export function buildExactHistogram(
   words: Int32Array | null,
   w0: number,
   w1: number,
+  accumulate = false,
 ): void {
-  clearWords(hist, slotOffset, words, w0, w1, EXACT_WORD_STRIDE);
+  if (!accumulate) clearWords(hist, slotOffset, words, w0, w1, EXACT_WORD_STRIDE);
   for (let i = start; i < end; i++) {
     const r = order[i]!;
     const g = grad[r]!;
@@ -101,7 +103,8 @@ export function buildExactHistogram(
   }
 }
 
-function clearWords(hist: Float64Array, slotOffset: number, words: Int32Array | null, w0: number, w1: number, stride: number): void {
+/** Zeroes the listed words of a slot (all words from w0 to w1 when `words` is null). */
+export function clearWords(hist: Float64Array, slotOffset: number, words: Int32Array | null, w0: number, w1: number, stride: number): void {
   if (words === null) {
     hist.fill(0, slotOffset + w0 * stride, slotOffset + w1 * stride);
     return;
@@ -127,5 +130,24 @@ export function subtractHistogram(
     const p = parentOffset + k * wordStride;
     const c = childOffset + k * wordStride;
     for (let i = 0; i < wordStride; i++) hist[p + i] = hist[p + i]! - hist[c + i]!;
+  }
+}
+
+/** dst slot += src slot over the listed words: merges a worker's partial histogram. */
+export function addHistogram(
+  dst: Float64Array,
+  dstOffset: number,
+  src: Float64Array,
+  srcOffset: number,
+  words: Int32Array | null,
+  w0: number,
+  w1: number,
+  wordStride: number,
+): void {
+  for (let j = w0; j < w1; j++) {
+    const k = words === null ? j : words[j]!;
+    const d = dstOffset + k * wordStride;
+    const s = srcOffset + k * wordStride;
+    for (let i = 0; i < wordStride; i++) dst[d + i] += src[s + i]!;
   }
 }

@@ -2,7 +2,10 @@
  * Shared-memory protocol between the trainer and its histogram workers. No
  * imports: the worker bundles it.
  *
- * One histogram build is a job cut into chunks of feature words. The trainer
+ * One histogram build is a job cut into chunks: of rows when histograms hold
+ * packed integers (each thread sums its rows into a private histogram, the
+ * trainer adds them up; integer sums do not depend on who summed what), of
+ * feature words otherwise (float sums must not depend on the split). The trainer
  * publishes the job (parameters, then a chunk counter tagged with the job
  * number, then the job number) and takes chunks itself like any worker. A
  * worker joins by raising `active` and then claiming chunks by compare-and-swap
@@ -11,7 +14,7 @@
  * trainer waits only for workers that hold a chunk (`active` back to 0), never
  * for one that has not started.
  */
-export const HIST_PROTOCOL_VERSION = 2;
+export const HIST_PROTOCOL_VERSION = 3;
 
 /** Slots of the Int32 control block. */
 export const CTL = {
@@ -30,11 +33,24 @@ export const CTL = {
   /** 1: words are listed in the shared word list; 0: all words 0..numWords-1. */
   useList: 9,
   failed: 10,
-  size: 12,
+  /** 1: chunks are row ranges of `chunkRows` rows; 0: chunks are word ranges. */
+  byRows: 11,
+  chunkRows: 12,
+  /** joined + i: the last job worker i took a row chunk of (its private histogram then holds a part). */
+  joined: 16,
 } as const;
+
+/** Int32 slots of the control block for `workers` workers. */
+export function controlSize(workers: number): number {
+  return CTL.joined + workers;
+}
 
 export interface HistWorkerData {
   protocol: number;
+  /** This worker's number (0-based), its slot in CTL.joined. */
+  index: number;
+  /** This worker's private histogram slot (row chunks). */
+  ownHist: SharedArrayBuffer;
   control: SharedArrayBuffer;
   bins: SharedArrayBuffer;
   wordsPerRow: number;

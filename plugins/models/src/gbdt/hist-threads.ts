@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { QonlineError, type Logger } from '../../../../core/index.js';
-import { buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
-import { claimChunk, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
+import { addHistogram, buildExactHistogram, buildPackedHistogram, clearWords, EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
+import { claimChunk, controlSize, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
 import type { HistogramBuild } from './tree-builder.js';
 
 /** Requested threads (0 = all cores), capped at the cores this process may use. */
@@ -17,11 +17,13 @@ export function usableThreads(requested: number): number {
 /** Below this many row-words a histogram is built on the calling thread alone (waking workers costs more). */
 const PARALLEL_MIN_WORK = 64 * 1024;
 /**
- * A job is cut into one chunk of contiguous feature words per thread: each
- * thread then reads one contiguous part of every row (finer chunks re-read
+ * Word chunks (exact histograms): one contiguous run of feature words per
+ * thread, so each thread reads one part of every row (finer chunks re-read
  * the rows and measured slower).
  */
 const MIN_CHUNK_WORDS = 2;
+/** Row chunks (packed histograms) per thread: enough to balance a late or slow thread. */
+const ROW_CHUNKS_PER_THREAD = 4;
 
 export interface SharedTrainingBuffers {
   bins: Uint32Array;
@@ -31,6 +33,8 @@ export interface SharedTrainingBuffers {
   hess: Float64Array;
   packed: Float64Array | null;
   hist: Float64Array;
+  /** Doubles per histogram slot (a worker's private histogram has one). */
+  slotSize: number;
 }
 
 export interface HistogramWorkers {
@@ -74,10 +78,11 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     logger?.debug('GBDT: histogram worker script not found (run from source without dist/); training on one thread');
     return null;
   }
-  const ctl = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
+  const ctl = new Int32Array(new SharedArrayBuffer(controlSize(count) * 4));
   const words = new Int32Array(new SharedArrayBuffer(Math.max(1, buffers.wordsPerRow) * 4));
-  const data: HistWorkerData = {
-    protocol: HIST_PROTOCOL_VERSION,
+  // Private histograms only serve row chunks, which only packed (integer) histograms use.
+  const own = Array.from({ length: count }, () => new Float64Array(new SharedArrayBuffer(buffers.packed ? buffers.slotSize * 8 : 8)));
+  const shared = {
     control: ctl.buffer as SharedArrayBuffer,
     bins: sharedOf(buffers.bins),
     wordsPerRow: buffers.wordsPerRow,
@@ -92,7 +97,8 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
   const failures: string[] = [];
   try {
     await Promise.all(
-      Array.from({ length: count }, async () => {
+      Array.from({ length: count }, async (_, index) => {
+        const data: HistWorkerData = { ...shared, protocol: HIST_PROTOCOL_VERSION, index, ownHist: own[index]!.buffer as SharedArrayBuffer };
         const worker = new Worker(script, { workerData: data });
         workers.push(worker);
         await new Promise<void>((resolve, reject) => {
@@ -118,13 +124,15 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
   let listed: Int32Array | null = null;
   let listedCount = -1;
   const { bins, wordsPerRow, order, grad, hess, packed, hist } = buffers;
-  const local = (start: number, end: number, slot: number, ws: Int32Array | null, w0: number, w1: number) => {
-    if (packed) buildPackedHistogram(bins, wordsPerRow, order, start, end, packed, hist, slot, ws, w0, w1);
-    else buildExactHistogram(bins, wordsPerRow, order, start, end, grad, hess, hist, slot, ws, w0, w1);
+  const local = (start: number, end: number, slot: number, ws: Int32Array | null, w0: number, w1: number, accumulate: boolean) => {
+    if (packed) buildPackedHistogram(bins, wordsPerRow, order, start, end, packed, hist, slot, ws, w0, w1, accumulate);
+    else buildExactHistogram(bins, wordsPerRow, order, start, end, grad, hess, hist, slot, ws, w0, w1, accumulate);
   };
+  const wordStride = packed ? PACKED_WORD_STRIDE : EXACT_WORD_STRIDE;
   const build: HistogramBuild = (start, end, slotOffset, ws, numWords) => {
-    if (numWords < 2 * MIN_CHUNK_WORDS || (end - start) * numWords < PARALLEL_MIN_WORK) {
-      local(start, end, slotOffset, ws, 0, numWords);
+    const rows = end - start;
+    if (rows * numWords < PARALLEL_MIN_WORK || (!packed && numWords < 2 * MIN_CHUNK_WORDS)) {
+      local(start, end, slotOffset, ws, 0, numWords, false);
       return;
     }
     // No worker is active here (the previous job ended with active = 0), so the parameters can change.
@@ -133,22 +141,36 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
       listed = ws;
       listedCount = numWords;
     }
+    const list = ws === null ? null : words;
+    const byRows = packed !== null;
     const chunkWords = Math.max(MIN_CHUNK_WORDS, Math.ceil(numWords / threads), Math.ceil(numWords / MAX_CHUNKS));
-    const chunks = Math.ceil(numWords / chunkWords);
+    const chunkRows = Math.ceil(rows / Math.min(MAX_CHUNKS, threads * ROW_CHUNKS_PER_THREAD));
+    const chunks = byRows ? Math.ceil(rows / chunkRows) : Math.ceil(numWords / chunkWords);
     ctl[CTL.start] = start;
     ctl[CTL.end] = end;
     ctl[CTL.slotOffset] = slotOffset;
     ctl[CTL.numWords] = numWords;
     ctl[CTL.chunkWords] = chunkWords;
+    ctl[CTL.chunkRows] = chunkRows;
+    ctl[CTL.byRows] = byRows ? 1 : 0;
     ctl[CTL.useList] = ws === null ? 0 : 1;
+    for (let i = 0; i < count; i++) ctl[CTL.joined + i] = -1;
     job = (job + 1) & 0x7fff;
     Atomics.store(ctl, CTL.counter, openCounter(job, chunks));
     Atomics.store(ctl, CTL.job, job);
     Atomics.notify(ctl, CTL.job);
-    const list = ws === null ? null : words;
-    for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) {
-      const w0 = chunk * chunkWords;
-      local(start, end, slotOffset, list, w0, Math.min(numWords, w0 + chunkWords));
+    if (byRows) {
+      // Our row chunks go straight into the slot; workers' go to their own histograms.
+      clearWords(hist, slotOffset, list, 0, numWords, wordStride);
+      for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) {
+        const r0 = start + chunk * chunkRows;
+        local(r0, Math.min(end, r0 + chunkRows), slotOffset, list, 0, numWords, true);
+      }
+    } else {
+      for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) {
+        const w0 = chunk * chunkWords;
+        local(start, end, slotOffset, list, w0, Math.min(numWords, w0 + chunkWords), false);
+      }
     }
     // Every chunk is claimed; wait only for workers still filling one.
     for (let spin = 0; Atomics.load(ctl, CTL.active) !== 0; spin++) {
@@ -159,6 +181,11 @@ export async function startHistogramWorkers(count: number, buffers: SharedTraini
     }
     if (Atomics.load(ctl, CTL.failed) === 1) {
       throw new QonlineError('QONLINE_INTERNAL', `GBDT: a histogram worker failed: ${failures.join('; ') || 'unknown error'}`);
+    }
+    if (byRows) {
+      for (let i = 0; i < count; i++) {
+        if (Atomics.load(ctl, CTL.joined + i) === job) addHistogram(hist, slotOffset, own[i]!, 0, list, 0, numWords, wordStride);
+      }
     }
   };
   const close = async () => {

@@ -332,8 +332,6 @@ export class TreeBuilder {
     nodeNanLeft[node] = nanLeft ? 1 : 0;
     nodeLeft[node] = ~leaf;
     nodeRight[node] = ~right;
-    const pg = this.leafG[leaf]!;
-    const ph = this.leafH[leaf]!;
     const depth = this.leafDepth[leaf]! + 1;
     const scanG = this.leafScanG[leaf]!;
     const scanH = this.leafScanH[leaf]!;

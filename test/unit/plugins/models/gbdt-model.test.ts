@@ -224,6 +224,25 @@ describe('GBDT: training behaviour', () => {
     expect(Array.from(model.predict(valid))).toEqual(Array.from(short.predict(valid)));
   });
 
+  it('stores feature names and stops when the signal aborts', async () => {
+    const train = randomData(200, 3, 14);
+    const model = createModel('GBDT', kwargs);
+    await model.fit(train, undefined, { featureNames: ['a', 'b', 'c'] });
+    expect((model.toJSON().state as { feature_names: string[] }).feature_names).toEqual(['a', 'b', 'c']);
+    await expect(model.fit(train, undefined, { featureNames: ['a'] })).rejects.toThrow(/featureNames has 1 names but the data has 3 columns/);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = model.fit(train, undefined, {
+      signal: controller.signal,
+      onIteration: (i) => {
+        seen.push(i);
+        if (i === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/abort/i);
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
   it('trains huber and reports the chosen metric', async () => {
     const train = randomData(300, 3, 6);
     train.labels[0] = 1000; // an outlier huber should shrug off
@@ -257,15 +276,18 @@ describe('GBDT: training behaviour', () => {
 
   it.skipIf(!locateWorkerScript() || availableParallelism() < 2)('builds the same model with worker threads (needs dist/ from npx tsup)', async () => {
     const train = randomData(30000, 12, 10, 0.01);
-    const fit = async (num_threads: number) => {
-      const m = createModel('GBDT', { ...kwargs, num_boost_round: 5, num_leaves: 31, num_threads });
-      const info = await m.fit(train);
-      return { json: JSON.stringify(m.toJSON().state), threads: info['threads'] };
-    };
-    const one = await fit(1);
-    const two = await fit(2);
-    expect(two.threads).toBe(2);
-    expect(two.json).toBe(one.json);
+    // Quantized histograms split rows between threads; exact ones split feature words.
+    for (const use_quantized_grad of [true, false]) {
+      const fit = async (num_threads: number) => {
+        const m = createModel('GBDT', { ...kwargs, num_boost_round: 5, num_leaves: 31, num_threads, use_quantized_grad });
+        const info = await m.fit(train);
+        return { json: JSON.stringify(m.toJSON().state), threads: info['threads'] };
+      };
+      const one = await fit(1);
+      const two = await fit(2);
+      expect(two.threads).toBe(2);
+      expect(two.json).toBe(one.json);
+    }
   });
 });
 
