@@ -168,28 +168,25 @@ export class SqlTaskPool implements TaskPool {
     const seconds = options.leaseSeconds ?? this.leaseSeconds;
     checkLeaseSeconds(seconds);
     const w = this.where({ ...options.query, status: statuses });
-    // A plain read first: an idle worker never takes the write lock.
-    const probe = `SELECT 1 AS x FROM task_pool WHERE (${w.sql}) OR (pool = ? AND status = 'running' AND lease_expires_at < ${this.now}) LIMIT 1`;
+    // A plain read first (an idle worker never takes the write lock), saying what there is to do.
+    const probe = `SELECT EXISTS (SELECT 1 FROM task_pool WHERE ${w.sql}) AS claimable,
+      EXISTS (SELECT 1 FROM task_pool WHERE pool = ? AND status = 'running' AND lease_expires_at < ${this.now}) AS expired`;
+    // One statement claims atomically on both databases (SQLite runs a statement alone; PostgreSQL skips rows others hold).
+    const claim = `UPDATE task_pool SET status = 'running', prior_status = status, attempts = attempts + 1, worker = ?, lease_token = ?,
+        lease_expires_at = ${this.now} + ?, updated_at = ${this.now}
+      WHERE id = (SELECT id FROM task_pool WHERE ${w.sql} ORDER BY priority DESC, id ASC LIMIT 1${this.skipLocked})
+      RETURNING *`;
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (!(await this.driver.all(probe, [...w.params, this.name])).length) return null;
-      const token = randomUUID();
-      const row = await this.tx(async (ex) => {
-        const reaped = await this.reapOn(ex);
-        const rows = await ex.all<PoolRow>(
-          `UPDATE task_pool SET status = 'running', prior_status = status, attempts = attempts + 1, worker = ?, lease_token = ?,
-             lease_expires_at = ${this.now} + ?, updated_at = ${this.now}
-           WHERE id = (SELECT id FROM task_pool WHERE ${w.sql} ORDER BY priority DESC, id ASC LIMIT 1${this.skipLocked})
-           RETURNING *`,
-          [options.worker, token, seconds, ...w.params],
-        );
-        if (reaped) await this.notify(ex);
-        return rows[0];
-      });
-      if (row) {
-        const task = toTask(row);
+      const p = (await this.driver.all<{ claimable: unknown; expired: unknown }>(probe, [...w.params, this.name]))[0];
+      const expired = truthy(p?.expired);
+      if (expired) await this.reapExpired();
+      if (!truthy(p?.claimable) && !expired) return null;
+      const rows = await this.driver.all<PoolRow>(claim, [options.worker, randomUUID(), seconds, ...w.params]);
+      if (rows[0]) {
+        const task = toTask(rows[0]);
         return { task, lease: task.lease! };
       }
-      // Another claimer took the candidate between the read and the claim: look again.
+      // Another claimer took the candidate between the look and the claim: look again.
     }
     return null;
   }
@@ -457,6 +454,11 @@ export class SqlTaskPool implements TaskPool {
     }
     return { sql: parts.join(' AND '), params };
   }
+}
+
+/** SQLite answers EXISTS with 0/1, PostgreSQL with a boolean. */
+function truthy(v: unknown): boolean {
+  return v === true || Number(v) === 1;
 }
 
 function fetchStatuses(status: FetchOptions['status']): FetchableStatus[] {

@@ -25,6 +25,16 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
 
+/**
+ * SQLite's own busy handler sleeps inside libuv's thread pool (4 threads by
+ * default, shared by the whole process, worker threads included): with more
+ * connections waiting for the write lock than threads, the holder's next
+ * statement cannot run and everyone stalls until the timeout. So the
+ * handler only waits a short slice and the rest of the waiting happens here,
+ * between attempts, off the pool.
+ */
+const BUSY_SLICE_MS = 0;
+
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   // SQLite >= 3.32 allows 32766 variables; stay well under.
@@ -34,6 +44,7 @@ export class SqliteDriver implements SqlDriver {
   private constructor(
     private readonly db: sqlite3.Database,
     readonly file: string,
+    private readonly busyTimeoutMs: number,
   ) {}
 
   static async open(options: SqliteOptions): Promise<SqliteDriver> {
@@ -41,12 +52,26 @@ export class SqliteDriver implements SqlDriver {
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(options.file, (err) => (err ? reject(storeError(err, `open ${options.file}`)) : resolve(d)));
     });
-    const driver = new SqliteDriver(db, options.file);
-    db.configure('busyTimeout', options.busyTimeoutMs ?? 15000);
-    await driver.rawRun('PRAGMA journal_mode = WAL');
+    const driver = new SqliteDriver(db, options.file, options.busyTimeoutMs ?? 15000);
+    db.configure('busyTimeout', Math.min(BUSY_SLICE_MS, driver.busyTimeoutMs));
+    // Switching to WAL needs a moment alone with the file: processes opening a new store together take turns.
+    await driver.whileBusy(() => driver.rawRun('PRAGMA journal_mode = WAL'));
     await driver.rawRun('PRAGMA synchronous = NORMAL');
     await driver.rawRun('PRAGMA foreign_keys = ON');
     return driver;
+  }
+
+  /** Runs `fn` again while it fails with SQLITE_BUSY (it then did nothing), up to the busy timeout. */
+  private async whileBusy<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 1 + 2 ** attempt)));
+      }
+    }
   }
 
   private rawRun(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
@@ -67,7 +92,8 @@ export class SqliteDriver implements SqlDriver {
   async all<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     const release = await this.mutex.lock();
     try {
-      return await this.rawAll<T>(sql, params);
+      // Outside a transaction each statement commits alone: a busy one did nothing and may run again.
+      return await this.whileBusy(() => this.rawAll<T>(sql, params));
     } finally {
       release();
     }
@@ -76,7 +102,7 @@ export class SqliteDriver implements SqlDriver {
   async run(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
     const release = await this.mutex.lock();
     try {
-      return await this.rawRun(sql, params);
+      return await this.whileBusy(() => this.rawRun(sql, params));
     } finally {
       release();
     }
@@ -103,19 +129,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private async beginImmediate(): Promise<void> {
-    // busy_timeout covers most contention; retry a little more for SQLITE_BUSY on BEGIN.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.rawRun('BEGIN IMMEDIATE');
-        return;
-      } catch (e) {
-        if (attempt < 20 && /SQLITE_BUSY|database is locked/i.test((e as Error).message)) {
-          await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
-          continue;
-        }
-        throw e;
-      }
-    }
+    await this.whileBusy(() => this.rawRun('BEGIN IMMEDIATE'));
   }
 
   /** Changes whenever another connection commits (cheap polling for readers). */
@@ -132,6 +146,10 @@ export class SqliteDriver implements SqlDriver {
       release();
     }
   }
+}
+
+function isBusy(e: unknown): boolean {
+  return /SQLITE_BUSY|database is locked/i.test((e as Error)?.message ?? '');
 }
 
 function storeError(err: Error, what: string): QonlineError {
