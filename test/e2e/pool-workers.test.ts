@@ -291,6 +291,48 @@ for (const backend of [sqlite, postgres]) {
       expect(remove.stdout).toContain('1 task(s) removed');
     }, 120_000);
 
+    it('SIGTERM lets a busy worker finish its task and exit 0; a second SIGTERM hands the task back uncounted', async () => {
+      const { config, open } = setup('stop', {
+        trainer: 'TrainerRM',
+        trainerKwargs: '{train_locally: false, lease_seconds: 2, poll_ms: 100}',
+        modelKwargs: '{sleep_ms: 2000}',
+        test: ['2020-11-01', '2020-12-31'],
+      });
+      const running = (worker: Proc) => async () => {
+        const t = (await poolTasks(open)).find((x) => x.status === 'running');
+        return t?.worker?.includes(`:${worker.child.pid}:`) ? t : undefined;
+      };
+      const first = await startWorker(config, home);
+      const manager = start(['run', config, '--home', home]);
+      const t1 = await until('the first worker to train', running(first));
+      first.child.kill('SIGTERM');
+      expect(await first.exit).toBe(0);
+      expect(summary(first).done).toBe(1);
+      let tasks = await poolTasks(open);
+      expect(tasks.length).toBe(2);
+      expect(tasks.find((t) => t.id === t1.id)!.status).toBe('done');
+      expect(tasks.find((t) => t.id !== t1.id)!.status).toBe('waiting');
+
+      const second = await startWorker(config, home);
+      const t2 = await until('the second worker to train', running(second));
+      second.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      second.child.kill('SIGTERM');
+      const t0 = Date.now();
+      expect(await second.exit).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(1900);
+      expect(second.out()).toMatch(/0 done, 0 part_done, 0 failed attempt\(s\), 0 lost lease\(s\), 1 handed back/);
+      tasks = await poolTasks(open);
+      const back = tasks.find((t) => t.id === t2.id)!;
+      expect([back.status, back.attempts]).toEqual(['waiting', 0]);
+
+      const third = start(['worker', config, '--home', home, '--once']);
+      expect(await third.exit, third.err()).toBe(0);
+      expect(await manager.exit, manager.err()).toBe(0);
+      tasks = await poolTasks(open);
+      expect(tasks.every((t) => t.status === 'done' && t.attempts === 1)).toBe(true);
+    }, 120_000);
+
     it('DelayTrainerRM runs both phases through the pool on a worker with two slots', async () => {
       const { config, open } = setup('delay', {
         trainer: 'DelayTrainerRM',

@@ -191,7 +191,9 @@ export class TrainerRM implements PoolTrainer {
     for (const id of ids) {
       const t = tasks.get(id);
       if (!t) throw new QonlineError('QONLINE_NOT_FOUND', `task ${id} disappeared from pool ${pool.name} while it was being trained (removed?)`);
-      if (!okStatuses.includes(t.status) || typeof t.res !== 'string') {
+      // Phase one is over for a task a worker has already taken into phase two.
+      const phaseTwo = t.status === 'running' && t.priorStatus === 'part_done' && okStatuses.includes('part_done');
+      if ((!okStatuses.includes(t.status) && !phaseTwo) || typeof t.res !== 'string') {
         throw new QonlineError('QONLINE_TASK_FAILED', `task ${id} of pool ${pool.name} is ${t.status}, expected ${okStatuses.join(' or ')} with a recorder`);
       }
       recIds.push(t.res);
