@@ -19,11 +19,6 @@ const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Serialization failures and deadlocks: the transaction is safe to run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
-interface Listener {
-  client: pg.Client;
-  handlers: Map<string, Set<(payload: string) => void>>;
-}
-
 /**
  * PostgreSQL through `pg`: a pool for statements and transactions (one pooled
  * client per transaction), and dedicated clients, never the pool, for LISTEN
@@ -34,7 +29,8 @@ export class PgDriver implements SqlDriver {
   // The wire protocol counts bind parameters in an Int16.
   readonly maxParams = 65535;
   private readonly sqlCache = new Map<string, string>();
-  private listener?: Promise<Listener>;
+  private listener?: Promise<pg.Client>;
+  private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private readonly lockClients = new Set<pg.Client>();
   private closed = false;
 
@@ -172,21 +168,25 @@ export class PgDriver implements SqlDriver {
 
   async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
     const name = this.channel(channel);
-    const l = await this.listenerClient();
-    let set = l.handlers.get(name);
+    let set = this.channels.get(name);
+    const fresh = !set;
     if (!set) {
       set = new Set();
-      l.handlers.set(name, set);
-      await l.client.query(`LISTEN "${name}"`);
+      this.channels.set(name, set);
     }
     set.add(onMessage);
+    if (fresh) {
+      const client = await this.listenerClient();
+      await client.query(`LISTEN "${name}"`);
+    }
     return async () => {
-      const s = l.handlers.get(name);
+      const s = this.channels.get(name);
       if (!s) return;
       s.delete(onMessage);
       if (!s.size) {
-        l.handlers.delete(name);
-        if (!this.closed) await l.client.query(`UNLISTEN "${name}"`).catch(() => undefined);
+        this.channels.delete(name);
+        const client = this.closed ? undefined : await this.listener?.catch(() => undefined);
+        await client?.query(`UNLISTEN "${name}"`).catch(() => undefined);
       }
     };
   }
@@ -195,30 +195,49 @@ export class PgDriver implements SqlDriver {
     return this.schema ? `${name}_${createHash('sha1').update(this.schema).digest('hex').slice(0, 12)}` : name;
   }
 
-  private listenerClient(): Promise<Listener> {
+  /**
+   * The LISTEN connection. When it drops (server restart, idle kill) it is
+   * reopened a second later and listens to every channel again; meanwhile
+   * waiters fall back on polling.
+   */
+  private listenerClient(): Promise<pg.Client> {
     if (this.closed) return Promise.reject(new QonlineError('QONLINE_STORE', 'the PostgreSQL store is closed'));
     this.listener ??= (async () => {
       const client = new pg.Client(this.clientConfig);
-      const l: Listener = { client, handlers: new Map() };
       client.on('notification', (msg) => {
-        for (const h of l.handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
+        for (const h of this.channels.get(msg.channel) ?? []) h(msg.payload ?? '');
       });
-      // A lost LISTEN connection only means waiters fall back on polling until the next listen() reconnects.
-      client.on('error', () => {
-        if (this.listener) this.listener = undefined;
-      });
-      client.on('end', () => {
-        if (!this.closed) this.listener = undefined;
-      });
+      let lost = false;
+      const onLost = (): void => {
+        if (lost || this.closed) return;
+        lost = true;
+        this.listener = undefined;
+        client.end().catch(() => undefined);
+        const timer = setTimeout(() => void this.relisten(), 1000);
+        timer.unref();
+      };
+      client.on('error', onLost);
+      client.on('end', onLost);
       try {
         await client.connect();
       } catch (e) {
         this.listener = undefined;
         throw new QonlineError('QONLINE_STORE', `cannot connect to PostgreSQL at ${this.where} for LISTEN: ${(e as Error).message}`, { cause: e });
       }
-      return l;
+      return client;
     })();
     return this.listener;
+  }
+
+  private async relisten(): Promise<void> {
+    if (this.closed || !this.channels.size) return;
+    try {
+      const client = await this.listenerClient();
+      for (const name of this.channels.keys()) await client.query(`LISTEN "${name}"`);
+    } catch {
+      const timer = setTimeout(() => void this.relisten(), 5000);
+      timer.unref();
+    }
   }
 
   /**
@@ -257,7 +276,8 @@ export class PgDriver implements SqlDriver {
     this.closed = true;
     const l = await this.listener?.catch(() => undefined);
     this.listener = undefined;
-    if (l) await l.client.end().catch(() => undefined);
+    this.channels.clear();
+    if (l) await l.end().catch(() => undefined);
     for (const c of this.lockClients) await c.end().catch(() => undefined);
     this.lockClients.clear();
     await this.pool.end();

@@ -16,6 +16,14 @@ describe('toPgPlaceholders', () => {
   });
 });
 
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const opts = { skip: skip ?? (url ? undefined : 'QONLINE_TEST_PG_URL is not set') };
 
 experimentStoreContract('PostgreSQL', async () => openPgTestStore(url!, freshSchema(), true), opts);
@@ -84,6 +92,30 @@ describe.skipIf(Boolean(opts.skip))('PostgreSQL driver', () => {
       expect((await d.all<{ c: number }>('SELECT COUNT(*) AS c FROM t'))[0]!.c).toBe(2);
     } finally {
       await d.close();
+      await dropSchema(url!, schema);
+    }
+  });
+
+  it('LISTEN survives its connection being killed: it reconnects and listens again', async () => {
+    const schema = freshSchema();
+    const d = await PgDriver.open({ url: url!, schema, poolSize: 2, applicationName: `qonline_listen_${schema}` });
+    const other = await PgDriver.open({ url: url!, schema, poolSize: 1 });
+    try {
+      const got: string[] = [];
+      await d.listen('chan', (p) => got.push(p));
+      await other.transaction((tx) => other.notify(tx, 'chan', 'one'));
+      await until(() => got.includes('one'));
+      const killed = await other.all<{ n: number }>(
+        `SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = ? AND query LIKE 'LISTEN%'`,
+        [`qonline_listen_${schema}`],
+      );
+      expect(killed[0]!.n).toBe(1);
+      await new Promise((r) => setTimeout(r, 1500));
+      await other.transaction((tx) => other.notify(tx, 'chan', 'two'));
+      await until(() => got.includes('two'));
+    } finally {
+      await d.close();
+      await other.close();
       await dropSchema(url!, schema);
     }
   });
