@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runPoolBench } from './pool.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -11,6 +12,7 @@ type Bench = { name: string; run: () => Promise<void> };
 const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'pool', run: runPoolBench },
 ];
 
 async function main(): Promise<void> {
