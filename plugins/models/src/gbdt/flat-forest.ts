@@ -6,18 +6,16 @@ const ROW_BLOCK = 64;
 /**
  * All trees in flat arrays for prediction. Leaves are nodes too, absorbing
  * ones (both children point back to the leaf), so a row walks exactly the
- * tree's depth in steps with no data-dependent exit, and a block of rows can
- * move through a tree in parallel inside the CPU.
+ * tree's depth in steps with no data-dependent exit, and a block of rows moves
+ * through a tree level by level, each row's step independent of the others'.
  */
 export class FlatForest {
   private readonly roots: Int32Array;
   private readonly depth: Int32Array;
-  private readonly feature: Int32Array;
-  private readonly threshold: Float64Array;
-  /** 1 when a missing value goes right, ready to index `child`. */
+  /** Per node [threshold, feature, left child, right child]: one cache line serves a step. */
+  private readonly nodes: Float64Array;
+  /** 1 when a missing value goes right (leaves: 0, so a row stays). */
   private readonly missingRight: Uint8Array;
-  /** child[2k] / child[2k+1]: node k's left / right child. */
-  private readonly child: Int32Array;
   /** Value of leaf nodes (0 for split nodes). */
   private readonly value: Float64Array;
 
@@ -26,10 +24,8 @@ export class FlatForest {
     for (const t of trees) total += 2 * t.numLeaves - 1;
     this.roots = new Int32Array(trees.length);
     this.depth = new Int32Array(trees.length);
-    this.feature = new Int32Array(total);
-    this.threshold = new Float64Array(total).fill(NaN);
+    this.nodes = new Float64Array(4 * total);
     this.missingRight = new Uint8Array(total);
-    this.child = new Int32Array(2 * total);
     this.value = new Float64Array(total);
     let base = 0;
     trees.forEach((t, i) => {
@@ -39,17 +35,18 @@ export class FlatForest {
       this.roots[i] = base;
       for (let k = 0; k < splits; k++) {
         const g = base + k;
-        this.feature[g] = t.splitFeature[k]!;
-        this.threshold[g] = t.threshold[k]!;
+        this.nodes[4 * g] = t.threshold[k]!;
+        this.nodes[4 * g + 1] = t.splitFeature[k]!;
+        this.nodes[4 * g + 2] = at(t.leftChild[k]!);
+        this.nodes[4 * g + 3] = at(t.rightChild[k]!);
         this.missingRight[g] = t.defaultLeft[k] === 1 ? 0 : 1;
-        this.child[2 * g] = at(t.leftChild[k]!);
-        this.child[2 * g + 1] = at(t.rightChild[k]!);
       }
       for (let l = 0; l < t.numLeaves; l++) {
         const g = base + splits + l;
-        // NaN threshold: x > NaN is false and missingRight is 0, so a row stays.
-        this.child[2 * g] = g;
-        this.child[2 * g + 1] = g;
+        // Threshold NaN: x > NaN is false, so a row stays on the leaf.
+        this.nodes[4 * g] = NaN;
+        this.nodes[4 * g + 2] = g;
+        this.nodes[4 * g + 3] = g;
         this.value[g] = t.leafValue[l]!;
       }
       this.depth[i] = treeDepth(t);
@@ -60,28 +57,28 @@ export class FlatForest {
   /** init + sum of the trees' leaf values, in tree order, in float64; returned as float32. */
   predict(features: Float32Array, rows: number, cols: number, init: number): Float32Array {
     const out = new Float32Array(rows);
-    const { roots, depth, feature, threshold, missingRight, child, value } = this;
+    const { roots, depth, nodes, missingRight, value } = this;
     const numTrees = roots.length;
     const acc = new Float64Array(ROW_BLOCK);
-    const nodes = new Int32Array(ROW_BLOCK);
+    const at = new Int32Array(ROW_BLOCK);
     const bases = new Int32Array(ROW_BLOCK);
     for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
       const m = Math.min(ROW_BLOCK, rows - r0);
       acc.fill(init);
       for (let i = 0; i < m; i++) bases[i] = (r0 + i) * cols;
       for (let t = 0; t < numTrees; t++) {
-        nodes.fill(roots[t]!);
-        // Level by level over the block: each row's step is independent of the others'.
+        at.fill(roots[t]!);
         for (let s = depth[t]!; s > 0; s--) {
           for (let i = 0; i < m; i++) {
-            const node = nodes[i]!;
-            const x = features[bases[i]! + feature[node]!]!;
+            const node = at[i]!;
+            const q = 4 * node;
+            const x = features[bases[i]! + nodes[q + 1]!]!;
             // Branch-free side: (x > threshold), or the learned side for NaN.
-            const right = x !== x ? missingRight[node]! : +(x > threshold[node]!);
-            nodes[i] = child[2 * node + right]!;
+            const right = x !== x ? missingRight[node]! : +(x > nodes[q]!);
+            at[i] = nodes[q + 2 + right]!;
           }
         }
-        for (let i = 0; i < m; i++) acc[i] += value[nodes[i]!]!;
+        for (let i = 0; i < m; i++) acc[i] += value[at[i]!]!;
       }
       for (let i = 0; i < m; i++) out[r0 + i] = acc[i]!;
     }
