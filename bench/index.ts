@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runModelBench } from './model.js';
 import { runPoolBench } from './pool.js';
 
 /**
@@ -12,6 +13,7 @@ type Bench = { name: string; run: () => Promise<void> };
 const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
 ];
 
