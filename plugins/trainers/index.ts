@@ -7,25 +7,20 @@ export { DelayTrainerRM, TrainerRM, type PoolTrainerDeps, type PoolTrainerOption
 
 const deps = [TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
 
-const trainerR = defineComponent({
-  kind: 'trainer',
-  name: 'TrainerR',
-  description: 'Trains each task in process and finishes it (predictions, labels, metrics) at once.',
-  schema: S.object({}),
-  deps,
-  create: (_o, ctx) =>
-    new TrainerR({ store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) }),
-});
+/** An in-process trainer component: no options, the store and resolver injected. */
+function localTrainer(name: string, description: string, make: (deps: ConstructorParameters<typeof TrainerR>[0]) => TrainerR) {
+  return defineComponent({
+    kind: 'trainer',
+    name,
+    description,
+    schema: S.object({}),
+    deps,
+    create: (_o, ctx) => make({ store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) }),
+  });
+}
 
-const delayTrainerR = defineComponent({
-  kind: 'trainer',
-  name: 'DelayTrainerR',
-  description: 'Fits models in `train` and finishes them in `end_train` (all at the end of a simulation).',
-  schema: S.object({}),
-  deps,
-  create: (_o, ctx) =>
-    new DelayTrainerR({ store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) }),
-});
+const trainerR = localTrainer('TrainerR', 'Trains each task in process and finishes it (predictions, labels, metrics) at once.', (d) => new TrainerR(d));
+const delayTrainerR = localTrainer('DelayTrainerR', 'Fits models in `train` and finishes them in `end_train` (all at the end of a simulation).', (d) => new DelayTrainerR(d));
 
 const poolSchema = S.object({
   pool: S.optional(S.string({ minLength: 1, description: 'Task pool name. Default: the strategy (experiment) name, as in Qlib.' })),
