@@ -103,4 +103,10 @@ export interface ExperimentStore {
   replaceSignals(manager: string, dates: string[], rows: ScoreRows, stateVersion: number): Promise<void>;
   readSignals(manager: string, range?: { start?: string; end?: string | null }): Promise<ScoreRows>;
   signalDates(manager: string): Promise<string[]>;
+  /**
+   * Takes a named lock shared by every process using this store (machines
+   * included) without waiting; null when someone else holds it. Stores
+   * reached by one machine only may omit it (the home lock covers them).
+   */
+  tryLock?(name: string): Promise<(() => Promise<void>) | null>;
 }

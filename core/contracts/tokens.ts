@@ -18,6 +18,8 @@ export const TOKENS = {
   calendar: createToken<Calendar>('calendar'),
   /** Builds nested components and restores models (the kernel). */
   resolver: createToken<Resolver>('resolver'),
+  /** Releases the store-level lock of the manager a step is running (held for the step). */
+  managerLock: createToken<() => Promise<void>>('managerLock'),
   /** Task pools in the store's database (provided when the store can hold them). */
   taskPool: createToken<TaskPoolProvider>('taskPool'),
 } as const;

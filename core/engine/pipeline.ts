@@ -93,6 +93,16 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
     const store = await scope.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
     scope.provideResource(TOKENS.store, store, 'store', (s) => s.close());
     if (isTaskPoolHost(store)) scope.provideValue(TOKENS.taskPool, store.taskPools());
+    if (options.lock && store.tryLock) {
+      // The home lock covers one machine; a shared store (PostgreSQL) also needs a lock all machines see.
+      const release = await store.tryLock(`qonline:manager:${pipeline.manager.name}`);
+      if (!release) {
+        throw new QonlineError('QONLINE_STORE_LOCKED', `another process, perhaps on another machine, is running a step of manager ${JSON.stringify(pipeline.manager.name)} on this store`, {
+          hint: 'wait for it to finish; the lock is released when its process ends',
+        });
+      }
+      scope.provideResource(TOKENS.managerLock, release, 'manager lock', (r) => r());
+    }
     const strategies: OnlineStrategy[] = [];
     for (let i = 0; i < pipeline.strategies.length; i++) {
       strategies.push(await scope.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));

@@ -18,6 +18,11 @@ export interface SqlDriver extends SqlExecutor {
   notify?(ex: SqlExecutor, channel: string, payload: string): Promise<void>;
   /** Optional: subscribes to `notify` from any process (PostgreSQL LISTEN on a dedicated connection). Returns the unsubscribe. */
   listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Optional: a lock across processes and machines, held until released
+   * (PostgreSQL advisory locks). `wait: false` returns null when another holder has it.
+   */
+  advisoryLock?(name: string, options?: { wait?: boolean }): Promise<(() => Promise<void>) | null>;
 }
 
 export interface TransactionOptions {

@@ -56,6 +56,12 @@ export class SqlExperimentStore implements ExperimentStore {
     return this.driver.transaction(fn);
   }
 
+  async tryLock(name: string): Promise<(() => Promise<void>) | null> {
+    // SQLite is reached from one machine: the home lock file already excludes a second writer.
+    if (!this.driver.advisoryLock) return async () => undefined;
+    return this.driver.advisoryLock(name, { wait: false });
+  }
+
   async close(): Promise<void> {
     if (!this.inTransaction) await this.driver.close();
   }
