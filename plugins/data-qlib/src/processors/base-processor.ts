@@ -20,11 +20,56 @@ export abstract class BaseProcessor implements Processor {
   /** Processes a frame whose typed arrays the caller owns (they may be overwritten). */
   abstract applyInPlace(frame: HandlerFrame): HandlerFrame;
 
+  /** The arrays `applyInPlace` overwrites (all unless a processor says less). */
+  writes(): FrameParts {
+    return ALL_PARTS;
+  }
+
+  /**
+   * Processes a frame of which the caller owns only the arrays `owns`
+   * accepts: the others are never written. By default the arrays
+   * `applyInPlace` writes and the caller does not own are copied first;
+   * processors override this to write their result into new arrays
+   * directly, saving a pass over the frame.
+   */
+  applyOwned(frame: HandlerFrame, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
+    return this.applyInPlace(ownParts(frame, this.writes(), owns));
+  }
+
   state(): unknown {
     return null;
   }
 
   load(_state: unknown): void {}
+}
+
+/** Which typed arrays of a frame a step writes: rowDate/rowInst, features, labels. */
+export interface FrameParts {
+  rows: boolean;
+  features: boolean;
+  labels: boolean;
+}
+
+export const ALL_PARTS: FrameParts = Object.freeze({ rows: true, features: true, labels: true });
+
+/** The parts a fields_group covers (null: features and labels). */
+export function groupParts(group: 'feature' | 'label' | null): FrameParts {
+  return { rows: false, features: group !== 'label', labels: group !== 'feature' };
+}
+
+/** `frame` with a copy of each array in `parts` that `owns` rejects. */
+export function ownParts(frame: HandlerFrame, parts: FrameParts, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
+  const copyRows = parts.rows && (!owns(frame.rowDate) || !owns(frame.rowInst));
+  const copyFeatures = parts.features && !owns(frame.features);
+  const copyLabels = parts.labels && !owns(frame.labels);
+  if (!copyRows && !copyFeatures && !copyLabels) return frame;
+  return {
+    ...frame,
+    rowDate: copyRows ? frame.rowDate.slice() : frame.rowDate,
+    rowInst: copyRows ? frame.rowInst.slice() : frame.rowInst,
+    features: copyFeatures ? frame.features.slice() : frame.features,
+    labels: copyLabels ? frame.labels.slice() : frame.labels,
+  };
 }
 
 /** Whether a processor can be chained in place (one of ours). */

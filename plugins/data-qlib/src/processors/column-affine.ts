@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { FittedProcessor } from './base-processor.js';
+import { FittedProcessor, groupParts, type FrameParts } from './base-processor.js';
 import { columnKeys, locateColumns, type ColumnKey, type FieldsGroup } from './fields-group.js';
 import { decodeNumbers, encodeNumbers } from './nan-stats.js';
 
@@ -31,9 +31,9 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
 
   /**
    * Center and scale of one column from its non-NaN window values
-   * `values[0..n)` (float32 values, as Qlib keeps them; may be reordered).
+   * `values[0..n)` (float32 values, as Qlib keeps them; may be overwritten).
    */
-  protected abstract fitColumn(values: Float64Array, n: number): [center: number, scale: number];
+  protected abstract fitColumn(values: Float32Array, n: number): [center: number, scale: number];
 
   protected fitWindow(window: HandlerFrame): AffineFit {
     const columns = columnKeys(window, this.fieldsGroup);
@@ -42,20 +42,21 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     const scale = new Float64Array(columns.length);
     // Columns are gathered a tile at a time: one pass over the row-major
     // window per tile instead of one strided pass per column.
-    const bufs = Array.from({ length: Math.min(TILE, columns.length) }, () => new Float64Array(window.rows));
+    // Column k of a tile lives at tileBuf[k * rows ...].
+    const rows = window.rows;
+    const tileBuf = new Float32Array(Math.min(TILE, columns.length) * rows);
     const counts = new Int32Array(TILE);
     for (let t0 = 0; t0 < columns.length; t0 += TILE) {
       const tile = located.slice(t0, t0 + TILE);
       counts.fill(0);
-      for (let r = 0; r < window.rows; r++) {
-        for (let k = 0; k < tile.length; k++) {
-          const { block, index } = tile[k]!;
-          const v = block.data[r * block.width + index]!;
-          if (v === v) bufs[k]![counts[k]!++] = v;
-        }
+      for (const group of ['feature', 'label'] as const) {
+        const slots = tile.flatMap((l, k) => (l.block.group === group ? [k] : []));
+        if (!slots.length) continue;
+        const { data, width } = tile[slots[0]!]!.block;
+        gatherColumns(data, width, rows, Int32Array.from(slots, (k) => tile[k]!.index), Int32Array.from(slots), tileBuf, counts);
       }
       tile.forEach((_, k) => {
-        const [c, s] = this.fitColumn(bufs[k]!, counts[k]!);
+        const [c, s] = this.fitColumn(tileBuf.subarray(k * rows, k * rows + counts[k]!), counts[k]!);
         center[t0 + k] = Math.fround(c);
         scale[t0 + k] = Math.fround(s);
       });
@@ -63,28 +64,39 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     return { columns, center, scale };
   }
 
+  override writes(): FrameParts {
+    return groupParts(this.fieldsGroup);
+  }
+
   applyInPlace(frame: HandlerFrame): HandlerFrame {
+    return this.applyOwned(frame, () => true);
+  }
+
+  /** Writes into new arrays the blocks the caller does not own (one pass instead of a copy and a pass). */
+  override applyOwned(frame: HandlerFrame, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
     const fit = this.requireFitted();
     const located = locateColumns(frame, fit.columns, this.name);
-    const clip = this.clip;
-    const fround = Math.fround;
+    const out = { ...frame };
     for (const group of ['feature', 'label'] as const) {
       const sel = located.map((l, i) => ({ ...l, i })).filter((l) => l.block.group === group);
       if (sel.length === 0) continue;
       const { data, width } = sel[0]!.block;
+      let target = data;
+      if (!owns(data)) {
+        target = new Float32Array(data.length);
+        // Columns this processor does not touch keep their values.
+        if (sel.length !== width) target.set(data);
+        if (group === 'feature') out.features = target;
+        else out.labels = target;
+      }
       const idx = Int32Array.from(sel, (s) => s.index);
       const center = Float64Array.from(sel, (s) => fit.center[s.i]!);
       const scale = Float64Array.from(sel, (s) => fit.scale[s.i]!);
-      for (let r = 0, base = 0; r < frame.rows; r++, base += width) {
-        for (let k = 0; k < idx.length; k++) {
-          const p = base + idx[k]!;
-          let v = fround(fround(data[p]! - center[k]!) / scale[k]!);
-          if (clip !== null) v = v < -clip ? -clip : v > clip ? clip : v; // NaN passes through, as np.clip
-          data[p] = v;
-        }
-      }
+      const inOrder = sel.length === width && sel.every((s, k) => s.index === k);
+      if (inOrder) affineRows(data, target, frame.rows, width, center, scale, this.clip ?? Infinity);
+      else affineColumns(data, target, frame.rows, width, idx, center, scale, this.clip ?? Infinity);
     }
-    return frame;
+    return out;
   }
 
   protected encodeState(fit: AffineFit): Record<string, unknown> {
@@ -103,5 +115,45 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     const s = decodeNumbers(scale);
     if (!c || !s) return 'center and scale must hold numbers, null or "Infinity"/"-Infinity"';
     return { columns: columns as ColumnKey[], center: c, scale: s };
+  }
+}
+
+/** Appends the non-NaN values of block columns `idx` to the tile's columns `slot` (tile column k at `tile[k * rows]`). */
+function gatherColumns(data: Float32Array, width: number, rows: number, idx: Int32Array, slot: Int32Array, tile: Float32Array, counts: Int32Array): void {
+  const m = idx.length;
+  for (let r = 0, base = 0; r < rows; r++, base += width) {
+    for (let k = 0; k < m; k++) {
+      const v = data[base + idx[k]!]!;
+      if (v === v) {
+        const s = slot[k]!;
+        tile[s * rows + counts[s]!++] = v;
+      }
+    }
+  }
+}
+
+/**
+ * `(x - center) / scale` with each step rounded to float32 (Qlib's float32
+ * numpy arithmetic), then clipped to [-clip, clip] (NaN passes, as np.clip);
+ * every column of the block, in order. `src` and `dst` may be one array.
+ */
+function affineRows(src: Float32Array, dst: Float32Array, rows: number, width: number, center: Float64Array, scale: Float64Array, clip: number): void {
+  const fround = Math.fround;
+  for (let r = 0, base = 0; r < rows; r++, base += width) {
+    for (let k = 0; k < width; k++) {
+      // min/max rather than comparisons: no branches, NaN and -0 pass as with np.clip.
+      dst[base + k] = Math.min(clip, Math.max(-clip, fround(fround(src[base + k]! - center[k]!) / scale[k]!)));
+    }
+  }
+}
+
+/** `affineRows` for the columns `idx` of the block only. */
+function affineColumns(src: Float32Array, dst: Float32Array, rows: number, width: number, idx: Int32Array, center: Float64Array, scale: Float64Array, clip: number): void {
+  const fround = Math.fround;
+  for (let r = 0, base = 0; r < rows; r++, base += width) {
+    for (let k = 0; k < idx.length; k++) {
+      const p = base + idx[k]!;
+      dst[p] = Math.min(clip, Math.max(-clip, fround(fround(src[p]! - center[k]!) / scale[k]!)));
+    }
   }
 }

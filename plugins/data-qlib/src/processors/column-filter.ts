@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, type FrameParts } from './base-processor.js';
 import type { FieldsGroup } from './fields-group.js';
 
 /** Keeps the columns `keep(group, name)` accepts, in their order; returns a frame with new feature/label arrays. */
@@ -19,6 +19,8 @@ export function selectColumns(frame: HandlerFrame, keep: (group: 'feature' | 'la
   const l = pick('label', frame.labelNames, frame.labels);
   return { ...frame, featureNames: f.names, features: f.data, labelNames: l.names, labels: l.data };
 }
+
+const NO_PARTS: FrameParts = Object.freeze({ rows: false, features: false, labels: false });
 
 export interface FilterColOptions {
   fields_group?: FieldsGroup;
@@ -44,6 +46,10 @@ export class FilterCol extends BaseProcessor {
     return this.applyInPlace(frame); // builds new column arrays; never writes the input
   }
 
+  override writes(): FrameParts {
+    return NO_PARTS;
+  }
+
   applyInPlace(frame: HandlerFrame): HandlerFrame {
     const listed = new Set(this.colList);
     const group = this.fieldsGroup;
@@ -67,6 +73,10 @@ export class DropCol extends BaseProcessor {
 
   override apply(frame: HandlerFrame): HandlerFrame {
     return this.applyInPlace(frame);
+  }
+
+  override writes(): FrameParts {
+    return NO_PARTS;
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {

@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, groupParts, type FrameParts } from './base-processor.js';
 import { blocksOf, type FieldsGroup } from './fields-group.js';
 import { dateBlockStarts } from './frame-rows.js';
 import { sortPairs } from './sort-pairs.js';
@@ -23,6 +23,10 @@ export class CSRankNorm extends BaseProcessor {
   constructor(options: CSRankNormOptions = {}) {
     super();
     this.fieldsGroup = options.fields_group ?? null;
+  }
+
+  override writes(): FrameParts {
+    return groupParts(this.fieldsGroup);
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {

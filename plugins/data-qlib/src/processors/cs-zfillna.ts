@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, groupParts, type FrameParts } from './base-processor.js';
 import { blocksOf, type FieldsGroup } from './fields-group.js';
 import { dateBlockStarts } from './frame-rows.js';
 
@@ -15,6 +15,10 @@ export class CSZFillna extends BaseProcessor {
   constructor(options: CSZFillnaOptions = {}) {
     super();
     this.fieldsGroup = options.fields_group ?? null;
+  }
+
+  override writes(): FrameParts {
+    return groupParts(this.fieldsGroup);
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {

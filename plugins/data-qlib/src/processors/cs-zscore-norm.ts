@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, type FrameParts } from './base-processor.js';
 import { blockOf, type ColumnBlock, type FieldsGroup } from './fields-group.js';
 import { dateBlockStarts } from './frame-rows.js';
 import { medianInPlace } from './nan-stats.js';
@@ -31,6 +31,10 @@ export class CSZScoreNorm extends BaseProcessor {
     const g = options.fields_group ?? null;
     this.fieldsGroups = Array.isArray(g) ? g : [g];
     this.method = options.method ?? 'zscore';
+  }
+
+  override writes(): FrameParts {
+    return { rows: false, features: this.fieldsGroups.some((g) => g !== 'label'), labels: this.fieldsGroups.some((g) => g !== 'feature') };
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {

@@ -1,7 +1,7 @@
 import type { HandlerFrame } from '../../../../core/index.js';
 import { BaseProcessor } from './base-processor.js';
 import { blocksOf, type FieldsGroup } from './fields-group.js';
-import { keepRowsInPlace } from './frame-rows.js';
+import { keepRows } from './frame-rows.js';
 
 export interface DropnaOptions {
   fields_group?: FieldsGroup;
@@ -18,6 +18,11 @@ export class DropnaProcessor extends BaseProcessor {
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {
+    return this.applyOwned(frame, () => true);
+  }
+
+  /** Copies only the kept rows of arrays the caller owns not (instead of copying the whole frame first). */
+  override applyOwned(frame: HandlerFrame, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
     const keep = new Uint8Array(frame.rows).fill(1);
     for (const { data, width } of blocksOf(frame, this.fieldsGroup)) {
       if (width === 0) continue;
@@ -25,7 +30,7 @@ export class DropnaProcessor extends BaseProcessor {
         for (let end = p + width; p < end; p++) if (data[p] !== data[p]) keep[r] = 0;
       }
     }
-    return keepRowsInPlace(frame, keep);
+    return keepRows(frame, keep, owns);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, groupParts, type FrameParts } from './base-processor.js';
 import { blocksOf, type FieldsGroup } from './fields-group.js';
 
 export interface FillnaOptions {
@@ -17,6 +17,10 @@ export class Fillna extends BaseProcessor {
     super();
     this.fieldsGroup = options.fields_group ?? null;
     this.fillValue = options.fill_value ?? 0;
+  }
+
+  override writes(): FrameParts {
+    return groupParts(this.fieldsGroup);
   }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {

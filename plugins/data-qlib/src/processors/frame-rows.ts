@@ -89,31 +89,44 @@ export function cloneFrame(frame: HandlerFrame): HandlerFrame {
 }
 
 /**
- * Keeps the rows where `keep[r]` is 1, compacting the frame's own arrays in
- * place (the caller owns them) and returning views of the kept prefix.
+ * Keeps the rows where `keep[r]` is 1. Arrays `owns` accepts are compacted in
+ * place (views of the kept prefix are returned); the others are copied, kept
+ * rows only, so the caller's arrays are never written. The frame itself when
+ * every row is kept.
  */
-export function keepRowsInPlace(frame: HandlerFrame, keep: Uint8Array): HandlerFrame {
+export function keepRows(frame: HandlerFrame, keep: Uint8Array, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
+  let kept = 0;
+  for (let r = 0; r < frame.rows; r++) kept += keep[r]!;
+  if (kept === frame.rows) return frame;
   const f = frame.featureNames.length;
   const l = frame.labelNames.length;
-  const { rowDate, rowInst, features, labels } = frame;
-  let w = 0;
-  for (let r = 0; r < frame.rows; r++) {
-    if (!keep[r]) continue;
-    if (w !== r) {
-      rowDate[w] = rowDate[r]!;
-      rowInst[w] = rowInst[r]!;
-      if (f > 0) features.copyWithin(w * f, r * f, r * f + f);
-      if (l > 0) labels.copyWithin(w * l, r * l, r * l + l);
-    }
-    w++;
-  }
-  if (w === frame.rows) return frame;
   return {
     ...frame,
-    rows: w,
-    rowDate: rowDate.subarray(0, w),
-    rowInst: rowInst.subarray(0, w),
-    features: features.subarray(0, w * f),
-    labels: labels.subarray(0, w * l),
+    rows: kept,
+    rowDate: compactRows(frame.rowDate, 1, keep, frame.rows, kept, owns(frame.rowDate)) as Int32Array,
+    rowInst: compactRows(frame.rowInst, 1, keep, frame.rows, kept, owns(frame.rowInst)) as Int32Array,
+    features: compactRows(frame.features, f, keep, frame.rows, kept, owns(frame.features)) as Float32Array,
+    labels: compactRows(frame.labels, l, keep, frame.rows, kept, owns(frame.labels)) as Float32Array,
   };
+}
+
+/** The kept rows of a row-major array of `width` values per row, in place or into a new array. */
+function compactRows(a: Int32Array | Float32Array, width: number, keep: Uint8Array, rows: number, kept: number, inPlace: boolean): Int32Array | Float32Array {
+  const out = inPlace ? a : a instanceof Int32Array ? new Int32Array(kept * width) : new Float32Array(kept * width);
+  if (width === 0) return out.subarray(0, 0);
+  // Runs of kept rows move as one block.
+  let w = 0;
+  for (let r = 0; r < rows; ) {
+    if (!keep[r]) {
+      r++;
+      continue;
+    }
+    let e = r + 1;
+    while (e < rows && keep[e]) e++;
+    if (!inPlace) out.set(a.subarray(r * width, e * width), w * width);
+    else if (w !== r) out.copyWithin(w * width, r * width, e * width);
+    w += e - r;
+    r = e;
+  }
+  return inPlace ? out.subarray(0, kept * width) : out;
 }

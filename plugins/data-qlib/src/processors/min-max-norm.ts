@@ -18,7 +18,7 @@ export class MinMaxNorm extends ColumnAffineProcessor {
     super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
   }
 
-  protected fitColumn(buf: Float64Array, n: number): [number, number] {
+  protected fitColumn(buf: Float32Array, n: number): [number, number] {
     if (n === 0) return [NaN, NaN];
     let min = Infinity;
     let max = -Infinity;

@@ -52,6 +52,152 @@ export function medianInPlace(buf: Float64Array, n: number): number {
   return (lower + upper) / 2;
 }
 
+/**
+ * Bits of a float32 whose unsigned order is the numeric order (negatives have
+ * every bit flipped, the rest their sign bit set); -0 is mapped to +0.
+ */
+function orderKey(b: number): number {
+  if (b === -0x80000000) b = 0;
+  return b ^ ((b >> 31) | -0x80000000);
+}
+
+const bitsOut = new Int32Array(1);
+const valueOut = new Float32Array(bitsOut.buffer);
+
+function keyValue(key: number): number {
+  bitsOut[0] = key < 0 ? key ^ -0x80000000 : ~key;
+  return valueOut[0]!;
+}
+
+/** Radix digits of the selection, high to low: 11 + 11 + 10 bits (a 2048-bin histogram stays in L1). */
+const SHIFTS = [21, 10, 0];
+const MASKS = [0x7ff, 0x7ff, 0x3ff];
+const counts = new Int32Array(2048);
+const quad = new Int32Array(4 * 2048);
+
+/** First digit whose running count exceeds `rank` (0-based), and the rank left inside it. */
+function digitOf(rank: number): [digit: number, left: number] {
+  let d = 0;
+  while (rank >= counts[d]!) rank -= counts[d++]!;
+  return [d, rank];
+}
+
+/**
+ * The keys of ranks k0 <= k1 (0-based) among `keys[0..n)`, into out[0], out[1]:
+ * count the digit at `level`, keep only the keys whose digit holds a rank,
+ * and go on with the next digit over those (usually a small fraction).
+ */
+function selectKeys(keys: Int32Array, n: number, k0: number, k1: number, level: number, prefix0: number, prefix1: number, out: Int32Array): void {
+  const shift = SHIFTS[level]!;
+  const mask = MASKS[level]!;
+  counts.fill(0, 0, mask + 1);
+  for (let i = 0; i < n; i++) counts[(keys[i]! >>> shift) & mask]!++;
+  const [d0, r0] = digitOf(k0);
+  const [d1, r1] = digitOf(k1);
+  const p0 = prefix0 | (d0 << shift);
+  const p1 = prefix1 | (d1 << shift);
+  if (level === SHIFTS.length - 1) {
+    out[0] = p0;
+    out[1] = p1;
+    return;
+  }
+  if (d0 === d1) {
+    selectKeys(keep(keys, n, shift, mask, d0, counts[d0]!), counts[d0]!, r0, r1, level + 1, p0, p1, out);
+    return;
+  }
+  const c0 = counts[d0]!;
+  const c1 = counts[d1]!;
+  const keys1 = keep(keys, n, shift, mask, d1, c1);
+  selectKeys(keep(keys, n, shift, mask, d0, c0), c0, r0, r0, level + 1, p0, p0, out);
+  const low = out[0]!;
+  selectKeys(keys1, c1, r1, r1, level + 1, p1, p1, out);
+  out[0] = low;
+}
+
+function keep(keys: Int32Array, n: number, shift: number, mask: number, digit: number, count: number): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0, w = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (((k >>> shift) & mask) === digit) out[w++] = k;
+  }
+  return out;
+}
+
+const selected = new Int32Array(2);
+
+/**
+ * The values of ranks k0 <= k1 (0-based) among the first `n` values of
+ * `buf` (no NaN), by radix selection on the float32 bit patterns, O(n),
+ * `buf` unchanged. Writes [v0, v1] into `out`. The first digit is taken
+ * from the bits directly, so no key array of n values is made.
+ */
+function selectTwo(buf: Float32Array, n: number, k0: number, k1: number, out: Float64Array): void {
+  const bits = new Int32Array(buf.buffer, buf.byteOffset, n);
+  const shift = SHIFTS[0]!;
+  // Four interleaved histograms: market data piles into a few digits, and
+  // back-to-back increments of one counter would wait for each other.
+  quad.fill(0);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    quad[orderKey(bits[i]!) >>> shift]!++;
+    quad[2048 + (orderKey(bits[i + 1]!) >>> shift)]!++;
+    quad[4096 + (orderKey(bits[i + 2]!) >>> shift)]!++;
+    quad[6144 + (orderKey(bits[i + 3]!) >>> shift)]!++;
+  }
+  for (; i < n; i++) quad[orderKey(bits[i]!) >>> shift]!++;
+  for (let d = 0; d < 2048; d++) counts[d] = quad[d]! + quad[2048 + d]! + quad[4096 + d]! + quad[6144 + d]!;
+  const [d0, r0] = digitOf(k0);
+  const [d1, r1] = digitOf(k1);
+  const c0 = counts[d0]!;
+  const c1 = counts[d1]!;
+  // One spare slot: keys are written unconditionally and kept by advancing the cursor (no branch).
+  const keys0 = new Int32Array(c0 + 1);
+  const keys1 = d1 === d0 ? keys0 : new Int32Array(c1 + 1);
+  if (d0 === d1) {
+    for (let j = 0, w = 0; j < n; j++) {
+      const k = orderKey(bits[j]!);
+      keys0[w] = k;
+      w += (k >>> shift) === d0 ? 1 : 0;
+    }
+  } else {
+    for (let j = 0, w0 = 0, w1 = 0; j < n; j++) {
+      const k = orderKey(bits[j]!);
+      const d = k >>> shift;
+      keys0[w0] = k;
+      w0 += d === d0 ? 1 : 0;
+      keys1[w1] = k;
+      w1 += d === d1 ? 1 : 0;
+    }
+  }
+  if (d0 === d1) selectKeys(keys0, c0, r0, r1, 1, d0 << shift, d1 << shift, selected);
+  else {
+    selectKeys(keys0, c0, r0, r0, 1, d0 << shift, d0 << shift, selected);
+    const low = selected[0]!;
+    selectKeys(keys1, c1, r1, r1, 1, d1 << shift, d1 << shift, selected);
+    selected[0] = low;
+  }
+  out[0] = keyValue(selected[0]!);
+  out[1] = keyValue(selected[1]!);
+}
+
+const middle = new Float64Array(2);
+
+/**
+ * Median of the first `n` values of a float32 buffer (no NaN among them), as
+ * `medianInPlace` computes it (the mean of the two middle values, in float64,
+ * for even counts), without reordering `buf`. NaN when n is 0.
+ */
+export function medianFloat32(buf: Float32Array, n: number): number {
+  if (n === 0) return NaN;
+  const k = n >>> 1;
+  if (n % 2 === 1) {
+    selectTwo(buf, n, k, k, middle);
+    return middle[0]!;
+  }
+  selectTwo(buf, n, k - 1, k, middle);
+  return (middle[0]! + middle[1]!) / 2;
+}
+
 /** JSON cannot hold NaN or infinities: fitted statistics travel as numbers, null (NaN) or "Infinity"/"-Infinity". */
 export type EncodedNumber = number | null | 'Infinity' | '-Infinity';
 

@@ -1,6 +1,6 @@
 import { QonlineError, type FetchMode, type HandlerFrame, type Processor } from '../../../../core/index.js';
 import { isBaseProcessor } from './base-processor.js';
-import { cloneFrame, dateBlockStarts, sliceDates } from './frame-rows.js';
+import { dateBlockStarts, sliceDates } from './frame-rows.js';
 
 /**
  * Qlib's DataHandlerLP process types: `append` (default) feeds the learn
@@ -58,11 +58,16 @@ export function fitAndApply(
 function run(processors: readonly Processor[], frame: HandlerFrame, fit: { start: string | null; end: string | null } | null, options: ApplyOptions): HandlerFrame {
   checkFrame(frame);
   if (processors.length === 0) return frame;
-  // One copy up front; foreign processors follow the contract and never write their input.
-  let current = options.inPlace || !processors.some(isBaseProcessor) ? frame : cloneFrame(frame);
+  // The caller's arrays are never written (unless inPlace): each of our
+  // processors copies, or writes anew, only the arrays it changes and does
+  // not own yet; arrays made during the run are then changed in place.
+  // Foreign processors follow the contract and never write their input.
+  const callers = new Set<ArrayBufferLike>(options.inPlace ? [] : [frame.rowDate.buffer, frame.rowInst.buffer, frame.features.buffer, frame.labels.buffer]);
+  const owns = (a: ArrayBufferView): boolean => !callers.has(a.buffer);
+  let current = frame;
   for (const p of processors) {
     if (fit) p.fit(sliceDates(current, fit.start, fit.end));
-    current = isBaseProcessor(p) ? p.applyInPlace(current) : p.apply(current);
+    current = isBaseProcessor(p) ? p.applyOwned(current, owns) : p.apply(current);
   }
   return current;
 }
@@ -80,7 +85,7 @@ export function checkInferProcessors(infer: readonly Processor[]): void {
 export interface InferLearnFrames {
   /** Raw frame through the infer processors. */
   infer: HandlerFrame;
-  /** Through the learn processors too (on top of `infer` with `append`); shares arrays with `infer` when there are no learn processors. */
+  /** Through the learn processors too (on top of `infer` with `append`); shares the arrays of `infer` that no learn processor changed. */
   learn: HandlerFrame;
 }
 

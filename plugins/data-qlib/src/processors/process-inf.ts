@@ -1,5 +1,5 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, type FrameParts } from './base-processor.js';
 import { blocksOf } from './fields-group.js';
 import { dateBlockStarts } from './frame-rows.js';
 
@@ -9,6 +9,10 @@ import { dateBlockStarts } from './frame-rows.js';
  */
 export class ProcessInf extends BaseProcessor {
   readonly name = 'ProcessInf';
+
+  override writes(): FrameParts {
+    return { rows: false, features: true, labels: true };
+  }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {
     const starts = dateBlockStarts(frame);

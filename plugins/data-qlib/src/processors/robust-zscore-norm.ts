@@ -1,6 +1,6 @@
 import { ColumnAffineProcessor } from './column-affine.js';
 import type { FieldsGroup } from './fields-group.js';
-import { medianInPlace } from './nan-stats.js';
+import { medianFloat32 } from './nan-stats.js';
 
 export interface RobustZScoreNormOptions {
   fit_start_time?: string | null;
@@ -29,17 +29,17 @@ export class RobustZScoreNorm extends ColumnAffineProcessor {
     this.clipOutlier = clipOutlier;
   }
 
-  protected fitColumn(buf: Float64Array, n: number): [number, number] {
+  protected fitColumn(buf: Float32Array, n: number): [number, number] {
     const fround = Math.fround;
     if (n === 0) return [NaN, NaN];
     // Qlib works on float32 arrays: the median, the deviations and the MAD are float32.
-    const median = fround(medianInPlace(buf, n));
+    const median = fround(medianFloat32(buf, n));
     let m = 0;
     for (let i = 0; i < n; i++) {
       const d = Math.abs(fround(buf[i]! - median));
       if (d === d) buf[m++] = d; // inf - inf is NaN, which nanmedian skips
     }
-    const mad = fround(medianInPlace(buf, m));
+    const mad = fround(medianFloat32(buf, m));
     return [median, fround(fround(mad + EPS) * MAD_TO_STD)];
   }
 }

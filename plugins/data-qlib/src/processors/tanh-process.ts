@@ -1,10 +1,14 @@
 import type { HandlerFrame } from '../../../../core/index.js';
-import { BaseProcessor } from './base-processor.js';
+import { BaseProcessor, type FrameParts } from './base-processor.js';
 import { blocksOf } from './fields-group.js';
 
 /** tanh(x - 1) on every column whose name does not contain "LABEL" (Qlib's denoising). */
 export class TanhProcess extends BaseProcessor {
   readonly name = 'TanhProcess';
+
+  override writes(): FrameParts {
+    return { rows: false, features: true, labels: true };
+  }
 
   applyInPlace(frame: HandlerFrame): HandlerFrame {
     for (const { data, width, names } of blocksOf(frame, null)) {
