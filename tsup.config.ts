@@ -8,6 +8,7 @@ export default defineConfig({
     cli: 'plugins/cli.ts',
     bench: 'bench/index.ts',
     'gbdt-worker': 'plugins/models/src/gbdt/hist.worker.ts',
+    'data-worker': 'plugins/data-qlib/src/parallel/feature.worker.ts',
   },
   format: ['esm'],
   target: 'node20',

@@ -37,10 +37,14 @@ const synthSchema = S.object({
   seed: S.optional(S.integer({ default: DEFAULT_SYNTH.seed, description: 'Random seed: the same seed gives the same market.' })),
   cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
   disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
+  threads: S.optional(S.integer({ minimum: 0, maximum: 64, description: 'Worker threads evaluating features: 0 = automatic (up to 4 for large requests, 1 for small ones), 1 = the calling thread only.' })),
 });
 
 /** Generates (once; cached under the home folder) and opens the seeded synthetic market. */
-export async function openSyntheticMarket(home: string, options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number; disk_cache?: boolean } = {}): Promise<QlibDataProvider> {
+export async function openSyntheticMarket(
+  home: string,
+  options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number; disk_cache?: boolean; threads?: number } = {},
+): Promise<QlibDataProvider> {
   const opts = {
     instruments: options.instruments ?? DEFAULT_SYNTH.instruments,
     start: options.start ?? DEFAULT_SYNTH.start,
@@ -51,7 +55,7 @@ export async function openSyntheticMarket(home: string, options: { instruments?:
   const id = `synth-${digest}`;
   const dir = path.join(home, 'data', id);
   await generateSyntheticMarket(dir, opts);
-  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id) });
+  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads });
 }
 
 const syntheticMarket = defineComponent({
@@ -74,11 +78,18 @@ const qlibData = defineComponent({
     id: S.optional(S.string({ pattern: '^[A-Za-z0-9_.-]+$', description: 'Stable name of this data (default: the folder name).' })),
     cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
     disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
+    threads: S.optional(S.integer({ minimum: 0, maximum: 64, description: 'Worker threads evaluating features: 0 = automatic (up to 4 for large requests, 1 for small ones), 1 = the calling thread only.' })),
   }),
   deps: [TOKENS.home],
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
-    return new QlibDataProvider({ id, uri: path.resolve(o.uri), cacheMiB: o.cache_mib, cacheDir: o.disk_cache === false ? undefined : path.join(ctx.get(TOKENS.home), 'cache', 'features', id) });
+    return new QlibDataProvider({
+      id,
+      uri: path.resolve(o.uri),
+      cacheMiB: o.cache_mib,
+      cacheDir: o.disk_cache === false ? undefined : path.join(ctx.get(TOKENS.home), 'cache', 'features', id),
+      threads: o.threads,
+    });
   },
 });
 

@@ -8,20 +8,32 @@ import {
 } from '../../../../core/index.js';
 import { compileExpression, evaluateAll, parseExpression, windowExtent, type ExprNode, type SeriesInput } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeature, readInstruments } from '../storage/index.js';
+import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
+import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
+import { assembleFrame, type InstrumentColumns } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
 import { FeatureDiskCache, inputHash } from './feature-disk-cache.js';
+import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
-/** One instrument's raw rows: every calendar day from its first to its last stored day. */
-interface InstrumentSeries {
-  start: number;
-  length: number;
-  fields: Map<string, Float32Array>;
-}
+/**
+ * With automatic threads, requests below this many values to evaluate
+ * (expressions x rows) stay on the calling thread: starting workers costs
+ * more than it saves (~25 M values/s per thread).
+ */
+const PARALLEL_MIN_VALUES = 10_000_000;
 
 interface Compiled {
   text: string;
   fields: string[];
   evaluate(input: SeriesInput): Float32Array;
+}
+
+/** One instrument's series with what the caches gave (`out`) and what is left to evaluate (`full`). */
+interface Pending {
+  s: InstrumentSeries;
+  out: Float32Array[];
+  full: number[];
+  hashOf(names: string[], length: number): Buffer;
 }
 
 export interface QlibProviderOptions {
@@ -32,6 +44,13 @@ export interface QlibProviderOptions {
   cacheMiB?: number;
   /** Folder of the on-disk feature cache (none when absent). */
   cacheDir?: string;
+  /**
+   * Worker threads evaluating instruments in parallel: 1 evaluates on the
+   * calling thread; N >= 2 uses up to N workers; 0 or absent: automatic,
+   * min(4, available cores) for large requests and 1 for small ones. Needs
+   * the built worker (dist/data-worker.js); without it, one thread.
+   */
+  threads?: number;
 }
 
 /**
@@ -54,10 +73,18 @@ export class QlibDataProvider implements DataProvider {
   /** Rows evaluated by expressions (full or incremental), for tests and benchmarks. */
   rowsEvaluated = 0;
   private readonly disk?: FeatureDiskCache;
+  private readonly threads?: number;
+  private pool?: FeatureWorkerPool;
+  /** Threads that evaluated the last `features` request (1 = the calling thread). */
+  lastThreads = 1;
 
   constructor(options: QlibProviderOptions) {
     this.id = options.id;
     this.uri = options.uri;
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0)) {
+      throw new QonlineError('QONLINE_CONFIG_INVALID', `threads must be a whole number >= 0 (0 = automatic), found ${options.threads}`);
+    }
+    this.threads = options.threads;
     this.cache = new ArrayLruCache((options.cacheMiB ?? 1024) * 1024 * 1024);
     if (options.cacheDir) this.disk = new FeatureDiskCache(options.cacheDir);
   }
@@ -101,46 +128,14 @@ export class QlibDataProvider implements DataProvider {
   }
 
   private async series(code: string, fields: string[]): Promise<InstrumentSeries | null> {
-    let s = this.raw.get(code);
-    if (s === undefined) {
-      s = { start: 0, length: 0, fields: new Map() };
-      this.raw.set(code, s);
-    }
+    const s = this.raw.get(code);
     if (s === null) return null;
-    const missing = fields.filter((f) => !s!.fields.has(f));
-    if (missing.length) {
-      const loaded = await Promise.all(missing.map(async (f) => [f, await readFeature(this.uri, code, f)] as const));
-      // The series spans the union of every field's stored range.
-      let start = s.length ? s.start : Infinity;
-      let end = s.length ? s.start + s.length : -Infinity;
-      for (const [, v] of loaded) {
-        if (v && v.values.length) {
-          start = Math.min(start, v.start);
-          end = Math.max(end, v.start + v.values.length);
-        }
-      }
-      if (!Number.isFinite(start)) {
-        if (!s.length) {
-          this.raw.set(code, null);
-          return null;
-        }
-        start = s.start;
-        end = s.start + s.length;
-      }
-      const length = end - start;
-      const realign = (v: Float32Array, vStart: number): Float32Array => {
-        if (vStart === start && v.length === length) return v;
-        const out = new Float32Array(length).fill(NaN);
-        out.set(v.subarray(Math.max(0, start - vStart), Math.max(0, Math.min(v.length, end - vStart))), Math.max(0, vStart - start));
-        return out;
-      };
-      const next: InstrumentSeries = { start, length, fields: new Map() };
-      for (const [f, v] of s.fields) next.fields.set(f, realign(v, s.start));
-      for (const [f, v] of loaded) next.fields.set(f, v ? realign(v.values, v.start) : new Float32Array(length).fill(NaN));
-      this.raw.set(code, next);
-      s = next;
-    }
-    return s;
+    const missing = fields.filter((f) => !s?.fields.has(f));
+    if (!missing.length && s) return s;
+    const loaded = await Promise.all(missing.map(async (f) => [f, await readFeature(this.uri, code, f)] as const));
+    const next = mergeSeries(s, loaded);
+    this.raw.set(code, next);
+    return next;
   }
 
   /** The full-series values of `expr` for `code` (cached). */
@@ -151,15 +146,7 @@ export class QlibDataProvider implements DataProvider {
     const key = `${code}|${c.text}`;
     let v = this.cache.get(key);
     if (!v || v.length !== s.length) {
-      const input: SeriesInput = {
-        length: s.length,
-        field: (name: string) => {
-          const arr = s.fields.get(name);
-          if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
-          return arr;
-        },
-      };
-      v = c.evaluate(input);
+      v = c.evaluate({ length: s.length, field: fieldOf(s, code) });
       this.evaluations++;
       this.cache.set(key, v);
     }
@@ -173,6 +160,23 @@ export class QlibDataProvider implements DataProvider {
    */
   async evaluateMany(code: string, exprs: string[]): Promise<{ start: number; values: Float32Array[] } | null> {
     const compiled = exprs.map((e) => this.compile(e));
+    const p = await this.prepare(code, exprs, compiled);
+    if (!p) return null;
+    if (p.full.length) {
+      const values = evaluateAll(
+        p.full.map((k) => this.node(exprs[k]!)),
+        { length: p.s.length, field: fieldOf(p.s, code) },
+      );
+      this.store(code, p, compiled, values);
+    }
+    return { start: p.s.start, values: p.out };
+  }
+
+  /**
+   * Loads the series and takes what the memory and disk caches hold; `full`
+   * lists the expressions left to evaluate.
+   */
+  private async prepare(code: string, exprs: string[], compiled: Compiled[]): Promise<Pending | null> {
     const fields = [...new Set(compiled.flatMap((c) => c.fields))];
     const s = await this.series(code, fields);
     if (!s) return null;
@@ -183,54 +187,132 @@ export class QlibDataProvider implements DataProvider {
       if (v && v.length === s.length) out[k] = v;
       else missing.push(k);
     });
-    if (missing.length) {
-      const field = (name: string): Float32Array => {
-        const arr = s.fields.get(name);
-        if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
-        return arr;
-      };
-      const full: number[] = [];
-      const hashes = new Map<string, Buffer>();
-      const hashOf = (names: string[], length: number): Buffer => {
-        const key = `${names.join(',')}|${length}`;
-        let h = hashes.get(key);
-        if (!h) hashes.set(key, (h = inputHash(s.fields, names, length)));
-        return h;
-      };
-      for (const k of missing) {
-        const c = compiled[k]!;
-        const hit = this.disk?.read(code, c.text);
-        if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
-          if (hit.length === s.length) {
-            out[k] = hit.values;
-          } else {
-            const extended = this.extend(hit.values, exprs[k]!, s.length, field, c.fields);
-            if (!extended) {
-              full.push(k);
-              continue;
-            }
-            out[k] = extended;
-            this.disk!.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+    const hashes = new Map<string, Buffer>();
+    const hashOf = (names: string[], length: number): Buffer => {
+      const key = `${names.join(',')}|${length}`;
+      let h = hashes.get(key);
+      if (!h) hashes.set(key, (h = inputHash(s.fields, names, length)));
+      return h;
+    };
+    const full: number[] = [];
+    for (const k of missing) {
+      const c = compiled[k]!;
+      const hit = this.disk?.read(code, c.text);
+      if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
+        if (hit.length === s.length) {
+          out[k] = hit.values;
+        } else {
+          const extended = this.extend(hit.values, exprs[k]!, s.length, fieldOf(s, code), c.fields);
+          if (!extended) {
+            full.push(k);
+            continue;
           }
-          this.cache.set(`${code}|${c.text}`, out[k]!);
-        } else full.push(k);
+          out[k] = extended;
+          this.disk!.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+        }
+        this.cache.set(`${code}|${c.text}`, out[k]!);
+      } else full.push(k);
+    }
+    return { s, out, full, hashOf };
+  }
+
+  /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
+  private store(code: string, p: Pending, compiled: Compiled[], values: Float32Array[]): void {
+    this.evaluations += p.full.length;
+    this.rowsEvaluated += p.full.length * p.s.length;
+    p.full.forEach((k, j) => {
+      const c = compiled[k]!;
+      p.out[k] = values[j]!;
+      this.cache.set(`${code}|${c.text}`, values[j]!);
+      this.disk?.write(code, c.text, { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
+    });
+  }
+
+  /**
+   * `evaluateMany` for every code, on worker threads when the request is
+   * large enough (see QlibProviderOptions.threads). Instruments whose raw
+   * series this thread has not loaded (and no disk cache needs hashing) are
+   * read by the workers themselves; the others go with the rows this thread
+   * holds. Either way the workers see the same rows and evaluate the same
+   * expressions together, so results equal the single-threaded ones.
+   */
+  private async evaluateCodes(codes: string[], exprs: string[], calendarLength: number): Promise<({ start: number; values: Float32Array[] } | null)[]> {
+    const results: ({ start: number; values: Float32Array[] } | null)[] = new Array(codes.length).fill(null);
+    const wanted = this.threads ?? 0;
+    this.lastThreads = 1;
+    if (wanted === 1 || codes.length < 2 || exprs.length === 0) {
+      for (let i = 0; i < codes.length; i++) results[i] = await this.evaluateMany(codes[i]!, exprs);
+      return results;
+    }
+    const compiled = exprs.map((e) => this.compile(e));
+    const fields = [...new Set(compiled.flatMap((c) => c.fields))].sort();
+    const jobs: FeatureJob[] = [];
+    const owners: { index: number; pending: Pending | null }[] = [];
+    let work = 0;
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i]!;
+      if (this.raw.get(code) === undefined && !this.disk) {
+        jobs.push({ code, exprs, read: fields, have: null });
+        owners.push({ index: i, pending: null });
+        work += exprs.length * calendarLength;
+        continue;
       }
-      if (full.length) {
-        const values = evaluateAll(
-          full.map((k) => this.node(exprs[k]!)),
-          { length: s.length, field },
-        );
-        this.evaluations += full.length;
-        this.rowsEvaluated += full.length * s.length;
-        full.forEach((k, j) => {
-          const c = compiled[k]!;
-          out[k] = values[j]!;
-          this.cache.set(`${code}|${c.text}`, values[j]!);
-          this.disk?.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: values[j]! });
-        });
+      const p = await this.prepare(code, exprs, compiled);
+      if (!p) continue;
+      results[i] = { start: p.s.start, values: p.out };
+      if (!p.full.length) continue;
+      const need = [...new Set(p.full.flatMap((k) => compiled[k]!.fields))];
+      jobs.push({ code, exprs: p.full.map((k) => exprs[k]!), read: [], have: { start: p.s.start, length: p.s.length, fields: need.map((f) => [f, p.s.fields.get(f)!]) } });
+      owners.push({ index: i, pending: p });
+      work += p.full.length * p.s.length;
+    }
+    const threads = wanted === 0 ? (work >= PARALLEL_MIN_VALUES ? defaultFeatureThreads() : 1) : wanted;
+    const redo: number[] = [];
+    const onResult = (j: number, r: FeatureJobResult): void => {
+      const { index, pending } = owners[j]!;
+      const code = codes[index]!;
+      let p = pending;
+      if (!p) {
+        const s = mergeSeries(this.raw.get(code) ?? undefined, r.loaded);
+        this.raw.set(code, s);
+        if (!s) return;
+        if (s.start !== r.start || s.length !== r.length) {
+          // Another request loaded more fields meanwhile: evaluate over the wider series here.
+          redo.push(index);
+          return;
+        }
+        p = { s, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
+        results[index] = { start: s.start, values: p.out };
+      }
+      this.store(code, p, compiled, r.values!);
+    };
+    if (threads > 1 && jobs.length > 1) {
+      this.pool ??= new FeatureWorkerPool(this.uri);
+      if (await this.pool.run(jobs, threads, onResult)) {
+        this.lastThreads = Math.min(threads, jobs.length);
+        for (const i of redo) results[i] = await this.evaluateMany(codes[i]!, exprs);
+        return results;
       }
     }
-    return { start: s.start, values: out };
+    // One thread (small request, or no built worker script).
+    for (let j = 0; j < jobs.length; j++) {
+      const { index, pending } = owners[j]!;
+      if (!pending) {
+        results[index] = await this.evaluateMany(codes[index]!, exprs);
+        continue;
+      }
+      const values = evaluateAll(
+        pending.full.map((k) => this.node(exprs[k]!)),
+        { length: pending.s.length, field: fieldOf(pending.s, codes[index]!) },
+      );
+      this.store(codes[index]!, pending, compiled, values);
+    }
+    return results;
+  }
+
+  /** Stops the feature worker threads (idle ones also stop by themselves). */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /**
@@ -281,18 +363,15 @@ export class QlibDataProvider implements DataProvider {
     }
     codes.sort();
     if (b < a || !codes.length) return emptyFrame(columns);
-    // Per instrument: included calendar range and values per column.
-    const perCode: { code: string; from: number; to: number; mask: Uint8Array | null; cols: Float32Array[]; start: number }[] = [];
-    for (const code of codes) {
-      const r = await this.evaluateMany(code, columns);
-      if (!r) continue;
-      const cols = r.values;
-      const seriesStart = r.start;
-      const seriesLen = cols[0]?.length ?? 0;
-      if (!columns.length) continue;
-      const from = Math.max(a, seriesStart);
-      const to = Math.min(b, seriesStart + seriesLen - 1);
-      if (to < from) continue;
+    const evaluated = await this.evaluateCodes(codes, columns, cal.length);
+    const parts: InstrumentColumns[] = [];
+    codes.forEach((code, i) => {
+      const r = evaluated[i];
+      if (!r || !columns.length) return;
+      const seriesLen = r.values[0]?.length ?? 0;
+      const from = Math.max(a, r.start);
+      const to = Math.min(b, r.start + seriesLen - 1);
+      if (to < from) return;
       let mask: Uint8Array | null = null;
       if (spans) {
         // Markets keep only rows inside membership spans (after computing).
@@ -303,46 +382,18 @@ export class QlibDataProvider implements DataProvider {
           for (let t = s0; t <= s1; t++) mask[t - from] = 1;
         }
       }
-      perCode.push({ code, from, to, mask, cols, start: seriesStart });
-    }
-    // Date-major assembly: first each (instrument, date) row's output index,
-    // then a column-by-column copy (sequential reads per column).
-    const nCodes = perCode.length;
-    const slot = new Int32Array((b - a + 1) * nCodes).fill(-1);
-    let rows = 0;
-    for (let t = a; t <= b; t++) {
-      for (let k = 0; k < nCodes; k++) {
-        const p = perCode[k]!;
-        if (t < p.from || t > p.to || (p.mask && !p.mask[t - p.from])) continue;
-        slot[(t - a) * nCodes + k] = rows++;
-      }
-    }
-    const dates = cal.dates.slice(a, b + 1) as string[];
-    const instruments = perCode.map((p) => p.code);
-    const rowDate = new Int32Array(rows);
-    const rowInst = new Int32Array(rows);
-    const data = columns.map(() => new Float32Array(rows));
-    for (let k = 0; k < nCodes; k++) {
-      const p = perCode[k]!;
-      const idx: number[] = [];
-      const off: number[] = [];
-      for (let t = p.from; t <= p.to; t++) {
-        const r = slot[(t - a) * nCodes + k]!;
-        if (r < 0) continue;
-        idx.push(r);
-        off.push(t - p.start);
-        rowDate[r] = t - a;
-        rowInst[r] = k;
-      }
-      const n = idx.length;
-      for (let c = 0; c < columns.length; c++) {
-        const src = p.cols[c]!;
-        const dst = data[c]!;
-        for (let j = 0; j < n; j++) dst[idx[j]!] = src[off[j]!]!;
-      }
-    }
-    return { rows, dates, instruments, rowDate, rowInst, columns, data };
+      parts.push({ code, start: r.start, cols: r.values, from, to, mask });
+    });
+    return assembleFrame(cal.dates, a, b, columns, parts);
   }
+}
+
+function fieldOf(s: InstrumentSeries, code: string): (name: string) => Float32Array {
+  return (name) => {
+    const arr = s.fields.get(name);
+    if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${code}`);
+    return arr;
+  };
 }
 
 function emptyFrame(columns: string[]): FeatureFrame {

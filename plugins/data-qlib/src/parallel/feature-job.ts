@@ -1,0 +1,40 @@
+import { QonlineError } from '../../../../core/index.js';
+import { evaluateAll, parseExpression, type ExprNode } from '../expr/index.js';
+import { mergeSeries, type InstrumentSeries } from '../provider/instrument-series.js';
+import { readFeature } from '../storage/index.js';
+import type { FeatureJob, FeatureJobResult } from './feature-protocol.js';
+
+/**
+ * What a feature worker does for one instrument: read the missing fields,
+ * build the series exactly as the provider would (mergeSeries), and evaluate
+ * the expressions together with evaluateAll. `nodes` caches parsed
+ * expressions across jobs.
+ */
+export async function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes: Map<string, ExprNode>): Promise<FeatureJobResult> {
+  const loaded = await Promise.all(job.read.map(async (f) => [f, await readFeature(uri, job.code, f, freq)] as [string, Awaited<ReturnType<typeof readFeature>>]));
+  const have: InstrumentSeries | undefined = job.have ? { start: job.have.start, length: job.have.length, fields: new Map(job.have.fields) } : undefined;
+  const s = loaded.length ? mergeSeries(have, loaded) : (have ?? null);
+  if (!s) return { code: job.code, loaded, start: 0, length: 0, values: null };
+  const field = (name: string): Float32Array => {
+    const arr = s.fields.get(name);
+    if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${job.code}`);
+    return arr;
+  };
+  const parsed = job.exprs.map((e) => {
+    let n = nodes.get(e);
+    if (!n) nodes.set(e, (n = parseExpression(e)));
+    return n;
+  });
+  const values = evaluateAll(parsed, { length: s.length, field });
+  return { code: job.code, loaded, start: s.start, length: s.length, values };
+}
+
+/** The distinct ArrayBuffers of a batch of results (each transferred once). */
+export function transferablesOf(results: readonly FeatureJobResult[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const r of results) {
+    for (const v of r.values ?? []) out.add(v.buffer as ArrayBuffer);
+    for (const [, s] of r.loaded) if (s) out.add(s.values.buffer as ArrayBuffer);
+  }
+  return [...out];
+}
