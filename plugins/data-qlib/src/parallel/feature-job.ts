@@ -1,7 +1,7 @@
 import { QonlineError } from '../../../../core/index.js';
 import { evaluateAll, parseExpression, type ExprNode } from '../expr/index.js';
 import { mergeSeries, type InstrumentSeries } from '../provider/instrument-series.js';
-import { readFeature } from '../storage/index.js';
+import { readFeatureSync, type FeatureSeries } from '../storage/index.js';
 import type { FeatureJob, FeatureJobResult } from './feature-protocol.js';
 
 /**
@@ -10,8 +10,8 @@ import type { FeatureJob, FeatureJobResult } from './feature-protocol.js';
  * the expressions together with evaluateAll. `nodes` caches parsed
  * expressions across jobs.
  */
-export async function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes: Map<string, ExprNode>): Promise<FeatureJobResult> {
-  const loaded = await Promise.all(job.read.map(async (f) => [f, await readFeature(uri, job.code, f, freq)] as [string, Awaited<ReturnType<typeof readFeature>>]));
+export function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes: Map<string, ExprNode>): FeatureJobResult {
+  const loaded = job.read.map((f) => [f, readFeatureSync(uri, job.code, f, freq)] as [string, FeatureSeries | null]);
   const have: InstrumentSeries | undefined = job.have ? { start: job.have.start, length: job.have.length, fields: new Map(job.have.fields) } : undefined;
   const s = loaded.length ? mergeSeries(have, loaded) : (have ?? null);
   if (!s) return { code: job.code, loaded, start: 0, length: 0, values: null };

@@ -12,26 +12,23 @@ const port = parentPort!;
 const nodes = new Map<string, ExprNode>();
 
 port.on('message', (msg: ToFeatureWorker) => {
-  void (async () => {
-    try {
-      const results = [];
-      for (const job of msg.jobs) results.push(await runFeatureJob(data.uri, data.freq, job, nodes));
-      const reply: FromFeatureWorker = { id: msg.id, results };
-      port.postMessage(reply, transferablesOf(results));
-    } catch (e) {
-      const err = e as { code?: unknown; message?: unknown; details?: unknown; hint?: unknown };
-      const reply: FromFeatureWorker = {
-        id: msg.id,
-        error: {
-          code: typeof err?.code === 'string' ? err.code : 'QONLINE_INTERNAL',
-          message: typeof err?.message === 'string' ? err.message : String(e),
-          details: Array.isArray(err?.details) ? (err.details as string[]) : undefined,
-          hint: typeof err?.hint === 'string' ? err.hint : undefined,
-        },
-      };
-      port.postMessage(reply);
-    }
-  })();
+  try {
+    const results = msg.jobs.map((job) => runFeatureJob(data.uri, data.freq, job, nodes));
+    const reply: FromFeatureWorker = { id: msg.id, results };
+    port.postMessage(reply, transferablesOf(results));
+  } catch (e) {
+    const err = e as { code?: unknown; message?: unknown; details?: unknown; hint?: unknown };
+    const reply: FromFeatureWorker = {
+      id: msg.id,
+      error: {
+        code: typeof err?.code === 'string' ? err.code : 'QONLINE_INTERNAL',
+        message: typeof err?.message === 'string' ? err.message : String(e),
+        details: Array.isArray(err?.details) ? (err.details as string[]) : undefined,
+        hint: typeof err?.hint === 'string' ? err.hint : undefined,
+      },
+    };
+    port.postMessage(reply);
+  }
 });
 
 const ready: FromFeatureWorker = { ready: true, protocol: FEATURE_PROTOCOL_VERSION };

@@ -7,7 +7,7 @@ import {
   type InstrumentSpans,
 } from '../../../../core/index.js';
 import { compileExpression, evaluateAll, parseExpression, windowExtent, type ExprNode, type SeriesInput } from '../expr/index.js';
-import { computeDataVersion, readCalendar, readFeature, readInstruments } from '../storage/index.js';
+import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
 import { assembleFrame, type InstrumentColumns } from './assemble-frame.js';
@@ -132,7 +132,9 @@ export class QlibDataProvider implements DataProvider {
     if (s === null) return null;
     const missing = fields.filter((f) => !s?.fields.has(f));
     if (!missing.length && s) return s;
-    const loaded = await Promise.all(missing.map(async (f) => [f, await readFeature(this.uri, code, f)] as const));
+    // Synchronous reads: a field file is a few KiB, and an async read's four
+    // thread-pool round trips (open, stat, read, close) cost more than the read.
+    const loaded = missing.map((f) => [f, readFeatureSync(this.uri, code, f)] as const);
     const next = mergeSeries(s, loaded);
     this.raw.set(code, next);
     return next;

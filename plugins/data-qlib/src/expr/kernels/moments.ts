@@ -69,8 +69,10 @@ function rebuildSums(x: Float32Array, start: number, t: number, st: Float64Array
  */
 export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n);
   const rows = rowsOf(N, n);
+  if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean');
+  if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std');
+  const out = new Float32Array(n);
   const order = ORDER[stat];
   const high = order >= 3;
   const run = new IdenticalRun();
@@ -171,18 +173,6 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
     }
 
     switch (stat) {
-      case 'sum':
-        out[t] = cnt * k + s1;
-        break;
-      case 'mean':
-        out[t] = run.identicalSince(windowStart(t, rows)) ? run.value : k + s1 / cnt;
-        break;
-      case 'var':
-      case 'std': {
-        const variance = cnt < 2 ? NaN : run.identicalSince(windowStart(t, rows)) ? 0 : Math.max(m2c, 0) / (cnt - 1);
-        out[t] = stat === 'std' ? Math.sqrt(variance) : variance;
-        break;
-      }
       case 'skew': {
         if (cnt < 3) out[t] = NaN;
         else if (run.identicalSince(windowStart(t, rows))) out[t] = 0;
@@ -210,6 +200,162 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
         break;
       }
     }
+  }
+  return out;
+}
+
+/**
+ * rollingMoments for Sum and Mean: the same arithmetic on the sums these
+ * read (k, cnt, s1, and ops / mass1 / absWindow for the rebuild rule),
+ * without the higher power sums, so results are identical and the loop is
+ * shorter.
+ */
+function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  const run = new IdenticalRun();
+  let k = 0;
+  let cnt = 0;
+  let s1 = 0;
+  let ops = 0;
+  let mass1 = 0;
+  let absWindow = 0;
+  for (let t = 0; t < n; t++) {
+    if (t >= rows) {
+      const u = x[t - rows]!;
+      if (u === u) {
+        cnt--;
+        if (cnt === 0) {
+          s1 = mass1 = absWindow = ops = 0;
+        } else {
+          const d = u - k;
+          s1 -= d;
+          absWindow -= Math.abs(u);
+          mass1 += Math.abs(d);
+          ops++;
+        }
+      }
+    }
+    const v = x[t]!;
+    if (v === v) {
+      if (cnt === 0) k = v;
+      cnt++;
+      const d = v - k;
+      s1 += d;
+      absWindow += Math.abs(v);
+      mass1 += Math.abs(d);
+      ops++;
+    }
+    if (mean) run.push(t, v);
+    if (cnt === 0) {
+      out[t] = NaN;
+      continue;
+    }
+    if (ops * mass1 > REBUILD_RATIO * absWindow) {
+      // As rebuildSums: the mean of the window's values as the new shift.
+      const start = windowStart(t, rows);
+      let total = 0;
+      let c = 0;
+      for (let j = start; j <= t; j++) {
+        const w = x[j]!;
+        if (w === w) {
+          total += w;
+          c++;
+        }
+      }
+      k = c > 0 ? total / c : 0;
+      s1 = mass1 = absWindow = 0;
+      for (let j = start; j <= t; j++) {
+        const w = x[j]!;
+        if (w !== w) continue;
+        const d = w - k;
+        s1 += d;
+        mass1 += Math.abs(d);
+        absWindow += Math.abs(w);
+      }
+      cnt = c;
+      ops = cnt;
+    }
+    out[t] = !mean ? cnt * k + s1 : run.identicalSince(windowStart(t, rows)) ? run.value : k + s1 / cnt;
+  }
+  return out;
+}
+
+/**
+ * rollingMoments for Var and Std: the same arithmetic on k, cnt, s1, s2 and
+ * the rebuild rule's ops / mass2, without the third and fourth powers.
+ */
+function rollingSecondOrder(x: Float32Array, rows: number, std: boolean): Float32Array {
+  const n = x.length;
+  const out = new Float32Array(n);
+  const run = new IdenticalRun();
+  let k = 0;
+  let cnt = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let ops = 0;
+  let mass2 = 0;
+  for (let t = 0; t < n; t++) {
+    if (t >= rows) {
+      const u = x[t - rows]!;
+      if (u === u) {
+        cnt--;
+        if (cnt === 0) {
+          s1 = s2 = mass2 = ops = 0;
+        } else {
+          const d = u - k;
+          const d2 = d * d;
+          s1 -= d;
+          s2 -= d2;
+          mass2 += d2;
+          ops++;
+        }
+      }
+    }
+    const v = x[t]!;
+    if (v === v) {
+      if (cnt === 0) k = v;
+      cnt++;
+      const d = v - k;
+      const d2 = d * d;
+      s1 += d;
+      s2 += d2;
+      mass2 += d2;
+      ops++;
+    }
+    run.push(t, v);
+    if (cnt === 0) {
+      out[t] = NaN;
+      continue;
+    }
+    let m2c = s2 - (s1 * s1) / cnt;
+    if (cnt >= 2 && mass2 > (REBUILD_RATIO / ops) * m2c) {
+      const start = windowStart(t, rows);
+      let total = 0;
+      let c = 0;
+      for (let j = start; j <= t; j++) {
+        const w = x[j]!;
+        if (w === w) {
+          total += w;
+          c++;
+        }
+      }
+      k = c > 0 ? total / c : 0;
+      s1 = s2 = 0;
+      for (let j = start; j <= t; j++) {
+        const w = x[j]!;
+        if (w !== w) continue;
+        const d = w - k;
+        s1 += d;
+        s2 += d * d;
+      }
+      cnt = c;
+      mass2 = s2;
+      ops = cnt;
+      m2c = s2 - (s1 * s1) / cnt;
+    }
+    const variance = cnt < 2 ? NaN : run.identicalSince(windowStart(t, rows)) ? 0 : Math.max(m2c, 0) / (cnt - 1);
+    out[t] = std ? Math.sqrt(variance) : variance;
   }
   return out;
 }
