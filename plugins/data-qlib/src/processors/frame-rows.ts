@@ -130,3 +130,26 @@ function compactRows(a: Int32Array | Float32Array, width: number, keep: Uint8Arr
   }
   return inPlace ? out.subarray(0, kept * width) : out;
 }
+
+/** Rows per transposition block: a block of every column stays in cache while it is written. */
+const TRANSPOSE_ROWS = 256;
+
+/**
+ * Column arrays (each `rows` long) as one row-major matrix. Written a block
+ * of rows at a time: a plain column-by-column transpose writes every value
+ * to a different cache line far from the last, and runs several times slower
+ * on large frames.
+ */
+export function rowMajorFromColumns(columns: readonly Float32Array[], rows: number): Float32Array {
+  const width = columns.length;
+  const out = new Float32Array(rows * width);
+  for (let r0 = 0; r0 < rows; r0 += TRANSPOSE_ROWS) {
+    const r1 = Math.min(rows, r0 + TRANSPOSE_ROWS);
+    for (let c = 0; c < width; c++) copyColumnBlock(columns[c]!, out, r0, r1, width, c);
+  }
+  return out;
+}
+
+function copyColumnBlock(col: Float32Array, out: Float32Array, r0: number, r1: number, width: number, c: number): void {
+  for (let r = r0, p = r0 * width + c; r < r1; r++, p += width) out[p] = col[r]!;
+}

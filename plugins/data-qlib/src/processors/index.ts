@@ -12,7 +12,7 @@ export { ProcessInf } from './process-inf.js';
 export { FilterCol, DropCol, selectColumns, type FilterColOptions, type DropColOptions } from './column-filter.js';
 export { TanhProcess } from './tanh-process.js';
 export type { FieldsGroup, ColumnGroup, ColumnKey } from './fields-group.js';
-export { dateBlockStarts, sliceDates, sliceRows, cloneFrame } from './frame-rows.js';
+export { dateBlockStarts, sliceDates, sliceRows, cloneFrame, rowMajorFromColumns } from './frame-rows.js';
 export { PROCESSOR_SCHEMAS } from './schemas.js';
 export { checkOptions } from './check-options.js';
 export { createProcessor, processorFromSpec, withFitWindow, PROCESSOR_NAMES, FITTED_PROCESSOR_NAMES } from './registry.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerFrame, Processor } from '../../../../../core/index.js';
-import { applyProcessors, cloneFrame, createProcessor, fitAndApply, fitInferLearn } from '../../../../../plugins/data-qlib/src/processors/index.js';
+import { applyProcessors, cloneFrame, createProcessor, fitAndApply, fitInferLearn, rowMajorFromColumns } from '../../../../../plugins/data-qlib/src/processors/index.js';
 import { medianFloat32 } from '../../../../../plugins/data-qlib/src/processors/nan-stats.js';
 import type { BaseProcessor } from '../../../../../plugins/data-qlib/src/processors/base-processor.js';
 import { randomFrame, rng } from './make-frame.js';
@@ -37,6 +37,29 @@ describe('medianFloat32 (radix selection)', () => {
       expect(buf).toEqual(before);
     }
     expect(medianFloat32(new Float32Array(3), 0)).toBeNaN();
+  });
+
+  it('is exact on large inputs whatever their order and ties', () => {
+    const rand = rng(4);
+    const n = 30001;
+    const cases: [string, Float32Array][] = [
+      ['random', Float32Array.from({ length: n }, () => rand() * 2 - 1)],
+      ['sorted', Float32Array.from({ length: n }, (_, i) => i / 7)],
+      ['sorted descending', Float32Array.from({ length: n }, (_, i) => -i)],
+      ['mostly ties', Float32Array.from({ length: n }, () => (rand() < 0.8 ? 0 : rand()))],
+      ['with infinities', Float32Array.from({ length: n }, () => (rand() < 0.3 ? Infinity : rand() < 0.2 ? -Infinity : rand()))],
+    ];
+    for (const [name, buf] of cases) {
+      for (const len of [n, n - 1, 9000]) {
+        expect(medianFloat32(buf, len), `${name} ${len}`).toBe(naiveMedian(buf.subarray(0, len)));
+      }
+    }
+    // A regular pattern of huge values among small ones.
+    for (const len of [n, 9000]) {
+      const buf = Float32Array.from({ length: len }, (_, i) => i % 3);
+      for (let j = 0; j < 2048; j++) buf[Math.floor((j * len) / 2048)] = 1e6 + j;
+      expect(medianFloat32(buf, len), `adversarial ${len}`).toBe(naiveMedian(buf));
+    }
   });
 });
 
@@ -110,5 +133,18 @@ describe('pipeline array ownership', () => {
       r++;
     }
     expect(r).toBe(out.learn.rows);
+  });
+});
+
+describe('rowMajorFromColumns', () => {
+  it('puts value [r][c] at r * width + c, across transposition blocks', () => {
+    for (const [rows, width] of [[0, 3], [1, 1], [257, 5], [1000, 7], [600, 0]] as const) {
+      const cols = Array.from({ length: width }, (_, c) => Float32Array.from({ length: rows }, (_, r) => (r === 3 ? NaN : r * 100 + c)));
+      const out = rowMajorFromColumns(cols, rows);
+      expect(out.length).toBe(rows * width);
+      const expected: number[] = [];
+      for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) expected.push(cols[c]![r]!);
+      expect(Array.from(out)).toEqual(expected);
+    }
   });
 });
