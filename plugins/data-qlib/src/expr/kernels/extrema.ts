@@ -15,7 +15,7 @@ export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat):
   const wantMax = stat === 'max' || stat === 'idxmax';
   const position = stat === 'idxmax' || stat === 'idxmin';
   // Row indices, values monotone from head (the extremum) to tail; each row enters once.
-  const deque = new Int32Array(n);
+  const deque = dequeScratch(n);
   let head = 0;
   let tail = 0;
   for (let t = 0; t < n; t++) {
@@ -31,4 +31,12 @@ export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat):
     else out[t] = position ? deque[head]! - start + 1 : x[deque[head]!]!;
   }
   return out;
+}
+
+/** One deque buffer reused across calls (kernels run to completion, one at a time per thread). */
+let scratch = new Int32Array(0);
+
+function dequeScratch(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
 }

@@ -285,9 +285,9 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
  * rollingMoments for Var and Std: the same arithmetic on k, cnt, s1, s2 and
  * the rebuild rule's ops / mass2, without the third and fourth powers.
  */
-function rollingSecondOrder(x: Float32Array, rows: number, std: boolean): Float32Array {
+function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: Float32Array): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = into ?? new Float32Array(n);
   const run = new IdenticalRun();
   let k = 0;
   let cnt = 0;
@@ -358,4 +358,9 @@ function rollingSecondOrder(x: Float32Array, rows: number, std: boolean): Float3
     out[t] = std ? Math.sqrt(variance) : variance;
   }
   return out;
+}
+
+/** Rolling Std as rollingMoments(x, N, 'std') computes it, into out[0..x.length) (a caller's scratch). */
+export function rollingStdInto(x: Float32Array, N: number, out: Float32Array): Float32Array {
+  return rollingSecondOrder(x, rowsOf(N, x.length), true, out);
 }

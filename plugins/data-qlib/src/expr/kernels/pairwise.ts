@@ -1,8 +1,11 @@
-import { rollingMoments } from './moments.js';
+import { rollingStdInto } from './moments.js';
 import { NEAR_CONSTANT_STD } from './regression.js';
 import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
 
 export type PairStat = 'corr' | 'cov';
+
+let stdScratchA = new Float32Array(0);
+let stdScratchB = new Float32Array(0);
 
 const KA = 0;
 const KB = 1;
@@ -147,8 +150,13 @@ export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: P
   }
 
   if (stat === 'corr') {
-    const stdA = rollingMoments(a, N, 'std');
-    const stdB = a === b ? stdA : rollingMoments(b, N, 'std');
+    // Into buffers reused across calls: these stds only mask the result.
+    if (stdScratchA.length < n) {
+      stdScratchA = new Float32Array(Math.max(n, 2 * stdScratchA.length));
+      stdScratchB = new Float32Array(stdScratchA.length);
+    }
+    const stdA = rollingStdInto(a, N, stdScratchA);
+    const stdB = a === b ? stdA : rollingStdInto(b, N, stdScratchB);
     for (let t = 0; t < n; t++) {
       if (stdA[t]! <= NEAR_CONSTANT_STD || stdB[t]! <= NEAR_CONSTANT_STD) out[t] = NaN;
     }
