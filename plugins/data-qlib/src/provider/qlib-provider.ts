@@ -17,10 +17,11 @@ import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
 /**
  * With automatic threads, requests below this many values to evaluate
- * (expressions x rows) stay on the calling thread: starting workers costs
- * more than it saves (~25 M values/s per thread).
+ * (expressions x rows, ~20 M/s on one thread) stay on the calling thread:
+ * starting workers (~0.1 s) and warming up their compiled code cost more
+ * than they save on smaller ones.
  */
-const PARALLEL_MIN_VALUES = 10_000_000;
+const PARALLEL_MIN_VALUES = 30_000_000;
 
 interface Compiled {
   text: string;
