@@ -72,13 +72,8 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     return this.applyOwned(frame, () => true);
   }
 
-  /**
-   * Writes into new arrays the blocks the caller does not own (one pass
-   * instead of a copy and a pass). With `fill`, NaN results in the blocks of
-   * `fill.group` become `fill.value`: a following Fillna done in the same
-   * pass (only when `fusesFillna` says this covers those blocks whole).
-   */
-  override applyOwned(frame: HandlerFrame, owns: (a: ArrayBufferView) => boolean, fill?: { group: FieldsGroup; value: number }): HandlerFrame {
+  /** Writes into new arrays the blocks the caller does not own (one pass instead of a copy and a pass). */
+  override applyOwned(frame: HandlerFrame, owns: (a: ArrayBufferView) => boolean): HandlerFrame {
     const fit = this.requireFitted();
     const located = locateColumns(frame, fit.columns, this.name);
     const out = { ...frame };
@@ -98,26 +93,12 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
       const idx = Int32Array.from(sel, (s) => s.index);
       const center = Float64Array.from(sel, (s) => fit.center[s.i]!);
       const scale = Float64Array.from(sel, (s) => fit.scale[s.i]!);
-      const fillValue = fill && (fill.group === null || fill.group === group) ? fill.value : NaN;
       const inOrder = sel.length === width && sel.every((s, k) => s.index === k);
-      if (inOrder && scale.every((v) => Math.fround(v) === v)) {
-        // See affineRows: for float32 scales, multiplying by the reciprocal rounds as dividing does.
-        const inverse = scale.map((v) => 1 / v);
-        if (fillValue === fillValue) affineRowsFilled(data, target, frame.rows, width, center, inverse, clip, fillValue);
-        else affineRows(data, target, frame.rows, width, center, inverse, clip);
-      } else affineColumns(data, target, frame.rows, width, idx, center, scale, clip, fillValue);
+      // See affineRows: for float32 scales, multiplying by the reciprocal rounds as dividing does.
+      if (inOrder && scale.every((v) => Math.fround(v) === v)) affineRows(data, target, frame.rows, width, center, scale.map((v) => 1 / v), clip);
+      else affineColumns(data, target, frame.rows, width, idx, center, scale, clip);
     }
     return out;
-  }
-
-  /** Whether the fitted columns are, in order, every column of the blocks `group` covers (so a Fillna on it can be fused). */
-  fusesFillna(frame: HandlerFrame, group: FieldsGroup): boolean {
-    const fit = this.requireFitted();
-    const covered = (g: 'feature' | 'label', names: string[]): boolean => {
-      const mine = fit.columns.filter(([cg]) => cg === g).map(([, n]) => n);
-      return mine.length === names.length && mine.every((n, k) => n === names[k]);
-    };
-    return (group === 'label' || covered('feature', frame.featureNames)) && (group === 'feature' || covered('label', frame.labelNames));
   }
 
   protected encodeState(fit: AffineFit): Record<string, unknown> {
@@ -174,25 +155,13 @@ function affineRows(src: Float32Array, dst: Float32Array, rows: number, width: n
   }
 }
 
-/** `affineRows`, NaN results replaced by `fill`. */
-function affineRowsFilled(src: Float32Array, dst: Float32Array, rows: number, width: number, center: Float64Array, inverse: Float64Array, clip: number, fill: number): void {
-  const fround = Math.fround;
-  for (let r = 0, base = 0; r < rows; r++, base += width) {
-    for (let k = 0; k < width; k++) {
-      const v = Math.min(clip, Math.max(-clip, fround(fround(src[base + k]! - center[k]!) * inverse[k]!)));
-      dst[base + k] = v === v ? v : fill;
-    }
-  }
-}
-
-/** The columns `idx` of the block only, dividing; NaN results become `fill` (NaN: left as they are). */
-function affineColumns(src: Float32Array, dst: Float32Array, rows: number, width: number, idx: Int32Array, center: Float64Array, scale: Float64Array, clip: number, fill: number): void {
+/** The columns `idx` of the block only, dividing (any scale). */
+function affineColumns(src: Float32Array, dst: Float32Array, rows: number, width: number, idx: Int32Array, center: Float64Array, scale: Float64Array, clip: number): void {
   const fround = Math.fround;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
     for (let k = 0; k < idx.length; k++) {
       const p = base + idx[k]!;
-      const v = Math.min(clip, Math.max(-clip, fround(fround(src[p]! - center[k]!) / scale[k]!)));
-      dst[p] = v === v ? v : fill;
+      dst[p] = Math.min(clip, Math.max(-clip, fround(fround(src[p]! - center[k]!) / scale[k]!)));
     }
   }
 }

@@ -1,7 +1,5 @@
 import { QonlineError, type FetchMode, type HandlerFrame, type Processor } from '../../../../core/index.js';
 import { isBaseProcessor } from './base-processor.js';
-import { ColumnAffineProcessor } from './column-affine.js';
-import { Fillna } from './fillna.js';
 import { dateBlockStarts, sliceDates } from './frame-rows.js';
 
 /**
@@ -67,18 +65,8 @@ function run(processors: readonly Processor[], frame: HandlerFrame, fit: { start
   const callers = new Set<ArrayBufferLike>(options.inPlace ? [] : [frame.rowDate.buffer, frame.rowInst.buffer, frame.features.buffer, frame.labels.buffer]);
   const owns = (a: ArrayBufferView): boolean => !callers.has(a.buffer);
   let current = frame;
-  for (let i = 0; i < processors.length; i++) {
-    const p = processors[i]!;
+  for (const p of processors) {
     if (fit) p.fit(sliceDates(current, fit.start, fit.end));
-    const next = processors[i + 1];
-    // A normaliser followed by a Fillna of the blocks it covers (Qlib's default
-    // infer processors): one pass over the frame instead of two. Fillna has
-    // nothing to fit.
-    if (p instanceof ColumnAffineProcessor && next instanceof Fillna && p.fusesFillna(current, next.fieldsGroup)) {
-      current = p.applyOwned(current, owns, { group: next.fieldsGroup, value: next.fillValue });
-      i++;
-      continue;
-    }
     current = isBaseProcessor(p) ? p.applyOwned(current, owns) : p.apply(current);
   }
   return current;

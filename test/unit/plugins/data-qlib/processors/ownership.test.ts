@@ -148,3 +148,38 @@ describe('rowMajorFromColumns', () => {
     }
   });
 });
+
+describe('normaliser arithmetic', () => {
+  it('(x - center) / scale rounds each step to float32, for float32 scales and any other', () => {
+    const rand = rng(21);
+    const rows = 4000;
+    const names = ['A', 'B', 'C', 'D', 'E'];
+    const magnitude = () => Math.exp((rand() - 0.5) * 60) * (rand() < 0.5 ? -1 : 1);
+    const features = Float32Array.from({ length: rows * names.length }, () => (rand() < 0.05 ? NaN : rand() < 0.02 ? Infinity : rand() < 0.02 ? 0 : magnitude()));
+    const frame: HandlerFrame = {
+      rows,
+      dates: ['2020-01-01'],
+      instruments: Array.from({ length: rows }, (_, i) => `I${i}`),
+      rowDate: new Int32Array(rows),
+      rowInst: Int32Array.from({ length: rows }, (_, i) => i),
+      featureNames: names,
+      features,
+      labelNames: [],
+      labels: new Float32Array(0),
+    };
+    for (const float32Scales of [true, false]) {
+      const center = names.map(() => Math.fround(magnitude()));
+      const scale = names.map((_, k) => (k === 4 ? 0 : float32Scales ? Math.fround(Math.abs(magnitude())) : Math.abs(magnitude())));
+      const p = createProcessor('ZScoreNorm', { fields_group: 'feature' });
+      p.load({ processor: 'ZScoreNorm', columns: names.map((n) => ['feature', n]), center, scale });
+      const out = applyProcessors([p], frame);
+      for (let r = 0; r < rows; r++) {
+        for (let k = 0; k < names.length; k++) {
+          const x = features[r * names.length + k]!;
+          const expected = Math.fround(Math.fround(x - center[k]!) / scale[k]!);
+          expect(Object.is(out.features[r * names.length + k], expected) || (Number.isNaN(expected) && Number.isNaN(out.features[r * names.length + k]!))).toBe(true);
+        }
+      }
+    }
+  });
+});
