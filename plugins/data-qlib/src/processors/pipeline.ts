@@ -93,8 +93,10 @@ export interface InferLearnFrames {
  * DataHandlerLP's `process_data(with_fit=True)`: fits and applies the infer
  * processors on the raw frame, then the learn processors on the infer frame
  * (`append`) or on the raw frame (`independent`). The raw frame is not
- * changed. To fit once and serve later, pass only the fit window's rows
- * here and use `applyInferLearn` on other date ranges.
+ * changed unless `inPlace` (with `append` only: the caller hands its arrays
+ * over, and the infer processors overwrite them instead of copying). To fit
+ * once and serve later, pass only the fit window's rows here and use
+ * `applyInferLearn` on other date ranges.
  */
 export function fitInferLearn(
   infer: readonly Processor[],
@@ -103,9 +105,10 @@ export function fitInferLearn(
   fitStart: string | null,
   fitEnd: string | null,
   processType: ProcessType = 'append',
+  options: ApplyOptions = {},
 ): InferLearnFrames {
   checkInferProcessors(infer);
-  const inferFrame = fitAndApply(infer, frame, fitStart, fitEnd);
+  const inferFrame = fitAndApply(infer, frame, fitStart, fitEnd, { inPlace: options.inPlace === true && processType === 'append' });
   const learnFrame = fitAndApply(learn, processType === 'append' ? inferFrame : frame, fitStart, fitEnd);
   return { infer: inferFrame, learn: learnFrame };
 }

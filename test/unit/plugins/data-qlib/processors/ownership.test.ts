@@ -116,6 +116,22 @@ describe('pipeline array ownership', () => {
     expect(arrays(frame)).toEqual(before);
   });
 
+  it('fitInferLearn in place overwrites the handed-over frame and gives the same frames', () => {
+    const infer = () => [createProcessor('RobustZScoreNorm', { fields_group: 'feature' }), createProcessor('Fillna', { fields_group: 'feature' })];
+    const learn = () => [createProcessor('DropnaLabel'), createProcessor('CSRankNorm', { fields_group: 'label' })];
+    const copied = fitInferLearn(infer(), learn(), randomFrame(6, 10, 15, 3), null, null);
+    const handed = randomFrame(6, 10, 15, 3);
+    const inPlace = fitInferLearn(infer(), learn(), handed, null, null, 'append', { inPlace: true });
+    expect(arrays(inPlace.infer)).toEqual(arrays(copied.infer));
+    expect(arrays(inPlace.learn)).toEqual(arrays(copied.learn));
+    expect(inPlace.infer.features).toBe(handed.features);
+    // independent: the raw frame feeds the learn processors, so it is never overwritten.
+    const raw = randomFrame(6, 10, 15, 3);
+    const before = arrays(raw);
+    fitInferLearn(infer(), learn(), raw, null, null, 'independent', { inPlace: true });
+    expect(arrays(raw)).toEqual(before);
+  });
+
   it('the learn frame is built from the infer frame without changing it', () => {
     const frame = randomFrame(3, 10, 15, 3);
     const infer = [createProcessor('RobustZScoreNorm', { fields_group: 'feature' }), createProcessor('Fillna', { fields_group: 'feature' })];
