@@ -28,19 +28,27 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
   const buf = new Float64Array(rows);
   let size = 0;
   for (let t = 0; t < n; t++) {
-    if (t >= rows) {
-      const u = x[t - rows]!;
+    const u = t >= rows ? x[t - rows]! : NaN;
+    const v = x[t]!;
+    if (u === u && v === v) {
+      // One value leaves and one enters: only the values between the two
+      // positions move, one place towards the leaving one's slot.
+      let j = countBelow(buf, size, u);
+      const w = v + 0; // -0 and +0 are one value
+      if (w > buf[j]!) for (; j + 1 < size && buf[j + 1]! < w; j++) buf[j] = buf[j + 1]!;
+      else for (; j > 0 && buf[j - 1]! > w; j--) buf[j] = buf[j - 1]!;
+      buf[j] = w;
+    } else {
       if (u === u) {
         for (let j = countBelow(buf, size, u) + 1; j < size; j++) buf[j - 1] = buf[j]!;
         size--;
       }
-    }
-    const v = x[t]!;
-    if (v === v) {
-      let j = size;
-      for (; j > 0 && buf[j - 1]! > v; j--) buf[j] = buf[j - 1]!;
-      buf[j] = v + 0; // -0 and +0 are one value
-      size++;
+      if (v === v) {
+        let j = size;
+        for (; j > 0 && buf[j - 1]! > v; j--) buf[j] = buf[j - 1]!;
+        buf[j] = v + 0; // -0 and +0 are one value
+        size++;
+      }
     }
     if (size === 0) {
       out[t] = NaN;
