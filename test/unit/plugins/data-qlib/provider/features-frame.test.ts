@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import type { FeatureFrame } from '../../../../../core/index.js';
 import { compileExpression } from '../../../../../plugins/data-qlib/src/expr/index.js';
 import { locateFeatureWorker } from '../../../../../plugins/data-qlib/src/parallel/feature-workers.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
-import { readCalendar, readFeature, readInstruments, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
+import { featurePath, readCalendar, readFeature, readInstruments, writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
 import { generateSyntheticMarket } from '../../../../../plugins/data-qlib/src/synth/index.js';
 
 const EXPRS = [
@@ -175,6 +175,34 @@ describe.skipIf(!built)('QlibDataProvider worker threads (dist/, after npx tsup)
       expect(again.rowsEvaluated).toBe(0);
     } finally {
       await Promise.all([one, two, cached, again].map((p) => p.close()));
+    }
+  });
+
+  it("reports a worker's data error as the single thread does, and recovers once the data is fixed", async () => {
+    const dist = (await import(distIndex)) as { QlibDataProvider: typeof QlibDataProvider };
+    const dir = path.join(root, 'broken');
+    const days = dates.slice(0, 50);
+    await writeCalendar(dir, days);
+    const codes = ['AAA', 'BBB', 'CCC'];
+    await writeInstruments(dir, 'all', new Map(codes.map((c) => [c, [{ start: days[0]!, end: days[49]! }]])));
+    for (const c of codes) await writeFeature(dir, c, 'close', 0, Float32Array.from({ length: 50 }, (_, i) => 10 + i + c.charCodeAt(0)));
+    const file = featurePath(dir, 'BBB', 'close');
+    const good = readFileSync(file);
+    writeFileSync(file, Buffer.concat([good, Buffer.from([1, 2])]));
+    const req = { instruments: 'all', fields: ['Mean($close, 3)'], start: days[0]!, end: null };
+    const one = new dist.QlibDataProvider({ id: 'b', uri: dir, threads: 1 });
+    const two = new dist.QlibDataProvider({ id: 'b', uri: dir, threads: 2 });
+    try {
+      const single = await one.features(req).catch((e: unknown) => e as { code: string; message: string });
+      const threaded = await two.features(req).catch((e: unknown) => e as { code: string; message: string });
+      expect(single).toMatchObject({ code: 'QONLINE_DATA_INVALID' });
+      expect(threaded).toMatchObject({ code: 'QONLINE_DATA_INVALID', message: (single as { message: string }).message });
+      writeFileSync(file, good);
+      const fixed = await two.features(req);
+      expect(two.lastThreads).toBe(2);
+      expect(plain(fixed)).toEqual(plain(await new dist.QlibDataProvider({ id: 'b', uri: dir, threads: 1 }).features(req)));
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 });
