@@ -107,22 +107,34 @@ export const dataFeaturesCommand: CliCommand = {
     const frame = await provider.features({ instruments: market ?? list!.split(',').map((s) => s.trim()).filter(Boolean), fields, start, end });
     // 9 significant digits round-trip any float32.
     const fmt = (v: number): string => (Number.isNaN(v) ? '' : String(Number(v.toPrecision(9))));
+    // Written in chunks: a whole market's features do not fit in one string.
+    const CHUNK = 5000;
     if (format === 'json') {
-      const rows = [];
+      ctx.stdout('[\n');
+      let buf: string[] = [];
       for (let i = 0; i < frame.rows; i++) {
         const row: Record<string, unknown> = { instrument: frame.instruments[frame.rowInst[i]!], date: frame.dates[frame.rowDate[i]!] };
         names.forEach((n, c) => (row[n] = Number.isNaN(frame.data[c]![i]!) ? null : Number(frame.data[c]![i]!.toPrecision(9))));
-        rows.push(row);
+        buf.push('  ' + JSON.stringify(row) + (i + 1 < frame.rows ? ',' : ''));
+        if (buf.length >= CHUNK) {
+          ctx.stdout(buf.join('\n') + '\n');
+          buf = [];
+        }
       }
-      ctx.stdout(JSON.stringify(rows, null, 2) + '\n');
+      ctx.stdout((buf.length ? buf.join('\n') + '\n' : '') + ']\n');
       return;
     }
     const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const lines = [['instrument', 'date', ...names].map(quote).join(',')];
+    ctx.stdout(['instrument', 'date', ...names].map(quote).join(',') + '\n');
+    let lines: string[] = [];
     for (let i = 0; i < frame.rows; i++) {
       lines.push([frame.instruments[frame.rowInst[i]!]!, frame.dates[frame.rowDate[i]!]!, ...frame.data.map((col) => fmt(col[i]!))].join(','));
+      if (lines.length >= CHUNK) {
+        ctx.stdout(lines.join('\n') + '\n');
+        lines = [];
+      }
     }
-    ctx.stdout(lines.join('\n') + '\n');
+    if (lines.length) ctx.stdout(lines.join('\n') + '\n');
   },
 };
 

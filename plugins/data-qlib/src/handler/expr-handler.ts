@@ -6,6 +6,7 @@ import {
   fitInferLearn,
   loadProcessorStates,
   saveProcessorStates,
+  rowMajorFromColumns,
   sliceDates,
   type ProcessType,
 } from '../processors/index.js';
@@ -79,7 +80,8 @@ export class ExprHandler implements Handler {
       const learn = this.learn.length ? applyInferLearn(this.infer, this.learn, raw, 'learn', this.o.processType ?? 'append') : infer;
       this.frames = { infer, learn };
     } else {
-      this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append');
+      // The raw frame is ours and dropped afterwards: let the processors work on it in place.
+      this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append', { inPlace: true });
     }
   }
 
@@ -95,16 +97,9 @@ export function toHandlerFrame(frame: FeatureFrame, featureNames: string[], labe
   const f = featureNames.length;
   const l = labelNames.length;
   const n = frame.rows;
-  const features = new Float32Array(n * f);
-  const labels = new Float32Array(n * l);
-  for (let c = 0; c < f; c++) {
-    const col = frame.data[c]!;
-    for (let i = 0; i < n; i++) features[i * f + c] = col[i]!;
-  }
-  for (let c = 0; c < l; c++) {
-    const col = frame.data[f + c]!;
-    for (let i = 0; i < n; i++) labels[i * l + c] = col[i]!;
-  }
+  // Blocked transposition: sequential reads per column block, cache-friendly writes.
+  const features = rowMajorFromColumns(frame.data.slice(0, f), n);
+  const labels = rowMajorFromColumns(frame.data.slice(f, f + l), n);
   return {
     rows: n,
     dates: frame.dates,
