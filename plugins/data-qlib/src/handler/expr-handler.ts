@@ -1,6 +1,5 @@
 import type { DataProvider, FetchMode, FeatureFrame, Handler, HandlerFrame, Processor } from '../../../../core/index.js';
 import {
-  applyInferLearn,
   applyProcessors,
   checkInferProcessors,
   fitInferLearn,
@@ -37,7 +36,7 @@ export class ExprHandler implements Handler {
   private readonly infer: Processor[];
   private readonly learn: Processor[];
   private loadedState: unknown = undefined;
-  private frames?: { infer: HandlerFrame; learn: HandlerFrame };
+  private frames?: { infer: HandlerFrame; learn?: HandlerFrame; raw?: HandlerFrame };
 
   constructor(
     private readonly provider: DataProvider,
@@ -76,9 +75,9 @@ export class ExprHandler implements Handler {
       this.labelNames,
     );
     if (this.loadedState !== undefined) {
-      const infer = applyProcessors(this.infer, raw);
-      const learn = this.learn.length ? applyInferLearn(this.infer, this.learn, raw, 'learn', this.o.processType ?? 'append') : infer;
-      this.frames = { infer, learn };
+      // Loaded (already fitted) processors serve predictions: the learn frame is built only if asked for.
+      const independent = this.o.processType === 'independent';
+      this.frames = { infer: applyProcessors(this.infer, raw), raw: independent ? raw : undefined };
     } else {
       // The raw frame is ours and dropped afterwards: let the processors work on it in place.
       this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append', { inPlace: true });
@@ -87,8 +86,13 @@ export class ExprHandler implements Handler {
 
   async fetch(start: string, end: string | null, mode: FetchMode): Promise<HandlerFrame> {
     await this.setup();
-    const frame = mode === 'learn' ? this.frames!.learn : this.frames!.infer;
-    return sliceDates(frame, start, end);
+    const frames = this.frames!;
+    if (mode === 'learn' && !frames.learn) {
+      // Learn processors run on the infer frame (`append`) or on the raw frame (`independent`), as Qlib's DataHandlerLP.
+      frames.learn = applyProcessors(this.learn, frames.raw ?? frames.infer);
+      frames.raw = undefined;
+    }
+    return sliceDates(mode === 'learn' ? frames.learn! : frames.infer, start, end);
   }
 }
 
