@@ -91,11 +91,6 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
   const lab = new Float64Array(sig.scores.length);
   for (let i = 0; i < sig.scores.length; i++) lab[i] = labels.get(sig.dates[i] + '|' + sig.instruments[i]) ?? NaN;
   const ic = sig.scores.length ? dailyIc(sig.dates, sig.scores, lab) : null;
-  let universe = 0;
-  if (dates.length) {
-    const last = dates[dates.length - 1]!;
-    universe = sig.dates.filter((d) => d === last).length;
-  }
   const state = await p.store.getManager(p.manager.name);
   const meanInstruments = dates.length ? sig.scores.length / dates.length : 0;
   const calDates = dates.length ? p.calendar.range(dates[0]!, dates[dates.length - 1]!).length : 0;
@@ -116,7 +111,6 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
     lastRoutine: state?.lastRoutine ?? null,
     stateVersion: state?.stateVersion ?? 0,
   };
-  void universe;
 }
 
 function icOf(pred: ScoreRows, label: ScoreRows): { ic: number } | null {

@@ -213,10 +213,9 @@ export class OnlineManager {
         }
         report.signalDates = await this.prepareSignals(null);
       }
-      const st = await this.state();
       for (const s of this.o.strategies) report.online[s.name] = await this.onlineIds(s.name);
-      if (!this.postponed.size && report.signalDates === 0) report.signalDates = (await this.o.store.signalDates(this.o.name)).length;
-      report.curTime = st.lastRoutine;
+      if (report.signalDates === 0) report.signalDates = (await this.o.store.signalDates(this.o.name)).length;
+      report.curTime = (await this.state()).lastRoutine;
       return report;
     } finally {
       this.simulating = false;
@@ -227,7 +226,7 @@ export class OnlineManager {
   async prepareSignals(from: string | null): Promise<number> {
     const state = await this.state();
     return this.o.store.transaction(async (tx) => {
-      const { dates, rows } = await this.signalsFrom(tx, from, []);
+      const { dates, rows } = await this.signalsFrom(tx, from);
       state.stateVersion += 1;
       await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
       await tx.putManager(state);
@@ -378,7 +377,7 @@ export class OnlineManager {
       state.stateVersion += 1;
       let written = 0;
       if (!postpone) {
-        const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom, []);
+        const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;
       }
@@ -388,7 +387,7 @@ export class OnlineManager {
   }
 
   /** Signals for every prediction date >= `from` (all when null), from the stored history. */
-  private async signalsFrom(store: ExperimentStore, from: string | null, _extra: HistoryEntry[]): Promise<{ dates: string[]; rows: ScoreRows }> {
+  private async signalsFrom(store: ExperimentStore, from: string | null): Promise<{ dates: string[]; rows: ScoreRows }> {
     const inputs = [];
     const predictions = new Map<string, ScoreRows>();
     const dateSet = new Set<string>();

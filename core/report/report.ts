@@ -1,4 +1,3 @@
-import type { Calendar } from '../calendar/calendar.js';
 import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
 import { dailyIc } from '../online/metrics.js';
 import { assignRecorders } from '../online/signals.js';
@@ -24,7 +23,7 @@ export interface ReportData {
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 /** Gathers what the report shows, from the store alone. */
-export async function buildReportData(store: ExperimentStore, manager: string, calendar: Calendar, topFraction = 0.2): Promise<ReportData> {
+export async function buildReportData(store: ExperimentStore, manager: string, topFraction = 0.2): Promise<ReportData> {
   const state = await store.getManager(manager);
   const history = await store.listHistory(manager);
   const strategies = [...new Set(history.map((h) => h.strategy))];
@@ -104,7 +103,6 @@ export async function buildReportData(store: ExperimentStore, manager: string, c
       return { strategy: r.experiment, recorder: r.id, model: String(r.params['model_class']), testStart: t.start, testEnd: t.end, served: served.get(r.id) ?? [] };
     })
     .sort((a, b) => (a.strategy + a.testStart < b.strategy + b.testStart ? -1 : 1));
-  void calendar;
   const finite = (a: number[]): number[] => a.filter(Number.isFinite);
   const avg = (a: number[]): number => (a.length ? a.reduce((p, c) => p + c, 0) / a.length : NaN);
   return {

@@ -17,7 +17,7 @@ export const reportCommand: Command = {
     const file = requireConfig(ctx, 'report');
     const p = await openPipeline(await prepareConfig(file, ctx.engine()));
     try {
-      const data = await buildReportData(p.store, p.manager.name, p.calendar);
+      const data = await buildReportData(p.store, p.manager.name);
       const out = path.resolve((ctx.args.flags['out'] as string | undefined) ?? path.join(p.home, 'reports', `${p.manager.name}.html`));
       mkdirSync(path.dirname(out), { recursive: true });
       const tmp = `${out}.tmp-${process.pid}`;
@@ -54,7 +54,7 @@ export const serveCommand: Command = {
         };
         try {
           if (url.pathname === '/' || url.pathname === '/dashboard') {
-            const html = renderReportHtml(await buildReportData(p.store, manager, p.calendar), { refreshSeconds: 30 });
+            const html = renderReportHtml(await buildReportData(p.store, manager), { refreshSeconds: 30 });
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
             res.end(html);
           } else if (url.pathname === '/api/health') {

@@ -141,21 +141,6 @@ export class QlibDataProvider implements DataProvider {
     return next;
   }
 
-  /** The full-series values of `expr` for `code` (cached). */
-  async evaluateSeries(code: string, expr: string): Promise<{ start: number; values: Float32Array } | null> {
-    const c = this.compile(expr);
-    const s = await this.series(code, c.fields);
-    if (!s) return null;
-    const key = `${code}|${c.text}`;
-    let v = this.cache.get(key);
-    if (!v || v.length !== s.length) {
-      v = c.evaluate({ length: s.length, field: fieldOf(s, code) });
-      this.evaluations++;
-      this.cache.set(key, v);
-    }
-    return { start: s.start, values: v };
-  }
-
   /**
    * Full-series values of several expressions for one instrument: cached ones
    * are reused, the rest evaluated together so shared sub-expressions are
