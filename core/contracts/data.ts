@@ -23,6 +23,24 @@ export interface FeatureFrame {
   data: Float32Array[];
 }
 
+/**
+ * The rows of a FeatureFrame with its columns in row-major blocks: block g
+ * holds `widths[g]` consecutive request fields, the value of row r and
+ * column c of the block at `blocks[g][r * widths[g] + c]`. Handlers want
+ * this layout (features and labels); a provider that assembles it directly
+ * spares them a transposition of the whole frame.
+ */
+export interface FeatureRowBlocks {
+  rows: number;
+  dates: string[];
+  instruments: string[];
+  rowDate: Int32Array;
+  rowInst: Int32Array;
+  columns: string[];
+  widths: number[];
+  blocks: Float32Array[];
+}
+
 export interface FeatureRequest {
   /** A market name (rows masked to membership spans) or an explicit list (not masked). */
   instruments: string | string[];
@@ -41,6 +59,12 @@ export interface DataProvider {
   calendar(freq?: string): Promise<Calendar>;
   instruments(market: string, freq?: string): Promise<InstrumentSpans>;
   features(request: FeatureRequest): Promise<FeatureFrame>;
+  /**
+   * Optional: the same rows as `features`, as row-major blocks of `widths`
+   * consecutive fields (the widths sum to the number of fields). Handlers
+   * use it when present and transpose `features` otherwise.
+   */
+  featureRows?(request: FeatureRequest, widths: readonly number[]): Promise<FeatureRowBlocks>;
   /** Changes whenever the stored data changes (cache keys). */
   version(): Promise<string>;
 }

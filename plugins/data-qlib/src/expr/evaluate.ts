@@ -6,6 +6,7 @@ import { rollingCount } from './kernels/count.js';
 import {
   binaryArray,
   binaryScalar,
+  binarySeriesScalar,
   ifArray,
   unaryArray,
   unaryScalar,
@@ -47,7 +48,24 @@ interface Context {
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
 export function evaluate(node: ExprNode, input: SeriesInput): Float32Array {
-  return evaluatePlans([planOf(node)], input)[0]!;
+  return evaluatePlans([plannedOf(node)], input)[0]!;
+}
+
+/**
+ * Plans of the AST nodes seen so far: callers (the provider, the feature
+ * workers) evaluate the same parsed nodes for every instrument, and planning
+ * formats every sub-expression's text. Nodes are treated as immutable once
+ * evaluated.
+ */
+const plans = new WeakMap<ExprNode, Plan>();
+
+function plannedOf(node: ExprNode): Plan {
+  let plan = plans.get(node);
+  if (!plan) {
+    plan = planOf(node);
+    plans.set(node, plan);
+  }
+  return plan;
 }
 
 /**
@@ -56,7 +74,7 @@ export function evaluate(node: ExprNode, input: SeriesInput): Float32Array {
  * input's arrays or each other.
  */
 export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput): Float32Array[] {
-  return evaluatePlans(nodes.map(planOf), input);
+  return evaluatePlans(nodes.map(plannedOf), input);
 }
 
 export interface CompiledExpression {
@@ -199,7 +217,9 @@ function elementwise(op: string, args: Value[], length: number): Value {
   }
   const [a, b] = args as [Value, Value];
   if (typeof a === 'number' && typeof b === 'number') return binaryScalar(op as BinaryOp, a, b);
-  return binaryArray(op as BinaryOp, asArray(a, length), asArray(b, length));
+  if (typeof a === 'number') return binarySeriesScalar(op as BinaryOp, b as Float32Array, a, true);
+  if (typeof b === 'number') return binarySeriesScalar(op as BinaryOp, a, b, false);
+  return binaryArray(op as BinaryOp, a, b);
 }
 
 /** A number used as a series: broadcast, rounded to float32 as numpy casts a scalar to the array's dtype. */

@@ -1,4 +1,5 @@
-import type { DataProvider, FetchMode, FeatureFrame, Handler, HandlerFrame, Processor } from '../../../../core/index.js';
+import { QonlineError } from '../../../../core/index.js';
+import type { DataProvider, FetchMode, FeatureFrame, FeatureRowBlocks, Handler, HandlerFrame, Processor } from '../../../../core/index.js';
 import {
   applyProcessors,
   checkInferProcessors,
@@ -64,16 +65,16 @@ export class ExprHandler implements Handler {
 
   async setup(): Promise<void> {
     if (this.frames) return;
-    const raw = toHandlerFrame(
-      await this.provider.features({
-        instruments: this.o.instruments,
-        fields: [...this.o.features.fields, ...this.o.labels.fields],
-        start: this.o.startTime,
-        end: this.o.endTime,
-      }),
-      this.featureNames,
-      this.labelNames,
-    );
+    const request = {
+      instruments: this.o.instruments,
+      fields: [...this.o.features.fields, ...this.o.labels.fields],
+      start: this.o.startTime,
+      end: this.o.endTime,
+    };
+    // Row-major straight from the provider when it can; a transposition of its columns otherwise.
+    const raw = this.provider.featureRows
+      ? fromRowBlocks(await this.provider.featureRows(request, [this.featureNames.length, this.labelNames.length]), this.featureNames, this.labelNames)
+      : toHandlerFrame(await this.provider.features(request), this.featureNames, this.labelNames);
     if (this.loadedState !== undefined) {
       // Loaded (already fitted) processors serve predictions: the learn frame is built only if asked for.
       const independent = this.o.processType === 'independent';
@@ -114,5 +115,24 @@ export function toHandlerFrame(frame: FeatureFrame, featureNames: string[], labe
     features,
     labelNames,
     labels,
+  };
+}
+
+/** Row-major provider output (blocks: features, labels) -> handler frame. */
+export function fromRowBlocks(frame: FeatureRowBlocks, featureNames: string[], labelNames: string[]): HandlerFrame {
+  const [fw, lw] = frame.widths;
+  if (frame.blocks.length !== 2 || fw !== featureNames.length || lw !== labelNames.length) {
+    throw new QonlineError('QONLINE_DATA_INVALID', `The provider returned blocks of widths [${frame.widths.join(', ')}], not [${featureNames.length}, ${labelNames.length}] (features, labels).`);
+  }
+  return {
+    rows: frame.rows,
+    dates: frame.dates,
+    instruments: frame.instruments,
+    rowDate: frame.rowDate,
+    rowInst: frame.rowInst,
+    featureNames,
+    features: frame.blocks[0]!,
+    labelNames,
+    labels: frame.blocks[1]!,
   };
 }

@@ -25,8 +25,20 @@ export function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes:
     if (!n) nodes.set(e, (n = parseExpression(e)));
     return n;
   });
-  const values = evaluateAll(parsed, { length: s.length, field });
-  return { code: job.code, loaded, start: s.start, length: s.length, values };
+  return { code: job.code, loaded, start: s.start, length: s.length, values: packed(evaluateAll(parsed, { length: s.length, field }), s.length) };
+}
+
+/**
+ * The results copied into one buffer, as views of it: one transfer per
+ * instrument instead of one per expression (transfers cost more than the
+ * copy, and the receiving thread handles a single buffer).
+ */
+function packed(values: Float32Array[], length: number): Float32Array[] {
+  const all = new Float32Array(values.length * length);
+  return values.map((v, k) => {
+    all.set(v, k * length);
+    return all.subarray(k * length, (k + 1) * length);
+  });
 }
 
 /** The distinct ArrayBuffers of a batch of results (each transferred once). */

@@ -3,9 +3,12 @@ import { FittedProcessor, groupParts, type FrameParts } from './base-processor.j
 import { columnKeys, locateColumns, type ColumnKey, type FieldsGroup } from './fields-group.js';
 import { decodeNumbers, encodeNumbers } from './nan-stats.js';
 
-/** Per-column parameters of `(x - center) / scale`, keyed by column. */
-/** Columns gathered per pass over the window when fitting. */
-const TILE = 16;
+/**
+ * Most columns gathered per pass over the window when fitting: fewer passes
+ * over the row-major window, while every tile column's write cursor stays
+ * in L1 (measured on 447k x 158: 16 -> 0.73 s, 53 -> 0.28 s, 79 -> 0.27 s).
+ */
+const MAX_TILE = 64;
 
 export interface AffineFit {
   columns: ColumnKey[];
@@ -41,24 +44,30 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     const center = new Float64Array(columns.length);
     const scale = new Float64Array(columns.length);
     // Columns are gathered a tile at a time: one pass over the row-major
-    // window per tile instead of one strided pass per column.
+    // window per tile instead of one strided pass per column. Tiles are runs
+    // of columns of one block (features or labels), of near-equal sizes.
     // Column k of a tile lives at tileBuf[k * rows ...].
     const rows = window.rows;
-    const tileBuf = new Float32Array(Math.min(TILE, columns.length) * rows);
-    const counts = new Int32Array(TILE);
-    for (let t0 = 0; t0 < columns.length; t0 += TILE) {
-      const tile = located.slice(t0, t0 + TILE);
+    const tiles: number[][] = [];
+    for (let i = 0; i < columns.length; ) {
+      let j = i + 1;
+      while (j < columns.length && located[j]!.block === located[i]!.block) j++;
+      const pieces = Math.ceil((j - i) / MAX_TILE);
+      const size = Math.ceil((j - i) / pieces);
+      for (let t = i; t < j; t += size) tiles.push(Array.from({ length: Math.min(size, j - t) }, (_, k) => t + k));
+      i = j;
+    }
+    const widest = Math.max(0, ...tiles.map((t) => t.length));
+    const tileBuf = new Float32Array(widest * rows);
+    const counts = new Int32Array(widest);
+    for (const tile of tiles) {
+      const { data, width } = located[tile[0]!]!.block;
       counts.fill(0);
-      for (const group of ['feature', 'label'] as const) {
-        const slots = tile.flatMap((l, k) => (l.block.group === group ? [k] : []));
-        if (!slots.length) continue;
-        const { data, width } = tile[slots[0]!]!.block;
-        gatherColumns(data, width, rows, Int32Array.from(slots, (k) => tile[k]!.index), Int32Array.from(slots), tileBuf, counts);
-      }
-      tile.forEach((_, k) => {
-        const [c, s] = this.fitColumn(tileBuf.subarray(k * rows, k * rows + counts[k]!), counts[k]!);
-        center[t0 + k] = Math.fround(c);
-        scale[t0 + k] = Math.fround(s);
+      gatherColumns(data, width, rows, Int32Array.from(tile, (c) => located[c]!.index), tileBuf, counts);
+      tile.forEach((c, k) => {
+        const [ce, sc] = this.fitColumn(tileBuf.subarray(k * rows, k * rows + counts[k]!), counts[k]!);
+        center[c] = Math.fround(ce);
+        scale[c] = Math.fround(sc);
       });
     }
     return { columns, center, scale };
@@ -120,16 +129,19 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
   }
 }
 
-/** Appends the non-NaN values of block columns `idx` to the tile's columns `slot` (tile column k at `tile[k * rows]`). */
-function gatherColumns(data: Float32Array, width: number, rows: number, idx: Int32Array, slot: Int32Array, tile: Float32Array, counts: Int32Array): void {
+/**
+ * The non-NaN values of block columns `idx` into the tile (column k at
+ * `tile[k * rows]`, `counts[k]` values). Branch-free: every value is
+ * written and the cursor advances only past non-NaN ones.
+ */
+function gatherColumns(data: Float32Array, width: number, rows: number, idx: Int32Array, tile: Float32Array, counts: Int32Array): void {
   const m = idx.length;
   for (let r = 0, base = 0; r < rows; r++, base += width) {
-    for (let k = 0; k < m; k++) {
+    for (let k = 0, o = 0; k < m; k++, o += rows) {
       const v = data[base + idx[k]!]!;
-      if (v === v) {
-        const s = slot[k]!;
-        tile[s * rows + counts[s]!++] = v;
-      }
+      const c = counts[k]!;
+      tile[o + c] = v;
+      counts[k] = c + (v === v ? 1 : 0);
     }
   }
 }

@@ -190,12 +190,100 @@ const middle = new Float64Array(2);
 export function medianFloat32(buf: Float32Array, n: number): number {
   if (n === 0) return NaN;
   const k = n >>> 1;
-  if (n % 2 === 1) {
-    selectTwo(buf, n, k, k, middle);
-    return middle[0]!;
+  const k0 = n % 2 === 1 ? k : k - 1;
+  if (!(n >= SAMPLED_MIN && selectTwoSampled(buf, n, k0, k, middle))) selectTwo(buf, n, k0, k, middle);
+  return n % 2 === 1 ? middle[1]! : (middle[0]! + middle[1]!) / 2;
+}
+
+/** Below this many values the radix selection is as fast as sampling. */
+const SAMPLED_MIN = 8192;
+/** Sample size of the sampled selection, and the half-width (in sample ranks) of the band it keeps. */
+const SAMPLE = 4096;
+const SAMPLE_HALF_BAND = 160;
+const sample = new Float64Array(SAMPLE);
+let band = new Float32Array(0);
+
+/**
+ * Floyd-Rivest style selection of ranks k0 <= k1 (0-based, k1 - k0 <= 1)
+ * in one pass: two bounds are taken from an evenly spaced sample, so that
+ * both ranks fall between them with near certainty; the pass counts the
+ * values below the lower bound and equal to either bound, and copies those
+ * strictly between (a few percent), among which the ranks are then
+ * selected. Counting ties at the bounds keeps discrete columns (counts,
+ * flags) from swelling the band. Returns false, with `out` unspecified,
+ * when the bounds miss a rank or the band outgrows its buffer: the caller
+ * then selects exactly by radix. The result never depends on the sample,
+ * only the speed does.
+ */
+function selectTwoSampled(buf: Float32Array, n: number, k0: number, k1: number, out: Float64Array): boolean {
+  const step = n / SAMPLE;
+  for (let i = 0; i < SAMPLE; i++) sample[i] = buf[Math.floor(i * step + step / 2)]!;
+  const at = Math.floor(((k0 + k1) / 2 / n) * SAMPLE);
+  const loRank = at - SAMPLE_HALF_BAND;
+  const hiRank = at + SAMPLE_HALF_BAND;
+  const lo = loRank < 0 ? -Infinity : kthOfSample(loRank);
+  const hi = hiRank >= SAMPLE ? Infinity : kthOfSample(hiRank);
+  const cap = Math.max(4 * BAND_CHUNK, Math.floor(n / 8));
+  if (band.length < cap) band = new Float32Array(cap);
+  const b = band;
+  let below = 0;
+  let atLo = 0;
+  let atHi = 0;
+  let m = 0;
+  // Branch-free: near the median the comparisons are coin flips, and
+  // mispredicted branches made this loop twice as slow. Comparisons count
+  // as 0/1 (`| 0`); every value is written to the band and kept by
+  // advancing the cursor, so the capacity is checked once per chunk.
+  for (let i0 = 0; i0 < n; i0 += BAND_CHUNK) {
+    if (m + BAND_CHUNK > cap) return false;
+    const i1 = Math.min(n, i0 + BAND_CHUNK);
+    for (let i = i0; i < i1; i++) {
+      const v = buf[i]!;
+      below += ((v < lo) as unknown as number) | 0;
+      atLo += ((v === lo) as unknown as number) | 0;
+      atHi += ((v === hi) as unknown as number) | 0;
+      b[m] = v;
+      m += ((v > lo) as unknown as number) & ((v < hi) as unknown as number);
+    }
   }
-  selectTwo(buf, n, k - 1, k, middle);
-  return (middle[0]! + middle[1]!) / 2;
+  if (lo === hi) atHi = 0; // one tie group, counted at lo
+  // Ranks in order: below | = lo | strictly between (the band) | = hi | above.
+  const where = (k: number): number => {
+    const r = k - below;
+    if (r < 0) return MISS;
+    if (r < atLo) return AT_LO;
+    if (r < atLo + m) return r - atLo; // rank inside the band
+    if (r < atLo + m + atHi) return AT_HI;
+    return MISS;
+  };
+  const w0 = where(k0);
+  const w1 = where(k1);
+  if (w0 === MISS || w1 === MISS) return false;
+  if (w0 >= 0 && w1 >= 0) selectTwo(b, m, w0, w1, out);
+  else if (w0 >= 0 || w1 >= 0) {
+    const w = Math.max(w0, w1);
+    selectTwo(b, m, w, w, pair);
+    out[0] = w0 >= 0 ? pair[0]! : lo;
+    out[1] = w1 >= 0 ? pair[0]! : hi;
+  } else {
+    out[0] = w0 === AT_LO ? lo : hi;
+    out[1] = w1 === AT_LO ? lo : hi;
+  }
+  if (out[0] === 0) out[0] = 0; // -0 -> +0, as the radix selection gives
+  if (out[1] === 0) out[1] = 0;
+  return true;
+}
+
+const MISS = -3;
+const AT_LO = -2;
+const AT_HI = -1;
+const pair = new Float64Array(2);
+const BAND_CHUNK = 1024;
+
+/** The value of rank `r` of the sample (reorders it; ranks are asked in increasing order, so earlier work is kept). */
+function kthOfSample(r: number): number {
+  selectKth(sample, r, 0, SAMPLE - 1);
+  return sample[r]!;
 }
 
 /** JSON cannot hold NaN or infinities: fitted statistics travel as numbers, null (NaN) or "Infinity"/"-Infinity". */

@@ -1,4 +1,4 @@
-import type { FeatureFrame } from '../../../../core/index.js';
+import type { FeatureFrame, FeatureRowBlocks } from '../../../../core/index.js';
 
 /** One instrument's evaluated columns and the calendar rows it contributes. */
 export interface InstrumentColumns {
@@ -25,6 +25,67 @@ const BLOCK_DAYS = 16;
  * the series share cache sets.
  */
 export function assembleFrame(dates: readonly string[], a: number, b: number, columns: string[], parts: readonly InstrumentColumns[]): FeatureFrame {
+  const { rows, rowDate, rowInst, target } = numberRows(a, b, parts);
+  const data = columns.map((_, c) => {
+    const out = new Float32Array(rows);
+    for (let t0 = a; t0 <= b; t0 += BLOCK_DAYS) {
+      const t1 = Math.min(b, t0 + BLOCK_DAYS - 1);
+      for (let k = 0; k < parts.length; k++) {
+        const p = parts[k]!;
+        scatterDays(out, p.cols[c]!, target[k]!, Math.max(t0, p.from) - p.from, Math.min(t1, p.to) - p.from, p.from - p.start);
+      }
+    }
+    return out;
+  });
+  return { rows, dates: dates.slice(a, b + 1), instruments: parts.map((p) => p.code), rowDate, rowInst, columns, data };
+}
+
+/**
+ * The rows of `assembleFrame` written straight into row-major blocks of
+ * `widths` consecutive columns (one pass, no column-major frame). Each
+ * output row is written whole, instrument by instrument and day by day:
+ * the reads advance in step through the instrument's series (one cache
+ * line of each serves 16 days). Measured on 300 x 2509 x 158: 0.42 s;
+ * copying a column at a time over 16-day runs instead: 0.78 s.
+ */
+export function assembleRowBlocks(
+  dates: readonly string[],
+  a: number,
+  b: number,
+  columns: string[],
+  widths: readonly number[],
+  parts: readonly InstrumentColumns[],
+): FeatureRowBlocks {
+  const { rows, rowDate, rowInst, target } = numberRows(a, b, parts);
+  const blocks: Float32Array[] = [];
+  let first = 0;
+  for (const width of widths) {
+    const out = new Float32Array(rows * width);
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k]!;
+      copyRows(out, width, p.cols.slice(first, first + width), target[k]!, p.from - p.start);
+    }
+    blocks.push(out);
+    first += width;
+  }
+  return { rows, dates: dates.slice(a, b + 1), instruments: parts.map((p) => p.code), rowDate, rowInst, columns, widths: [...widths], blocks };
+}
+
+/** Each day d of one instrument with an output row: out[row, c] = cols[c][d + offset]. */
+function copyRows(out: Float32Array, width: number, cols: Float32Array[], target: Int32Array, offset: number): void {
+  for (let d = 0; d < target.length; d++) {
+    const r = target[d]!;
+    if (r < 0) continue;
+    const base = r * width;
+    for (let c = 0; c < width; c++) out[base + c] = cols[c]![d + offset]!;
+  }
+}
+
+/**
+ * Numbers the output rows, date-major (by day, then instrument in the order
+ * of `parts`): per instrument and day of [from, to] its row, -1 where masked.
+ */
+function numberRows(a: number, b: number, parts: readonly InstrumentColumns[]): { rows: number; rowDate: Int32Array; rowInst: Int32Array; target: Int32Array[] } {
   const days = b - a + 1;
   const perDay = new Int32Array(days + 1);
   for (const p of parts) {
@@ -34,7 +95,6 @@ export function assembleFrame(dates: readonly string[], a: number, b: number, co
   const rows = perDay[days]!;
   const rowDate = new Int32Array(rows);
   const rowInst = new Int32Array(rows);
-  // Per instrument and day of [from, to]: its output row, -1 when masked out.
   const target = parts.map((p, k) => {
     const d = new Int32Array(p.to - p.from + 1);
     for (let t = p.from; t <= p.to; t++) {
@@ -49,18 +109,7 @@ export function assembleFrame(dates: readonly string[], a: number, b: number, co
     }
     return d;
   });
-  const data = columns.map((_, c) => {
-    const out = new Float32Array(rows);
-    for (let t0 = a; t0 <= b; t0 += BLOCK_DAYS) {
-      const t1 = Math.min(b, t0 + BLOCK_DAYS - 1);
-      for (let k = 0; k < parts.length; k++) {
-        const p = parts[k]!;
-        scatterDays(out, p.cols[c]!, target[k]!, Math.max(t0, p.from) - p.from, Math.min(t1, p.to) - p.from, p.from - p.start);
-      }
-    }
-    return out;
-  });
-  return { rows, dates: dates.slice(a, b + 1), instruments: parts.map((p) => p.code), rowDate, rowInst, columns, data };
+  return { rows, rowDate, rowInst, target };
 }
 
 /** out[target[i]] = src[i + offset] for i in [lo, hi] where target[i] >= 0. */

@@ -4,13 +4,14 @@ import {
   type DataProvider,
   type FeatureFrame,
   type FeatureRequest,
+  type FeatureRowBlocks,
   type InstrumentSpans,
 } from '../../../../core/index.js';
 import { compileExpression, evaluateAll, parseExpression, windowExtent, type ExprNode, type SeriesInput } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
-import { assembleFrame, type InstrumentColumns } from './assemble-frame.js';
+import { assembleFrame, assembleRowBlocks, type InstrumentColumns } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
 import { FeatureDiskCache, inputHash } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
@@ -334,6 +335,26 @@ export class QlibDataProvider implements DataProvider {
   }
 
   async features(request: FeatureRequest): Promise<FeatureFrame> {
+    const r = await this.evaluateRequest(request);
+    if (!r) return emptyFrame([...request.fields]);
+    return assembleFrame(r.dates, r.a, r.b, [...request.fields], r.parts);
+  }
+
+  /** `features` as row-major blocks of `widths` consecutive fields, assembled in one pass. */
+  async featureRows(request: FeatureRequest, widths: readonly number[]): Promise<FeatureRowBlocks> {
+    if (!widths.every((w) => Number.isInteger(w) && w >= 0) || widths.reduce((x, y) => x + y, 0) !== request.fields.length) {
+      throw new QonlineError('QONLINE_DATA_INVALID', `featureRows: widths [${widths.join(', ')}] must be whole numbers summing to the ${request.fields.length} fields`);
+    }
+    const r = await this.evaluateRequest(request);
+    if (!r) {
+      const empty = emptyFrame([...request.fields]);
+      return { ...empty, widths: [...widths], blocks: widths.map(() => new Float32Array(0)) };
+    }
+    return assembleRowBlocks(r.dates, r.a, r.b, [...request.fields], widths, r.parts);
+  }
+
+  /** Evaluates a request's fields for its instruments: each instrument's columns and the calendar rows [a, b] it contributes; null when no rows. */
+  private async evaluateRequest(request: FeatureRequest): Promise<{ dates: readonly string[]; a: number; b: number; parts: InstrumentColumns[] } | null> {
     const cal = await this.calendar(request.freq);
     const a = cal.lowerBound(request.start);
     const b = request.end === null ? cal.length - 1 : cal.upperBound(request.end);
@@ -350,7 +371,7 @@ export class QlibDataProvider implements DataProvider {
       codes = [...new Set(request.instruments as string[])];
     }
     codes.sort();
-    if (b < a || !codes.length) return emptyFrame(columns);
+    if (b < a || !codes.length) return null;
     const evaluated = await this.evaluateCodes(codes, columns, cal.length);
     const parts: InstrumentColumns[] = [];
     codes.forEach((code, i) => {
@@ -372,7 +393,7 @@ export class QlibDataProvider implements DataProvider {
       }
       parts.push({ code, start: r.start, cols: r.values, from, to, mask });
     });
-    return assembleFrame(cal.dates, a, b, columns, parts);
+    return { dates: cal.dates, a, b, parts };
   }
 }
 

@@ -133,6 +133,37 @@ export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Flo
   return out;
 }
 
+/**
+ * A binary operator between a series and a number (`scalarFirst`: the number
+ * is the left operand), without broadcasting the number into an array. The
+ * number is rounded to float32 first, as numpy casts it to the array dtype.
+ */
+export function binarySeriesScalar(op: BinaryOp, a: Float32Array, scalar: number, scalarFirst: boolean): Float32Array {
+  const n = a.length;
+  const out = new Float32Array(n);
+  const s = Math.fround(scalar);
+  switch (op) {
+    case 'Add':
+      for (let i = 0; i < n; i++) out[i] = a[i]! + s;
+      return out;
+    case 'Mul':
+      for (let i = 0; i < n; i++) out[i] = a[i]! * s;
+      return out;
+    case 'Sub':
+      if (scalarFirst) for (let i = 0; i < n; i++) out[i] = s - a[i]!;
+      else for (let i = 0; i < n; i++) out[i] = a[i]! - s;
+      return out;
+    case 'Div':
+      if (scalarFirst) for (let i = 0; i < n; i++) out[i] = s / a[i]!;
+      else for (let i = 0; i < n; i++) out[i] = a[i]! / s;
+      return out;
+    default:
+      if (scalarFirst) for (let i = 0; i < n; i++) out[i] = binaryScalar(op, s, a[i]!);
+      else for (let i = 0; i < n; i++) out[i] = binaryScalar(op, a[i]!, s);
+      return out;
+  }
+}
+
 /** If(cond, a, b): a where cond is nonzero (NaN counts as true, as numpy.where), else b. */
 export function ifArray(cond: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   const n = cond.length;

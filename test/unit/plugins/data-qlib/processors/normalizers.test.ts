@@ -64,6 +64,26 @@ describe('RobustZScoreNorm', () => {
     expect(column(p.apply(frame), 'LABEL0')).toEqual([f32(-10 / scale), 0, f32(10 / scale)]);
   });
 
+  it('fits a wide frame (several column tiles, features and label) as a naive per-column median and MAD do', () => {
+    // 150 features: the fit gathers the columns in several tiles; with
+    // fields_group null the label is fitted too. Enough rows that the
+    // median takes the sampled path.
+    const frame = randomFrame(21, 40, 260, 150);
+    expect(frame.rows).toBeGreaterThan(8192);
+    const p = new RobustZScoreNorm({ fields_group: null });
+    p.fit(frame);
+    const state = p.state() as { columns: [string, string][]; center: number[]; scale: number[] };
+    const names = [...frame.featureNames, ...frame.labelNames];
+    expect(state.columns.map((c) => c[1])).toEqual(names);
+    names.forEach((name, k) => {
+      const xs = column(frame, name).filter((x) => !Number.isNaN(x));
+      const median = f32(naiveMedian(xs));
+      const mad = f32(naiveMedian(xs.map((x) => Math.abs(f32(x - median)))));
+      expect(state.center[k], name).toBe(median);
+      expect(state.scale[k], name).toBe(f32(f32(mad + 1e-12) * 1.4826));
+    });
+  });
+
   it('fits only on its fit window and applies to every row', () => {
     const frame = makeFrame(
       ['A'],

@@ -48,10 +48,21 @@ describe('medianFloat32 (radix selection)', () => {
       ['sorted descending', Float32Array.from({ length: n }, (_, i) => -i)],
       ['mostly ties', Float32Array.from({ length: n }, () => (rand() < 0.8 ? 0 : rand()))],
       ['with infinities', Float32Array.from({ length: n }, () => (rand() < 0.3 ? Infinity : rand() < 0.2 ? -Infinity : rand()))],
+      // Discrete levels: ties at the sampled bounds, counted apart from the band.
+      ['five levels', Float32Array.from({ length: n }, () => Math.floor(rand() * 5) / 4)],
+      ['two levels', Float32Array.from({ length: n }, () => (rand() < 0.5 ? 0 : 1))],
+      ['signed zeros', Float32Array.from({ length: n }, () => (rand() < 0.4 ? -0 : rand() < 0.5 ? 0 : rand() - 0.5))],
+      // A level shift halfway (date-ordered data drifts): the evenly spaced sample still brackets the median.
+      ['drifting', Float32Array.from({ length: n }, (_, i) => (i < n / 2 ? 0 : 10) + rand())],
+      // Many copies of one value strictly inside the sampled band: the band overflows and the radix selection answers.
+      ['tie inside the band', Float32Array.from({ length: n }, (_, i) => (i % 7 < 3 ? 0.5 + (i % 2 ? 1e-6 : -1e-6) : rand()))],
     ];
     for (const [name, buf] of cases) {
       for (const len of [n, n - 1, 9000]) {
-        expect(medianFloat32(buf, len), `${name} ${len}`).toBe(naiveMedian(buf.subarray(0, len)));
+        // -0 and +0 are one value to a median.
+        const m = medianFloat32(buf, len);
+        const expected = naiveMedian(buf.subarray(0, len));
+        expect(m === expected || (Number.isNaN(m) && Number.isNaN(expected)), `${name} ${len}: ${m} vs ${expected}`).toBe(true);
       }
     }
     // A regular pattern of huge values among small ones.

@@ -124,6 +124,42 @@ describe('QlibDataProvider.features', () => {
     expect(p.lastThreads).toBe(1);
   });
 
+  it('featureRows gives the same rows as row-major blocks of the requested widths', async () => {
+    const p = new QlibDataProvider({ id: 't', uri, threads: 1 });
+    for (const [instruments, start, end] of [
+      ['all', dates[0]!, dates[dates.length - 1]!],
+      ['gappy', dates[30]!, dates[120]!],
+    ] as const) {
+      const expected = await naiveFrame(instruments, EXPRS, start, end);
+      for (const widths of [[EXPRS.length - 1, 1], [3, 0, 5], [EXPRS.length]]) {
+        const got = await p.featureRows({ instruments, fields: EXPRS, start, end }, widths);
+        expect(got.widths).toEqual(widths);
+        expect({ rows: got.rows, dates: got.dates, instruments: got.instruments, rowDate: Array.from(got.rowDate), rowInst: Array.from(got.rowInst), columns: got.columns }).toEqual({
+          rows: expected.rows,
+          dates: expected.dates,
+          instruments: expected.instruments,
+          rowDate: Array.from(expected.rowDate),
+          rowInst: Array.from(expected.rowInst),
+          columns: EXPRS,
+        });
+        let first = 0;
+        widths.forEach((w, g) => {
+          const block = got.blocks[g]!;
+          expect(block.length).toBe(expected.rows * w);
+          for (let c = 0; c < w; c++) {
+            const col = Array.from({ length: expected.rows }, (_, r) => block[r * w + c]!);
+            expect(col, `${instruments} block ${g} column ${c}`).toEqual(Array.from(expected.data[first + c]!));
+          }
+          first += w;
+        });
+      }
+    }
+    await expect(p.featureRows({ instruments: 'all', fields: EXPRS, start: dates[0]!, end: null }, [2, 2])).rejects.toThrow(/widths \[2, 2\]/);
+    const none = await p.featureRows({ instruments: 'all', fields: EXPRS, start: '2030-01-01', end: '2030-02-01' }, [EXPRS.length]);
+    expect(none.rows).toBe(0);
+    expect(none.blocks).toEqual([new Float32Array(0)]);
+  });
+
   it('keeps small requests on the calling thread by default', async () => {
     const p = new QlibDataProvider({ id: 't', uri });
     await p.features({ instruments: 'all', fields: EXPRS, start: dates[0]!, end: null });
