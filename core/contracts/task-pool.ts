@@ -214,3 +214,21 @@ export function isPoolTrainer(trainer: unknown): trainer is PoolTrainer {
 export function emptyTaskStat(): TaskStat {
   return { waiting: 0, running: 0, part_done: 0, done: 0, failed: 0 };
 }
+
+/** What training one fetched task produced. */
+export interface TaskOutcome {
+  status: 'done' | 'part_done';
+  recorderId: string;
+}
+
+/**
+ * Trains fetched tasks. Implementations commit the result themselves, fenced
+ * by the task's lease (as `runPoolTask` does): in process, or on threads
+ * whose blocking fits leave the caller's event loop free to renew leases.
+ */
+export interface TaskExecutor {
+  execute(fetched: FetchedTask, slot: number): Promise<TaskOutcome>;
+  /** Stops the slot's current work now (its `execute` rejects); a no-op where work cannot be stopped. */
+  abort(slot: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -3,7 +3,7 @@ import type { DataProvider } from './data.js';
 import type { Clock, Logger, Progress } from './logger.js';
 import type { Resolver } from './online.js';
 import type { ExperimentStore } from './store.js';
-import type { TaskPoolProvider } from './task-pool.js';
+import type { TaskExecutor, TaskPoolProvider } from './task-pool.js';
 import { createToken } from './token.js';
 
 /** The core's injection tokens, in one place. */
@@ -22,4 +22,10 @@ export const TOKENS = {
   managerLock: createToken<() => Promise<void>>('managerLock'),
   /** Task pools in the store's database (provided when the store can hold them). */
   taskPool: createToken<TaskPoolProvider>('taskPool'),
+  /**
+   * Starts an executor that trains pool tasks on threads of their own (the
+   * CLI provides it when it runs from its built script): a manager training
+   * locally then keeps renewing its leases however long a fit blocks.
+   */
+  taskThreads: createToken<() => TaskExecutor>('taskThreads'),
 } as const;

@@ -1,4 +1,5 @@
 import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
+import type { TaskExecutor } from '../contracts/task-pool.js';
 import { QonlineError, isQonlineError } from '../errors/index.js';
 import type { StepReport } from '../online/online-manager.js';
 import { openPipeline, prepareConfig, type EngineEnv } from './pipeline.js';
@@ -17,6 +18,8 @@ export interface DaemonOptions {
   /** Aborting stops the schedule; a running routine finishes first. */
   signal?: AbortSignal;
   onRun?: (report: StepReport | null, error: unknown) => void;
+  /** Threads for pool trainers that train locally (see OpenOptions.taskThreads). */
+  taskThreads?: () => TaskExecutor;
 }
 
 /**
@@ -50,7 +53,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       let report: StepReport | null = null;
       let error: unknown = null;
       try {
-        const p = await openPipeline(await prepareConfig(o.configFile, o.envx), { lock: true });
+        const p = await openPipeline(await prepareConfig(o.configFile, o.envx), { lock: true, taskThreads: o.taskThreads });
         try {
           report = await runStep(p, { step: 'routine', at: null });
           logger.info(`${why} routine @ ${report.curTime}: ${report.skipped ? 'nothing to do (' + report.skipped + ')' : `${report.trained} model(s) trained, ${report.signalDates} signal date(s) written`}`);

@@ -6,7 +6,7 @@ import type { Clock, Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
 import type { PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
-import { isTaskPoolHost } from '../contracts/task-pool.js';
+import { isTaskPoolHost, type TaskExecutor } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
 import { QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
@@ -68,6 +68,8 @@ export interface OpenOptions {
   /** Take the home lock (steps that write). */
   lock?: boolean;
   allowStrategyChange?: boolean;
+  /** Provided as TOKENS.taskThreads: trainers that fetch from a task pool train on these threads. */
+  taskThreads?: () => TaskExecutor;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
     const store = await scope.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
     scope.provideResource(TOKENS.store, store, 'store', (s) => s.close());
     if (isTaskPoolHost(store)) scope.provideValue(TOKENS.taskPool, store.taskPools());
+    if (options.taskThreads) scope.provideValue(TOKENS.taskThreads, options.taskThreads);
     if (options.lock && store.tryLock) {
       // The home lock covers one machine; a shared store (PostgreSQL) also needs a lock all machines see.
       const release = await store.tryLock(`qonline:manager:${pipeline.manager.name}`);

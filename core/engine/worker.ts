@@ -1,26 +1,11 @@
 import type { Logger } from '../contracts/logger.js';
-import type { FetchedTask, PoolTask, TaskPool } from '../contracts/task-pool.js';
+import type { FetchedTask, PoolTask, TaskExecutor, TaskOutcome, TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
 import { keepLeaseAlive, runPoolTask, workerName } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
 import { isLeaseLost } from '../store/sql-task-pool.js';
 
-/** What training one fetched task produced. */
-export interface TaskOutcome {
-  status: 'done' | 'part_done';
-  recorderId: string;
-}
-
-/**
- * Trains fetched tasks for the worker loop. Implementations commit the result
- * themselves, fenced by the task's lease (runPoolTask does).
- */
-export interface TaskExecutor {
-  execute(fetched: FetchedTask, slot: number): Promise<TaskOutcome>;
-  /** Stops the slot's current work now (its `execute` rejects); a no-op where work cannot be stopped. */
-  abort(slot: number): Promise<void>;
-  close(): Promise<void>;
-}
+export type { TaskExecutor, TaskOutcome } from '../contracts/task-pool.js';
 
 /**
  * Trains on the calling thread. Lease renewal shares that thread, so it only

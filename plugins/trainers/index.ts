@@ -37,7 +37,14 @@ const poolSchema = S.object({
 const poolDeps = [TOKENS.taskPool, TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
 
 function poolTrainerDeps(ctx: ComponentContext): PoolTrainerDeps {
-  return { pools: ctx.get(TOKENS.taskPool), store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) };
+  return {
+    pools: ctx.get(TOKENS.taskPool),
+    store: ctx.get(TOKENS.store),
+    resolver: ctx.get(TOKENS.resolver),
+    logger: ctx.logger,
+    progress: ctx.get(TOKENS.progress),
+    threads: ctx.has(TOKENS.taskThreads) ? ctx.get(TOKENS.taskThreads) : undefined,
+  };
 }
 
 const trainerRM = defineComponent({

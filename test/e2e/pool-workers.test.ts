@@ -262,6 +262,39 @@ for (const backend of [sqlite, postgres]) {
       expect(summary(survivor).done).toBe(1);
     }, 120_000);
 
+    it('a manager training locally keeps its lease through a fit four times longer (the fit runs on a thread); a worker beside it never takes the task', async () => {
+      const { config, open } = setup('local', {
+        trainer: 'TrainerRM',
+        trainerKwargs: '{lease_seconds: 1, poll_ms: 100}',
+        modelKwargs: '{sleep_ms: 4000}',
+        test: ['2020-12-01', '2020-12-31'],
+      });
+      const manager = start(['run', config, '--home', home]);
+      const held = await until(
+        'the manager to hold the task',
+        async () => {
+          const t = (await poolTasks(open))[0];
+          return t?.status === 'running' ? t : undefined;
+        },
+        60_000,
+      );
+      expect(held.worker).toContain(`:${manager.child.pid}:manager`);
+      const worker = await startWorker(config, home);
+      expect(await manager.exit, manager.err()).toBe(0);
+      const [t] = await poolTasks(open);
+      expect([t!.status, t!.attempts, t!.worker]).toEqual(['done', 1, held.worker]);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exit).toBe(0);
+      expect(summary(worker).done).toBe(0);
+      const store = await open();
+      try {
+        const recs = await store.listRecorders({ experiment: 'slow' });
+        expect(recs.map((r) => [r.id, r.status])).toEqual([[t!.res, 'FINISHED']]);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
+
     it('a task that always throws ends failed after max_attempts, with its error, and can be retried', async () => {
       const { config, open } = setup('fail', {
         trainer: 'TrainerRM',

@@ -1,7 +1,7 @@
 import { QonlineError } from '../../errors/index.js';
 import { runDaemon } from '../../engine/daemon.js';
 import type { Command } from '../context.js';
-import { requireConfig } from './shared.js';
+import { requireConfig, taskThreadsFor } from './shared.js';
 
 export const daemonCommand: Command = {
   name: 'daemon',
@@ -32,6 +32,7 @@ export const daemonCommand: Command = {
       catchUp: ctx.args.flags['no-catch-up'] ? false : undefined,
       maxRuns: maxRuns === undefined ? undefined : Number(maxRuns),
       signal: ac.signal,
+      taskThreads: taskThreadsFor(ctx, file),
     });
     ctx.print(result, () => `daemon stopped after ${result.runs} run(s), ${result.failures} failed`);
     return result.failures && result.runs === result.failures ? 1 : 0;

@@ -3,7 +3,7 @@ import { openPipeline, prepareConfig } from '../../engine/pipeline.js';
 import { configuredSteps, formatSummary, runStep, summarize, type StepInvocation } from '../../engine/run.js';
 import type { StepReport } from '../../online/online-manager.js';
 import type { Command } from '../context.js';
-import { requireConfig } from './shared.js';
+import { requireConfig, taskThreadsFor } from './shared.js';
 
 const STEPS = ['first_train', 'routine', 'simulate', 'prepare_signals', 'update_online_pred'] as const;
 
@@ -30,7 +30,11 @@ export const runCommand: Command = {
       if (at !== null) throw new QonlineError('QONLINE_USAGE', '--at needs --step');
       steps = configuredSteps(prepared.pipeline.steps);
     }
-    const p = await openPipeline(prepared, { lock: true, allowStrategyChange: Boolean(ctx.args.flags['allow-strategy-change']) });
+    const p = await openPipeline(prepared, {
+      lock: true,
+      allowStrategyChange: Boolean(ctx.args.flags['allow-strategy-change']),
+      taskThreads: taskThreadsFor(ctx, file),
+    });
     try {
       const reports: StepReport[] = [];
       for (const s of steps) reports.push(await runStep(p, s));

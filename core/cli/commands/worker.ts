@@ -1,4 +1,3 @@
-import { existsSync, realpathSync } from 'node:fs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Trainer } from '../../contracts/online.js';
 import { isPoolTrainer } from '../../contracts/task-pool.js';
@@ -10,7 +9,7 @@ import { InProcessExecutor, runWorkerLoop, type TaskExecutor } from '../../engin
 import { workerName } from '../../online/pool-training.js';
 import { TaskRunner } from '../../online/task-runner.js';
 import type { CommandContext, Command } from '../context.js';
-import { requireConfig } from './shared.js';
+import { requireConfig, threadScript } from './shared.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -122,18 +121,6 @@ async function serveAsThread(ctx: CommandContext): Promise<void> {
     parentPort!,
     envx.logger,
   );
-}
-
-/** The built CLI this process runs (threads run it too); null when running from source (tests), where training stays in process. */
-function threadScript(): string | null {
-  const entry = process.argv[1];
-  if (!entry) return null;
-  try {
-    const real = realpathSync(entry);
-    return /\.(m?js|cjs)$/.test(real) && existsSync(real) ? real : null;
-  } catch {
-    return null;
-  }
 }
 
 function intFlag(ctx: CommandContext, name: string, fallback: number, min: number, max: number): number {

@@ -17,6 +17,7 @@ import {
   type RecorderInfo,
   type Resolver,
   type TaskDef,
+  type TaskExecutor,
   type TaskPool,
   type TaskPoolProvider,
   type TaskStat,
@@ -29,6 +30,12 @@ export interface PoolTrainerDeps {
   resolver: Resolver;
   logger: Logger;
   progress: Progress;
+  /**
+   * Starts threads to train on (TOKENS.taskThreads, from the CLI). Without
+   * it, local training runs on the calling thread, whose lease renewals
+   * then wait while a fit blocks.
+   */
+  threads?: () => TaskExecutor;
 }
 
 export interface PoolTrainerOptions {
@@ -144,32 +151,47 @@ export class TrainerRM implements PoolTrainer {
     }
   }
 
-  /** Fetches and trains tasks of `ids` in this process until none is left to fetch. */
+  /**
+   * Fetches and trains tasks of `ids` in this process until none is left to
+   * fetch: on a training thread when the CLI provides them (this thread
+   * keeps renewing the lease, and stops the fit if the lease is lost
+   * anyway), else on this thread.
+   */
   private async trainAvailable(pool: TaskPool, ids: string[], fetchFrom: FetchableStatus[], refresh: () => Promise<void>): Promise<void> {
     const { logger } = this.deps;
-    for (;;) {
-      let fetchedAny = false;
-      try {
-        const r = await pool.safeFetch({ worker: this.me, query: { ids }, status: fetchFrom, leaseSeconds: this.leaseSeconds }, async (fetched) => {
-          fetchedAny = true;
-          // The renewal runs between the fit's awaits; a fit that blocks this thread longer than the lease may be taken over by a worker (the result is then fenced off).
-          const keeper = keepLeaseAlive(pool, fetched.lease, {
-            onLost: () => logger.warn(`lost the lease of task ${fetched.task.id} (pool ${pool.name}); another worker owns it now`),
-            onError: (e) => logger.warn(`renewing the lease of task ${fetched.task.id} failed: ${(e as Error).message}`),
+    let executor: TaskExecutor | undefined;
+    try {
+      for (;;) {
+        let fetchedAny = false;
+        try {
+          const r = await pool.safeFetch({ worker: this.me, query: { ids }, status: fetchFrom, leaseSeconds: this.leaseSeconds }, async (fetched) => {
+            fetchedAny = true;
+            executor ??= this.deps.threads?.();
+            const ex = executor;
+            const keeper = keepLeaseAlive(pool, fetched.lease, {
+              onLost: () => {
+                logger.warn(`lost the lease of task ${fetched.task.id} (pool ${pool.name}); another worker owns it now`);
+                void ex?.abort(0);
+              },
+              onError: (e) => logger.warn(`renewing the lease of task ${fetched.task.id} failed: ${(e as Error).message}`),
+            });
+            try {
+              // In process, renewals run only between the fit's awaits: a fit that blocks longer than the lease may be taken over (its result is then fenced off).
+              return ex ? await ex.execute(fetched, 0) : await runPoolTask(pool, fetched, this.runner);
+            } finally {
+              keeper.stop();
+            }
           });
-          try {
-            return await runPoolTask(pool, fetched, this.runner);
-          } finally {
-            keeper.stop();
-          }
-        });
-        if (!r) return;
-      } catch (e) {
-        if (!fetchedAny) throw e;
-        if (isLeaseLost(e)) logger.warn((e as Error).message);
-        else logger.warn(`task failed: ${(e as Error).message}`);
+          if (!r) return;
+        } catch (e) {
+          if (!fetchedAny) throw e;
+          if (isLeaseLost(e)) logger.warn((e as Error).message);
+          else logger.warn(`task failed: ${(e as Error).message}`);
+        }
+        await refresh();
       }
-      await refresh();
+    } finally {
+      await executor?.close().catch((e: unknown) => logger.warn(`stopping the training thread failed: ${(e as Error).message}`));
     }
   }
 
