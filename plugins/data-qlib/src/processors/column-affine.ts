@@ -38,9 +38,39 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
    */
   protected abstract fitColumn(values: Float32Array, n: number): [center: number, scale: number];
 
+  /**
+   * Normalisers that need only column statistics (count, sum, min, max,
+   * squares) set this and implement fitFromStats: the statistics are then
+   * streamed over the row-major window instead of gathering every column.
+   * fitFromStats must give exactly what fitColumn gives.
+   */
+  protected readonly fitsFromStats: boolean = false;
+  /** Whether fitFromStats needs the sums of squared deviations from the mean (a second pass). */
+  protected readonly streamSquares: boolean = false;
+
+  protected fitFromStats(_stats: ColumnStats, _k: number): [center: number, scale: number] {
+    throw new Error(`${this.name} does not fit from column statistics`);
+  }
+
   protected fitWindow(window: HandlerFrame): AffineFit {
     const columns = columnKeys(window, this.fieldsGroup);
     const located = locateColumns(window, columns, this.name);
+    if (this.fitsFromStats) {
+      const stats = columnStats(located, window.rows, this.streamSquares);
+      const center = new Float64Array(columns.length);
+      const scale = new Float64Array(columns.length);
+      for (let k = 0; k < columns.length; k++) {
+        const [c, sc] = this.fitFromStats(stats, k);
+        center[k] = Math.fround(c);
+        scale[k] = Math.fround(sc);
+      }
+      return { columns, center, scale };
+    }
+    return this.fitByColumns(window, columns, located);
+  }
+
+  /** The fit from each column's gathered values (fitColumn). */
+  protected fitByColumns(window: HandlerFrame, columns: ColumnKey[], located: ReturnType<typeof locateColumns>): AffineFit {
     const center = new Float64Array(columns.length);
     const scale = new Float64Array(columns.length);
     // Columns are gathered a tile at a time: one pass over the row-major
@@ -127,6 +157,73 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
     if (!c || !s) return 'center and scale must hold numbers, null or "Infinity"/"-Infinity"';
     return { columns: columns as ColumnKey[], center: c, scale: s };
   }
+}
+
+/** Per fitted column, over its non-NaN window values: count, float64 sum in row order, min, max, and (optionally) the sum of squared deviations from sum / count. */
+export interface ColumnStats {
+  count: Float64Array;
+  sum: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  squares: Float64Array;
+}
+
+function emptyStats(m: number): ColumnStats {
+  return { count: new Float64Array(m), sum: new Float64Array(m), min: new Float64Array(m).fill(Infinity), max: new Float64Array(m).fill(-Infinity), squares: new Float64Array(m) };
+}
+
+/**
+ * Column statistics in one or two sequential passes over the row-major
+ * window (values added in row order, as a gathered column would be).
+ */
+function columnStats(located: readonly { block: { data: Float32Array; width: number }; index: number }[], rows: number, squares: boolean): ColumnStats {
+  const st = emptyStats(located.length);
+  const { count, sum, min, max } = st;
+  const blocks = new Map<Float32Array, { width: number; idx: number[]; at: number[] }>();
+  located.forEach((l, k) => {
+    let b = blocks.get(l.block.data);
+    if (!b) blocks.set(l.block.data, (b = { width: l.block.width, idx: [], at: [] }));
+    b.idx.push(l.index);
+    b.at.push(k);
+  });
+  for (const [data, b] of blocks) {
+    const idx = Int32Array.from(b.idx);
+    const m = idx.length;
+    // Per block column j (local arrays: no indirection in the hot loop).
+    const cnt = new Float64Array(m);
+    const sm = new Float64Array(m);
+    const mn = new Float64Array(m).fill(Infinity);
+    const mx = new Float64Array(m).fill(-Infinity);
+    for (let r = 0, base = 0; r < rows; r++, base += b.width) {
+      for (let j = 0; j < m; j++) {
+        const v = data[base + idx[j]!]!;
+        if (v !== v) continue;
+        cnt[j]!++;
+        sm[j]! += v;
+        if (v < mn[j]!) mn[j] = v;
+        if (v > mx[j]!) mx[j] = v;
+      }
+    }
+    b.at.forEach((k, j) => {
+      count[k] = cnt[j]!;
+      sum[k] = sm[j]!;
+      min[k] = mn[j]!;
+      max[k] = mx[j]!;
+    });
+    if (!squares) continue;
+    const mean = Float64Array.from(b.at, (k) => sum[k]! / count[k]!);
+    const ss = new Float64Array(m);
+    for (let r = 0, base = 0; r < rows; r++, base += b.width) {
+      for (let j = 0; j < m; j++) {
+        const v = data[base + idx[j]!]!;
+        if (v !== v) continue;
+        const d = v - mean[j]!;
+        ss[j]! += d * d;
+      }
+    }
+    b.at.forEach((k, j) => (st.squares[k] = ss[j]!));
+  }
+  return st;
 }
 
 /**

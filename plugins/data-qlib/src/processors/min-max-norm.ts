@@ -1,4 +1,4 @@
-import { ColumnAffineProcessor } from './column-affine.js';
+import { ColumnAffineProcessor, type ColumnStats } from './column-affine.js';
 import type { FieldsGroup } from './fields-group.js';
 
 export interface MinMaxNormOptions {
@@ -16,6 +16,16 @@ export class MinMaxNorm extends ColumnAffineProcessor {
 
   constructor(options: MinMaxNormOptions = {}) {
     super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
+  }
+
+  /** fitColumn's result from streamed statistics, without gathering the columns. */
+  protected override readonly fitsFromStats: boolean = true;
+  protected override fitFromStats(st: ColumnStats, k: number): [number, number] {
+    if (st.count[k] === 0) return [NaN, NaN];
+    const min = st.min[k]!;
+    const max = st.max[k]!;
+    if (min === max) return [0, 1];
+    return [min, Math.fround(max - min)];
   }
 
   protected fitColumn(buf: Float32Array, n: number): [number, number] {

@@ -1,4 +1,4 @@
-import { ColumnAffineProcessor } from './column-affine.js';
+import { ColumnAffineProcessor, type ColumnStats } from './column-affine.js';
 import type { FieldsGroup } from './fields-group.js';
 
 export interface ZScoreNormOptions {
@@ -17,6 +17,17 @@ export class ZScoreNorm extends ColumnAffineProcessor {
 
   constructor(options: ZScoreNormOptions = {}) {
     super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
+  }
+
+  protected override readonly streamSquares: boolean = true;
+
+  /** fitColumn's result from streamed statistics (same sums in the same order), without gathering the columns. */
+  protected override readonly fitsFromStats: boolean = true;
+  protected override fitFromStats(st: ColumnStats, k: number): [number, number] {
+    const n = st.count[k]!;
+    if (n === 0) return [NaN, NaN];
+    if (st.min[k] === st.max[k]) return [0, 1];
+    return [st.sum[k]! / n, Math.sqrt(st.squares[k]! / n)];
   }
 
   protected fitColumn(buf: Float32Array, n: number): [number, number] {

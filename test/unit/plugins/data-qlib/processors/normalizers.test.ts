@@ -155,6 +155,40 @@ describe('ZScoreNorm', () => {
   });
 });
 
+describe('ZScoreNorm and MinMaxNorm statistics streamed over rows', () => {
+  // The same processors forced to gather each column and call fitColumn.
+  class GatheredZ extends ZScoreNorm {
+    protected override readonly fitsFromStats = false;
+  }
+  class GatheredMinMax extends MinMaxNorm {
+    protected override readonly fitsFromStats = false;
+  }
+
+  it('fit exactly what gathering each column gives (NaN, infinities, constant and empty columns, features and label)', () => {
+    for (const seed of [1, 2, 3]) {
+      const frame = randomFrame(seed, 12, 40, 90);
+      const f = frame.featureNames.length;
+      for (let r = 0; r < frame.rows; r++) {
+        frame.features[r * f + 3] = 2.5; // constant
+        frame.features[r * f + 4] = NaN; // empty
+      }
+      frame.features[7] = Infinity;
+      frame.features[f + 8] = -Infinity;
+      for (const fields_group of [null, 'feature', 'label'] as const) {
+        const pairs: [{ fit(x: typeof frame): void; state(): unknown }, { fit(x: typeof frame): void; state(): unknown }][] = [
+          [new ZScoreNorm({ fields_group }), new GatheredZ({ fields_group })],
+          [new MinMaxNorm({ fields_group }), new GatheredMinMax({ fields_group })],
+        ];
+        for (const [streamed, gathered] of pairs) {
+          streamed.fit(frame);
+          gathered.fit(frame);
+          expect(streamed.state(), `seed ${seed} ${fields_group}`).toEqual(gathered.state());
+        }
+      }
+    }
+  });
+});
+
 describe('MinMaxNorm', () => {
   it('maps the fit window min and max to 0 and 1', () => {
     const frame = oneDate([2, 4, 6, NaN, 10]);
