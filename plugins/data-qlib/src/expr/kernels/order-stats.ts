@@ -47,9 +47,15 @@ export const SMALL_WINDOW = 40;
 
 /**
  * Rolling Rank/Quantile/Med/Mad over the non-NaN values of each window in
- * O(n log n): Fenwick trees over the series' value ranks (`ranks` gives
- * valueRanks(x), possibly shared) hold the window's counts (and, for Mad,
- * sums). Windows of at most SMALL_WINDOW rows use sorted-window.ts instead.
+ * O(n log w): the rows are taken in blocks of w; a block's windows only see
+ * the values of its own rows and the w - 1 rows before it, so those (at most
+ * 2w - 1) are ranked among themselves and a Fenwick tree over those local
+ * ranks holds the window's counts (and, for Mad, sums), O(log w) per step.
+ * Local ranks come from the series' value ranks (`ranks` gives
+ * valueRanks(x), possibly shared; a radix sort, O(n)) by sorting a block's
+ * ranks, O(w log w) per block. Expanding windows are one block. Windows of
+ * at most SMALL_WINDOW rows use sorted-window.ts instead (at most
+ * SMALL_WINDOW steps per row).
  *
  * - rank: (values below + (equal values + 1) / 2) / count, for the current
  *   row's value (pandas rank(pct=True), method average); NaN if it is NaN.
@@ -69,22 +75,84 @@ export function rollingOrderStat(
   const rows = rowsOf(N, n);
   if (rows <= SMALL_WINDOW) return sortedWindowStat(x, N, stat, q);
   const out = new Float32Array(n);
-  const { values, rank } = ranks ? ranks() : valueRanks(x);
+  const global = ranks ? ranks() : valueRanks(x);
+  if (rows >= n) {
+    // Expanding (or a window as long as the series): one block, the series' own ranks.
+    orderStatBlock(x, rows, stat, q, 0, n, 0, global.rank, global.values, out, new IdenticalRun());
+    return out;
+  }
+  const rank = new Int32Array(n).fill(-1);
+  // Global rank -> local rank of the current block (only entries of the block's values are read).
+  const localOf = new Int32Array(global.values.length);
+  const sorted = new Int32Array(2 * rows);
+  const values = new Float64Array(2 * rows);
+  const run = new IdenticalRun();
+  for (let b0 = 0; b0 < n; b0 += rows) {
+    const b1 = Math.min(n, b0 + rows);
+    const d0 = Math.max(0, b0 - rows + 1);
+    let k = 0;
+    for (let t = d0; t < b1; t++) if (global.rank[t]! >= 0) sorted[k++] = global.rank[t]!;
+    const block = sorted.subarray(0, k).sort();
+    let m = 0;
+    for (let i = 0; i < k; i++) {
+      const g = block[i]!;
+      if (m === 0 || block[i - 1] !== g) {
+        values[m] = global.values[g]!;
+        localOf[g] = m++;
+      }
+    }
+    for (let t = d0; t < b1; t++) rank[t] = global.rank[t]! >= 0 ? localOf[global.rank[t]!]! : -1;
+    orderStatBlock(x, rows, stat, q, b0, b1, d0, rank, values.subarray(0, m), out, run);
+  }
+  return out;
+}
+
+/**
+ * Rows [b0, b1) of rollingOrderStat, with `rank` valid on [d0, b1) and
+ * indexing `values` (sorted distinct values): the window before b0 (rows
+ * d0 .. b0 - 1) is inserted first, then each row enters and the row `rows`
+ * back leaves. `run` carries identical-value runs across blocks (rows in order).
+ */
+function orderStatBlock(
+  x: Float32Array,
+  rows: number,
+  stat: OrderStat,
+  q: number,
+  b0: number,
+  b1: number,
+  d0: number,
+  rank: Int32Array,
+  values: Float64Array,
+  out: Float32Array,
+  run: IdenticalRun,
+): void {
   const m = values.length;
   const counts = new Int32Array(m + 1);
   const mad = stat === 'mad';
   const sums = new Float64Array(mad ? m + 1 : 1);
   let topBit = 1;
   while (topBit * 2 <= m) topBit *= 2;
-  const run = new IdenticalRun();
   // Mad's sums drift like any running sum: rebuilt as described in window.ts.
   let ops = 0;
   let mass = 0;
   let absWindow = 0;
   let cnt = 0;
+  for (let j = d0; j < b0; j++) {
+    const r = rank[j]!;
+    if (r < 0) continue;
+    for (let i = r + 1; i <= m; i += i & -i) counts[i]!++;
+    cnt++;
+    if (mad) {
+      const v = x[j]!;
+      for (let i = r + 1; i <= m; i += i & -i) sums[i] += v;
+      ops++;
+      mass += Math.abs(v);
+      absWindow += Math.abs(v);
+    }
+  }
 
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = b0; t < b1; t++) {
+    if (t - rows >= d0) {
       const r = rank[t - rows]!;
       if (r >= 0) {
         for (let i = r + 1; i <= m; i += i & -i) counts[i]!--;
@@ -166,5 +234,4 @@ export function rollingOrderStat(
       }
     }
   }
-  return out;
 }
