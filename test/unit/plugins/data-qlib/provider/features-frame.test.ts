@@ -234,9 +234,11 @@ describe.skipIf(!built)('QlibDataProvider worker threads (dist/, after npx tsup)
       expect(single).toMatchObject({ code: 'QONLINE_DATA_INVALID' });
       expect(threaded).toMatchObject({ code: 'QONLINE_DATA_INVALID', message: (single as { message: string }).message });
       writeFileSync(file, good);
-      const fixed = await two.features(req);
+      // A new expression, so every instrument is evaluated again (the failed run may have cached some before the error).
+      const again = { ...req, fields: ['Mean($close, 3)', 'Std($close, 4)'] };
+      const fixed = await two.features(again);
       expect(two.lastThreads).toBe(2);
-      expect(plain(fixed)).toEqual(plain(await new dist.QlibDataProvider({ id: 'b', uri: dir, threads: 1 }).features(req)));
+      expect(plain(fixed)).toEqual(plain(await new dist.QlibDataProvider({ id: 'b', uri: dir, threads: 1 }).features(again)));
     } finally {
       await Promise.all([one.close(), two.close()]);
     }
