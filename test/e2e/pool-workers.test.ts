@@ -262,11 +262,11 @@ for (const backend of [sqlite, postgres]) {
       expect(summary(survivor).done).toBe(1);
     }, 120_000);
 
-    it('a manager training locally keeps its lease through a fit four times longer (the fit runs on a thread); a worker beside it never takes the task', async () => {
+    it('a manager training locally keeps its lease through a fit 2.5 times longer (the fit runs on a thread); a worker beside it never takes the task', async () => {
       const { config, open } = setup('local', {
         trainer: 'TrainerRM',
-        trainerKwargs: '{lease_seconds: 1, poll_ms: 100}',
-        modelKwargs: '{sleep_ms: 4000}',
+        trainerKwargs: '{lease_seconds: 2, poll_ms: 100}',
+        modelKwargs: '{sleep_ms: 5000}',
         test: ['2020-12-01', '2020-12-31'],
       });
       const manager = start(['run', config, '--home', home]);
