@@ -112,6 +112,21 @@ export async function runDataBench(): Promise<void> {
     });
     console.log(`  end to end, ExprHandler.setup() on a fresh provider, 1 thread: ${fmt(handler1.wall)} (CPU ${fmt(handler1.cpu)})`);
     handler1.value = null as unknown as ExprHandler;
+    // The same with the on-disk feature cache: the first run writes it, a new provider (a new process) reads it.
+    const cacheDir = path.join(dir, 'feature-cache');
+    const setupWithDisk = () =>
+      timed(async () => {
+        const p = processors();
+        const h = new ExprHandler(new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads: 1, cacheDir }), {
+          instruments: 'all', startTime: cal.first, endTime: cal.last, fitStartTime: fitStart, fitEndTime: fitEnd,
+          features: fs, labels: { fields: [...DEFAULT_LABEL.fields], names: labelNames }, inferProcessors: p.infer, learnProcessors: p.learn,
+        });
+        await h.setup();
+        return null;
+      });
+    const diskCold = await setupWithDisk();
+    const diskWarm = await setupWithDisk();
+    console.log(`  with the disk feature cache: ${fmt(diskCold.wall)} writing it, ${fmt(diskWarm.wall)} reading it back in a new provider`);
 
     const threads = defaultFeatureThreads();
     const parallel = new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads });

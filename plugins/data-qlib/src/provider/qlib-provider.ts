@@ -13,7 +13,7 @@ import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-wo
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
 import { assembleFrame, assembleRowBlocks, type InstrumentColumns } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
-import { FeatureDiskCache, inputHash } from './feature-disk-cache.js';
+import { FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
 /**
@@ -36,6 +36,8 @@ interface Pending {
   out: Float32Array[];
   full: number[];
   hashOf(names: string[], length: number): Buffer;
+  /** The instrument's disk cache entries (written once, after the new values are in). */
+  pack?: CachePack;
 }
 
 export interface QlibProviderOptions {
@@ -184,9 +186,10 @@ export class QlibDataProvider implements DataProvider {
       return h;
     };
     const full: number[] = [];
+    const pack = missing.length ? this.disk?.open(code) : undefined;
     for (const k of missing) {
       const c = compiled[k]!;
-      const hit = this.disk?.read(code, c.text);
+      const hit = pack?.get(c.text);
       if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
           out[k] = hit.values;
@@ -197,12 +200,14 @@ export class QlibDataProvider implements DataProvider {
             continue;
           }
           out[k] = extended;
-          this.disk!.write(code, c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+          pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
         }
         this.cache.set(`${code}|${c.text}`, out[k]!);
       } else full.push(k);
     }
-    return { s, out, full, hashOf };
+    // Extended entries are written now unless evaluated ones will follow (store writes both).
+    if (!full.length) pack?.flush();
+    return { s, out, full, hashOf, pack };
   }
 
   /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
@@ -213,8 +218,9 @@ export class QlibDataProvider implements DataProvider {
       const c = compiled[k]!;
       p.out[k] = values[j]!;
       this.cache.set(`${code}|${c.text}`, values[j]!);
-      this.disk?.write(code, c.text, { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
+      p.pack?.put(c.text, { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
+    p.pack?.flush();
   }
 
   /**

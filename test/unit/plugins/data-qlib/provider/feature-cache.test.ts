@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,5 +73,30 @@ describe('feature disk cache', () => {
     const fourth = new QlibDataProvider({ id: 't', uri, cacheDir });
     await fourth.features({ instruments: ['AAA'], fields: EXPRS, start: dates2[0]!, end: null });
     expect(fourth.rowsEvaluated).toBe(EXPRS.length * 301);
+  });
+
+  it('keeps one file per instrument holding every expression asked for, and ignores a damaged file', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    const dates = await makeData(uri, 120);
+    const req = (fields: string[]) => ({ instruments: ['AAA'], fields, start: dates[0]!, end: null });
+    // Two requests with different expressions: the second adds to the instrument's file.
+    await new QlibDataProvider({ id: 't', uri, cacheDir }).features(req(EXPRS.slice(0, 2)));
+    await new QlibDataProvider({ id: 't', uri, cacheDir }).features(req(EXPRS.slice(2)));
+    expect(readdirSync(cacheDir)).toEqual(['aaa.qofc']);
+    const all = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const a = await all.features(req(EXPRS));
+    expect(all.rowsEvaluated).toBe(0);
+    // A torn file (a crash mid-write cannot leave one: files are renamed into place; a disk error could) is ignored and rewritten.
+    const file = path.join(cacheDir, 'aaa.qofc');
+    writeFileSync(file, readFileSync(file).subarray(0, 1000));
+    const again = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const b = await again.features(req(EXPRS));
+    expect(again.evaluations).toBe(EXPRS.length);
+    b.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(a.data[c]!)));
+    const third = new QlibDataProvider({ id: 't', uri, cacheDir });
+    await third.features(req(EXPRS));
+    expect(third.rowsEvaluated).toBe(0);
   });
 });
