@@ -56,19 +56,65 @@ export function assembleRowBlocks(
   widths: readonly number[],
   parts: readonly InstrumentColumns[],
 ): FeatureRowBlocks {
-  const { rows, rowDate, rowInst, target } = numberRows(a, b, parts);
-  const blocks: Float32Array[] = [];
-  let first = 0;
-  for (const width of widths) {
-    const out = new Float32Array(rows * width);
-    for (let k = 0; k < parts.length; k++) {
-      const p = parts[k]!;
-      copyRows(out, width, p.cols.slice(first, first + width), target[k]!, p.from - p.start);
-    }
-    blocks.push(out);
-    first += width;
+  const asm = new RowBlockAssembler(dates, a, b, columns, widths, parts);
+  parts.forEach((p, k) => asm.write(k, p.start, p.cols));
+  return asm.result();
+}
+
+/** Where an instrument's rows go, before its columns are known. */
+export type InstrumentRows = Omit<InstrumentColumns, 'cols' | 'start'>;
+
+/**
+ * Row-major blocks laid out from each instrument's calendar rows up front,
+ * then filled one instrument at a time as its columns become available (a
+ * provider writes each instrument's rows right after evaluating it, while
+ * they are still in cache, or as worker threads deliver them).
+ */
+export class RowBlockAssembler {
+  private readonly rows: number;
+  private readonly rowDate: Int32Array;
+  private readonly rowInst: Int32Array;
+  private readonly target: Int32Array[];
+  private readonly blocks: Float32Array[];
+
+  constructor(
+    private readonly dates: readonly string[],
+    private readonly a: number,
+    private readonly b: number,
+    private readonly columns: string[],
+    private readonly widths: readonly number[],
+    private readonly parts: readonly InstrumentRows[],
+  ) {
+    const n = numberRows(a, b, parts);
+    this.rows = n.rows;
+    this.rowDate = n.rowDate;
+    this.rowInst = n.rowInst;
+    this.target = n.target;
+    this.blocks = widths.map((w) => new Float32Array(n.rows * w));
   }
-  return { rows, dates: dates.slice(a, b + 1), instruments: parts.map((p) => p.code), rowDate, rowInst, columns, widths: [...widths], blocks };
+
+  /** Part k's columns (all request fields, in order), whose series starts at calendar index `start`. */
+  write(k: number, start: number, cols: readonly Float32Array[]): void {
+    const p = this.parts[k]!;
+    let first = 0;
+    this.widths.forEach((width, g) => {
+      copyRows(this.blocks[g]!, width, cols.slice(first, first + width), this.target[k]!, p.from - start);
+      first += width;
+    });
+  }
+
+  result(): FeatureRowBlocks {
+    return {
+      rows: this.rows,
+      dates: this.dates.slice(this.a, this.b + 1),
+      instruments: this.parts.map((p) => p.code),
+      rowDate: this.rowDate,
+      rowInst: this.rowInst,
+      columns: this.columns,
+      widths: [...this.widths],
+      blocks: this.blocks,
+    };
+  }
 }
 
 /** Each day d of one instrument with an output row: out[row, c] = cols[c][d + offset]. */
@@ -85,7 +131,7 @@ function copyRows(out: Float32Array, width: number, cols: Float32Array[], target
  * Numbers the output rows, date-major (by day, then instrument in the order
  * of `parts`): per instrument and day of [from, to] its row, -1 where masked.
  */
-function numberRows(a: number, b: number, parts: readonly InstrumentColumns[]): { rows: number; rowDate: Int32Array; rowInst: Int32Array; target: Int32Array[] } {
+function numberRows(a: number, b: number, parts: readonly InstrumentRows[]): { rows: number; rowDate: Int32Array; rowInst: Int32Array; target: Int32Array[] } {
   const days = b - a + 1;
   const perDay = new Int32Array(days + 1);
   for (const p of parts) {

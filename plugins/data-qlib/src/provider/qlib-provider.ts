@@ -11,7 +11,7 @@ import { compileExpression, evaluateAll, parseExpression, windowExtent, type Exp
 import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
-import { assembleFrame, assembleRowBlocks, type InstrumentColumns } from './assemble-frame.js';
+import { assembleFrame, RowBlockAssembler, type InstrumentColumns, type InstrumentRows } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
 import { FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
@@ -231,12 +231,24 @@ export class QlibDataProvider implements DataProvider {
    * holds. Either way the workers see the same rows and evaluate the same
    * expressions together, so results equal the single-threaded ones.
    */
-  private async evaluateCodes(codes: string[], exprs: string[], calendarLength: number): Promise<({ start: number; values: Float32Array[] } | null)[]> {
+  private async evaluateCodes(
+    codes: string[],
+    exprs: string[],
+    calendarLength: number,
+    onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
+  ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
     const results: ({ start: number; values: Float32Array[] } | null)[] = new Array(codes.length).fill(null);
+    const ready = (i: number): void => {
+      const r = results[i];
+      if (r && onValues) onValues(i, r);
+    };
     const wanted = this.threads ?? 0;
     this.lastThreads = 1;
     if (wanted === 1 || codes.length < 2 || exprs.length === 0) {
-      for (let i = 0; i < codes.length; i++) results[i] = await this.evaluateMany(codes[i]!, exprs);
+      for (let i = 0; i < codes.length; i++) {
+        results[i] = await this.evaluateMany(codes[i]!, exprs);
+        ready(i);
+      }
       return results;
     }
     const compiled = exprs.map((e) => this.compile(e));
@@ -255,7 +267,10 @@ export class QlibDataProvider implements DataProvider {
       const p = await this.prepare(code, exprs, compiled);
       if (!p) continue;
       results[i] = { start: p.s.start, values: p.out };
-      if (!p.full.length) continue;
+      if (!p.full.length) {
+        ready(i);
+        continue;
+      }
       const need = [...new Set(p.full.flatMap((k) => compiled[k]!.fields))];
       jobs.push({ code, exprs: p.full.map((k) => exprs[k]!), read: [], have: { start: p.s.start, length: p.s.length, fields: need.map((f) => [f, p.s.fields.get(f)!]) } });
       owners.push({ index: i, pending: p });
@@ -280,12 +295,16 @@ export class QlibDataProvider implements DataProvider {
         results[index] = { start: s.start, values: p.out };
       }
       this.store(code, p, compiled, r.values!);
+      ready(index);
     };
     if (threads > 1 && jobs.length > 1) {
       this.pool ??= new FeatureWorkerPool(this.uri);
       if (await this.pool.run(jobs, threads, onResult)) {
         this.lastThreads = Math.min(threads, jobs.length);
-        for (const i of redo) results[i] = await this.evaluateMany(codes[i]!, exprs);
+        for (const i of redo) {
+          results[i] = await this.evaluateMany(codes[i]!, exprs);
+          ready(i);
+        }
         return results;
       }
     }
@@ -294,6 +313,7 @@ export class QlibDataProvider implements DataProvider {
       const { index, pending } = owners[j]!;
       if (!pending) {
         results[index] = await this.evaluateMany(codes[index]!, exprs);
+        ready(index);
         continue;
       }
       const values = evaluateAll(
@@ -301,6 +321,7 @@ export class QlibDataProvider implements DataProvider {
         { length: pending.s.length, field: fieldOf(pending.s, codes[index]!) },
       );
       this.store(codes[index]!, pending, compiled, values);
+      ready(index);
     }
     return results;
   }
@@ -346,25 +367,45 @@ export class QlibDataProvider implements DataProvider {
     return assembleFrame(r.dates, r.a, r.b, [...request.fields], r.parts);
   }
 
-  /** `features` as row-major blocks of `widths` consecutive fields, assembled in one pass. */
+  /**
+   * `features` as row-major blocks of `widths` consecutive fields. The rows
+   * are laid out first from each instrument's raw series (its calendar
+   * range decides its rows), then each instrument's rows are written as
+   * soon as its values exist: right after it is evaluated, while its series
+   * are still in cache, or as a worker thread delivers it, in parallel with
+   * the evaluation of the others.
+   */
   async featureRows(request: FeatureRequest, widths: readonly number[]): Promise<FeatureRowBlocks> {
     if (!widths.every((w) => Number.isInteger(w) && w >= 0) || widths.reduce((x, y) => x + y, 0) !== request.fields.length) {
       throw new QonlineError('QONLINE_DATA_INVALID', `featureRows: widths [${widths.join(', ')}] must be whole numbers summing to the ${request.fields.length} fields`);
     }
-    const r = await this.evaluateRequest(request);
-    if (!r) {
-      const empty = emptyFrame([...request.fields]);
-      return { ...empty, widths: [...widths], blocks: widths.map(() => new Float32Array(0)) };
+    const columns = [...request.fields];
+    const plan = await this.planRequest(request);
+    if (!plan) return { ...emptyFrame(columns), widths: [...widths], blocks: widths.map(() => new Float32Array(0)) };
+    if (!columns.length) return new RowBlockAssembler(plan.cal.dates, plan.a, plan.b, columns, widths, []).result();
+    const fields = [...new Set(columns.flatMap((e) => this.compile(e).fields))];
+    const parts: InstrumentRows[] = [];
+    const partOf = new Int32Array(plan.codes.length).fill(-1);
+    for (let i = 0; i < plan.codes.length; i++) {
+      const code = plan.codes[i]!;
+      const s = await this.series(code, fields);
+      const rows = s && this.rowsOf(plan, code, s.start, s.length);
+      if (!rows) continue;
+      partOf[i] = parts.length;
+      parts.push(rows);
     }
-    return assembleRowBlocks(r.dates, r.a, r.b, [...request.fields], widths, r.parts);
+    const asm = new RowBlockAssembler(plan.cal.dates, plan.a, plan.b, columns, widths, parts);
+    await this.evaluateCodes(plan.codes, columns, plan.cal.length, (i, r) => {
+      if (partOf[i]! >= 0) asm.write(partOf[i]!, r.start, r.values);
+    });
+    return asm.result();
   }
 
-  /** Evaluates a request's fields for its instruments: each instrument's columns and the calendar rows [a, b] it contributes; null when no rows. */
-  private async evaluateRequest(request: FeatureRequest): Promise<{ dates: readonly string[]; a: number; b: number; parts: InstrumentColumns[] } | null> {
+  /** A request's calendar rows [a, b] and instruments (sorted; with the market's spans); null when it has none. */
+  private async planRequest(request: FeatureRequest): Promise<{ cal: Calendar; a: number; b: number; codes: string[]; spans: InstrumentSpans | null } | null> {
     const cal = await this.calendar(request.freq);
     const a = cal.lowerBound(request.start);
     const b = request.end === null ? cal.length - 1 : cal.upperBound(request.end);
-    const columns = [...request.fields];
     const market = typeof request.instruments === 'string' ? request.instruments : null;
     let codes: string[];
     let spans: InstrumentSpans | null = null;
@@ -378,28 +419,44 @@ export class QlibDataProvider implements DataProvider {
     }
     codes.sort();
     if (b < a || !codes.length) return null;
-    const evaluated = await this.evaluateCodes(codes, columns, cal.length);
+    return { cal, a, b, codes, spans };
+  }
+
+  /**
+   * The rows an instrument whose series covers calendar [start, start +
+   * length) contributes: its range cut to [a, b] and, for a market, masked
+   * to its membership spans (after computing). Null when none.
+   */
+  private rowsOf(plan: { cal: Calendar; a: number; b: number; spans: InstrumentSpans | null }, code: string, start: number, length: number): InstrumentRows | null {
+    const from = Math.max(plan.a, start);
+    const to = Math.min(plan.b, start + length - 1);
+    if (to < from) return null;
+    let mask: Uint8Array | null = null;
+    if (plan.spans) {
+      mask = new Uint8Array(to - from + 1);
+      for (const sp of plan.spans.get(code) ?? []) {
+        const s0 = Math.max(from, plan.cal.lowerBound(sp.start));
+        const s1 = Math.min(to, plan.cal.upperBound(sp.end));
+        for (let t = s0; t <= s1; t++) mask[t - from] = 1;
+      }
+    }
+    return { code, from, to, mask };
+  }
+
+  /** Evaluates a request's fields for its instruments: each instrument's columns and the calendar rows [a, b] it contributes; null when no rows. */
+  private async evaluateRequest(request: FeatureRequest): Promise<{ dates: readonly string[]; a: number; b: number; parts: InstrumentColumns[] } | null> {
+    const plan = await this.planRequest(request);
+    if (!plan) return null;
+    const columns = [...request.fields];
+    const evaluated = await this.evaluateCodes(plan.codes, columns, plan.cal.length);
     const parts: InstrumentColumns[] = [];
-    codes.forEach((code, i) => {
+    plan.codes.forEach((code, i) => {
       const r = evaluated[i];
       if (!r || !columns.length) return;
-      const seriesLen = r.values[0]?.length ?? 0;
-      const from = Math.max(a, r.start);
-      const to = Math.min(b, r.start + seriesLen - 1);
-      if (to < from) return;
-      let mask: Uint8Array | null = null;
-      if (spans) {
-        // Markets keep only rows inside membership spans (after computing).
-        mask = new Uint8Array(to - from + 1);
-        for (const sp of spans.get(code) ?? []) {
-          const s0 = Math.max(from, cal.lowerBound(sp.start));
-          const s1 = Math.min(to, cal.upperBound(sp.end));
-          for (let t = s0; t <= s1; t++) mask[t - from] = 1;
-        }
-      }
-      parts.push({ code, start: r.start, cols: r.values, from, to, mask });
+      const rows = this.rowsOf(plan, code, r.start, r.values[0]?.length ?? 0);
+      if (rows) parts.push({ ...rows, start: r.start, cols: r.values });
     });
-    return { dates: cal.dates, a, b, parts };
+    return { dates: plan.cal.dates, a: plan.a, b: plan.b, parts };
   }
 }
 

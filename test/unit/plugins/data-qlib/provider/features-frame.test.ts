@@ -204,6 +204,22 @@ describe.skipIf(!built)('QlibDataProvider worker threads (dist/, after npx tsup)
       expect(two.lastThreads).toBe(2);
       expect(plain(c2)).toEqual(plain(c1));
 
+      // Row-major blocks, each instrument written as its worker delivers it: the same as on one thread.
+      const fresh = new dist.QlibDataProvider({ id: 't', uri, threads: 2 });
+      try {
+        const widths = [3, EXPRS.length - 3];
+        const rowsOne = await one.featureRows({ ...req, instruments: 'gappy' }, widths);
+        const rowsTwo = await fresh.featureRows({ ...req, instruments: 'gappy' }, widths);
+        expect(fresh.lastThreads).toBe(2);
+        expect({ ...rowsTwo, rowDate: Array.from(rowsTwo.rowDate), blocks: rowsTwo.blocks.map((x) => Array.from(x)) }).toEqual({
+          ...rowsOne,
+          rowDate: Array.from(rowsOne.rowDate),
+          blocks: rowsOne.blocks.map((x) => Array.from(x)),
+        });
+      } finally {
+        await fresh.close();
+      }
+
       // With a disk cache, this thread reads and hashes the rows; a new provider (another process) reuses what was written.
       expect(plain(await cached.features(req))).toEqual(plain(a));
       expect(cached.lastThreads).toBe(2);
