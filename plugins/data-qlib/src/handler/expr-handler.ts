@@ -78,7 +78,8 @@ export class ExprHandler implements Handler {
     if (this.loadedState !== undefined) {
       // Loaded (already fitted) processors serve predictions: the learn frame is built only if asked for.
       const independent = this.o.processType === 'independent';
-      this.frames = { infer: applyProcessors(this.infer, raw), raw: independent ? raw : undefined };
+      // With `append` the raw frame is not kept: the infer processors may overwrite it.
+      this.frames = { infer: applyProcessors(this.infer, raw, { inPlace: !independent }), raw: independent ? raw : undefined };
     } else {
       // The raw frame is ours and dropped afterwards: let the processors work on it in place.
       this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append', { inPlace: true });

@@ -68,4 +68,33 @@ describe('ExprHandler', () => {
       expect(plain(a), mode).toEqual(plain(expected[mode]));
     }
   });
+
+  it('with loaded processor state gives the fitted handler’s frames (append and independent)', async () => {
+    const fs = alpha158Fields();
+    const fitEnd = dates[200]!;
+    const qlib = new QlibDataProvider({ id: 't', uri, threads: 1 });
+    for (const processType of ['append', 'independent'] as const) {
+      const options = () => ({
+        instruments: 'all',
+        startTime: dates[0]!,
+        endTime: null,
+        fitStartTime: dates[0]!,
+        fitEndTime: fitEnd,
+        features: fs,
+        labels: { fields: [...DEFAULT_LABEL.fields], names: [...DEFAULT_LABEL.names] },
+        processType,
+        ...processors(fitEnd),
+      });
+      const fitted = new ExprHandler(qlib, options());
+      await fitted.setup();
+      const loaded = new ExprHandler(qlib, options());
+      loaded.loadProcessorState(JSON.parse(JSON.stringify(fitted.processorState())));
+      for (const mode of ['infer', 'learn'] as const) {
+        const a = await fitted.fetch(dates[150]!, null, mode);
+        const b = await loaded.fetch(dates[150]!, null, mode);
+        expect(b.rows, `${processType} ${mode}`).toBeGreaterThan(100);
+        expect(plain(b), `${processType} ${mode}`).toEqual(plain(a));
+      }
+    }
+  });
 });
