@@ -115,12 +115,18 @@ function readPack(file: string): Map<string, CachedSeries> {
 }
 
 let writes = 0;
+let scratch = Buffer.alloc(0);
 
 function writePack(file: string, entries: Map<string, CachedSeries>): void {
   let total = 0;
   for (const e of entries.values()) total += e.values.length;
   const table = HEADER + entries.size * ENTRY;
-  const buf = Buffer.alloc(table + total * 4);
+  // One scratch buffer, grown as needed, for every write: fresh megabyte
+  // buffers cost a page fault per 4 KiB each time.
+  const size = table + total * 4;
+  if (scratch.byteLength < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.byteLength));
+  const buf = scratch.subarray(0, size);
+  buf.fill(0, 0, table);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt32LE(VERSION, 4);
   buf.writeUInt32LE(entries.size, 8);
