@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolTask, SqlExperimentStore } from '../../core/index.js';
+import type { PoolTask, RecorderInfo, SqlExperimentStore } from '../../core/index.js';
 import { openSqliteStore } from '../../plugins/store-sqlite/index.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { dropSchema, freshSchema, openPgTestStore, pgTestUrl, requirePgOrExplainSkip } from '../helpers/pg.js';
@@ -183,6 +183,15 @@ for (const backend of [sqlite, postgres]) {
       }
     }
 
+    async function recorders(open: () => Promise<SqlExperimentStore>): Promise<RecorderInfo[]> {
+      const store = await open();
+      try {
+        return await store.listRecorders({ experiment: 'slow' });
+      } finally {
+        await store.close();
+      }
+    }
+
     it('several workers train every task exactly once while the manager waits for them', async () => {
       const { config, open } = setup('many', {
         trainer: 'TrainerRM',
@@ -250,13 +259,7 @@ for (const backend of [sqlite, postgres]) {
       expect(t!.attempts).toBe(2);
       expect(t!.worker).toContain(`:${survivor.child.pid}:`);
       expect(t!.lastError).toMatch(new RegExp(`lease of worker \\S+:${victim.child.pid}:0 ran out`));
-      const store = await open();
-      try {
-        const recs = await store.listRecorders({ experiment: 'slow' });
-        expect(recs.map((r) => [r.id, r.status])).toEqual([[t!.res, 'FINISHED']]);
-      } finally {
-        await store.close();
-      }
+      expect((await recorders(open)).map((r) => [r.id, r.status])).toEqual([[t!.res, 'FINISHED']]);
       survivor.child.kill('SIGTERM');
       expect(await survivor.exit).toBe(0);
       expect(summary(survivor).done).toBe(1);
@@ -286,13 +289,7 @@ for (const backend of [sqlite, postgres]) {
       worker.child.kill('SIGTERM');
       expect(await worker.exit).toBe(0);
       expect(summary(worker).done).toBe(0);
-      const store = await open();
-      try {
-        const recs = await store.listRecorders({ experiment: 'slow' });
-        expect(recs.map((r) => [r.id, r.status])).toEqual([[t!.res, 'FINISHED']]);
-      } finally {
-        await store.close();
-      }
+      expect((await recorders(open)).map((r) => [r.id, r.status])).toEqual([[t!.res, 'FINISHED']]);
     }, 120_000);
 
     it('a task that always throws ends failed after max_attempts, with its error, and can be retried', async () => {
@@ -382,14 +379,9 @@ for (const backend of [sqlite, postgres]) {
       w.child.kill('SIGINT');
       expect(await w.exit).toBe(0);
       expect(w.out()).toMatch(new RegExp(`worker stopped: ${tasks.length} done, ${tasks.length} part_done, 0 failed`));
-      const store = await open();
-      try {
-        const recs = await store.listRecorders({ experiment: 'slow' });
-        expect(recs).toHaveLength(tasks.length);
-        expect(recs.every((r) => r.status === 'FINISHED' && r.params['phase'] === 'finished')).toBe(true);
-      } finally {
-        await store.close();
-      }
+      const recs = await recorders(open);
+      expect(recs).toHaveLength(tasks.length);
+      expect(recs.every((r) => r.status === 'FINISHED' && r.params['phase'] === 'finished')).toBe(true);
     }, 120_000);
   });
 }

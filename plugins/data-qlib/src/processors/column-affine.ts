@@ -33,16 +33,9 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
   }
 
   /**
-   * Center and scale of one column from its non-NaN window values
-   * `values[0..n)` (float32 values, as Qlib keeps them; may be overwritten).
-   */
-  protected abstract fitColumn(values: Float32Array, n: number): [center: number, scale: number];
-
-  /**
    * Normalisers that need only column statistics (count, sum, min, max,
    * squares) set this and implement fitFromStats: the statistics are then
    * streamed over the row-major window instead of gathering every column.
-   * fitFromStats must give exactly what fitColumn gives.
    */
   protected readonly fitsFromStats: boolean = false;
   /** Whether fitFromStats needs the sums of squared deviations from the mean (a second pass). */
@@ -50,6 +43,16 @@ export abstract class ColumnAffineProcessor extends FittedProcessor<AffineFit> {
 
   protected fitFromStats(_stats: ColumnStats, _k: number): [center: number, scale: number] {
     throw new Error(`${this.name} does not fit from column statistics`);
+  }
+
+  /**
+   * Center and scale of one column from its non-NaN window values
+   * `values[0..n)` (float32 values, as Qlib keeps them; may be overwritten).
+   * By default, fitFromStats over those values' statistics (the same sums
+   * in the same order as streamed over the rows).
+   */
+  protected fitColumn(values: Float32Array, n: number): [center: number, scale: number] {
+    return this.fitFromStats(valueStats(values, n, this.streamSquares), 0);
   }
 
   protected fitWindow(window: HandlerFrame): AffineFit {
@@ -170,6 +173,34 @@ export interface ColumnStats {
 
 function emptyStats(m: number): ColumnStats {
   return { count: new Float64Array(m), sum: new Float64Array(m), min: new Float64Array(m).fill(Infinity), max: new Float64Array(m).fill(-Infinity), squares: new Float64Array(m) };
+}
+
+/** The statistics of one column's values `values[0..n)` (no NaN among them), as columnStats computes them. */
+function valueStats(values: Float32Array, n: number, squares: boolean): ColumnStats {
+  const st = emptyStats(1);
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  st.count[0] = n;
+  st.sum[0] = sum;
+  st.min[0] = min;
+  st.max[0] = max;
+  if (squares) {
+    const mean = sum / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const d = values[i]! - mean;
+      ss += d * d;
+    }
+    st.squares[0] = ss;
+  }
+  return st;
 }
 
 /**

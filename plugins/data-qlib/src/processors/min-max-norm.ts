@@ -18,25 +18,12 @@ export class MinMaxNorm extends ColumnAffineProcessor {
     super(options.fit_start_time ?? null, options.fit_end_time ?? null, options.fields_group ?? null, null);
   }
 
-  /** fitColumn's result from streamed statistics, without gathering the columns. */
+  /** Min and range from the column statistics, without gathering the columns. */
   protected override readonly fitsFromStats: boolean = true;
   protected override fitFromStats(st: ColumnStats, k: number): [number, number] {
     if (st.count[k] === 0) return [NaN, NaN];
     const min = st.min[k]!;
     const max = st.max[k]!;
-    if (min === max) return [0, 1];
-    return [min, Math.fround(max - min)];
-  }
-
-  protected fitColumn(buf: Float32Array, n: number): [number, number] {
-    if (n === 0) return [NaN, NaN];
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = buf[i]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
     if (min === max) return [0, 1];
     return [min, Math.fround(max - min)];
   }

@@ -29,7 +29,7 @@ export class RobustZScoreNorm extends ColumnAffineProcessor {
     this.clipOutlier = clipOutlier;
   }
 
-  protected fitColumn(buf: Float32Array, n: number): [number, number] {
+  protected override fitColumn(buf: Float32Array, n: number): [number, number] {
     const fround = Math.fround;
     if (n === 0) return [NaN, NaN];
     // Qlib works on float32 arrays: the median, the deviations and the MAD are float32.

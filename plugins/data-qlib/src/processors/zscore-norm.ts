@@ -21,35 +21,14 @@ export class ZScoreNorm extends ColumnAffineProcessor {
 
   protected override readonly streamSquares: boolean = true;
 
-  /** fitColumn's result from streamed statistics (same sums in the same order), without gathering the columns. */
+  /** Mean and population std (ddof 0) from the column statistics, without gathering the columns. */
   protected override readonly fitsFromStats: boolean = true;
   protected override fitFromStats(st: ColumnStats, k: number): [number, number] {
     const n = st.count[k]!;
     if (n === 0) return [NaN, NaN];
-    if (st.min[k] === st.max[k]) return [0, 1];
-    return [st.sum[k]! / n, Math.sqrt(st.squares[k]! / n)];
-  }
-
-  protected fitColumn(buf: Float32Array, n: number): [number, number] {
-    if (n === 0) return [NaN, NaN];
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = buf[i]!;
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
     // Decided on min == max rather than a float std of exactly 0, which a
     // rounded mean of identical values can miss.
-    if (min === max) return [0, 1];
-    const mean = sum / n;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const d = buf[i]! - mean;
-      ss += d * d;
-    }
-    return [mean, Math.sqrt(ss / n)];
+    if (st.min[k] === st.max[k]) return [0, 1];
+    return [st.sum[k]! / n, Math.sqrt(st.squares[k]! / n)];
   }
 }

@@ -1,4 +1,6 @@
 import type { HandlerFrame } from '../../../../../core/index.js';
+import { rng } from '../../../../helpers/rng.js';
+export { rng } from '../../../../helpers/rng.js';
 
 /**
  * A date-major frame from plain rows: `[date, instrument, features, labels]`.
@@ -31,18 +33,6 @@ export function column(frame: HandlerFrame, name: string): number[] {
   idx = frame.labelNames.indexOf(name);
   if (idx < 0) throw new Error(`no column ${name}`);
   return Array.from({ length: frame.rows }, (_, r) => frame.labels[r * frame.labelNames.length + idx]!);
-}
-
-/** A deterministic pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
