@@ -12,3 +12,5 @@ export * from './calendar/time-adjuster.js';
 export * from './task/index.js';
 export * from './store/index.js';
 export * from './online/index.js';
+export * from './kernel/did-you-mean.js';
+export { standaloneComponents, type StandaloneComponents } from './kernel/standalone.js';

@@ -30,9 +30,9 @@ const rollingGen = defineComponent({
   name: 'RollingGen',
   description: 'Rolling tasks from a template: test windows of `step` rows, segments shifted by `step`.',
   schema: rollingGenSchema,
-  deps: [TOKENS.calendar],
+  deps: { calendar: TOKENS.calendar },
   create: (o, ctx) =>
-    new RollingGen(ctx.get(TOKENS.calendar), {
+    new RollingGen(ctx.deps.calendar, {
       step: o.step,
       rtype: o.rtype,
       truncDays: o.trunc_days ?? null,
@@ -49,8 +49,8 @@ const multiHorizonGen = defineComponent({
     horizons: S.array(S.integer({ minimum: 1 }), { minItems: 1, description: 'Label horizons in rows.' }),
     label_leak_n: S.optional(S.integer({ minimum: 0, description: 'Extra rows cut after the horizon.' })),
   }),
-  deps: [TOKENS.calendar],
-  create: (o, ctx) => new MultiHorizonGen(ctx.get(TOKENS.calendar), { horizons: [...o.horizons], labelLeakN: o.label_leak_n }),
+  deps: { calendar: TOKENS.calendar },
+  create: (o, ctx) => new MultiHorizonGen(ctx.deps.calendar, { horizons: [...o.horizons], labelLeakN: o.label_leak_n }),
 });
 
 const rollingStrategy = defineComponent({
@@ -62,9 +62,9 @@ const rollingStrategy = defineComponent({
     task_template: S.union([taskTemplateSchema, S.array(taskTemplateSchema, { minItems: 1 })], { description: 'One task template or a list.' }),
     rolling_gen: S.component({ kind: 'taskGenerator', description: 'The rolling generator, e.g. `{class: RollingGen, kwargs: {step: 20}}`.' }),
   }),
-  deps: [TOKENS.store, TOKENS.calendar],
+  deps: { store: TOKENS.store },
   async create(o, ctx) {
-    const gen = await ctx.resolve<RollingGen>('taskGenerator', o.rolling_gen as ComponentSpec);
+    const gen = await ctx.resolve('taskGenerator', o.rolling_gen as ComponentSpec);
     if (!(gen instanceof RollingGen)) throw new Error('RollingStrategy needs a RollingGen generator (it rolls tasks forward)');
     const templates = (Array.isArray(o.task_template) ? o.task_template : [o.task_template]) as unknown as TaskDef[];
     return new RollingStrategy({
@@ -72,7 +72,7 @@ const rollingStrategy = defineComponent({
       templates: structuredClone(templates),
       rollingGen: gen,
       rollingGenSpec: o.rolling_gen as ComponentSpec,
-      store: ctx.get(TOKENS.store),
+      store: ctx.deps.store,
       logger: ctx.logger,
     });
   },

@@ -5,22 +5,22 @@ import { validateConfig } from '../../../../core/config/validate.js';
 const env = { logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-kernel-test' };
 
 const greeter = defineComponent({
-  kind: 'ensemble',
+  kind: 'step',
   name: 'Greeter',
   aliases: ['Hello'],
   description: 'test component',
-  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'ensemble', description: 'a nested one' })) }),
-  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('ensemble', o.nested) : null, plugin: ctx.plugin }),
+  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'step', description: 'a nested one' })) }),
+  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('step', o.nested) : null, plugin: ctx.plugin }),
 });
 
 describe('kernel', () => {
   it('resolves by name or alias with frozen, validated options and nested components', async () => {
     const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'test' }] });
-    const g = await k.resolve<{ times: number; frozen: boolean; nested: { times: number } | null; plugin: string }>('ensemble', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
+    const g = await k.resolve('step', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
     expect(g).toMatchObject({ times: 2, frozen: true, nested: { times: 3 }, plugin: 'p' });
-    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
-    await expect(k.resolve('ensemble', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
-    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
+    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
+    await expect(k.resolve('step', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
+    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
   });
 
   it('reports every registration problem at once', () => {
@@ -40,14 +40,14 @@ describe('kernel', () => {
 
   it('names a missing dependency, wraps component errors with plugin and phase, and isolates scopes', async () => {
     const need = createToken<number>('test.need');
-    const needy = defineComponent({ kind: 'trainer', name: 'Needy', description: 'd', schema: S.object({}), deps: [need], create: () => 1 });
-    const broken = defineComponent({ kind: 'trainer', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
+    const needy = defineComponent({ kind: 'step', name: 'Needy', description: 'd', schema: S.object({}), deps: { need }, create: (_o, ctx) => ctx.deps.need + 1 });
+    const broken = defineComponent({ kind: 'step', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
     const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'q', version: '1', components: [needy, broken] }), source: 't' }] });
-    await expect(k.resolve('trainer', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
-    await expect(k.resolve('trainer', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
+    await expect(k.resolve('step', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
+    await expect(k.resolve('step', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
     const scope = k.createScope();
     scope.provideValue(need, 5);
-    expect(await scope.resolve('trainer', { class: 'Needy' })).toBe(1);
+    expect(await scope.resolve('step', { class: 'Needy' })).toBe(6);
     expect(k.has(need)).toBe(false);
     expect(scope.get(TOKENS.home)).toBe(env.home);
   });
