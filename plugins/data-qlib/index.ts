@@ -6,16 +6,13 @@ import {
   S,
   TOKENS,
   type ComponentContext,
-  type ComponentDefinition,
   type ComponentSpec,
-  type DataProvider,
   type Handler,
   type Processor,
-  type TSchema,
 } from '../../core/index.js';
 import { DatasetH } from './src/handler/dataset-h.js';
 import { ExprHandler } from './src/handler/expr-handler.js';
-import { createProcessor, PROCESSOR_NAMES, PROCESSOR_SCHEMAS, withFitWindow } from './src/processors/index.js';
+import { PROCESSOR_COMPONENTS, withFitWindow } from './src/processors/index.js';
 import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
 import { generateSyntheticMarket } from './src/synth/index.js';
@@ -200,20 +197,10 @@ const datasetH = defineComponent({
   },
 });
 
-const processorComponents: ComponentDefinition[] = PROCESSOR_NAMES.map((name) =>
-  defineComponent({
-    kind: 'processor',
-    name,
-    description: String((PROCESSOR_SCHEMAS[name] as { description?: string } | undefined)?.description ?? `${name} processor.`),
-    schema: (PROCESSOR_SCHEMAS[name] ?? S.object({})) as TSchema<Record<string, unknown>>,
-    create: (o) => createProcessor(name, structuredClone(o) as Record<string, unknown>),
-  }),
-);
-
 export const dataQlibPlugin = definePlugin({
   name: 'data-qlib',
   version: '0.1.0',
   description: "Qlib binary data, the synthetic market, expressions, handlers, processors and DatasetH.",
-  components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...processorComponents],
+  components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...PROCESSOR_COMPONENTS],
   commands: DATA_COMMANDS,
 });
