@@ -10,13 +10,14 @@ import {
   type OnlineStrategy,
   type RecorderInfo,
   type TaskDef,
+  type TaskGenerator,
 } from '../../../core/index.js';
 import type { RollingGen } from './rolling-gen.js';
 
 export interface RollingStrategyOptions {
   name: string;
   templates: TaskDef[];
-  rollingGen: RollingGen;
+  rollingGen: TaskGenerator & Pick<RollingGen, 'genFollowingTasks'>;
   /** The generator's YAML spec, part of the strategy's identity. */
   rollingGenSpec: ComponentSpec;
   store: ExperimentStore;
