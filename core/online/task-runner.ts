@@ -65,7 +65,7 @@ export class TaskRunner {
     const { fence } = options;
     const hash = taskHash(task);
     const existing = await store.findRecorderByTaskHash(experiment, hash);
-    if (existing && (existing.status === 'FINISHED' || (existing.params as Partial<RecorderParams>).phase === 'fitted')) {
+    if (existing && (existing.status === 'FINISHED' || existing.params.phase === 'fitted')) {
       await this.settle(existing, options);
       return existing;
     }
@@ -131,7 +131,7 @@ export class TaskRunner {
       if (Number.isFinite(ic.ic)) metrics['IC'] = ic.ic;
       if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
       if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
-      const params = { ...(rec.params as RecorderParams), phase: 'finished' as const };
+      const params: RecorderParams = { ...rec.params, phase: 'finished' };
       const finished: RecorderInfo = { ...rec, status: 'FINISHED', metrics, params };
       await store.transaction(async (tx) => {
         await fence?.(tx);

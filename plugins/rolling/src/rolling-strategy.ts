@@ -72,7 +72,7 @@ export class RollingStrategy implements OnlineStrategy {
 
   /** Rolling windows of one model class merge into one series. */
   groupKey(recorder: RecorderInfo): string {
-    return String(recorder.params['model_class'] ?? 'model');
+    return String(recorder.params.model_class ?? 'model');
   }
 }
 
