@@ -9,7 +9,7 @@ export { Kernel } from '../core/kernel/kernel.js';
 export { ComponentRegistry } from '../core/kernel/registry.js';
 export { ConsoleLogger, SilentLogger } from '../core/kernel/logger.js';
 export { NullProgress, TerminalProgress } from '../core/kernel/progress.js';
-export { SystemClock } from '../core/kernel/clock.js';
+export { SystemClock, TestClock } from '../core/kernel/clock.js';
 export { loadConfigFile, parseConfigText } from '../core/config/load.js';
 export { pipelineSchema } from '../core/config/pipeline-schema.js';
 export { prepareConfig, openPipeline, openStoreOnly, type Pipeline } from '../core/engine/pipeline.js';

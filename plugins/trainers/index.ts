@@ -35,7 +35,7 @@ const poolSchema = S.object({
 });
 
 /** Task threads are optional: without them the manager trains on its own thread. */
-const poolDeps = { pools: TOKENS.taskPool, store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress, threads: optionalDep(TOKENS.taskThreads) };
+const poolDeps = { pools: TOKENS.taskPool, store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress, clock: TOKENS.clock, threads: optionalDep(TOKENS.taskThreads) };
 
 function poolTrainerDeps(ctx: { deps: DepsOf<typeof poolDeps>; logger: PoolTrainerDeps['logger'] }): PoolTrainerDeps {
   return { ...ctx.deps, logger: ctx.logger };

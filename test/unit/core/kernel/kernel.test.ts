@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createToken, defineComponent, definePlugin, Kernel, NullProgress, S, SilentLogger, SystemClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
+import { createToken, defineComponent, definePlugin, Kernel, NullProgress, optionalDep, S, SilentLogger, SystemClock, TestClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
 import { validateConfig } from '../../../../core/config/validate.js';
 
 const env = { logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-kernel-test' };
@@ -50,6 +50,88 @@ describe('kernel', () => {
     expect(await scope.resolve('step', { class: 'Needy' })).toBe(6);
     expect(k.has(need)).toBe(false);
     expect(scope.get(TOKENS.home)).toBe(env.home);
+  });
+
+  it('hands create exactly its declared deps (optional ones undefined), nothing else', async () => {
+    const need = createToken<number>('test.need2');
+    const maybe = createToken<string>('test.maybe');
+    const seen: unknown[] = [];
+    const comp = defineComponent({
+      kind: 'step',
+      name: 'Reader',
+      description: 'd',
+      schema: S.object({}),
+      deps: { need, maybe: optionalDep(maybe) },
+      create: (_o, ctx) => {
+        seen.push({ ...ctx.deps }, 'get' in ctx, 'has' in ctx);
+        return ctx.deps.need * 2;
+      },
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'r', version: '1', components: [comp] }), source: 't' }] });
+    const scope = k.createScope();
+    scope.provideValue(need, 4);
+    expect(await scope.resolve('step', { class: 'Reader' })).toBe(8);
+    scope.provideValue(maybe, 'yes');
+    await scope.resolve('step', { class: 'Reader' });
+    expect(seen).toEqual([{ need: 4, maybe: undefined }, false, false, { need: 4, maybe: 'yes' }, false, false]);
+    // A v1-style deps list is a registration error naming the fix.
+    const old = definePlugin({ name: 'old', version: '1', components: [{ ...comp, name: 'Old', deps: [need] as never }] });
+    expect(() => new Kernel({ ...env, plugins: [{ manifest: old, source: 'o' }] })).toThrow(/plugin registration failed/);
+  });
+
+  it('disposes what a scope built in reverse order and reports every failure together', async () => {
+    const log: string[] = [];
+    const res = defineComponent({
+      kind: 'step',
+      name: 'Res',
+      description: 'd',
+      schema: S.object({ id: S.string(), fail: S.optional(S.boolean()) }),
+      create: (o) => ({ id: o.id, fail: o.fail ?? false }),
+      dispose: (r: { id: string; fail: boolean }) => {
+        log.push(r.id);
+        if (r.fail) throw new Error(`boom ${r.id}`);
+      },
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'd', version: '1', components: [res] }), source: 't' }] });
+    const scope = k.createScope();
+    for (const [id, fail] of [['a', false], ['b', true], ['c', false], ['d', true]] as const) await scope.resolve('step', { class: 'Res', kwargs: { id, fail } });
+    const err = await scope.stop().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(log).toEqual(['d', 'c', 'b', 'a']);
+    expect(err).toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', phase: 'dispose', details: ['closing d/Res failed: boom d', 'closing d/Res failed: boom b'] });
+    await scope.stop(); // nothing left: a second stop is a no-op
+    expect(log).toHaveLength(4);
+  });
+
+  it('accepts kinds a plugin introduces and v1 plugins without deps', async () => {
+    const ex = defineComponent({ kind: 'exchange' as never, name: 'Ex', description: 'd', schema: S.object({}), create: () => 'ex' });
+    const k = new Kernel({
+      ...env,
+      plugins: [
+        { manifest: definePlugin({ name: 'kinds', version: '1', kinds: ['exchange'], components: [ex] }), source: 't' },
+        { manifest: definePlugin({ name: 'v1', version: '1', apiVersion: 1, components: [{ ...greeter, name: 'G1', aliases: [] }] }), source: 'v' },
+      ],
+    });
+    expect(await k.resolve('exchange' as never, { class: 'Ex' })).toBe('ex');
+    expect(k.registry.kinds()).toContain('exchange');
+    expect(await k.resolve('step', { class: 'G1', kwargs: { times: 1 } })).toMatchObject({ times: 1 });
+  });
+
+  it('TestClock moves only when advanced and wakes sleepers whose time has come', async () => {
+    const clock = new TestClock('2024-01-01T00:00:00Z');
+    const woke: number[] = [];
+    void clock.sleep(1000).then(() => woke.push(1000));
+    void clock.sleep(5000).then(() => woke.push(5000));
+    clock.advance(999);
+    await Promise.resolve();
+    expect(woke).toEqual([]);
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toEqual([1000]);
+    expect(clock.now().toISOString()).toBe('2024-01-01T00:00:01.000Z');
+    expect(clock.pending).toBe(1);
   });
 
   it('validates a whole config and points at the YAML line of each problem', () => {
