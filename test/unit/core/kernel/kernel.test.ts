@@ -106,7 +106,7 @@ describe('kernel', () => {
   });
 
   it('accepts kinds a plugin introduces and v1 plugins without deps', async () => {
-    const ex = defineComponent({ kind: 'exchange' as never, name: 'Ex', description: 'd', schema: S.object({}), create: () => 'ex' });
+    const ex = defineComponent({ kind: 'exchange' as never, name: 'Ex', description: 'd', schema: S.object({}), create: () => 'ex' as never });
     const k = new Kernel({
       ...env,
       plugins: [
