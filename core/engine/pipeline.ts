@@ -8,7 +8,7 @@ import type { PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
 import { isTaskPoolHost, type TaskExecutor } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
-import { QonlineError } from '../errors/index.js';
+import { isQonlineError, QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import { validateConfig } from '../config/validate.js';
@@ -140,17 +140,23 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
       manager,
       strategies,
       async close() {
-        try {
-          await scope!.stop();
-          await kernel.stop();
-        } finally {
-          lock.release();
+        // Both scopes are closed even if the first fails; failures are reported together.
+        const errors: unknown[] = [];
+        await scope!.stop().catch((e: unknown) => errors.push(e));
+        await kernel.stop().catch((e: unknown) => errors.push(e));
+        lock.release();
+        if (errors.length === 1) throw errors[0];
+        if (errors.length > 1) {
+          const details = errors.flatMap((e) => (isQonlineError(e) && e.details.length ? e.details : [e instanceof Error ? e.message : String(e)]));
+          throw new QonlineError('QONLINE_COMPONENT_FAILED', `${details.length} resources failed to close: ${details.join('; ')}`, { details, phase: 'dispose', cause: new AggregateError(errors) });
         }
       },
     };
   } catch (e) {
-    await scope?.stop().catch(() => undefined);
-    await kernel.stop().catch(() => undefined);
+    // The open failed: that error is the one reported; closing failures are logged, not lost.
+    const logClose = (c: unknown): void => kernel.logger.warn(`while closing after a failed start: ${c instanceof Error ? c.message : String(c)}`);
+    await scope?.stop().catch(logClose);
+    await kernel.stop().catch(logClose);
     lock.release();
     throw e;
   }
