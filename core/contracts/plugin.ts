@@ -19,7 +19,9 @@ export type ComponentKind =
   | 'ensemble'
   | 'record'
   | 'store'
-  | 'step';
+  | 'step'
+  | 'tradingStrategy'
+  | 'exchange';
 
 export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'dataProvider',
@@ -34,6 +36,8 @@ export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'record',
   'store',
   'step',
+  'tradingStrategy',
+  'exchange',
 ];
 
 /** What a component factory receives besides its options. */
