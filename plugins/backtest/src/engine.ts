@@ -64,15 +64,39 @@ export function scoreTable(rows: Iterable<{ date: string; instrument: string; sc
   return out;
 }
 
+const SORTED_DATES = new WeakMap<ScoreTable, string[]>();
+const SORTED_SCORES = new WeakMap<ReadonlyMap<string, number>, Map<string, number>>();
+
 /**
  * The signal a strategy uses on trading day `date`: for each instrument the
  * last score dated in [predDate, date) (Qlib's `get_signal` over the step
  * before), instruments sorted; null when there is none.
  */
-export function selectScores(table: ScoreTable, predDate: string | null, date: string): Map<string, number> | null {
+export function selectScores(table: ScoreTable, predDate: string | null, date: string): ReadonlyMap<string, number> | null {
   if (predDate === null) return null;
-  const dates = [...table.keys()].filter((d) => d >= predDate && d < date).sort();
+  let keys = SORTED_DATES.get(table);
+  if (!keys || keys.length !== table.size) SORTED_DATES.set(table, (keys = [...table.keys()].sort()));
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < predDate) lo = mid + 1;
+    else hi = mid;
+  }
+  const dates: string[] = [];
+  for (let k = lo; k < keys.length && keys[k]! < date; k++) dates.push(keys[k]!);
   if (!dates.length) return null;
+  if (dates.length === 1) {
+    // the usual case: one score date; its sorted copy is shared (read-only)
+    const inner = table.get(dates[0]!)!;
+    let cached = SORTED_SCORES.get(inner);
+    if (!cached) {
+      cached = new Map<string, number>();
+      for (const c of [...inner.keys()].sort()) cached.set(c, inner.get(c)!);
+      SORTED_SCORES.set(inner, cached);
+    }
+    return cached;
+  }
   const picked = new Map<string, number>();
   for (const d of dates) for (const [c, s] of table.get(d)!) picked.set(c, s);
   const sorted = new Map<string, number>();

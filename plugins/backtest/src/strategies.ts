@@ -45,6 +45,18 @@ function sortByScoreDesc(codes: readonly string[], score: (c: string) => number)
   return keyed.map((k) => k.c);
 }
 
+const RANKED = new WeakMap<ReadonlyMap<string, number>, string[]>();
+
+/** The signal's codes by score, best first (cached per signal map: days share them). */
+function rankedCodes(scores: ReadonlyMap<string, number>): string[] {
+  let r = RANKED.get(scores);
+  if (!r) {
+    r = sortByScoreDesc([...scores.keys()], (c) => scores.get(c) ?? NaN);
+    RANKED.set(scores, r);
+  }
+  return r;
+}
+
 /** A small seeded generator for the `random` methods (Qlib draws them unseeded from numpy). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -133,7 +145,6 @@ export class TopkDropoutStrategy implements TradingStrategy {
     const getLastN = (li: readonly string[], n: number): string[] => getFirstN(li, n, true);
     const filterStock = (li: readonly string[]): string[] => (o.only_tradable ? li.filter(tradable) : [...li]);
     const score = (c: string): number => scores.get(c) ?? NaN;
-    const predIndex = [...scores.keys()];
 
     const current = ctx.position;
     let cash = current.getCash();
@@ -142,9 +153,10 @@ export class TopkDropoutStrategy implements TradingStrategy {
     const lastSet = new Set(last);
     let today: string[];
     if (o.method_buy === 'top') {
-      today = getFirstN(sortByScoreDesc(predIndex.filter((c) => !lastSet.has(c)), score), o.n_drop + o.topk - last.length);
+      // filtering the whole ranking keeps the order sorting the filtered codes would give
+      today = getFirstN(rankedCodes(scores).filter((c) => !lastSet.has(c)), o.n_drop + o.topk - last.length);
     } else if (o.method_buy === 'random') {
-      const topkCandi = getFirstN(sortByScoreDesc(predIndex, score), o.topk);
+      const topkCandi = getFirstN(rankedCodes(scores), o.topk);
       const candi = topkCandi.filter((c) => !lastSet.has(c));
       try {
         today = choice(this.rand, candi, o.n_drop + o.topk - last.length);
