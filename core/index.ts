@@ -12,3 +12,4 @@ export * from './calendar/time-adjuster.js';
 export * from './task/index.js';
 export * from './store/index.js';
 export * from './online/index.js';
+export { riskAnalysis, riskScaler, PERIODS_PER_YEAR, type RiskReport, type RiskOptions } from './report/risk.js';

@@ -5,6 +5,8 @@ import { formatFlags, parseArgs } from './args.js';
 import { closestMatches } from '../kernel/did-you-mean.js';
 import { COMMON_FLAGS, makeContext, type CliIo, type Command } from './context.js';
 import { COMMANDS } from './commands/index.js';
+import { Kernel } from '../kernel/kernel.js';
+import { ensureHome, resolveHome } from '../engine/home.js';
 
 /** Runs the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage/config error). */
 export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
@@ -50,9 +52,23 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
         usage: c.usage,
         summary: c.summary,
         flags: c.flags,
-        run: (ctx) => {
+        run: async (ctx) => {
           const env = ctx.engine();
-          return c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env });
+          let kernel: Kernel | undefined;
+          const resolve = async <T>(kind: Parameters<Kernel['resolve']>[0], spec: Parameters<Kernel['resolve']>[1], pointer?: string): Promise<T> => {
+            if (!kernel) {
+              const home = resolveHome(env.home, env.env ?? process.env, undefined, undefined);
+              ensureHome(home);
+              kernel = new Kernel({ plugins: env.builtins, logger: env.logger, progress: env.progress, clock: env.clock, home });
+              await kernel.start();
+            }
+            return kernel.resolve<T>(kind, spec, pointer);
+          };
+          try {
+            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve });
+          } finally {
+            await kernel?.stop();
+          }
         },
       });
     }

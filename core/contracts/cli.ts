@@ -1,4 +1,6 @@
+import type { ComponentSpec } from '../schema/builder.js';
 import type { Logger, Progress } from './logger.js';
+import type { ComponentKind } from './plugin.js';
 
 export interface CliFlag {
   /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
@@ -20,6 +22,12 @@ export interface CliCommandContext {
   logger: Logger;
   progress: Progress;
   env: NodeJS.ProcessEnv;
+  /**
+   * Builds a component of the installed plugins (e.g. a `dataProvider`
+   * `{class: QlibData, kwargs: {uri}}`) in a kernel over the home folder
+   * (`--home`); the kernel stops when the command ends.
+   */
+  resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, pointer?: string): Promise<T>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

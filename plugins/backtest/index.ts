@@ -1,6 +1,10 @@
 import { defineComponent, definePlugin, S } from '../../core/index.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy } from './src/strategies.js';
+import { backtestCommand } from './src/cli/backtest-command.js';
+
+export { backtestCommand, readScoresCsv, readPortConfig, portAnalysis } from './src/cli/backtest-command.js';
+export type { PortConfig, BacktestOutput } from './src/cli/backtest-command.js';
 
 export { Exchange, resolveExchangeOptions, REGION_DEFAULTS } from './src/exchange.js';
 export type { ExchangeOptions, ResolvedExchangeOptions, Region, Direction, Order, Deal, DealPosition, VolumeLimit } from './src/exchange.js';
@@ -82,4 +86,5 @@ export const backtestPlugin = definePlugin({
   version: '0.1.0',
   description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy.",
   components: [topkDropout, weightStrategy, exchange],
+  commands: [backtestCommand],
 });
