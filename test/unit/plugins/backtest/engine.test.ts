@@ -125,6 +125,15 @@ describe('TopkDropoutStrategy backtest on a 5-day x 3-instrument market (hand-co
     expect(Object.keys(r2.positions[1]!.holdings).sort()).toEqual(['A', 'B', 'C']);
   });
 
+  it('only_tradable: the drop skips a holding that cannot trade and takes the next tradable one', async () => {
+    const r2 = await run({ only_tradable: true });
+    // D4: candidates not held: A (limit-up, not tradable) -> none; comb [C, B]; from the bottom B is at limit-down,
+    // so C is the one dropped: sell C 1000 x 6 = 6000, cost 12 -> cash 2462 + 5988 = 8450; nothing to buy.
+    const t = r2.trades.filter((x) => x.date === D[4]);
+    expect(t.map((x) => [x.instrument, x.direction, x.amount, x.cost])).toEqual([['C', 'sell', 1000, 12]]);
+    expect(r2.report[3]!.cash).toBeCloseTo(8450, 9);
+  });
+
   it('the day-by-day API gives the same days as runBacktest', async () => {
     const exchange = await Exchange.open(provider, { ...EXCHANGE, region: 'cn', start: D[1]!, end: D[5]! });
     const strategy = new TopkDropoutStrategy({ topk: 2, n_drop: 1, risk_degree: 1 });
