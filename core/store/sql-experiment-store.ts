@@ -10,7 +10,7 @@ import type {
   ScoreKind,
   ScoreRows,
 } from '../contracts/store.js';
-import { QonlineError } from '../errors/index.js';
+import { QonlineError, stateConflict } from '../errors/index.js';
 import { chunkRows, placeholders, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 import { SqlTaskPools } from './sql-task-pool.js';
 
@@ -318,13 +318,30 @@ export class SqlExperimentStore implements ExperimentStore {
     return rows.map((r) => r.name);
   }
 
-  async putManager(state: ManagerState): Promise<void> {
-    await this.ex.run(
-      `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET state = excluded.state, begin_time = excluded.begin_time, last_routine = excluded.last_routine,
-         state_version = excluded.state_version, config_hash = excluded.config_hash, updated_at = excluded.updated_at`,
-      [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()],
-    );
+  async putManager(state: ManagerState, expectedVersion: number): Promise<void> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new QonlineError('QONLINE_USAGE', `putManager needs the state version the change started from (an integer >= 0), got ${String(expectedVersion)}`);
+    }
+    const values = [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()];
+    // One conditional statement: the row changes only if it still has the version the caller read (optimistic concurrency).
+    const r =
+      expectedVersion === 0
+        ? await this.ex.run(
+            `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET state = excluded.state, begin_time = excluded.begin_time, last_routine = excluded.last_routine,
+               state_version = excluded.state_version, config_hash = excluded.config_hash, updated_at = excluded.updated_at
+             WHERE managers.state_version = 0`,
+            values,
+          )
+        : await this.ex.run(
+            `UPDATE managers SET state = ?, begin_time = ?, last_routine = ?, state_version = ?, config_hash = ?, updated_at = ? WHERE name = ? AND state_version = ?`,
+            [...values.slice(1), state.name, expectedVersion],
+          );
+    if (r.changes === 0) {
+      const rows = await this.ex.all<{ v: number }>(`SELECT state_version AS v FROM managers WHERE name = ?`, [state.name]);
+      const now = rows.length ? `version ${Number(rows[0]!.v)}` : 'no stored state';
+      throw stateConflict(state.name, expectedVersion, now);
+    }
   }
 
   async appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry> {
