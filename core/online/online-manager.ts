@@ -359,7 +359,7 @@ export class OnlineManager {
     forceHistory = false,
   ): Promise<number> {
     const postpone = this.postponeActions();
-    // The version this step started from: the commit applies only on top of it (PostgreSQL may run `fn` again on a retry).
+    // The version this step started from: the commit applies only on top of it (a driver may run `fn` again on a serialization retry).
     const base = state.stateVersion;
     const strategies = { ...state.strategies };
     return this.o.store.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExperimentStore } from '../../core/index.js';
+import { SqlExperimentStore, type ExperimentStore, type Migration, type SqlDialect } from '../../core/index.js';
 
 /**
  * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
@@ -134,6 +134,39 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
         ),
       );
       expect((await store.getManager('c'))!.stateVersion).toBe(10);
+    });
+
+    it('applies a plugin\'s own migrations once each, in its own migration table, now and at every later open', async () => {
+      expect(store).toBeInstanceOf(SqlExperimentStore);
+      const sql = store as SqlExperimentStore;
+      const owner = `contract_${name.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+      const v1 = (d: SqlDialect): Migration[] => [
+        { version: 1, name: 'users', sql: `CREATE TABLE IF NOT EXISTS plugin_users (id ${d.identityPrimaryKey}, login TEXT NOT NULL UNIQUE)` },
+      ];
+      const v2 = (d: SqlDialect): Migration[] => [...v1(d), { version: 2, name: 'user roles', sql: `ALTER TABLE plugin_users ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer'` }];
+      expect(await sql.registerMigrations(owner, v1)).toEqual([1]);
+      expect(await sql.registerMigrations(owner, v1)).toEqual([]);
+      expect(await sql.registerMigrations(owner, v2)).toEqual([2]);
+      // Versions are per owner: another plugin's version 1 is its own.
+      expect(await sql.registerMigrations(`${owner}_b`, [{ version: 1, name: 'b', sql: 'CREATE TABLE IF NOT EXISTS plugin_b (k TEXT PRIMARY KEY)' }])).toEqual([1]);
+      await sql.executor.run(`INSERT INTO plugin_users (login) VALUES (?), (?)`, ['ann', 'bob']);
+      const rows = await sql.executor.all<{ id: number; login: string; role: string }>('SELECT id, login, role FROM plugin_users ORDER BY id');
+      expect(rows.map((r) => [r.login, r.role])).toEqual([['ann', 'viewer'], ['bob', 'viewer']]);
+      expect(Number(rows[1]!.id)).toBeGreaterThan(Number(rows[0]!.id));
+      // The unique constraint is classified by the dialect.
+      const dup = await sql.executor.run('INSERT INTO plugin_users (login) VALUES (?)', ['ann']).catch((e: unknown) => e);
+      expect(sql.dialect.classify(dup)).toBe('unique_violation');
+      // A store opened later (a fresh database) gets them at open.
+      const fresh = (await open()) as SqlExperimentStore;
+      try {
+        expect(await fresh.executor.all('SELECT role FROM plugin_users')).toEqual([]);
+        expect(await fresh.registerMigrations(owner, v2)).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+      // Malformed registrations are usage errors.
+      await expect(sql.registerMigrations('Bad-Name', [])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
+      await expect(sql.registerMigrations(owner, [{ version: 0, name: 'zero', sql: 'SELECT 1' }])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
     });
 
     it('writes manager state only on top of the version the change started from (optimistic concurrency)', async () => {
