@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
@@ -66,5 +67,25 @@ describe('optimistic concurrency on the manager state (built CLI)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await history()).toEqual(['first_train', 'rollback to 2020-09-30', 'routine']);
     expect((await state()).state_version).toBe(v0 + 2);
+  });
+
+  it('two runs started together over a stale home lock: one trains, the other gets QONLINE_STORE_LOCKED (exit 1)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const home = tempDir('qonline-stale-');
+      mkdirSync(home, { recursive: true });
+      // The lock a killed run left behind: its pid is gone.
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      writeFileSync(path.join(home, 'qonline.lock'), JSON.stringify({ pid: dead, nonce: 'killed', what: 'manager tiny', since: new Date().toISOString() }));
+      const env = { QONLINE_HOME: home };
+      const results = await Promise.all([runCli(['run', FIXTURE, '--step', 'first_train'], { env }), runCli(['run', FIXTURE, '--step', 'first_train'], { env })]);
+      const codes = results.map((r) => r.code).sort();
+      expect(codes, results.map((r) => r.stderr).join('\n---\n')).toEqual([0, 1]);
+      const loser = results.find((r) => r.code === 1)!;
+      expect(loser.stderr).toContain('QONLINE_STORE_LOCKED');
+      expect(loser.stderr).not.toMatch(/unique|constraint/i);
+      const db = path.join(home, 'store.sqlite');
+      expect((await sqliteAll<{ reason: string }>(db, 'SELECT reason FROM history')).map((h) => h.reason)).toEqual(['first_train']);
+      expect(existsSync(path.join(home, 'qonline.lock'))).toBe(false);
+    }
   });
 });
