@@ -139,7 +139,7 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
     it('applies a plugin\'s own migrations once each, in its own migration table, now and at every later open', async () => {
       expect(store).toBeInstanceOf(SqlExperimentStore);
       const sql = store as SqlExperimentStore;
-      const owner = `contract_${name.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+      const owner = `contract_${name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
       const v1 = (d: SqlDialect): Migration[] => [
         { version: 1, name: 'users', sql: `CREATE TABLE IF NOT EXISTS plugin_users (id ${d.identityPrimaryKey}, login TEXT NOT NULL UNIQUE)` },
       ];
