@@ -8,7 +8,7 @@ import { ScoreUpdater } from './pred-updater.js';
 import type { Resolver } from './resolver.js';
 import { assignRecorders, computeSignals, onlineSetAt } from './signals.js';
 import { ONLINE_TAG } from './task-runner.js';
-import { recorderTest } from './task-info.js';
+import { recorderTest, type RecorderParams } from './task-info.js';
 
 export interface OnlineManagerOptions {
   name: string;
@@ -55,8 +55,6 @@ interface StrategyOutcome {
  */
 export class OnlineManager {
   private simulating = false;
-  /** Recorders fitted but not finished while simulating with a delayed trainer. */
-  private readonly postponed = new Map<string, RecorderInfo[]>();
 
   constructor(private readonly o: OnlineManagerOptions) {}
 
@@ -117,9 +115,7 @@ export class OnlineManager {
       outcomes.push({ strategy: s, trained, online });
       report.trained += trained.length;
     }
-    if (this.postponeActions()) {
-      for (const o of outcomes) this.postpone(o);
-    } else {
+    if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
     }
     const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, null);
@@ -164,9 +160,7 @@ export class OnlineManager {
       if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
     }
     let updatedFrom: string | null = null;
-    if (this.postponeActions()) {
-      for (const o of outcomes) this.postpone(o);
-    } else {
+    if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
       if (!this.simulating && this.o.updateOnlinePred !== false) {
         const up = await this.updateOnlinePredictions(outcomes.flatMap((o) => o.online), cur);
@@ -185,7 +179,9 @@ export class OnlineManager {
    * Replays the process: first training at the begin time, then a routine for
    * every calendar date up to `endTime`, without online prediction updates.
    * With a delayed trainer all finishing and signal preparation happens once
-   * at the end, still using only the models online at each date.
+   * at the end, still using only the models online at each date. What is
+   * postponed is in the store (fitted recorders, `postponedSignals` in the
+   * state), so a simulation killed anywhere is finished by the next run.
    */
   async simulate(endTime?: string | null): Promise<StepReport> {
     this.simulating = true;
@@ -204,15 +200,8 @@ export class OnlineManager {
         task.tick(1, cal.date(i));
       }
       task.done();
-      if (this.postponed.size) {
-        const all = [...this.postponed.entries()];
-        this.postponed.clear();
-        for (const [experiment, recs] of all) {
-          const s = this.o.strategies.find((x) => x.name === experiment)!;
-          await this.o.trainer.endTrain(recs, { experiment: s.name });
-        }
-        report.signalDates = await this.prepareSignals(null);
-      }
+      const done = await this.finishPostponed();
+      if (done !== null) report.signalDates = done;
       for (const s of this.o.strategies) report.online[s.name] = await this.onlineIds(s.name);
       if (report.signalDates === 0) report.signalDates = (await this.o.store.signalDates(this.o.name)).length;
       report.curTime = (await this.state()).lastRoutine;
@@ -222,12 +211,45 @@ export class OnlineManager {
     }
   }
 
-  /** Recomputes and stores the signals of every date from `from` (null: all dates). */
+  /**
+   * Recomputes and stores the signals of every date from `from` (null: all
+   * dates). Work a delayed simulation postponed (fitted recorders not yet
+   * finished, signals not yet prepared, e.g. after a kill) is finished first.
+   */
   async prepareSignals(from: string | null): Promise<number> {
+    const done = await this.finishPostponed();
+    if (done !== null && from === null) return done;
+    return this.writeSignals(from);
+  }
+
+  /**
+   * Finishes what a delayed simulation postponed: end_train for every fitted
+   * but unfinished recorder of the strategies, then the postponed signals.
+   * Returns the signal dates written, or null when nothing was postponed.
+   */
+  async finishPostponed(): Promise<number | null> {
+    const state = await this.state();
+    let finished = 0;
+    if (this.o.trainer.delayed) {
+      for (const s of this.o.strategies) {
+        const fitted = (await this.o.store.listRecorders({ experiment: s.name, status: 'RUNNING' })).filter((r) => (r.params as Partial<RecorderParams>).phase === 'fitted');
+        if (!fitted.length) continue;
+        this.o.logger.info(`strategy ${s.name}: finishing ${fitted.length} fitted model(s)`);
+        await this.o.trainer.endTrain(fitted, { experiment: s.name });
+        finished += fitted.length;
+      }
+    }
+    if (!finished && !state.postponedSignals) return null;
+    return this.writeSignals(state.postponedSignals ? state.postponedSignals.from : null);
+  }
+
+  /** One transaction: the signals of every date from `from` (null: all), the state version bumped, nothing left postponed. */
+  private async writeSignals(from: string | null): Promise<number> {
     const state = await this.state();
     return this.o.store.transaction(async (tx) => {
       const { dates, rows } = await this.signalsFrom(tx, from);
       state.stateVersion += 1;
+      state.postponedSignals = null;
       await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
       await tx.putManager(state);
       return dates.length;
@@ -329,12 +351,6 @@ export class OnlineManager {
     return { step, curTime, trained: 0, online: {}, signalDates: 0, predictionsUpdated: 0 };
   }
 
-  private postpone(o: StrategyOutcome): void {
-    const list = this.postponed.get(o.strategy.name) ?? [];
-    list.push(...o.trained);
-    this.postponed.set(o.strategy.name, list);
-  }
-
   /** end_train for what was just trained; the online set then refers to finished recorders. */
   private async finishTrained(o: StrategyOutcome): Promise<RecorderInfo[]> {
     if (!o.trained.length) return o.online;
@@ -376,7 +392,12 @@ export class OnlineManager {
       state.configHash = this.o.configHash;
       state.stateVersion += 1;
       let written = 0;
-      if (!postpone) {
+      if (postpone) {
+        // Durable: a killed simulation's successor prepares these signals (finishPostponed).
+        const from = reason === 'first_train' ? null : signalFrom;
+        const prev = state.postponedSignals;
+        state.postponedSignals = { from: prev === undefined || prev === null ? from : prev.from === null || from === null ? null : prev.from < from ? prev.from : from };
+      } else {
         const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;
