@@ -6,7 +6,7 @@ import { QonlineError } from '../errors/index.js';
 import { OnlineTool } from './online-tool.js';
 import { ScoreUpdater } from './pred-updater.js';
 import type { Resolver } from './resolver.js';
-import { assignRecorders, computeSignals, onlineSetAt } from './signals.js';
+import { assignRecorders, computeSignals, latestPerGroup, onlineSetAt } from './signals.js';
 import { ONLINE_TAG } from './task-runner.js';
 import { recorderTest, type RecorderParams } from './task-info.js';
 
@@ -287,7 +287,7 @@ export class OnlineManager {
       return t.end !== null && t.end < at;
     });
     if (uncovered.length === recs.length) {
-      this.o.logger.warn(`no model put online for ${s.name} has a test segment covering ${at}: the strategy contributes no signal from then on`);
+      this.o.logger.info(`no model put online for ${s.name} has a test segment covering ${at}: its model with the latest test segment serves the dates after its test end`);
     }
     report.signalDates = await this.commit(state, [{ strategy: s, trained: [], online: recs }], at, reason, null, at, true);
     report.online[s.name] = recs.map((r) => r.id);
@@ -303,12 +303,23 @@ export class OnlineManager {
     return this.setOnline(strategyName, entry.recorderIds, effectiveDate, `rollback to ${date}`);
   }
 
-  /** Extends every online model's predictions to `toDate`; returns rows written and the first new date. */
+  /**
+   * Extends the online models' predictions to `toDate`; returns rows written
+   * and the first new date. Only the models that can serve after their test
+   * end (per strategy and group, the latest test segment) are extended: the
+   * others' predictions past their test end are never used.
+   */
   async updateOnlinePredictions(online: RecorderInfo[], toDate: string | null): Promise<{ rows: number; from: string | null }> {
     const updater = new ScoreUpdater({ store: this.o.store, resolver: this.o.resolver, calendar: this.o.calendar, logger: this.o.logger }, 'pred');
     let rows = 0;
     let from: string | null = null;
-    for (const rec of online) {
+    const byExperiment = new Map<string, RecorderInfo[]>();
+    for (const r of online) byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
+    const serving = [...byExperiment].flatMap(([experiment, recs]) => {
+      const s = this.o.strategies.find((x) => x.name === experiment);
+      return s ? latestPerGroup(recs, (r) => s.groupKey(r)) : recs;
+    });
+    for (const rec of serving) {
       if ((await this.o.store.lastScoreDate(rec.id, 'pred')) === null) continue;
       const r = await updater.update(rec, toDate, { histRef: this.o.histRef ?? 0 });
       rows += r.rows;
