@@ -159,16 +159,29 @@ export class OnlineManager {
       report.trained += trained.length;
       if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
     }
+    const effective = this.catchUpEffectiveDate(state, outcomes, cur);
     let updatedFrom: string | null = null;
     if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
       if (!this.simulating && this.o.updateOnlinePred !== false) {
+        // The outgoing models serve until the day before the new set does: a
+        // catch-up brings them up to then, as on-time routines on the missed days would have.
+        const before = cal.indexOf(effective) - 1;
+        if (before >= 0) {
+          const outgoing: RecorderInfo[] = [];
+          for (const o of outcomes) {
+            const next = new Set(o.online.map((r) => r.id));
+            outgoing.push(...(await new OnlineTool(this.o.store, o.strategy.name).onlineModels()).filter((r) => !next.has(r.id)));
+          }
+          const prev = await this.updateOnlinePredictions(outgoing, cal.date(before));
+          report.predictionsUpdated += prev.rows;
+          updatedFrom = prev.from;
+        }
         const up = await this.updateOnlinePredictions(outcomes.flatMap((o) => o.online), cur);
-        report.predictionsUpdated = up.rows;
-        updatedFrom = up.from;
+        report.predictionsUpdated += up.rows;
+        if (up.from && (!updatedFrom || up.from < updatedFrom)) updatedFrom = up.from;
       }
     }
-    const effective = this.catchUpEffectiveDate(state, outcomes, cur);
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
     report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
