@@ -150,6 +150,7 @@ export class OnlineManager {
     if (state.lastRoutine && cur <= state.lastRoutine) {
       return { ...report, skipped: `the last routine ran at ${state.lastRoutine}` };
     }
+    const t0 = performance.now();
     const outcomes: StrategyOutcome[] = [];
     for (const s of this.o.strategies) {
       const tasks = await s.prepareTasks(cur);
@@ -160,6 +161,7 @@ export class OnlineManager {
       if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
     }
     const effective = this.catchUpEffectiveDate(state, outcomes, cur);
+    const t1 = performance.now();
     let updatedFrom: string | null = null;
     if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
@@ -183,7 +185,10 @@ export class OnlineManager {
       }
     }
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
+    const t2 = performance.now();
     report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
+    const ms = (a: number, b: number): string => (b - a).toFixed(0);
+    this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, performance.now())} ms`);
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
     return report;
   }
