@@ -99,7 +99,7 @@ describe('a late catch-up routine equals on-time daily routines (built CLI, grow
           const last = growTo(full, data, days);
           const r = await runCli(['run', cfg, '--home', h, '--step', step, '--json']);
           expect(r.code, `${name} ${step} @ ${last}: ${r.stderr}`).toBe(0);
-          return JSON.parse(r.stdout) as { steps: { trained: number }[] };
+          return { ...(JSON.parse(r.stdout) as { steps: { trained: number }[]; stateVersion: number }), last };
         },
       };
     };
@@ -107,7 +107,15 @@ describe('a late catch-up routine equals on-time daily routines (built CLI, grow
     const onTime = home('ontime');
     await onTime.step(first, 'first_train');
     let trainedOnTime = 0;
-    for (let k = 1; k <= DAYS; k++) trainedOnTime += (await onTime.step(first + k, 'routine')).steps[0]!.trained;
+    const versionOf = new Map<string, number>();
+    for (let k = 1; k <= DAYS; k++) {
+      const r = await onTime.step(first + k, 'routine');
+      trainedOnTime += r.steps[0]!.trained;
+      versionOf.set(r.last, r.stateVersion);
+    }
+    // Incremental: each on-time routine wrote the signals of its own date only (older dates keep the version that wrote them).
+    const written = await sqliteAll<{ date: string; v: number }>(onTime.db, "SELECT date, MIN(state_version) AS v FROM signals WHERE date > '2020-09-30' GROUP BY date HAVING MIN(state_version) = MAX(state_version) ORDER BY date");
+    expect(written.map((w) => [w.date, w.v])).toEqual([...versionOf]);
     expect(trainedOnTime).toBeGreaterThanOrEqual(3);
     expect(trainedOnTime).toBeLessThan(DAYS);
 
