@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assignRecorders, latestPerGroup, type HistoryEntry, type RecorderInfo } from '../../../../core/index.js';
+import type { HistoryEntry, RecorderInfo } from '../../../../core/index.js';
+import { assignRecorders, latestPerGroup } from '../../../../core/online/signals.js';
 
 function rec(id: string, model: string, start: string, end: string | null): RecorderInfo {
   return { id, experiment: 's', name: id, status: 'FINISHED', taskHash: id, createdAt: '', finishedAt: null, params: { model_class: model, test_start: start, test_end: end }, metrics: {}, tags: {}, error: null };
