@@ -46,6 +46,8 @@ interface StrategyOutcome {
   strategy: OnlineStrategy;
   trained: RecorderInfo[];
   online: RecorderInfo[];
+  /** The date this strategy's new online set serves from (default: the step's). */
+  effective?: string;
 }
 
 /**
@@ -160,7 +162,9 @@ export class OnlineManager {
       report.trained += trained.length;
       if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
     }
-    const effective = this.catchUpEffectiveDate(state, outcomes, cur);
+    // Each strategy switches on its own date (windows of different strategies start on different days).
+    for (const o of outcomes) o.effective = this.catchUpEffectiveDate(state, [o], cur);
+    const effective = outcomes.map((o) => o.effective!).reduce((a, b) => (b < a ? b : a), cur);
     const t1 = performance.now();
     let updatedFrom: string | null = null;
     if (!this.postponeActions()) {
@@ -168,16 +172,14 @@ export class OnlineManager {
       if (!this.simulating && this.o.updateOnlinePred !== false) {
         // The outgoing models serve until the day before the new set does: a
         // catch-up brings them up to then, as on-time routines on the missed days would have.
-        const before = cal.indexOf(effective) - 1;
-        if (before >= 0) {
-          const outgoing: RecorderInfo[] = [];
-          for (const o of outcomes) {
-            const next = new Set(o.online.map((r) => r.id));
-            outgoing.push(...(await new OnlineTool(this.o.store, o.strategy.name).onlineModels()).filter((r) => !next.has(r.id)));
-          }
+        for (const o of outcomes) {
+          const before = cal.indexOf(o.effective!) - 1;
+          if (before < 0) continue;
+          const next = new Set(o.online.map((r) => r.id));
+          const outgoing = (await new OnlineTool(this.o.store, o.strategy.name).onlineModels()).filter((r) => !next.has(r.id));
           const prev = await this.updateOnlinePredictions(outgoing, cal.date(before));
           report.predictionsUpdated += prev.rows;
-          updatedFrom = prev.from;
+          if (prev.from && (!updatedFrom || prev.from < updatedFrom)) updatedFrom = prev.from;
         }
         const up = await this.updateOnlinePredictions(outcomes.flatMap((o) => o.online), cur);
         report.predictionsUpdated += up.rows;
@@ -411,7 +413,7 @@ export class OnlineManager {
         if (changed) await new OnlineTool(tx, o.strategy.name).resetOnlineTag(ids, tx);
         // Qlib records every routine time; so do we (the version log rollback uses).
         if (changed || forceHistory || reason === 'routine' || reason === 'first_train') {
-          newEntries.push(await tx.appendHistory({ manager: this.o.name, strategy: o.strategy.name, effectiveDate, recorderIds: ids, reason }));
+          newEntries.push(await tx.appendHistory({ manager: this.o.name, strategy: o.strategy.name, effectiveDate: o.effective ?? effectiveDate, recorderIds: ids, reason }));
         }
         if (reason === 'first_train') {
           state.strategies[o.strategy.name] = { experiment: o.strategy.name, fingerprint: o.strategy.fingerprint(), firstTrained: true };

@@ -36,17 +36,12 @@ function growTo(full: string, dst: string, days: number): string {
   return last;
 }
 
-function config(dataDir: string): string {
+function strategy(name: string, step: number): string {
   return `
-data: {class: QlibData, kwargs: {uri: ${JSON.stringify(dataDir)}, id: grow}}
-manager:
-  name: grow
-  begin_time: 2020-09-30
-strategies:
   - class: RollingStrategy
     kwargs:
-      name: grow_ridge
-      rolling_gen: {class: RollingGen, kwargs: {step: 5, rtype: expanding, trunc_days: 2}}
+      name: ${name}
+      rolling_gen: {class: RollingGen, kwargs: {step: ${step}, rtype: expanding, trunc_days: 2}}
       task_template:
         model: {class: Linear, kwargs: {alpha: 1.0}}
         dataset:
@@ -72,7 +67,17 @@ strategies:
             segments:
               train: [2018-01-01, 2019-12-31]
               valid: [2020-01-01, 2020-06-30]
-              test: [2020-07-01, 2020-09-30]
+              test: [2020-07-01, 2020-09-30]`;
+}
+
+/** Two strategies whose windows switch on different days (steps 5 and 8). */
+function config(dataDir: string): string {
+  return `
+data: {class: QlibData, kwargs: {uri: ${JSON.stringify(dataDir)}, id: grow}}
+manager:
+  name: grow
+  begin_time: 2020-09-30
+strategies:${strategy('grow_ridge5', 5)}${strategy('grow_ridge8', 8)}
 `;
 }
 
