@@ -22,7 +22,9 @@ import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
 import { infinitiesAsNaN } from './kernels/window.js';
-import { parseExpression } from './parser.js';
+import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
+import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
+import { parseExpressionWith } from './parser.js';
 import { planOf, type Plan } from './plan.js';
 
 /**
@@ -37,7 +39,13 @@ export interface SeriesInput {
 /** A number (a constant sub-expression, kept in float64 as Python would) or a float32 series. */
 type Value = Float32Array | number;
 
+/** Evaluation options: `mode: 'qlib'` gives Qlib's semantics (docs/expressions.md). */
+export interface EvaluateOptions {
+  mode?: ExprMode;
+}
+
 interface Context {
+  mode: ExprMode;
   input: SeriesInput;
   length: number;
   memo: Map<string, Value>;
@@ -47,8 +55,9 @@ interface Context {
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
-export function evaluate(node: ExprNode, input: SeriesInput): Float32Array {
-  return evaluatePlans([plannedOf(node)], input)[0]!;
+export function evaluate(node: ExprNode, input: SeriesInput, options: EvaluateOptions = {}): Float32Array {
+  const mode = options.mode ?? 'default';
+  return evaluatePlans([plannedOf(node, mode)], input, mode)[0]!;
 }
 
 /**
@@ -57,13 +66,13 @@ export function evaluate(node: ExprNode, input: SeriesInput): Float32Array {
  * formats every sub-expression's text. Nodes are treated as immutable once
  * evaluated.
  */
-const plans = new WeakMap<ExprNode, Plan>();
+const plans = { default: new WeakMap<ExprNode, Plan>(), qlib: new WeakMap<ExprNode, Plan>() };
 
-function plannedOf(node: ExprNode): Plan {
-  let plan = plans.get(node);
+function plannedOf(node: ExprNode, mode: ExprMode): Plan {
+  let plan = plans[mode].get(node);
   if (!plan) {
-    plan = planOf(node);
-    plans.set(node, plan);
+    plan = planOf(node, mode);
+    plans[mode].set(node, plan);
   }
   return plan;
 }
@@ -73,8 +82,13 @@ function plannedOf(node: ExprNode): Plan {
  * sub-expression once (Alpha158 repeats many). Results never alias the
  * input's arrays or each other.
  */
-export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput): Float32Array[] {
-  return evaluatePlans(nodes.map(plannedOf), input);
+export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput, options: EvaluateOptions = {}): Float32Array[] {
+  const mode = options.mode ?? 'default';
+  return evaluatePlans(
+    nodes.map((n) => plannedOf(n, mode)),
+    input,
+    mode,
+  );
 }
 
 export interface CompiledExpression {
@@ -87,23 +101,24 @@ export interface CompiledExpression {
 }
 
 /** Parses, checks and prepares an expression once for many evaluations. */
-export function compileExpression(src: string): CompiledExpression {
-  const node = parseExpression(src);
-  const plan = planOf(node);
+export function compileExpression(src: string, options: EvaluateOptions = {}): CompiledExpression {
+  const mode = options.mode ?? 'default';
+  const node = parseExpressionWith(src, { mode });
+  const plan = planOf(node, mode);
   return {
     node,
     text: formatExpression(node),
     fields: fieldsOf(node),
-    evaluate: (input) => evaluatePlans([plan], input)[0]!,
+    evaluate: (input) => evaluatePlans([plan], input, mode)[0]!,
   };
 }
 
-function evaluatePlans(plans: readonly Plan[], input: SeriesInput): Float32Array[] {
+function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMode): Float32Array[] {
   const length = input.length;
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map() };
+  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map() };
   const handedOut = new Set<Float32Array>();
   return plans.map((plan) => {
     const value = evaluatePlan(plan, ctx);
@@ -140,14 +155,27 @@ function compute(plan: Plan, ctx: Context): Value {
       return elementwise(op, args, ctx.length);
     case 'shift': {
       const x = asArray(args[0]!, ctx.length);
+      if (N === 0 && ctx.mode === 'qlib') return op === 'Ref' ? firstValueRows(x) : minusFirstRows(x);
       return op === 'Ref' ? shiftRows(x, N) : deltaRows(x, N);
     }
-    case 'ema':
-      return ewmMean(infinitiesAsNaN(asArray(args[0]!, ctx.length)), emaAlpha(N));
+    case 'ema': {
+      const x = infinitiesAsNaN(asArray(args[0]!, ctx.length));
+      if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x);
+      return ewmMean(x, emaAlpha(N));
+    }
     case 'rolling':
       break;
   }
   const raw = asArray(args[0]!, ctx.length);
+  if (ctx.mode === 'qlib') {
+    // Qlib's Rolling turns a window between 0 and 1 into ewm(alpha=N).mean(), whatever the operator.
+    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N);
+    if (op === 'IdxMax' || op === 'IdxMin') {
+      const x = infinitiesAsNaN(raw);
+      return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'));
+    }
+    if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
+  }
   if (op === 'Count') return rollingCount(raw, N);
   const x = infinitiesAsNaN(raw);
   switch (op) {

@@ -6,8 +6,11 @@
  */
 export type { ExprNode } from './ast.js';
 export { fieldsOf } from './ast.js';
-export { parseExpression } from './parser.js';
+export { parseExpression, parseExpressionWith } from './parser.js';
 export { formatExpression } from './format.js';
 export { evaluate, evaluateAll, compileExpression, type SeriesInput, type CompiledExpression } from './evaluate.js';
 export { windowExtent } from './window-extent.js';
 export { OPERATORS } from './operators.js';
+export { EXPR_MODES, type ExprMode } from './operators.js';
+export { type EvaluateOptions } from './evaluate.js';
+export { qlibLeftExtent, qlibStartDependent } from './qlib-extent.js';

@@ -20,6 +20,23 @@ export type ParamKind =
   /** Quantile level in [0, 1]. */
   | 'level';
 
+/**
+ * Expression semantics: `default` (qonline's, docs/expressions.md) or `qlib`
+ * (Qlib's behaviour where the default deliberately differs: Ref(x, 0),
+ * Delta(x, 0), EMA(x, 0), windows between 0 and 1, IdxMax/IdxMin over NaN,
+ * unmasked Rsquare(x, 0), values that depend on where loading started).
+ */
+export type ExprMode = 'default' | 'qlib';
+
+export const EXPR_MODES: readonly ExprMode[] = ['default', 'qlib'];
+
+/**
+ * Rolling operators that use Qlib's base `Rolling` computation, which turns a
+ * window between 0 and 1 into `ewm(alpha=N).mean()` (whatever the operator);
+ * the others call pandas' rolling with the window and fail on a fraction.
+ */
+export const QLIB_EWM_WINDOW_OPERATORS: ReadonlySet<string> = new Set(['Mean', 'Sum', 'Std', 'Var', 'Max', 'Min', 'Med', 'Count']);
+
 /** How the window of an operator extends the rows it reads. */
 export type ExtentKind = 'elementwise' | 'shift' | 'rolling' | 'ema';
 
@@ -163,9 +180,22 @@ export const OPERATORS: readonly { name: string; arity: string; doc: string }[] 
  * Checks a number given for a parameter; returns a message saying what was
  * expected, or undefined when the value is fine.
  */
-export function checkParam(spec: OperatorSpec, kind: ParamKind, value: number): string | undefined {
+export function checkParam(spec: OperatorSpec, kind: ParamKind, value: number, mode: ExprMode = 'default'): string | undefined {
   const name = spec.name;
   if (!Number.isFinite(value)) return `${name} needs a finite number here, found ${value}`;
+  if (mode === 'qlib') {
+    if (kind === 'window' && value > 0 && value < 1) {
+      if (QLIB_EWM_WINDOW_OPERATORS.has(name)) return undefined;
+      return (
+        `the window of ${name} must be a whole number of rows (or 0), found ${value}; with expressions: qlib a window ` +
+        `between 0 and 1 is an exponential mean only for ${[...QLIB_EWM_WINDOW_OPERATORS].join(', ')} (Qlib itself fails on ${name})`
+      );
+    }
+    if (kind === 'span' && value === 0) return undefined;
+    if ((name === 'Corr' || name === 'Cov') && kind === 'window' && value === 0) {
+      return `${name}(x, y, 0) is not available with expressions: qlib (Qlib itself fails on a pair-wise expanding window)`;
+    }
+  }
   switch (kind) {
     case 'series':
       return undefined;

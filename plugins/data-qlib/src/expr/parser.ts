@@ -1,6 +1,7 @@
 import { callNode, fieldNode, numberNode, type ExprNode } from './ast.js';
 import {
   checkParam,
+  type ExprMode,
   operatorSignature,
   operatorSpec,
   suggestOperators,
@@ -27,10 +28,15 @@ import { tokenize, type Token } from './tokenizer.js';
  * comparison, are errors asking for parentheses.
  */
 export function parseExpression(src: string): ExprNode {
+  return parseExpressionWith(src, {});
+}
+
+/** parseExpression with options: `mode: 'qlib'` accepts what only Qlib's semantics define (EMA(x, 0), Mean(x, 0.5)). */
+export function parseExpressionWith(src: string, options: { mode?: ExprMode }): ExprNode {
   if (typeof src !== 'string') {
     throw syntaxError(String(src), 1, `an expression must be a string, found ${typeof src}`);
   }
-  return new Parser(src).parseAll();
+  return new Parser(src, options.mode ?? 'default').parseAll();
 }
 
 const COMPARISONS: Record<string, string> = { '>': 'Gt', '>=': 'Ge', '<': 'Lt', '<=': 'Le', '==': 'Eq', '!=': 'Ne' };
@@ -46,7 +52,10 @@ class Parser {
   private readonly tokens: Token[];
   private pos = 0;
 
-  constructor(private readonly src: string) {
+  constructor(
+    private readonly src: string,
+    private readonly mode: ExprMode = 'default',
+  ) {
     this.tokens = tokenize(src);
   }
 
@@ -223,7 +232,7 @@ class Parser {
           `argument ${param.name} of ${operatorSignature(spec)} must be a number, found an expression`,
         );
       }
-      const problem = checkParam(spec, param.kind, arg.node.value);
+      const problem = checkParam(spec, param.kind, arg.node.value, this.mode);
       if (problem) throw syntaxError(this.src, arg.column, problem);
     });
     return callNode(

@@ -1,6 +1,6 @@
 import type { ExprNode } from './ast.js';
 import { formatExpression } from './format.js';
-import { checkParam, operatorSignature, operatorSpec, suggestOperators, type OperatorSpec } from './operators.js';
+import { checkParam, type ExprMode, operatorSignature, operatorSpec, suggestOperators, type OperatorSpec } from './operators.js';
 import { nodeError } from './syntax-error.js';
 
 /**
@@ -17,7 +17,7 @@ export type Plan =
  * Builds the plan of an AST, checking what the parser checks (a node built by
  * hand or read from JSON gets the same errors, without a column).
  */
-export function planOf(node: ExprNode): Plan {
+export function planOf(node: ExprNode, mode: ExprMode = 'default'): Plan {
   const text = (): string => safeFormat(node);
   if (node === null || typeof node !== 'object') throw nodeError(`an expression node must be an object, found ${String(node)}`);
   switch (node.type) {
@@ -47,13 +47,13 @@ export function planOf(node: ExprNode): Plan {
       spec.params.forEach((param, k) => {
         const arg = node.args[k]!;
         if (param.kind === 'series') {
-          inputs.push(planOf(arg));
+          inputs.push(planOf(arg, mode));
           return;
         }
         if (arg?.type !== 'number') {
           throw nodeError(`argument ${param.name} of ${operatorSignature(spec)} must be a number in ${text()}`);
         }
-        const problem = checkParam(spec, param.kind, arg.value);
+        const problem = checkParam(spec, param.kind, arg.value, mode);
         if (problem) throw nodeError(`${problem} in ${text()}`);
         params.push(arg.value);
       });

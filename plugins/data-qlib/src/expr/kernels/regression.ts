@@ -62,7 +62,7 @@ function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array
  * - resi: current value minus the fitted value at its position; NaN when the
  *   current value is NaN or there are fewer than 2 values.
  */
-export function rollingRegression(y: Float32Array, N: number, stat: RegressionStat): Float32Array {
+export function rollingRegression(y: Float32Array, N: number, stat: RegressionStat, mask = true): Float32Array {
   const n = y.length;
   const out = new Float32Array(n);
   const rows = rowsOf(N, n);
@@ -151,7 +151,7 @@ export function rollingRegression(y: Float32Array, N: number, stat: RegressionSt
       case 'rsquare': {
         const syyc = syy - (sy * sy) / cnt;
         const std = Math.sqrt(Math.max(syyc, 0) / (cnt - 1));
-        out[t] = std <= NEAR_CONSTANT_STD ? NaN : (sxyc * sxyc) / (sxxc * syyc);
+        out[t] = mask && std <= NEAR_CONSTANT_STD ? NaN : (sxyc * sxyc) / (sxxc * syyc);
         break;
       }
       case 'resi':
