@@ -35,12 +35,13 @@ const synthSchema = S.object({
   cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
   disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
   threads: S.optional(S.integer({ minimum: 0, maximum: 64, description: 'Worker threads evaluating features: 0 = automatic (up to 4 for large requests, 1 for small ones), 1 = the calling thread only.' })),
+  expressions: S.optional(S.enum(['default', 'qlib'], { description: "Expression semantics: `default` (docs/expressions.md) or `qlib` (Qlib's behaviour bit for bit where the default deliberately differs: Ref(x, 0), Delta(x, 0), EMA(x, 0), windows between 0 and 1, IdxMax/IdxMin over NaN, values that depend on where loading started)." })),
 });
 
 /** Generates (once; cached under the home folder) and opens the seeded synthetic market. */
 export async function openSyntheticMarket(
   home: string,
-  options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number; disk_cache?: boolean; threads?: number } = {},
+  options: { instruments?: number; start?: string; end?: string; seed?: number; cache_mib?: number; disk_cache?: boolean; threads?: number; expressions?: 'default' | 'qlib' } = {},
 ): Promise<QlibDataProvider> {
   const opts = {
     instruments: options.instruments ?? DEFAULT_SYNTH.instruments,
@@ -52,7 +53,7 @@ export async function openSyntheticMarket(
   const id = `synth-${digest}`;
   const dir = path.join(home, 'data', id);
   await generateSyntheticMarket(dir, opts);
-  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads });
+  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads, expressions: options.expressions });
 }
 
 const syntheticMarket = defineComponent({
@@ -77,6 +78,7 @@ const qlibData = defineComponent({
     cache_mib: S.optional(S.integer({ minimum: 16, description: 'Feature cache budget in MiB.' })),
     disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
     threads: S.optional(S.integer({ minimum: 0, maximum: 64, description: 'Worker threads evaluating features: 0 = automatic (up to 4 for large requests, 1 for small ones), 1 = the calling thread only.' })),
+  expressions: S.optional(S.enum(['default', 'qlib'], { description: "Expression semantics: `default` (docs/expressions.md) or `qlib` (Qlib's behaviour bit for bit where the default deliberately differs: Ref(x, 0), Delta(x, 0), EMA(x, 0), windows between 0 and 1, IdxMax/IdxMin over NaN, values that depend on where loading started)." })),
   }),
   deps: { home: TOKENS.home },
   dispose: (provider: QlibDataProvider) => provider.close(),
@@ -88,6 +90,7 @@ const qlibData = defineComponent({
       cacheMiB: o.cache_mib,
       cacheDir: o.disk_cache === false ? undefined : path.join(ctx.deps.home, 'cache', 'features', id),
       threads: o.threads,
+      expressions: o.expressions,
     });
   },
 });

@@ -71,7 +71,7 @@ export const dataImportCsvCommand: CliCommand = {
 
 export const dataFeaturesCommand: CliCommand = {
   name: 'data features',
-  usage: 'data features --uri DIR (--instruments A,B | --market M) --start D --end D (--field EXPR ... | --handler Alpha158) [--format csv|json]',
+  usage: 'data features --uri DIR (--instruments A,B | --market M) --start D --end D (--field EXPR ... | --handler Alpha158) [--expressions default|qlib] [--format csv|json]',
   summary: 'Evaluate expressions (or a handler\u2019s feature set) and print instrument, date and one column per expression',
   flags: {
     uri: { value: true, description: 'Qlib data folder' },
@@ -82,6 +82,7 @@ export const dataFeaturesCommand: CliCommand = {
     field: { value: true, multiple: true, description: 'An expression (repeatable), e.g. "Mean($close, 5)"' },
     handler: { value: true, description: 'Alpha158 or Alpha360: its raw features and label' },
     format: { value: true, description: 'csv (default) or json' },
+    expressions: { value: true, description: "Expression semantics: default, or qlib (Qlib's behaviour where the default differs)" },
   },
   async run(ctx) {
     const uri = path.resolve(str(ctx, 'uri')!);
@@ -103,8 +104,10 @@ export const dataFeaturesCommand: CliCommand = {
     if (!fields.length) throw new QonlineError('QONLINE_USAGE', 'give at least one --field or a --handler');
     const format = str(ctx, 'format', false) ?? (ctx.json ? 'json' : 'csv');
     if (format !== 'csv' && format !== 'json') throw new QonlineError('QONLINE_USAGE', '--format must be csv or json');
+    const expressions = str(ctx, 'expressions', false) ?? 'default';
+    if (expressions !== 'default' && expressions !== 'qlib') throw new QonlineError('QONLINE_USAGE', `--expressions must be default or qlib, got ${JSON.stringify(expressions)}`);
     // Built by the kernel from the QlibData component, like a run's provider (no disk cache for a one-off export).
-    const provider = standaloneComponents([dataQlibPlugin]).create('dataProvider', { class: 'QlibData', kwargs: { uri, id: 'cli', disk_cache: false } });
+    const provider = standaloneComponents([dataQlibPlugin]).create('dataProvider', { class: 'QlibData', kwargs: { uri, id: 'cli', disk_cache: false, expressions } });
     const frame = await provider.features({ instruments: market ?? list!.split(',').map((s) => s.trim()).filter(Boolean), fields, start, end });
     // 9 significant digits round-trip any float32.
     const fmt = (v: number): string => (Number.isNaN(v) ? '' : String(Number(v.toPrecision(9))));

@@ -1,5 +1,5 @@
 import { QonlineError } from '../../../../core/index.js';
-import { evaluateAll, parseExpression, type ExprNode } from '../expr/index.js';
+import { evaluateAll, parseExpressionWith, type ExprNode } from '../expr/index.js';
 import { mergeSeries, type InstrumentSeries } from '../provider/instrument-series.js';
 import { readFeatureSync, type FeatureSeries } from '../storage/index.js';
 import type { FeatureJob, FeatureJobResult } from './feature-protocol.js';
@@ -20,12 +20,14 @@ export function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes:
     if (!arr) throw new QonlineError('QONLINE_DATA_INVALID', `field $${name} was not loaded for ${job.code}`);
     return arr;
   };
+  const mode = job.mode ?? 'default';
   const parsed = job.exprs.map((e) => {
-    let n = nodes.get(e);
-    if (!n) nodes.set(e, (n = parseExpression(e)));
+    const key = `${mode}|${e}`;
+    let n = nodes.get(key);
+    if (!n) nodes.set(key, (n = parseExpressionWith(e, { mode })));
     return n;
   });
-  return { code: job.code, loaded, start: s.start, length: s.length, values: packed(evaluateAll(parsed, { length: s.length, field }), s.length) };
+  return { code: job.code, loaded, start: s.start, length: s.length, values: packed(evaluateAll(parsed, { length: s.length, field }, { mode }), s.length) };
 }
 
 /**

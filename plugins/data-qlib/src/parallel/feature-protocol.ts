@@ -1,10 +1,11 @@
+import type { ExprMode } from '../expr/index.js';
 import type { FeatureSeries } from '../storage/index.js';
 
 /**
  * Messages between the provider and its feature worker threads. The version
  * guards against a stale dist/ (a worker built from other sources).
  */
-export const FEATURE_PROTOCOL_VERSION = 1;
+export const FEATURE_PROTOCOL_VERSION = 2;
 
 export interface FeatureWorkerData {
   protocol: number;
@@ -21,6 +22,8 @@ export interface FeatureJob {
   read: string[];
   /** The series the provider already holds (start, length and the fields the expressions need), or null. */
   have: { start: number; length: number; fields: [string, Float32Array][] } | null;
+  /** Expression semantics (default when absent). */
+  mode?: ExprMode;
 }
 
 export interface FeatureJobResult {

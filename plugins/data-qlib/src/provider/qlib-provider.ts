@@ -7,7 +7,17 @@ import {
   type FeatureRowBlocks,
   type InstrumentSpans,
 } from '../../../../core/index.js';
-import { compileExpression, evaluateAll, parseExpression, windowExtent, type ExprNode, type SeriesInput } from '../expr/index.js';
+import {
+  compileExpression,
+  evaluateAll,
+  parseExpressionWith,
+  qlibLeftExtent,
+  qlibStartDependent,
+  windowExtent,
+  type ExprMode,
+  type ExprNode,
+  type SeriesInput,
+} from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
@@ -55,6 +65,12 @@ export interface QlibProviderOptions {
    * the built worker (dist/data-worker.js); without it, one thread.
    */
   threads?: number;
+  /**
+   * Expression semantics: `default` (docs/expressions.md) or `qlib` (Qlib's
+   * behaviour where the default differs; values that depend on where Qlib
+   * starts loading are computed from the request's start minus Qlib's extent).
+   */
+  expressions?: ExprMode;
 }
 
 /**
@@ -81,9 +97,15 @@ export class QlibDataProvider implements DataProvider {
   private pool?: FeatureWorkerPool;
   /** Threads that evaluated the last `features` request (1 = the calling thread). */
   lastThreads = 1;
+  /** Expression semantics (part of every feature cache key). */
+  readonly mode: ExprMode;
 
   constructor(options: QlibProviderOptions) {
     this.id = options.id;
+    this.mode = options.expressions ?? 'default';
+    if (this.mode !== 'default' && this.mode !== 'qlib') {
+      throw new QonlineError('QONLINE_CONFIG_INVALID', `expressions must be default or qlib, found ${String(this.mode)}`);
+    }
     this.uri = options.uri;
     if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0)) {
       throw new QonlineError('QONLINE_CONFIG_INVALID', `threads must be a whole number >= 0 (0 = automatic), found ${options.threads}`);
@@ -125,7 +147,7 @@ export class QlibDataProvider implements DataProvider {
   private compile(expr: string): Compiled {
     let c = this.compiled.get(expr);
     if (!c) {
-      c = compileExpression(expr);
+      c = compileExpression(expr, { mode: this.mode });
       this.compiled.set(expr, c);
     }
     return c;
@@ -157,6 +179,7 @@ export class QlibDataProvider implements DataProvider {
       const values = evaluateAll(
         p.full.map((k) => this.node(exprs[k]!)),
         { length: p.s.length, field: fieldOf(p.s, code) },
+        { mode: this.mode },
       );
       this.store(code, p, compiled, values);
     }
@@ -174,7 +197,7 @@ export class QlibDataProvider implements DataProvider {
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
     compiled.forEach((c, k) => {
-      const v = this.cache.get(`${code}|${c.text}`);
+      const v = this.cache.get(`${code}|${this.keyOf(c.text)}`);
       if (v && v.length === s.length) out[k] = v;
       else missing.push(k);
     });
@@ -189,7 +212,7 @@ export class QlibDataProvider implements DataProvider {
     const pack = missing.length ? this.disk?.open(code) : undefined;
     for (const k of missing) {
       const c = compiled[k]!;
-      const hit = pack?.get(c.text);
+      const hit = pack?.get(this.keyOf(c.text));
       if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
           out[k] = hit.values;
@@ -200,9 +223,9 @@ export class QlibDataProvider implements DataProvider {
             continue;
           }
           out[k] = extended;
-          pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+          pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
         }
-        this.cache.set(`${code}|${c.text}`, out[k]!);
+        this.cache.set(`${code}|${this.keyOf(c.text)}`, out[k]!);
       } else full.push(k);
     }
     // Extended entries are written now unless evaluated ones will follow (store writes both).
@@ -217,8 +240,8 @@ export class QlibDataProvider implements DataProvider {
     p.full.forEach((k, j) => {
       const c = compiled[k]!;
       p.out[k] = values[j]!;
-      this.cache.set(`${code}|${c.text}`, values[j]!);
-      p.pack?.put(c.text, { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
+      this.cache.set(`${code}|${this.keyOf(c.text)}`, values[j]!);
+      p.pack?.put(this.keyOf(c.text), { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
     p.pack?.flush();
   }
@@ -259,7 +282,7 @@ export class QlibDataProvider implements DataProvider {
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i]!;
       if (this.raw.get(code) === undefined && !this.disk) {
-        jobs.push({ code, exprs, read: fields, have: null });
+        jobs.push({ code, exprs, read: fields, have: null, mode: this.mode });
         owners.push({ index: i, pending: null });
         work += exprs.length * calendarLength;
         continue;
@@ -272,7 +295,7 @@ export class QlibDataProvider implements DataProvider {
         continue;
       }
       const need = [...new Set(p.full.flatMap((k) => compiled[k]!.fields))];
-      jobs.push({ code, exprs: p.full.map((k) => exprs[k]!), read: [], have: { start: p.s.start, length: p.s.length, fields: need.map((f) => [f, p.s.fields.get(f)!]) } });
+      jobs.push({ code, mode: this.mode, exprs: p.full.map((k) => exprs[k]!), read: [], have: { start: p.s.start, length: p.s.length, fields: need.map((f) => [f, p.s.fields.get(f)!]) } });
       owners.push({ index: i, pending: p });
       work += p.full.length * p.s.length;
     }
@@ -319,9 +342,83 @@ export class QlibDataProvider implements DataProvider {
       const values = evaluateAll(
         pending.full.map((k) => this.node(exprs[k]!)),
         { length: pending.s.length, field: fieldOf(pending.s, codes[index]!) },
+        { mode: this.mode },
       );
       this.store(codes[index]!, pending, compiled, values);
       ready(index);
+    }
+    return results;
+  }
+
+  /** Cache key of an expression's canonical text: the semantics are part of it. */
+  private keyOf(text: string): string {
+    return this.mode === 'default' ? text : `${this.mode}:${text}`;
+  }
+
+  /**
+   * evaluateCodes for a request starting at calendar row `a`. With Qlib
+   * semantics, expressions whose value depends on where loading started are
+   * evaluated here over the rows Qlib would load (from `a` minus Qlib's
+   * extent, or the instrument's first row), NaN before them, and cached per
+   * load start (memory only); the others go through evaluateCodes.
+   */
+  private async evaluateAt(
+    a: number,
+    codes: string[],
+    exprs: string[],
+    calendarLength: number,
+    onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
+  ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
+    const dependent = this.mode === 'qlib' ? exprs.map((e) => qlibStartDependent(this.node(e))) : exprs.map(() => false);
+    if (!dependent.some(Boolean)) return this.evaluateCodes(codes, exprs, calendarLength, onValues);
+    const plainIdx = exprs.map((_, k) => k).filter((k) => !dependent[k]);
+    const sdIdx = exprs.map((_, k) => k).filter((k) => dependent[k]);
+    const plain = plainIdx.length ? await this.evaluateCodes(codes, plainIdx.map((k) => exprs[k]!), calendarLength) : codes.map(() => null);
+    const fields = [...new Set(sdIdx.flatMap((k) => this.compile(exprs[k]!).fields))];
+    const results: ({ start: number; values: Float32Array[] } | null)[] = new Array(codes.length).fill(null);
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i]!;
+      const s = await this.series(code, fields);
+      if (!s) continue;
+      const values: Float32Array[] = new Array(exprs.length);
+      let p = plain[i];
+      // Loading the other fields may have widened the series: evaluate the plain ones again over it.
+      if (plainIdx.length && (!p || p.start !== s.start || (p.values[0]?.length ?? 0) !== s.length)) {
+        p = await this.evaluateMany(code, plainIdx.map((k) => exprs[k]!));
+      }
+      plainIdx.forEach((k, j) => {
+        values[k] = p!.values[j]!;
+      });
+      // Group by load start so shared sub-expressions are computed once.
+      const groups = new Map<number, number[]>();
+      for (const k of sdIdx) {
+        const loadStart = Math.max(s.start, a - qlibLeftExtent(this.node(exprs[k]!)));
+        const hit = this.cache.get(`${code}|qlib@${loadStart}:${this.compile(exprs[k]!).text}`);
+        if (hit && hit.length === s.length) values[k] = hit;
+        else groups.set(loadStart, [...(groups.get(loadStart) ?? []), k]);
+      }
+      for (const [loadStart, ks] of groups) {
+        const offset = loadStart - s.start;
+        const field = fieldOf(s, code);
+        const n = Math.max(0, s.length - offset);
+        const computed = n
+          ? evaluateAll(
+              ks.map((k) => this.node(exprs[k]!)),
+              { length: n, field: (name) => field(name).subarray(offset) },
+              { mode: this.mode },
+            )
+          : ks.map(() => new Float32Array(0));
+        this.evaluations += ks.length;
+        this.rowsEvaluated += ks.length * n;
+        ks.forEach((k, j) => {
+          const out = new Float32Array(s.length).fill(NaN);
+          out.set(computed[j]!, Math.min(offset, s.length));
+          values[k] = out;
+          this.cache.set(`${code}|qlib@${loadStart}:${this.compile(exprs[k]!).text}`, out);
+        });
+      }
+      results[i] = { start: s.start, values };
+      onValues?.(i, results[i]!);
     }
     return results;
   }
@@ -338,11 +435,12 @@ export class QlibDataProvider implements DataProvider {
    */
   private extend(cached: Float32Array, expr: string, length: number, field: (n: string) => Float32Array, fields: string[]): Float32Array | null {
     const { back, forward } = windowExtent(this.node(expr));
+    // windowExtent checks with the default rules; qlib-only forms are start-dependent and never extended.
     if (!Number.isFinite(back) || !Number.isFinite(forward)) return null;
     const from = Math.max(0, cached.length - forward);
     const sliceStart = Math.max(0, from - back);
     const sliced = new Map(fields.map((f) => [f, field(f).subarray(sliceStart, length)] as const));
-    const [tail] = evaluateAll([this.node(expr)], { length: length - sliceStart, field: (n) => sliced.get(n) ?? field(n).subarray(sliceStart, length) });
+    const [tail] = evaluateAll([this.node(expr)], { length: length - sliceStart, field: (n) => sliced.get(n) ?? field(n).subarray(sliceStart, length) }, { mode: this.mode });
     this.evaluations += 1;
     this.rowsEvaluated += length - sliceStart;
     const out = new Float32Array(length);
@@ -355,7 +453,7 @@ export class QlibDataProvider implements DataProvider {
   private node(expr: string): ExprNode {
     let n = this.nodes.get(expr);
     if (!n) {
-      n = parseExpression(expr);
+      n = parseExpressionWith(expr, { mode: this.mode });
       this.nodes.set(expr, n);
     }
     return n;
@@ -395,7 +493,7 @@ export class QlibDataProvider implements DataProvider {
       parts.push(rows);
     }
     const asm = new RowBlockAssembler(plan.cal.dates, plan.a, plan.b, columns, widths, parts);
-    await this.evaluateCodes(plan.codes, columns, plan.cal.length, (i, r) => {
+    await this.evaluateAt(plan.a, plan.codes, columns, plan.cal.length, (i, r) => {
       if (partOf[i]! >= 0) asm.write(partOf[i]!, r.start, r.values);
     });
     return asm.result();
@@ -448,7 +546,7 @@ export class QlibDataProvider implements DataProvider {
     const plan = await this.planRequest(request);
     if (!plan) return null;
     const columns = [...request.fields];
-    const evaluated = await this.evaluateCodes(plan.codes, columns, plan.cal.length);
+    const evaluated = await this.evaluateAt(plan.a, plan.codes, columns, plan.cal.length);
     const parts: InstrumentColumns[] = [];
     plan.codes.forEach((code, i) => {
       const r = evaluated[i];
