@@ -53,5 +53,17 @@ describe('qonline data (built CLI)', () => {
     expect(bad.stderr).toMatch(/QONLINE_EXPRESSION_SYNTAX/);
     const both = await runCli(['data', 'features', '--uri', out, '--start', '2020-03-30', '--end', '2020-03-31', '--field', '$close']);
     expect(both.code).toBe(2);
+
+    // Qlib's semantics: Ref(x, 0) repeats the first loaded row (the request's first), EMA(x, 0) parses.
+    const q = await runCli(['data', 'features', '--uri', out, '--instruments', code, '--start', '2020-03-02', '--end', '2020-03-31', '--field', 'Ref($close, 0)', '--field', 'EMA($close, 0)', '--expressions', 'qlib']);
+    expect(q.code, q.stderr).toBe(0);
+    const qLines = q.stdout.trim().split('\n').slice(1);
+    const first = close.values[calendar.indexOf(qLines[0]!.split(',')[1]!) - close.start]!;
+    expect(qLines.length).toBeGreaterThan(15);
+    for (const line of qLines) expect(Number(line.split(',')[2])).toBeCloseTo(first, 4);
+    const dflt = await runCli(['data', 'features', '--uri', out, '--instruments', code, '--start', '2020-03-02', '--end', '2020-03-31', '--field', 'EMA($close, 0)']);
+    expect(dflt.code).toBe(2);
+    const wrong = await runCli(['data', 'features', '--uri', out, '--instruments', code, '--start', '2020-03-02', '--end', '2020-03-31', '--field', '$close', '--expressions', 'pandas']);
+    expect(wrong.code).toBe(2);
   });
 });
