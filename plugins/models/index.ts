@@ -10,6 +10,7 @@ export const modelsPlugin = definePlugin({
 });
 
 export default modelsPlugin;
-export { createModel, restoreModel, findModelComponent } from './src/standalone.js';
+export { createModel, restoreModel, findModelComponent, importModel } from './src/standalone.js';
+export { ImportedModel } from './src/import/imported-model.js';
 export { LinearModel } from './src/linear/linear-model.js';
 export { GBDTModel, type ImportanceType } from './src/gbdt/gbdt-model.js';

@@ -1,5 +1,6 @@
 import type { ComponentContext, ComponentDefinition, Logger, Model, SerializedModel } from '../../../core/index.js';
 import { closestNames } from './closest-names.js';
+import type { ImportedModel } from './import/imported-model.js';
 import { modelInputError } from './model-error.js';
 import { MODEL_COMPONENTS } from './model-components.js';
 
@@ -67,4 +68,12 @@ function standaloneContext(component: string): ComponentContext {
     resolve: unavailable('nested component resolution') as ComponentContext['resolve'],
     has: () => false,
   };
+}
+
+/**
+ * A model trained by XGBoost or LightGBM, from its file's text (or XGBoost's
+ * parsed JSON): `importModel(text, 'xgboost-json' | 'lightgbm-text')`.
+ */
+export function importModel(source: string | object, format: 'xgboost-json' | 'lightgbm-text', options: { feature_names?: string[] } = {}): ImportedModel {
+  return createModel('ImportedModel', { source, format, ...options }) as ImportedModel;
 }
