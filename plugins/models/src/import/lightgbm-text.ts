@@ -71,7 +71,7 @@ export function readLightgbmText(text: string): ForestState {
         header.set(raw, { no, key: raw, value: '' });
         continue;
       }
-      fail(no, `expected key=value, found ${JSON.stringify(raw.slice(0, 80))}`);
+      fail(no, `expected key=value${blocks.length ? ' or "end of trees"' : ''}, found ${JSON.stringify(raw.slice(0, 80))}`);
     }
     const key = raw.slice(0, eq);
     const value = raw.slice(eq + 1);
