@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
-import { runModelBench } from './model.js';
+import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 
 /**
@@ -14,6 +14,7 @@ const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
+  { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
 ];
 
