@@ -78,4 +78,27 @@ describe('qonline models import (built CLI)', () => {
     expect(restored.length).toBe(signalsBefore.length);
     restored.forEach((r, i) => expect(r.score).toBeCloseTo(signalsBefore[i]!.score, 12));
   }, 240_000);
+
+  it('a task template can name a model file (ImportedModel): training skipped, each rolling task predicts its own test segment', async () => {
+    const home = tempDir('qonline-import-yaml-');
+    const env = { QONLINE_HOME: home };
+    const config = path.join(home, 'imported.yaml');
+    const yaml = readFileSync(CONFIG, 'utf8').replace('model: {class: Linear, kwargs: {alpha: 1.0}}', `model: {class: ImportedModel, kwargs: {file: ${JSON.stringify(TINY4)}, format: xgboost-json}}`);
+    expect(yaml).toContain('ImportedModel');
+    writeFileSync(config, yaml);
+    const run = await runCli(['run', config, '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const db = path.join(home, 'store.sqlite');
+    const recs = await sqliteAll<{ id: string; status: string }>(db, 'SELECT id, status FROM recorders');
+    expect(recs.length).toBeGreaterThan(1);
+    expect(recs.every((r) => r.status === 'FINISHED')).toBe(true);
+    // Every version holds the same imported trees; their predictions cover different test segments.
+    const ranges = await sqliteAll<{ lo: string; hi: string }>(db, "SELECT MIN(date) AS lo, MAX(date) AS hi FROM scores WHERE kind = 'pred' GROUP BY recorder_id ORDER BY lo");
+    expect(new Set(ranges.map((r) => r.lo)).size).toBe(ranges.length);
+    // A file that does not exist is a config-time error naming it.
+    writeFileSync(config, yaml.replace(TINY4, path.join(home, 'missing.json')));
+    const missing = await runCli(['run', config], { env: { QONLINE_HOME: tempDir('qonline-import-yaml2-') } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read model file .*missing\.json/);
+  }, 240_000);
 });
