@@ -86,7 +86,7 @@ export const modelsImportCommand: Command = {
         throw e;
       }
       const lineage = `imported from ${abs}, sha256 ${sha256}`;
-      if (rec.params['lineage'] !== lineage) {
+      if (rec.params.lineage !== lineage) {
         const params = { ...rec.params, lineage, import_format: format, import_sha256: sha256 };
         await p.store.updateRecorder(rec.id, { params });
         rec = { ...rec, params };
@@ -117,7 +117,7 @@ export const modelsImportCommand: Command = {
 /** The task of the strategy's newest online recorder (the window it serves now), else its newest first task. */
 async function latestTask(store: ExperimentStore, strategy: string, firstTasks: () => Promise<TaskDef[]>): Promise<TaskDef> {
   const online = await store.listRecorders({ experiment: strategy, tags: { [ONLINE_TAG]: 'online' } });
-  const newest = online.sort((a, b) => String(b.params['test_start']).localeCompare(String(a.params['test_start'])))[0];
+  const newest = online.sort((a, b) => String(b.params.test_start).localeCompare(String(a.params.test_start)))[0];
   if (newest) {
     const task = await store.getArtifact<TaskDef>(newest.id, 'task');
     if (task) return task;
