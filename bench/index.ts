@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runModelBench, runModelImportBench } from './model.js';
@@ -16,6 +17,7 @@ const benches: Bench[] = [
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'backtest', run: runBacktestBench },
 ];
 
 async function main(): Promise<void> {
