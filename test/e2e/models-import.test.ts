@@ -71,6 +71,20 @@ describe('qonline models import (built CLI)', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ id: out.id, reused: true, online: true });
     expect(await count()).toBe(before + 1);
 
+    // A LightGBM text file the same way (offline): its own version with its lineage.
+    const lgb = path.join(ROOT, 'test/fixtures/import/lgb-tiny4.txt');
+    const imp2 = await runCli(['models', 'import', lgb, '--format', 'lightgbm-text', '--config', CONFIG, '--strategy', 'tiny_ridge', '--json'], { env });
+    expect(imp2.code, imp2.stderr).toBe(0);
+    const out2 = JSON.parse(imp2.stdout) as { id: string; lineage: string; online: boolean; metrics: Record<string, number> };
+    expect(out2.lineage).toBe(`imported from ${lgb}, sha256 ${createHash('sha256').update(readFileSync(lgb)).digest('hex')}`);
+    expect(out2.online).toBe(false);
+    expect(out2.id).not.toBe(out.id);
+    // Three leaves: at most three distinct predictions (-0.01, 0.005, 0.02).
+    const lgbScores = await sqliteAll<{ score: number }>(db, "SELECT DISTINCT score FROM scores WHERE recorder_id = ? AND kind = 'pred'", [out2.id]);
+    expect(lgbScores.length).toBeGreaterThan(1);
+    for (const { score } of lgbScores) expect([-0.01, 0.005, 0.02].some((v) => Math.abs(v - score) < 1e-9)).toBe(true);
+    expect(await count()).toBe(before + 2);
+
     // Roll back to the trained set from the import's date: the signals come back.
     const rb = await runCli(['rollback', CONFIG, '--strategy', 'tiny_ridge', '--to', hist[1]!.effective_date, '--effective', hist[2]!.effective_date, '--json'], { env });
     expect(rb.code, rb.stderr).toBe(0);
