@@ -5,6 +5,7 @@ import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
 import { solveSymmetric } from './solve-symmetric.js';
+import { lassoGram, nnlsGram } from './sparse-solvers.js';
 
 export const LINEAR_CLASS = 'Linear';
 export const LINEAR_FORMAT_VERSION = 1;
@@ -15,7 +16,7 @@ export interface LinearState {
   intercept: number;
   /** Replaces a missing (NaN or infinite) feature: the mean of that column's finite training values. */
   fill: number[];
-  solver: 'cholesky' | 'eigen';
+  solver: 'cholesky' | 'eigen' | 'coordinate-descent' | 'nnls';
   featureNames?: string[];
 }
 
@@ -28,6 +29,7 @@ export class LinearModel implements Model {
   private readonly alpha: number;
   private readonly fitIntercept: boolean;
   private readonly includeValid: boolean;
+  private readonly estimator: 'ridge' | 'ols' | 'lasso' | 'nnls';
   private state: LinearState | null = null;
 
   /** `kwargs`: options validated by the kernel against the schema of LINEAR_PARAMS. */
@@ -36,8 +38,9 @@ export class LinearModel implements Model {
     this.alpha = p.alpha;
     this.fitIntercept = p.fit_intercept;
     this.includeValid = p.include_valid;
-    if (p.estimator === 'ols' && this.alpha !== 0) {
-      throw modelInputError(`${LINEAR_CLASS}: estimator "ols" takes no penalty, found alpha = ${this.alpha} (use estimator "ridge")`);
+    this.estimator = p.estimator as 'ridge' | 'ols' | 'lasso' | 'nnls';
+    if ((p.estimator === 'ols' || p.estimator === 'nnls') && this.alpha !== 0) {
+      throw modelInputError(`${LINEAR_CLASS}: estimator "${p.estimator}" takes no penalty, found alpha = ${this.alpha} (use estimator "ridge" or "lasso")`);
     }
   }
 
@@ -109,6 +112,20 @@ export class LinearModel implements Model {
     return this.state;
   }
 
+  private nnlsState(A: Float64Array, b: Float64Array, p: number, centre: Float64Array, yCentre: number, W: number, fill: Float64Array, featureNames?: string[]): LinearState {
+    let coef: Float64Array;
+    let intercept = 0;
+    if (this.fitIntercept) {
+      const g = uncentred(A, b, p, centre, yCentre, W);
+      const x = nnlsGram(g.A, g.b, p + 1);
+      coef = x.subarray(0, p);
+      intercept = x[p]!;
+    } else {
+      coef = nnlsGram(A, b, p);
+    }
+    return { cols: p, coef: Array.from(coef), intercept, fill: Array.from(fill), solver: 'nnls', ...(featureNames ? { featureNames: [...featureNames] } : {}) };
+  }
+
   private solve(ds: MatrixDataset, featureNames?: string[]): LinearState {
     const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
     // Pass 1: fill values (finite means) and the weighted centres of the filled columns.
@@ -128,6 +145,11 @@ export class LinearModel implements Model {
     for (let j = 0; j < p; j++) fill[j] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
     const centre = new Float64Array(p);
     let yCentre = 0;
+    let weightSum = n;
+    if (w) {
+      weightSum = 0;
+      for (let r = 0; r < n; r++) weightSum += w[r]!;
+    }
     if (this.fitIntercept) {
       let wsum = 0;
       let ysum = 0;
@@ -169,9 +191,17 @@ export class LinearModel implements Model {
     }
     for (let j = 0; j < p; j++) {
       for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
-      A[j * p + j] += this.alpha;
     }
-    const { x: coef, method } = solveSymmetric(A, b, p);
+    if (this.estimator === 'nnls') return this.nnlsState(A, b, p, centre, yCentre, weightSum, fill, featureNames);
+    let coef: Float64Array;
+    let method: LinearState['solver'];
+    if (this.estimator === 'lasso') {
+      coef = lassoGram(A, b, p, this.alpha * weightSum);
+      method = 'coordinate-descent';
+    } else {
+      for (let j = 0; j < p; j++) A[j * p + j] += this.alpha;
+      ({ x: coef, method } = solveSymmetric(A, b, p));
+    }
     let intercept = 0;
     if (this.fitIntercept) {
       intercept = yCentre;
@@ -186,6 +216,25 @@ export class LinearModel implements Model {
       ...(featureNames ? { featureNames: [...featureNames] } : {}),
     };
   }
+}
+
+/**
+ * Qlib's nnls: the intercept is one more non-negative coefficient (a column
+ * of ones), so the Gram matrix of the uncentred data [X, 1] is rebuilt from
+ * the centred one: X'WX = A + W·m·m', X'W1 = W·m, X'Wy = b + W·m·ȳ, 1'Wy = W·ȳ.
+ */
+function uncentred(A: Float64Array, b: Float64Array, p: number, m: Float64Array, ym: number, W: number): { A: Float64Array; b: Float64Array } {
+  const q = p + 1;
+  const G = new Float64Array(q * q);
+  const c = new Float64Array(q);
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k < p; k++) G[j * q + k] = A[j * p + k]! + W * m[j]! * m[k]!;
+    G[j * q + p] = G[p * q + j] = W * m[j]!;
+    c[j] = b[j]! + W * m[j]! * ym;
+  }
+  G[p * q + p] = W;
+  c[p] = W * ym;
+  return { A: G, b: c };
 }
 
 /**

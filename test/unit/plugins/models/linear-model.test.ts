@@ -160,7 +160,7 @@ describe('Linear (ridge closed form)', () => {
   it('rejects bad parameters (the kernel, once) and bad inputs (QONLINE_MODEL_INPUT)', async () => {
     expect(() => createModel('Linear', { alhpa: 1 })).toThrow(/at \/kwargs\/alhpa: Linear: unknown property "alhpa" \(did you mean "alpha"/);
     expect(() => createModel('Linear', { alpha: -1 })).toThrow(/at \/kwargs\/alpha: Linear: must be >= 0/);
-    expect(() => createModel('Linear', { estimator: 'lasso' })).toThrow(/estimator: Linear: expected one of "ridge", "ols"/);
+    expect(() => createModel('Linear', { estimator: 'elasticnet' })).toThrow(/estimator: Linear: expected one of "ridge", "ols", "lasso", "nnls"/);
     expect(() => createModel('Linear', { estimator: 'ols', alpha: 1 })).toThrow(expect.objectContaining({ code: 'QONLINE_MODEL_INPUT', message: expect.stringMatching(/ols/) }));
     expect(() => createModel('Linaer', {})).toThrow(expect.objectContaining({ code: 'QONLINE_UNKNOWN_CLASS', message: expect.stringMatching(/did you mean "Linear"/) }));
     const m = createModel('Linear', {});
