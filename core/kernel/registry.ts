@@ -71,7 +71,11 @@ export class ComponentRegistry {
     return problems;
   }
 
-  /** The component for (kind, class); `module_path` may name the plugin. */
+  /**
+   * The component for (kind, class); `module_path` may name the plugin. A Qlib
+   * module path (`qlib.contrib.model.gbdt`, ...) resolves the class among the
+   * built-ins, which carry Qlib's class names as names or aliases.
+   */
   lookup(kind: ComponentKind, className: string, modulePath?: string): RegisteredComponent {
     const table = this.byKind.get(kind);
     const hit = table?.get(className);
@@ -80,6 +84,16 @@ export class ComponentRegistry {
       throw new QonlineError('QONLINE_UNKNOWN_CLASS', `${kind} ${JSON.stringify(className)} is not provided by plugin ${JSON.stringify(modulePath)} (it comes from ${hit.plugin.name})`);
     }
     const names = this.names(kind);
+    if (modulePath && /^qlib(\.|$)/.test(modulePath)) {
+      // A Qlib class (module_path names Qlib's module): its built-in counterpart has the class name (or an alias).
+      const torch = /pytorch|torch|tabnet|tcts|tra\b/i.test(modulePath);
+      throw new QonlineError(
+        'QONLINE_UNKNOWN_CLASS',
+        `${kind} class ${JSON.stringify(className)} from Qlib module ${modulePath} has no built-in counterpart` +
+          (torch ? ' (PyTorch models are not supported)' : ''),
+        { hint: `supported ${kind} classes (Qlib names included): ${names.join(', ') || '(none)'}` },
+      );
+    }
     const near = closestMatches(className, names);
     throw new QonlineError(
       'QONLINE_UNKNOWN_CLASS',
