@@ -1,7 +1,8 @@
-import { defineComponent, definePlugin, S } from '../../core/index.js';
+import { defineComponent, definePlugin, S, type WorkflowRecord } from '../../core/index.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy, type TradingStrategy } from './src/strategies.js';
 import { backtestCommand } from './src/cli/backtest-command.js';
+import { portAnaRecord } from './src/port-ana-record.js';
 
 export { backtestCommand, readScoresCsv, readPortConfig, portAnalysis } from './src/cli/backtest-command.js';
 export type { PortConfig, BacktestOutput } from './src/cli/backtest-command.js';
@@ -86,14 +87,15 @@ declare module '../../core/contracts/plugin.js' {
   interface ComponentKindMap {
     tradingStrategy: TradingStrategy;
     exchange: ExchangeSpec;
+    workflowRecord: WorkflowRecord;
   }
 }
 
 export const backtestPlugin = definePlugin({
   name: 'backtest',
-  kinds: ['tradingStrategy', 'exchange'],
+  kinds: ['tradingStrategy', 'exchange', 'workflowRecord'],
   version: '0.1.0',
   description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy.",
-  components: [topkDropout, weightStrategy, exchange],
+  components: [topkDropout, weightStrategy, exchange, portAnaRecord],
   commands: [backtestCommand],
 });

@@ -1,5 +1,7 @@
 import { QonlineError } from '../../errors/index.js';
+import { loadConfigFile } from '../../config/load.js';
 import { openPipeline, prepareConfig } from '../../engine/pipeline.js';
+import { isWorkflowConfig, runWorkflow, type WorkflowResult } from '../../engine/workflow.js';
 import { configuredSteps, formatSummary, runStep, summarize, type StepInvocation } from '../../engine/run.js';
 import type { StepReport } from '../../online/online-manager.js';
 import type { Command } from '../context.js';
@@ -9,8 +11,8 @@ const STEPS = ['first_train', 'routine', 'simulate', 'prepare_signals', 'update_
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run CONFIG [--step STEP] [--at DATE]',
-  summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine)',
+  usage: 'run CONFIG [--step STEP] [--at DATE]  |  run WORKFLOW.yaml',
+  summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine), or a Qlib workflow file (top-level task, no manager)',
   flags: {
     step: { value: true, description: `Run only this step: ${STEPS.join(', ')}` },
     at: { value: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
@@ -18,6 +20,12 @@ export const runCommand: Command = {
   },
   async run(ctx) {
     const file = requireConfig(ctx, 'run');
+    if (isWorkflowConfig((await loadConfigFile(file, ctx.io.env)).value)) {
+      if (ctx.args.flags['step'] !== undefined || ctx.args.flags['at'] !== undefined) throw new QonlineError('QONLINE_USAGE', 'a Qlib workflow file runs its task and records; --step and --at do not apply');
+      const result = await runWorkflow(file, ctx.engine());
+      ctx.print(result, () => formatWorkflow(result));
+      return;
+    }
     const prepared = await prepareConfig(file, ctx.engine());
     let steps: StepInvocation[];
     const step = ctx.args.flags['step'] as string | undefined;
@@ -45,3 +53,17 @@ export const runCommand: Command = {
     }
   },
 };
+
+function formatWorkflow(r: WorkflowResult): string {
+  const lines = [`workflow: recorder ${r.recorder} in experiment ${r.experiment} (task ${r.task_hash.slice(0, 12)}${r.reused ? ', already trained' : ''})`];
+  for (const rec of r.records) {
+    lines.push(`${rec.class}:`);
+    for (const [k, v] of Object.entries(rec.results)) {
+      if (v !== null && typeof v === 'object') {
+        lines.push(`  ${k}:`);
+        for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) lines.push(`    ${k2}: ${typeof v2 === 'number' ? Number(v2.toPrecision(6)) : JSON.stringify(v2)}`);
+      } else lines.push(`  ${k}: ${typeof v === 'number' ? Number(v.toPrecision(6)) : JSON.stringify(v)}`);
+    }
+  }
+  return lines.join('\n');
+}
