@@ -101,13 +101,17 @@ export class OnlineManager {
     return state;
   }
 
-  /** Trains every strategy's first tasks and puts the result online (no-op for strategies already trained). */
-  async firstTrain(only?: OnlineStrategy[]): Promise<StepReport> {
+  /**
+   * Trains every strategy's first tasks and puts the result online (no-op for
+   * strategies already trained). Their online sets take effect at the begin
+   * time, or at `from` (signals recomputed from there only).
+   */
+  async firstTrain(only?: OnlineStrategy[], from: string | null = null): Promise<StepReport> {
     const state = await this.state();
     const todo = (only ?? this.o.strategies).filter((s) => !state.strategies[s.name]?.firstTrained);
     const report = this.emptyReport('first_train', state.beginTime);
     if (!todo.length) return { ...report, skipped: 'every strategy is already trained' };
-    const curTime = state.beginTime ?? this.o.calendar.last;
+    const curTime = from ?? state.beginTime ?? this.o.calendar.last;
     const outcomes: StrategyOutcome[] = [];
     for (const s of todo) {
       const tasks = await s.firstTasks();
@@ -122,7 +126,7 @@ export class OnlineManager {
     } else {
       for (const o of outcomes) o.online = await this.finishTrained(o);
     }
-    const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, null);
+    const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, from);
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
     report.signalDates = signalDates;
     return report;
@@ -377,7 +381,7 @@ export class OnlineManager {
       state.stateVersion += 1;
       let written = 0;
       if (!postpone) {
-        const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
+        const { dates, rows } = await this.signalsFrom(tx, signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;
       }
