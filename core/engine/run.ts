@@ -26,7 +26,7 @@ export function configuredSteps(steps: StepConfig[] | undefined): StepInvocation
 /** Resolves the step through the registry (options validated by the kernel) and runs it against the opened pipeline. */
 export async function runStep(p: Pipeline, inv: StepInvocation): Promise<StepReport> {
   const spec = typeof inv.step === 'string' ? { class: inv.step } : inv.step;
-  const step = await p.kernel.resolve<PipelineStep>('step', spec, inv.pointer ?? '');
+  const step = await p.kernel.resolve('step', spec, inv.pointer ?? '');
   return step.run(stepPipeline(p), { at: inv.at ?? null });
 }
 
@@ -77,7 +77,7 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
     strategies.push({
       name: s.name,
       recorders: recs.length,
-      online: online.map((r) => ({ id: r.id, model: String(r.params['model_class']), test: [String(r.params['test_start']), (r.params['test_end'] as string | null) ?? null] })),
+      online: online.map((r) => ({ id: r.id, model: String(r.params.model_class), test: [String(r.params.test_start), r.params.test_end ?? null] })),
       onlineIc: ics.length ? ics.reduce((a, b) => a + b, 0) / ics.length : null,
     });
   }

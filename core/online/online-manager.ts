@@ -1,6 +1,7 @@
 import type { Calendar } from '../calendar/calendar.js';
 import type { Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
+import type { StepReport } from '../contracts/step.js';
 import type { ExperimentStore, HistoryEntry, ManagerState, RecorderInfo, ScoreRows } from '../contracts/store.js';
 import { QonlineError } from '../errors/index.js';
 import { OnlineTool } from './online-tool.js';
@@ -31,16 +32,8 @@ export interface OnlineManagerOptions {
   allowStrategyChange?: boolean;
 }
 
-export interface StepReport {
-  step: string;
-  curTime: string | null;
-  skipped?: string;
-  trained: number;
-  /** Strategy -> recorder ids online after the step. */
-  online: Record<string, string[]>;
-  signalDates: number;
-  predictionsUpdated: number;
-}
+// What a step reports lives with the step contract (plugins build steps against it).
+export type { StepReport } from '../contracts/step.js';
 
 interface StrategyOutcome {
   strategy: OnlineStrategy;

@@ -134,11 +134,11 @@ describe('SigAnaRecord metrics (Qlib names and formulas)', () => {
     const p = rows([['2020-01-02', 'A', 1], ['2020-01-02', 'B', 2], ['2020-01-02', 'C', 3]]);
     const l = rows([['2020-01-02', 'A', 3], ['2020-01-02', 'B', 1], ['2020-01-02', 'C', 2]]);
     const input = { recorder: {} as never, task: {} as never, pred: p, label: l };
-    const ana = await kernel.resolve<TaskRecord>('record', { class: 'SigAnaRecord', module_path: 'qlib.workflow.record_temp', kwargs: { ana_long_short: false, ann_scaler: 252 } });
+    const ana = await kernel.resolve('record', { class: 'SigAnaRecord', module_path: 'qlib.workflow.record_temp', kwargs: { ana_long_short: false, ann_scaler: 252 } });
     const out = await ana.generate(input);
     expect(out.metrics?.['IC']).toBeCloseTo(-0.5, 12);
     expect(out.artifacts?.['sig_analysis/ic']).toEqual({ dates: ['2020-01-02'], values: [expect.closeTo(-0.5, 12)] });
-    const sig = await kernel.resolve<TaskRecord>('record', { class: 'SignalRecord', kwargs: { model: '<MODEL>', dataset: '<DATASET>' } });
+    const sig = await kernel.resolve('record', { class: 'SignalRecord', kwargs: { model: '<MODEL>', dataset: '<DATASET>' } });
     expect((await sig.generate(input)).scores).toEqual({ pred: p, label: l });
     await expect(kernel.resolve('record', { class: 'SigAnaRecord', kwargs: { ann_scaler: -1 } })).rejects.toThrow(/SigAnaRecord: must be > 0/);
   });
