@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runModelBench } from './model.js';
@@ -15,6 +16,7 @@ const benches: Bench[] = [
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'backtest', run: runBacktestBench },
 ];
 
 async function main(): Promise<void> {
