@@ -8,7 +8,8 @@ import { QonlineError } from '../errors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
 import { Kernel } from '../kernel/kernel.js';
-import { dailyIc } from '../online/metrics.js';
+import type { RecordOutput } from '../contracts/record.js';
+import { taskHash } from '../task/canonical.js';
 import { TaskRunner } from '../online/task-runner.js';
 import type { ComponentSpec } from '../schema/builder.js';
 import { DEFAULT_COMPONENTS, type EngineEnv } from './pipeline.js';
@@ -35,7 +36,7 @@ export interface WorkflowRecordInput {
 /**
  * A record of a workflow's `task.record` list resolved through the kernel by
  * class name (kind `workflowRecord`, e.g. the backtest plugin's
- * PortAnaRecord). SignalRecord and SigAnaRecord are built in.
+ * PortAnaRecord, until it is a `record`).
  */
 export interface WorkflowRecord {
   run(input: WorkflowRecordInput): Promise<Record<string, unknown>>;
@@ -50,7 +51,6 @@ export interface WorkflowResult {
   records: { class: string; results: Record<string, unknown> }[];
 }
 
-const PLACEHOLDERS = new Set(['<MODEL>', '<DATASET>', '<PRED>']);
 const QLIB_MODULES_OF_RECORDS = /^qlib\.workflow\.record_temp$/;
 
 interface Translated {
@@ -150,16 +150,26 @@ export async function runWorkflow(file: string, envx: EngineEnv): Promise<Workfl
       const storeSpec = (config.value['store'] as ComponentSpec | undefined) ?? DEFAULT_COMPONENTS.store;
       const store: ExperimentStore = await scope.resolve('store', storeSpec, '/store');
       scope.provideValue(TOKENS.store, store);
-      // Check every record's class before training.
+      // Every record is built (its class and options checked) before anything is trained.
+      // Records are components: kind `record` (SignalRecord, SigAnaRecord, ...) or, for the
+      // backtest plugin's PortAnaRecord until it is a `record`, kind `workflowRecord`.
+      const hasKind = (k: string): boolean => scope.registry.kinds().includes(k as never);
+      const built: { cls: string; run: (input: { recorder: RecorderInfo; pred: ScoreRows; label: ScoreRows }) => Promise<RecordOutput> }[] = [];
       for (const r of t.records) {
-        if (r.spec.class !== 'SignalRecord' && r.spec.class !== 'SigAnaRecord' && !scope.registry.has('workflowRecord' as never, r.spec.class)) {
-          const known = ['SignalRecord', 'SigAnaRecord', ...(scope.registry.kinds().includes('workflowRecord' as never) ? scope.registry.names('workflowRecord' as never) : [])];
+        if (hasKind('record') && scope.registry.has('record', r.spec.class)) {
+          const rec = await scope.resolve('record', r.spec, r.pointer);
+          built.push({ cls: r.spec.class, run: async (i) => rec.generate({ ...i, task: t.task }) });
+        } else if (hasKind('workflowRecord') && scope.registry.has('workflowRecord' as never, r.spec.class)) {
+          const rec = (await scope.resolve('workflowRecord' as never, r.spec, r.pointer)) as unknown as WorkflowRecord;
+          built.push({ cls: r.spec.class, run: async (i) => ({ metrics: flatNumbers(await rec.run({ ...i, provider, ...(t.region ? { region: t.region } : {}) })) }) });
+        } else {
+          const known = [...(hasKind('record') ? scope.registry.names('record') : []), ...(hasKind('workflowRecord') ? scope.registry.names('workflowRecord' as never) : [])];
           fail(config, `${r.pointer}/class`, `record class ${JSON.stringify(r.spec.class)} is not supported (supported: ${known.join(', ')})`);
         }
-        checkSignalKwargs(config, r.spec, r.pointer);
       }
+      // The model too (class and options), so a refused model writes no recorder.
+      await scope.resolve('model', t.task.model, '/task/model');
       const runner = new TaskRunner({ store, resolver: scope, logger: scope.logger.child('workflow') });
-      const { taskHash } = await import('../task/canonical.js');
       const hash = taskHash(t.task);
       const before = await store.findRecorderByTaskHash(WORKFLOW_EXPERIMENT, hash);
       const reused = before?.status === 'FINISHED';
@@ -167,19 +177,19 @@ export async function runWorkflow(file: string, envx: EngineEnv): Promise<Workfl
       const pred = await store.readScores(rec.id, 'pred');
       const label = await store.readScores(rec.id, 'label');
       const records: WorkflowResult['records'] = [];
-      for (const r of t.records) {
-        const kwargs = (r.spec.kwargs ?? {}) as Record<string, unknown>;
-        let results: Record<string, unknown>;
-        if (r.spec.class === 'SignalRecord') {
-          results = { pred_rows: pred.scores.length, label_rows: label.scores.length, recorder: rec.id };
-        } else if (r.spec.class === 'SigAnaRecord') {
-          results = signalAnalysis(pred, label, kwargs);
-        } else {
-          const record = await scope.resolve('workflowRecord' as never, r.spec, r.pointer) as unknown as WorkflowRecord;
-          results = await record.run({ recorder: rec, pred, label, provider, ...(t.region ? { region: t.region } : {}) });
-        }
-        records.push({ class: r.spec.class, results });
+      const metrics: Record<string, number> = { ...(rec.metrics ?? {}) };
+      const artifacts: Record<string, unknown> = {};
+      for (const b of built) {
+        const out = await b.run({ recorder: rec, pred, label });
+        Object.assign(metrics, out.metrics ?? {});
+        Object.assign(artifacts, out.artifacts ?? {});
+        records.push({ class: b.cls, results: unflatten(out.metrics ?? {}) });
       }
+      // The records' figures are kept on the recorder (a second run writes the same values).
+      await store.transaction(async (tx) => {
+        for (const [name, value] of Object.entries(artifacts)) await tx.putArtifact(rec.id, name, value);
+        await tx.updateRecorder(rec.id, { metrics });
+      });
       return { experiment: WORKFLOW_EXPERIMENT, recorder: rec.id, task_hash: hash, reused, records };
     } finally {
       await scope.stop();
@@ -190,69 +200,23 @@ export async function runWorkflow(file: string, envx: EngineEnv): Promise<Workfl
   }
 }
 
-function checkSignalKwargs(config: LoadedConfig, spec: ComponentSpec, pointer: string): void {
-  const kwargs = (spec.kwargs ?? {}) as Record<string, unknown>;
-  const allowed: Record<string, string[]> = {
-    SignalRecord: ['model', 'dataset'],
-    SigAnaRecord: ['ana_long_short', 'ann_scaler', 'label_col'],
-  };
-  const keys = allowed[spec.class];
-  if (!keys) return;
-  for (const [k, v] of Object.entries(kwargs)) {
-    if (!keys.includes(k)) fail(config, `${pointer}/kwargs/${k}`, `${spec.class} has no option ${JSON.stringify(k)} (supported: ${keys.join(', ')})`);
-    if ((k === 'model' || k === 'dataset') && !(typeof v === 'string' && PLACEHOLDERS.has(v))) {
-      fail(config, `${pointer}/kwargs/${k}`, `${spec.class}.${k} must be the placeholder <${k.toUpperCase()}> (the task's own ${k})`);
-    }
-    if (k === 'label_col' && v !== 0) fail(config, `${pointer}/kwargs/${k}`, 'only label_col 0 (the first label) is supported');
-    if (k === 'ana_long_short' && typeof v !== 'boolean') fail(config, `${pointer}/kwargs/${k}`, 'ana_long_short must be true or false');
-    if (k === 'ann_scaler' && !(typeof v === 'number' && v > 0)) fail(config, `${pointer}/kwargs/${k}`, 'ann_scaler must be a number > 0');
+/** Nested numeric results (`excess_return_with_cost.annualized_return`) as flat metrics. */
+function flatNumbers(v: Record<string, unknown>, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'number') out[prefix + k] = x;
+    else if (x !== null && typeof x === 'object' && !Array.isArray(x)) Object.assign(out, flatNumbers(x as Record<string, unknown>, `${prefix}${k}.`));
   }
+  return out;
 }
 
-/**
- * Qlib's SigAnaRecord: daily IC and rank IC of the predictions against the
- * labels, their means and ICIRs (mean / sample std); with ana_long_short the
- * long-short return (mean label of the top 20% by prediction minus the
- * bottom 20%, halved, per day) and the long-average return (mean label),
- * annualised by ann_scaler.
- */
-export function signalAnalysis(pred: ScoreRows, label: ScoreRows, kwargs: Record<string, unknown> = {}): Record<string, number> {
-  const labelOf = new Map<string, number>();
-  for (let i = 0; i < label.scores.length; i++) labelOf.set(`${label.dates[i]}|${label.instruments[i]}`, label.scores[i]!);
-  const y = pred.dates.map((d, i) => labelOf.get(`${d}|${pred.instruments[i]}`) ?? NaN);
-  const ic = dailyIc(pred.dates, pred.scores, y);
-  const mean = (a: number[]): number => a.reduce((p, c) => p + c, 0) / a.length;
-  const std = (a: number[]): number => {
-    const m = mean(a);
-    return Math.sqrt(a.reduce((p, c) => p + (c - m) ** 2, 0) / (a.length - 1));
-  };
-  const rics = ic.series.map((s) => s.rankIc).filter(Number.isFinite);
-  const out: Record<string, number> = { IC: ic.ic, ICIR: ic.icir, 'Rank IC': mean(rics), 'Rank ICIR': mean(rics) / std(rics) };
-  if (kwargs['ana_long_short'] === true) {
-    const scaler = typeof kwargs['ann_scaler'] === 'number' ? kwargs['ann_scaler'] : 252;
-    const ls: number[] = [];
-    const avg: number[] = [];
-    let i = 0;
-    while (i < pred.dates.length) {
-      let j = i;
-      while (j < pred.dates.length && pred.dates[j] === pred.dates[i]) j++;
-      const rows: { p: number; y: number }[] = [];
-      for (let k = i; k < j; k++) rows.push({ p: pred.scores[k]!, y: y[k]! });
-      const n = Math.floor(rows.length * 0.2);
-      const labels = rows.map((r) => r.y).filter((v) => !Number.isNaN(v));
-      if (labels.length) avg.push(mean(labels));
-      if (n > 0) {
-        const valid = rows.filter((r) => !Number.isNaN(r.p));
-        const top = [...valid].sort((a, b) => b.p - a.p).slice(0, n).map((r) => r.y).filter((v) => !Number.isNaN(v));
-        const bottom = [...valid].sort((a, b) => a.p - b.p).slice(0, n).map((r) => r.y).filter((v) => !Number.isNaN(v));
-        if (top.length && bottom.length) ls.push((mean(top) - mean(bottom)) / 2);
-      }
-      i = j;
-    }
-    out['Long-Short Ann Return'] = mean(ls) * scaler;
-    out['Long-Short Ann Sharpe'] = (mean(ls) / std(ls)) * Math.sqrt(scaler);
-    out['Long-Avg Ann Return'] = mean(avg) * scaler;
-    out['Long-Avg Ann Sharpe'] = (mean(avg) / std(avg)) * Math.sqrt(scaler);
+/** The inverse for printing: `a.b` metrics grouped under `a`. */
+function unflatten(m: Record<string, number>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const dot = k.indexOf('.');
+    if (dot < 0) out[k] = v;
+    else ((out[k.slice(0, dot)] ??= {}) as Record<string, number>)[k.slice(dot + 1)] = v;
   }
   return out;
 }
