@@ -50,7 +50,10 @@ export const pipelineSchema = S.object(
       ),
     ),
   },
-  { description: 'A qonline pipeline.' },
+  {
+    description: 'A qonline pipeline. Top-level keys starting with `x-` are ignored (the Compose convention), so YAML anchors can live there.',
+    patternProperties: { '^x-': {} },
+  } as never,
 );
 
 export type PipelineConfig = Static<typeof pipelineSchema>;
