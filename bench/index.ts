@@ -3,6 +3,7 @@ import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runModelBench } from './model.js';
 import { runPoolBench } from './pool.js';
+import { runRoutineBench } from './routine.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -15,6 +16,7 @@ const benches: Bench[] = [
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'routine', run: runRoutineBench },
 ];
 
 async function main(): Promise<void> {

@@ -199,8 +199,8 @@ export class QlibDataProvider implements DataProvider {
             full.push(k);
             continue;
           }
-          out[k] = extended;
-          pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
+          out[k] = extended.values;
+          pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended.values, keep: extended.from });
         }
         this.cache.set(`${code}|${c.text}`, out[k]!);
       } else full.push(k);
@@ -335,8 +335,9 @@ export class QlibDataProvider implements DataProvider {
    * Extends cached values to `length` rows by evaluating only the tail: the
    * rows whose window reaches new data, plus the expression's history window.
    * Null when the expression has an unbounded window (EMA, expanding).
+   * `from`: the first recomputed row (rows before it are `cached`'s).
    */
-  private extend(cached: Float32Array, expr: string, length: number, field: (n: string) => Float32Array, fields: string[]): Float32Array | null {
+  private extend(cached: Float32Array, expr: string, length: number, field: (n: string) => Float32Array, fields: string[]): { values: Float32Array; from: number } | null {
     const { back, forward } = windowExtent(this.node(expr));
     if (!Number.isFinite(back) || !Number.isFinite(forward)) return null;
     const from = Math.max(0, cached.length - forward);
@@ -348,7 +349,7 @@ export class QlibDataProvider implements DataProvider {
     const out = new Float32Array(length);
     out.set(cached.subarray(0, from));
     out.set(tail!.subarray(from - sliceStart), from);
-    return out;
+    return { values: out, from };
   }
 
   private readonly nodes = new Map<string, ExprNode>();
