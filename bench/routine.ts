@@ -20,6 +20,9 @@ import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js
  *   - "startup": `qonline validate CONFIG` (config load + schema compile + plugin registry).
  * Runs are interleaved (1 day, 5 days, 1 day, ...); median and min-max of
  * QONLINE_BENCH_REPS (default 3). QONLINE_BENCH_SMALL=1: 60 instruments.
+ * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A B)
+ * and the ratios are printed. Wall time on a shared machine is noisy: CPU
+ * seconds (user + system of the process) are printed too.
  */
 const root = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(root, 'cli.js');
@@ -138,11 +141,11 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-function cli(args: string[], home: string): { wall: number; cpu: number } {
+function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number } {
   const timeFile = path.join(home, '..', 'time.txt');
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
-  const argv = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, CLI, ...args, '--home', home] : [CLI, ...args, '--home', home];
+  const argv = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, cliFile, ...args, '--home', home] : [cliFile, ...args, '--home', home];
   const t0 = performance.now();
   const r = spawnSync(cmd, argv, { encoding: 'utf8' });
   const wall = (performance.now() - t0) / 1000;
@@ -183,24 +186,52 @@ export async function runRoutineBench(): Promise<void> {
     use(dD);
     const prep = cli(['run', cfgFile], base);
     console.log(`${instruments} instruments, ${days - 5} days to D=${begin}; first_train + routine at D: ${prep.wall.toFixed(1)} s (not timed below)`);
-    const runs: Record<'startup' | 'day1' | 'day5', { wall: number; cpu: number }[]> = { startup: [], day1: [], day5: [] };
+    // QONLINE_BENCH_ANCHOR=<another build's dist/>: its CLI runs interleaved with this one (A B A B), from
+    // the same trained models, with its own feature cache (built by a routine at D: cache formats may differ).
+    const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
+    const builds: { name: string; cli: string; base: string }[] = [{ name: 'this build', cli: CLI, base }];
+    if (anchorDist) {
+      const anchorBase = path.join(dir, 'home-anchor');
+      cpSync(base, anchorBase, { recursive: true });
+      rmSync(path.join(anchorBase, 'cache'), { recursive: true, force: true });
+      const acli = path.join(path.resolve(anchorDist), 'cli.js');
+      cli(['run', cfgFile, '--step', 'routine'], anchorBase, acli);
+      builds.unshift({ name: `anchor ${anchorDist}`, cli: acli, base: anchorBase });
+    }
+    type T = { wall: number; cpu: number };
+    const runs = builds.map(() => ({ startup: [] as T[], day1: [] as T[], day5: [] as T[] }));
     for (let r = 0; r < reps; r++) {
-      runs.startup.push(cli(['validate', cfgFile], base));
-      for (const [key, data] of [['day1', d1], ['day5', d5]] as const) {
-        rmSync(home, { recursive: true, force: true });
-        cpSync(base, home, { recursive: true });
-        use(data);
-        runs[key].push(cli(['run', cfgFile, '--step', 'routine'], home));
+      for (const [key, data] of [['startup', dD], ['day1', d1], ['day5', d5]] as const) {
+        builds.forEach((b, i) => {
+          if (key === 'startup') {
+            runs[i]!.startup.push(cli(['validate', cfgFile], b.base, b.cli));
+            return;
+          }
+          rmSync(home, { recursive: true, force: true });
+          cpSync(b.base, home, { recursive: true });
+          use(data);
+          runs[i]![key].push(cli(['run', cfgFile, '--step', 'routine'], home, b.cli));
+        });
       }
     }
-    const show = (label: string, xs: { wall: number; cpu: number }[]): void =>
-      console.log(`${label.padEnd(28)} wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))}`);
-    show('startup (qonline validate):', runs.startup);
-    show('routine, 1 new day:', runs.day1);
-    show('routine, 5 new days:', runs.day5);
-    const cpu = (xs: { cpu: number }[]): number => median(xs.map((x) => x.cpu));
-    console.log(`ratio 5 days / 1 day (cpu): ${(cpu(runs.day5) / cpu(runs.day1)).toFixed(2)}x; startup share of a 1-day routine: ${((100 * cpu(runs.startup)) / cpu(runs.day1)).toFixed(0)}% (goal: 1 day < 0.5 s)`);
+    const show = (label: string, xs: T[]): void => console.log(`  ${label.padEnd(26)} wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))}`);
+    const cpu = (xs: T[]): number => median(xs.map((x) => x.cpu));
+    builds.forEach((b, i) => {
+      const r = runs[i]!;
+      console.log(b.name);
+      show('startup (qonline validate)', r.startup);
+      show('routine, 1 new day', r.day1);
+      show('routine, 5 new days', r.day5);
+      console.log(`  ratio 5 days / 1 day (cpu): ${(cpu(r.day5) / cpu(r.day1)).toFixed(2)}x; startup share of a 1-day routine: ${((100 * cpu(r.startup)) / cpu(r.day1)).toFixed(0)}% (goal: 1 day < 0.5 s)`);
+    });
+    if (builds.length === 2) {
+      for (const key of ['startup', 'day1', 'day5'] as const) {
+        console.log(`this build / anchor, ${key} (cpu medians): ${(cpu(runs[1]![key]) / cpu(runs[0]![key])).toFixed(2)}x`);
+      }
+    }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // QONLINE_BENCH_KEEP=1 keeps the folder (data, config, homes) for profiling.
+    if (process.env['QONLINE_BENCH_KEEP'] === '1') console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
