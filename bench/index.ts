@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runKernelsBench } from './kernels.js';
 import { runModelBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
@@ -14,6 +15,7 @@ type Bench = { name: string; run: () => Promise<void> };
 const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },

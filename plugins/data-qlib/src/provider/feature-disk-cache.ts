@@ -321,13 +321,24 @@ function writePack(file: string, entries: Map<string, CachedSeries>): void {
   renameSync(tmp, file);
 }
 
-/** sha256 over the first `length` rows of each named field (in name order). */
-export function inputHash(fields: Map<string, Float32Array>, names: string[], length: number): Buffer {
+/**
+ * The input hash of an entry: sha256 over the named fields in name order,
+ * each as its name and the sha256 of its first `length` rows (`fieldDigest`,
+ * which callers may cache: an instrument's field sets share fields).
+ */
+export function inputHash(fields: Map<string, Float32Array>, names: string[], length: number, fieldDigest: (name: string, length: number) => Buffer | null = (n, l) => digestOfField(fields, n, l)): Buffer {
   const h = createHash('sha256');
   for (const n of [...names].sort()) {
-    const v = fields.get(n);
     h.update(n);
-    if (v) h.update(new Uint8Array(v.buffer, v.byteOffset, Math.min(length, v.length) * 4));
+    const d = fieldDigest(n, length);
+    if (d) h.update(d);
   }
   return h.digest();
+}
+
+/** sha256 of a field's first `length` rows (null when the instrument lacks the field). */
+export function digestOfField(fields: Map<string, Float32Array>, name: string, length: number): Buffer | null {
+  const v = fields.get(name);
+  if (!v) return null;
+  return createHash('sha256').update(new Uint8Array(v.buffer, v.byteOffset, Math.min(length, v.length) * 4)).digest();
 }
