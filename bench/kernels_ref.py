@@ -6,6 +6,8 @@ fits XGBoost `hist` (1 thread) on x/y, prints a ready line, then answers one
 command per stdin line with one JSON line:
   predict -> seconds of booster.inplace_predict on x (1 thread)
   ridge   -> seconds of the float64 normal-equation solve on rx/ry (NumPy's BLAS)
+             including the float32 -> float64 copy, missing-value fill and centring
+  ridge_blas -> seconds of X'X, X'y and the solve alone (prepared float64 matrix)
 """
 import json
 import os
@@ -42,6 +44,10 @@ def main() -> None:
     booster.set_param({"nthread": 1})
     trees = booster.trees_to_dataframe()
     leaves = int((trees["Feature"] == "Leaf").sum())
+    xc_ready = rx.astype(np.float64)
+    xc_ready[np.isnan(xc_ready)] = 0.0
+    xc_ready -= xc_ready.mean(axis=0)
+    yc_ready = ry.astype(np.float64) - float(ry.mean())
     print(json.dumps({"ready": True, "version": xgb.__version__, "trees": rounds, "leaves": leaves}), flush=True)
     for line in sys.stdin:
         cmd = line.strip()
@@ -54,10 +60,23 @@ def main() -> None:
             t0 = time.perf_counter()
             xd = rx.astype(np.float64)
             yd = ry.astype(np.float64)
+            # Missing values -> column means of the finite values (as qonline's ridge).
+            fill = np.nanmean(xd, axis=0)
+            bad = np.isnan(xd)
+            xd[bad] = np.take(fill, np.nonzero(bad)[1])
             mu = xd.mean(axis=0)
             xc = xd - mu
             a = xc.T @ xc
             b = xc.T @ (yd - yd.mean())
+            a[np.diag_indices_from(a)] += 1.0
+            coef = np.linalg.solve(a, b)
+            s = time.perf_counter() - t0
+            print(json.dumps({"seconds": s, "check": float(coef.sum())}), flush=True)
+        elif cmd == "ridge_blas":
+            # Only the BLAS part: X'X and X'y of a float64, NaN-free, centred matrix, then solve.
+            t0 = time.perf_counter()
+            a = xc_ready.T @ xc_ready
+            b = xc_ready.T @ yc_ready
             a[np.diag_indices_from(a)] += 1.0
             coef = np.linalg.solve(a, b)
             s = time.perf_counter() - t0
