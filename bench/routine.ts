@@ -186,16 +186,17 @@ export async function runRoutineBench(): Promise<void> {
     use(dD);
     const prep = cli(['run', cfgFile], base);
     console.log(`${instruments} instruments, ${days - 5} days to D=${begin}; first_train + routine at D: ${prep.wall.toFixed(1)} s (not timed below)`);
-    // QONLINE_BENCH_ANCHOR=<another build's dist/>: its CLI runs interleaved with this one (A B A B), from
-    // the same trained models, with its own feature cache (built by a routine at D: cache formats may differ).
+    // QONLINE_BENCH_ANCHOR=<another build's dist/>: its CLI runs interleaved with this one (A B A B). Its
+    // home is prepared by itself the same way (first_train + routine at D), so its feature cache is warm
+    // in its own format.
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     const builds: { name: string; cli: string; base: string }[] = [{ name: 'this build', cli: CLI, base }];
     if (anchorDist) {
       const anchorBase = path.join(dir, 'home-anchor');
-      cpSync(base, anchorBase, { recursive: true });
-      rmSync(path.join(anchorBase, 'cache'), { recursive: true, force: true });
+      mkdirSync(anchorBase);
       const acli = path.join(path.resolve(anchorDist), 'cli.js');
-      cli(['run', cfgFile, '--step', 'routine'], anchorBase, acli);
+      const aprep = cli(['run', cfgFile], anchorBase, acli);
+      console.log(`anchor: first_train + routine at D: ${aprep.wall.toFixed(1)} s`);
       builds.unshift({ name: `anchor ${anchorDist}`, cli: acli, base: anchorBase });
     }
     type T = { wall: number; cpu: number };
