@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runKernelsBench } from './kernels.js';
@@ -19,6 +20,7 @@ const benches: Bench[] = [
   { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },
+  { name: 'backtest', run: runBacktestBench },
 ];
 
 async function main(): Promise<void> {

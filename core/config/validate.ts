@@ -48,7 +48,9 @@ export function configError(config: LoadedConfig | undefined, problems: ConfigPr
   });
   const first = located[0]!;
   const code = problems.some((p) => p.message.startsWith('unknown ') && p.message.includes(' class ')) ? 'QONLINE_UNKNOWN_CLASS' : 'QONLINE_CONFIG_INVALID';
-  return new QonlineError(code, `${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`, {
+  // Without a file (a component built from code), the JSON path is the only way to say which option is wrong.
+  const head = config ? first.message : `at ${first.pointer || '/'}: ${first.message}`;
+  return new QonlineError(code, `${head}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`, {
     location: first.location,
     details: lines,
     hint: first.hint,
@@ -77,9 +79,11 @@ function checkComponent(
     return;
   }
   const kwargs = s.kwargs ?? {};
+  const before = problems.length;
   const found = validator.validate(def.schema as object, kwargs);
   for (const p of found) problems.push({ pointer: `${pointer}/kwargs${p.path}`, message: `${s.class}: ${p.message}` });
   if (found.length === 0) walk(def.schema as SchemaNode, kwargs, pointer + '/kwargs', registry, validator, problems);
+  if (problems.length === before && (s.kwargs === undefined || Object.isFrozen(s.kwargs))) validator.markValidated(spec);
 }
 
 /** Finds nested component specs (schemas marked `x-qonline-kind`) inside a validated value. */

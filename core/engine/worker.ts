@@ -1,9 +1,8 @@
 import type { Logger } from '../contracts/logger.js';
-import type { FetchedTask, PoolTask, TaskExecutor, TaskOutcome, TaskPool } from '../contracts/task-pool.js';
+import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
 import { keepLeaseAlive, runPoolTask, workerName } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
-import { isLeaseLost } from '../store/sql-task-pool.js';
 
 export type { TaskExecutor, TaskOutcome } from '../contracts/task-pool.js';
 

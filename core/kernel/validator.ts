@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { closestMatches } from './did-you-mean.js';
 
 export interface SchemaProblem {
   /** JSON pointer inside the validated value. */
@@ -12,7 +13,8 @@ export interface SchemaProblem {
 }
 
 const require = createRequire(import.meta.url);
-const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true } as const;
+// verbose: errors carry their parent schema (known property names for "did you mean").
+const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true, verbose: true } as const;
 
 /** An ajv instance with the project's options, formats and keywords (loaded on first use: about 40 ms of modules). */
 function newAjv(code?: { source: boolean }): Ajv2020Type {
@@ -83,11 +85,22 @@ export function standaloneValidators(schemas: Map<string, object>): string {
 export class SchemaValidator {
   private ajv?: Ajv2020Type;
   private readonly compiled = new WeakMap<object, ValidateFunction>();
+  /** Frozen component specs already validated whole (with their nested specs): the kernel does not check them again. */
+  private readonly validatedSpecs = new WeakSet<object>();
   /** Schemas compiled by this validator (not found precompiled). */
   runtimeCompiles = 0;
 
   /** `precompiled`: validators by `schemaKey` (default: the build's `validators.cjs` when running built code). */
   constructor(private readonly precompiled: Record<string, ValidateFunction> | null = precompiledValidators()) {}
+
+  /** Remembers a frozen spec that passed validation (a frozen value cannot change afterwards). */
+  markValidated(spec: object): void {
+    if (Object.isFrozen(spec)) this.validatedSpecs.add(spec);
+  }
+
+  isValidated(spec: object): boolean {
+    return this.validatedSpecs.has(spec);
+  }
 
   validate(schema: object, value: unknown): SchemaProblem[] {
     let fn = this.compiled.get(schema);
@@ -112,8 +125,12 @@ function describe(e: ErrorObject): string {
       return `expected ${String(p['type'])}`;
     case 'required':
       return `missing required property ${JSON.stringify(p['missingProperty'])}`;
-    case 'additionalProperties':
-      return `unknown property ${JSON.stringify(p['additionalProperty'])}`;
+    case 'additionalProperties': {
+      const name = String(p['additionalProperty']);
+      const props = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
+      const near = closestMatches(name, props);
+      return `unknown property ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?)` : ''}`;
+    }
     case 'enum':
       return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':

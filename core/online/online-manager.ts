@@ -2,7 +2,7 @@ import type { Calendar } from '../calendar/calendar.js';
 import type { Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
 import type { ExperimentStore, HistoryEntry, ManagerState, RecorderInfo, ScoreRows } from '../contracts/store.js';
-import { QonlineError } from '../errors/index.js';
+import { QonlineError, stateConflict } from '../errors/index.js';
 import { OnlineTool } from './online-tool.js';
 import { ScoreUpdater } from './pred-updater.js';
 import type { Resolver } from './resolver.js';
@@ -225,11 +225,13 @@ export class OnlineManager {
   /** Recomputes and stores the signals of every date from `from` (null: all dates). */
   async prepareSignals(from: string | null): Promise<number> {
     const state = await this.state();
+    const base = state.stateVersion;
     return this.o.store.transaction(async (tx) => {
+      await checkStateVersion(tx, this.o.name, base);
       const { dates, rows } = await this.signalsFrom(tx, from);
-      state.stateVersion += 1;
+      state.stateVersion = base + 1;
       await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
-      await tx.putManager(state);
+      await tx.putManager(state, base);
       return dates.length;
     });
   }
@@ -357,7 +359,12 @@ export class OnlineManager {
     forceHistory = false,
   ): Promise<number> {
     const postpone = this.postponeActions();
+    // The version this step started from: the commit applies only on top of it (a driver may run `fn` again on a serialization retry).
+    const base = state.stateVersion;
+    const strategies = { ...state.strategies };
     return this.o.store.transaction(async (tx) => {
+      await checkStateVersion(tx, this.o.name, base);
+      state.strategies = { ...strategies };
       const newEntries: HistoryEntry[] = [];
       for (const o of outcomes) {
         const ids = o.online.map((r) => r.id);
@@ -374,14 +381,14 @@ export class OnlineManager {
       }
       if (lastRoutine) state.lastRoutine = lastRoutine;
       state.configHash = this.o.configHash;
-      state.stateVersion += 1;
+      state.stateVersion = base + 1;
       let written = 0;
       if (!postpone) {
         const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;
       }
-      await tx.putManager(state);
+      await tx.putManager(state, base);
       return written;
     });
   }
@@ -413,6 +420,12 @@ export class OnlineManager {
     const rows = computeSignals(assignment, predictions, this.o.ensemble);
     return { dates, rows };
   }
+}
+
+/** Fails early (before the signals are computed) when another process committed since this step read version `base`. */
+async function checkStateVersion(tx: ExperimentStore, manager: string, base: number): Promise<void> {
+  const now = (await tx.getManager(manager))?.stateVersion ?? 0;
+  if (now !== base) throw stateConflict(manager, base, `version ${now}`);
 }
 
 function sameSet(a: string[], b: string[]): boolean {

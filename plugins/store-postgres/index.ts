@@ -1,19 +1,13 @@
-import { defineComponent, definePlugin, experimentMigrations, migrate, QonlineError, S, SqlExperimentStore } from '../../core/index.js';
+import { defineComponent, definePlugin, QonlineError, S, SqlExperimentStore } from '../../core/index.js';
 import { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
 
 export { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
 export { toPgPlaceholders } from './src/pg-placeholders.js';
+export { postgresDialect } from './src/pg-dialect.js';
 
 /** Opens (migrating) a PostgreSQL experiment store; its database also holds the task pools. */
 export async function openPostgresStore(options: PgDriverOptions): Promise<SqlExperimentStore> {
-  const driver = await PgDriver.open(options);
-  try {
-    await migrate(driver, experimentMigrations('postgres'));
-  } catch (e) {
-    await driver.close().catch(() => undefined);
-    throw e;
-  }
-  return new SqlExperimentStore(driver);
+  return SqlExperimentStore.open(await PgDriver.open(options));
 }
 
 const postgresStore = defineComponent({
@@ -30,6 +24,7 @@ const postgresStore = defineComponent({
     pool_size: S.optional(S.integer({ minimum: 1, maximum: 1000, description: 'Pooled connections per process (LISTEN uses one more). Default 10.' })),
     connect_timeout_ms: S.optional(S.integer({ minimum: 1, description: 'Give up connecting after this long. Default 10000.' })),
   }),
+  dispose: (store) => store.close(),
   async create(options) {
     const url = options.url ?? process.env['QONLINE_PG_URL'];
     if (!url) {

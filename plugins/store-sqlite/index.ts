@@ -1,19 +1,13 @@
 import path from 'node:path';
-import { definePlugin, defineComponent, experimentMigrations, migrate, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
+import { definePlugin, defineComponent, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
 import { SqliteDriver } from './src/sqlite-driver.js';
 
 export { SqliteDriver } from './src/sqlite-driver.js';
+export { sqliteDialect } from './src/sqlite-dialect.js';
 
 /** Opens (creating and migrating) a SQLite experiment store. */
 export async function openSqliteStore(file: string): Promise<SqlExperimentStore> {
-  const driver = await SqliteDriver.open({ file });
-  try {
-    await migrate(driver, experimentMigrations('sqlite'));
-  } catch (e) {
-    await driver.close().catch(() => undefined);
-    throw e;
-  }
-  return new SqlExperimentStore(driver);
+  return SqlExperimentStore.open(await SqliteDriver.open({ file }));
 }
 
 const sqliteStore = defineComponent({
@@ -25,9 +19,10 @@ const sqliteStore = defineComponent({
     path: S.optional(S.string({ description: 'Database file, relative to the home folder. Default `store.sqlite`.' })),
     busy_timeout_ms: S.optional(S.integer({ minimum: 0, description: 'How long to wait for another process holding the write lock.' })),
   }),
-  deps: [TOKENS.home],
+  deps: { home: TOKENS.home },
+  dispose: (store) => store.close(),
   async create(options, ctx) {
-    const file = path.resolve(ctx.get(TOKENS.home), options.path ?? 'store.sqlite');
+    const file = path.resolve(ctx.deps.home, options.path ?? 'store.sqlite');
     return openSqliteStore(file);
   },
 });
