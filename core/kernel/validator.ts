@@ -43,7 +43,7 @@ let precompiled: Record<string, ValidateFunction> | null | undefined;
 function precompiledValidators(): Record<string, ValidateFunction> | null {
   if (precompiled !== undefined) return precompiled;
   precompiled = null;
-  if (!import.meta.url.endsWith('.js') || process.env['QONLINE_NO_PRECOMPILED_SCHEMAS'] === '1') return null;
+  if (!import.meta.url.endsWith('.js')) return null;
   const file = fileURLToPath(new URL('./validators.cjs', import.meta.url));
   if (existsSync(file)) precompiled = require(file) as Record<string, ValidateFunction>;
   return precompiled;
