@@ -3,7 +3,7 @@ import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runKernelsBench } from './kernels.js';
-import { runModelBench } from './model.js';
+import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
 
@@ -18,6 +18,7 @@ const benches: Bench[] = [
   { name: 'expr', run: runExprBench },
   { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
+  { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },
   { name: 'backtest', run: runBacktestBench },
