@@ -25,9 +25,10 @@ const MAX_BATCH = 8;
  * Default worker count for large requests: up to 4, never more than the
  * cores this process may use nor than the cores other processes leave idle
  * (the 1-minute load average, rounded: this request is not running yet).
- * On this project's 2-core machine shared with other jobs, 2 feature
- * threads measured 0.7-0.8x the speed of one (startup, transfers and
- * warm-up with no idle core to pay for them), so a busy machine gets 1.
+ * On this project's shared 2-core machine a second feature thread measured
+ * 0.7-0.8x the speed of one at one time, and 1.54x the wall speed for 1.2-1.4x
+ * the CPU at a load of 15 (taken from the other jobs): with no idle core the
+ * automatic choice is 1.
  */
 export function defaultFeatureThreads(load: number = loadavg()[0] ?? 0, cores: number = availableParallelism()): number {
   const idle = Math.floor(cores - load + 0.5);
