@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   defineComponent,
   definePlugin,
+  QonlineError,
   S,
   TOKENS,
   type ComponentContext,
@@ -112,6 +113,30 @@ const handlerCommon = {
 
 const DEFAULT_LABEL = { LABEL0: 'Ref($close, -2)/Ref($close, -1) - 1' };
 
+/** `label` in our form `{name: expression}` or Qlib's: a list of expressions (named LABEL0, LABEL1, ...) or `[expressions, names]`. */
+const labelSchema = S.optional(
+  S.union(
+    [
+      S.record(S.string(), { description: 'Label name -> expression.' }),
+      S.array(S.string(), { description: "Qlib's form: expressions, named LABEL0, LABEL1, ..." }),
+      S.tuple([S.array(S.string()), S.array(S.string())], { description: "Qlib's form: [expressions, names]." }),
+    ],
+    { description: 'Labels: `{name: expression}`, a list of expressions, or `[expressions, names]` (Qlib). Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' },
+  ),
+);
+
+/** A label option in any accepted form as `{name: expression}`. */
+function labelRecord(label: Record<string, string> | string[] | [string[], string[]] | undefined): Record<string, string> | undefined {
+  if (label === undefined || !Array.isArray(label)) return label;
+  const pair = label.length === 2 && Array.isArray(label[0]) && Array.isArray(label[1]);
+  const exprs = (pair ? label[0] : label) as string[];
+  const names = pair ? (label[1] as string[]) : [];
+  if (pair && exprs.length !== names.length) {
+    throw new QonlineError('QONLINE_CONFIG_INVALID', `label: ${exprs.length} expressions but ${names.length} names`);
+  }
+  return Object.fromEntries(exprs.map((e, i) => [names[i] ?? `LABEL${i}`, e]));
+}
+
 async function buildProcessors(ctx: ComponentContext, specs: readonly (string | ComponentSpec)[] | undefined, fitStart?: string | null, fitEnd?: string | null): Promise<Processor[]> {
   const withWindow = withFitWindow(specs ?? [], fitStart, fitEnd);
   const out: Processor[] = [];
@@ -127,12 +152,12 @@ const exprHandler = defineComponent({
   schema: S.object({
     ...handlerCommon,
     features: S.record(S.string(), { description: 'Feature name -> expression, in column order.' }),
-    label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
+    label: labelSchema,
   }),
   deps: { provider: TOKENS.dataProvider },
   async create(o, ctx): Promise<Handler> {
     const features = Object.entries(o.features);
-    const label = Object.entries(o.label ?? DEFAULT_LABEL);
+    const label = Object.entries(labelRecord(o.label as never) ?? DEFAULT_LABEL);
     return new ExprHandler(ctx.deps.provider, {
       instruments: o.instruments,
       startTime: o.start_time,
@@ -157,12 +182,13 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
     schema: S.object({
       ...handlerCommon,
       instruments: S.optional(S.union([S.string(), S.array(S.string())], { description: `Market name or codes. Default \`${defaults.instruments}\`.` })),
-      label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
+      label: labelSchema,
     }),
     deps: { provider: TOKENS.dataProvider },
     async create(o, ctx): Promise<Handler> {
       const fs = features();
-      const label = o.label ? { names: Object.keys(o.label), fields: Object.values(o.label) } : { names: [...defaults.label.names], fields: [...defaults.label.fields] };
+      const given = labelRecord(o.label as never);
+      const label = given ? { names: Object.keys(given), fields: Object.values(given) } : { names: [...defaults.label.names], fields: [...defaults.label.fields] };
       const infer = (o.infer_processors ?? structuredClone(defaults.inferProcessors)) as (string | ComponentSpec)[];
       const learn = (o.learn_processors ?? structuredClone(defaults.learnProcessors)) as (string | ComponentSpec)[];
       return new ExprHandler(ctx.deps.provider, {

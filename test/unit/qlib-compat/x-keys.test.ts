@@ -35,6 +35,16 @@ describe('x- keys and pasted Qlib task blocks in our own config', () => {
   it('ignores top-level x- keys, so anchors can live there', () => {
     expect(() => check(`x-model: &model {class: LGBModel, module_path: qlib.contrib.model.gbdt, kwargs: {loss: mse, eta: 0.1}}\n${BODY}`)).not.toThrow();
   });
+  it("takes a handler's label in Qlib's forms and an empty infer_processors", () => {
+    const qlibForms = BODY.replace('kwargs: {instruments: all, start_time: 2019-01-01}', 'kwargs: {instruments: all, start_time: 2019-01-01, infer_processors: [], label: [["Ref($close, -2)/Ref($close, -1) - 1"], ["LABEL0"]]}');
+    expect(qlibForms).not.toBe(BODY);
+    expect(() => check(`x-model: &model {class: LinearModel}\n${qlibForms}`)).not.toThrow();
+    const list = BODY.replace('kwargs: {instruments: all, start_time: 2019-01-01}', 'kwargs: {instruments: all, start_time: 2019-01-01, label: ["Ref($close, -2)/Ref($close, -1) - 1"]}');
+    expect(() => check(`x-model: &model {class: LinearModel}\n${list}`)).not.toThrow();
+    const bad = BODY.replace('kwargs: {instruments: all, start_time: 2019-01-01}', 'kwargs: {instruments: all, start_time: 2019-01-01, label: 3}');
+    expect(() => check(`x-model: &model {class: LinearModel}\n${bad}`)).toThrow(/Alpha158: does not match any allowed/);
+  });
+
   it('still refuses other unknown top-level keys', () => {
     expect(() => check(`model: &model {class: LGBModel, module_path: qlib.contrib.model.gbdt}\n${BODY}`)).toThrow(/model/);
   });
