@@ -4,7 +4,7 @@ import type { DataProvider } from '../contracts/data.js';
 import type { ExperimentStore, RecorderInfo, ScoreRows } from '../contracts/store.js';
 import type { TaskDef } from '../contracts/task.js';
 import { TOKENS } from '../contracts/tokens.js';
-import { QonlineError } from '../errors/index.js';
+import { isQonlineError, QonlineError } from '../errors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
 import { Kernel } from '../kernel/kernel.js';
@@ -134,6 +134,21 @@ export function translateWorkflow(config: LoadedConfig): Translated {
  */
 export async function runWorkflow(file: string, envx: EngineEnv): Promise<WorkflowResult> {
   const config = await loadConfigFile(file, envx.env ?? process.env);
+  try {
+    return await runTranslated(config, envx);
+  } catch (e) {
+    throw withSource(e, config);
+  }
+}
+
+/** A component error at a JSON pointer of the file gets the file and line (the task's pointers are the file's own). */
+function withSource(e: unknown, config: LoadedConfig): unknown {
+  if (!isQonlineError(e) || e.location?.file || !e.location?.path) return e;
+  const at = config.locate(e.location.path);
+  return new QonlineError(e.code, e.message, { cause: e.cause, location: { ...at, path: e.location.path }, details: e.details, hint: e.hint });
+}
+
+async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<WorkflowResult> {
   const t = translateWorkflow(config);
   const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
   ensureHome(home);

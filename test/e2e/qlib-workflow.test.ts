@@ -176,7 +176,7 @@ describe('qonline run WORKFLOW.yaml (Qlib workflow files, built CLI)', () => {
     const home = path.join(dir, 'home-bad');
     const cases: [string, string, RegExp][] = [
       ['torch', workflow(`        class: LSTM\n        module_path: qlib.contrib.model.pytorch_lstm\n        kwargs: {d_feat: 6}`), /LSTM.*qlib.contrib.model.pytorch_lstm.*PyTorch models are not supported/s],
-      ['dart', workflow(LGB.replace('loss: mse', 'loss: mse\n            boosting_type: dart')), /boosting_type/],
+      ['dart', workflow(LGB.replace('loss: mse', 'loss: mse\n            boosting_type: dart')), /bad-dart\.yaml:\d+:\d+ .*boosting_type/],
       ['record', workflow(LINEAR).replace('- class: SigAnaRecord', '- class: MyRecord'), /record class "MyRecord" is not supported \(supported: .*SigAnaRecord.*SignalRecord.*PortAnaRecord/],
       ['sigkey', workflow(LINEAR).replace('ann_scaler: 252', 'ann_scaler: 252\n            label_fields: 3'), /label_fields/],
       ['taskkey', workflow(LINEAR, 'Alpha158', '    evals: 3\n'), /unknown task key "evals"/],
