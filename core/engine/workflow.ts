@@ -7,6 +7,7 @@ import { TOKENS } from '../contracts/tokens.js';
 import { isQonlineError, QonlineError } from '../errors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
+import { configError, validateComponentSpec, type ConfigProblem } from '../config/validate.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { RecordOutput } from '../contracts/record.js';
 import { taskHash } from '../task/canonical.js';
@@ -234,4 +235,29 @@ function unflatten(m: Record<string, number>): Record<string, unknown> {
     else ((out[k.slice(0, dot)] ??= {}) as Record<string, number>)[k.slice(dot + 1)] = v;
   }
   return out;
+}
+
+/**
+ * Checks a workflow file without opening data or writing anything: the
+ * translation, and the data provider, model, dataset (with its handler and
+ * processors) and every record against their components' schemas.
+ */
+export function validateWorkflow(config: LoadedConfig, kernel: Kernel): { records: number } {
+  const t = translateWorkflow(config);
+  const problems: ConfigProblem[] = [];
+  const check = (kind: string, spec: unknown, pointer: string): void => {
+    problems.push(...validateComponentSpec(kind as never, spec, pointer, kernel.registry, kernel.validator));
+  };
+  check('dataProvider', t.data, config.value['data'] !== undefined ? '/data' : '/qlib_init');
+  check('model', t.task.model, '/task/model');
+  check('dataset', t.task.dataset, '/task/dataset');
+  for (const r of t.records) {
+    const kinds = ['record', 'workflowRecord'].filter((k) => kernel.registry.kinds().includes(k as never) && kernel.registry.has(k as never, r.spec.class));
+    if (!kinds.length) {
+      const known = ['record', 'workflowRecord'].flatMap((k) => (kernel.registry.kinds().includes(k as never) ? kernel.registry.names(k as never) : []));
+      problems.push({ pointer: `${r.pointer}/class`, message: `record class ${JSON.stringify(r.spec.class)} is not supported (supported: ${known.join(', ')})` });
+    } else check(kinds[0]!, r.spec, r.pointer);
+  }
+  if (problems.length) throw configError(config, problems);
+  return { records: t.records.length };
 }

@@ -172,6 +172,17 @@ describe('qonline run WORKFLOW.yaml (Qlib workflow files, built CLI)', () => {
     checkRecords(r.out!);
   }, 300_000);
 
+  it('validates a workflow file without data (the true port in configs/qlib) and reports a bad option at its line', async () => {
+    const ok = await runCli(['validate', 'configs/qlib/workflow_config_lightgbm_Alpha158.yaml', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, workflow: true, records: 3 });
+    const file = path.join(dir, 'bad-validate.yaml');
+    writeFileSync(file, workflow(LINEAR.replace('estimator: ridge', 'estimator: elastic')));
+    const bad = await runCli(['validate', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad-validate\.yaml:\d+:\d+ at \/task\/model\/kwargs\/estimator/);
+  }, 60_000);
+
   it('refuses every unsupported class or key by its name (exit 2, nothing trained)', async () => {
     const home = path.join(dir, 'home-bad');
     const cases: [string, string, RegExp][] = [
