@@ -3,6 +3,7 @@ import type { EngineEnv } from '../engine/pipeline.js';
 import { ConsoleLogger, SilentLogger } from '../kernel/logger.js';
 import { NullProgress, TerminalProgress } from '../kernel/progress.js';
 import { SystemClock } from '../kernel/clock.js';
+import { trustedPluginPaths } from '../kernel/plugin-loader.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
 export interface CliIo {
@@ -37,6 +38,7 @@ export const COMMON_FLAGS: Record<string, FlagSpec> = {
   quiet: { short: 'q', description: 'No progress or log lines' },
   verbose: { short: 'v', description: 'Debug logs; stack traces on errors' },
   help: { short: 'h', description: 'Show help for this command' },
+  'trust-plugin': { value: true, multiple: true, description: "Load this plugin file (or the plugins under this folder) although it lies outside the config's folder (repeatable)" },
 };
 
 export function makeContext(args: ParsedArgs, io: CliIo, builtins: CommandContext['builtins']): CommandContext {
@@ -55,6 +57,7 @@ export function makeContext(args: ParsedArgs, io: CliIo, builtins: CommandContex
       clock: new SystemClock(),
       env: io.env,
       home: typeof args.flags['home'] === 'string' ? (args.flags['home'] as string) : undefined,
+      trustedPlugins: trustedPluginPaths(io.env, (args.flags['trust-plugin'] as string[] | undefined) ?? []),
     }),
     print(value, text) {
       if (json) io.stdout(JSON.stringify(value, null, 2) + '\n');

@@ -13,7 +13,7 @@ import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import { validateConfig } from '../config/validate.js';
 import { Kernel } from '../kernel/kernel.js';
-import { loadPlugins } from '../kernel/plugin-loader.js';
+import { loadPlugins, trustedPluginPaths } from '../kernel/plugin-loader.js';
 import { canonicalJson } from '../task/canonical.js';
 import { OnlineManager } from '../online/online-manager.js';
 import type { ComponentSpec } from '../schema/builder.js';
@@ -27,6 +27,8 @@ export interface EngineEnv {
   env?: NodeJS.ProcessEnv;
   /** --home flag. */
   home?: string;
+  /** Plugin files or folders trusted beyond the default rule (--trust-plugin, QONLINE_TRUSTED_PLUGINS). */
+  trustedPlugins?: readonly string[];
 }
 
 /** Defaults for the optional top-level components. */
@@ -48,7 +50,8 @@ export interface PreparedConfig {
 export async function prepareConfig(configFile: string, envx: EngineEnv): Promise<PreparedConfig> {
   const config = await loadConfigFile(configFile, envx.env ?? process.env);
   const pluginSpecs = Array.isArray(config.value['plugins']) ? (config.value['plugins'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
-  const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file) : [];
+  const trusted = envx.trustedPlugins ?? trustedPluginPaths(envx.env ?? process.env);
+  const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file, { trusted }) : [];
   const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
   const kernel = new Kernel({ plugins: [...envx.builtins, ...extra], logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
   validateConfig(config, kernel.registry, kernel.validator);
