@@ -151,6 +151,9 @@ function checkStructure(doc: Document, fail: (message: string, offset: number | 
       const seen = new Set<string>();
       for (const p of n.items) {
         const key = isScalar(p.key) ? String(p.key.value) : String(p.key);
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+          throw fail(`the key ${JSON.stringify(key)} is not allowed (it names a JavaScript object property)`, (p.key as Node | null)?.range?.[0]);
+        }
         if (seen.has(key)) throw fail(`map keys must be unique: ${JSON.stringify(key)} appears twice`, (p.key as Node | null)?.range?.[0]);
         seen.add(key);
         stack.push(p.value);

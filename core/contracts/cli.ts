@@ -6,6 +6,8 @@ export interface CliFlag {
   /** May repeat (values collected in order). */
   multiple?: boolean;
   short?: string;
+  /** The value is a calendar date `YYYY-MM-DD`; the parser refuses anything else (2021-02-30 included) with exit 2. */
+  date?: boolean;
   description: string;
 }
 

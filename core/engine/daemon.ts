@@ -1,4 +1,5 @@
-import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
+import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import { checkSchedule } from '../config/check.js';
 import type { TaskExecutor } from '../contracts/task-pool.js';
 import { QonlineError, isQonlineError } from '../errors/index.js';
 import type { StepReport } from '../online/online-manager.js';
@@ -34,8 +35,10 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
   const cfg = prepared.pipeline.daemon;
   const expr = o.schedule ?? cfg?.schedule;
   if (!expr) throw new QonlineError('QONLINE_USAGE', 'no schedule: give --schedule or a `daemon: {schedule: ...}` block in the config');
-  if (!cronValidate(expr)) throw new QonlineError('QONLINE_USAGE', `invalid cron expression ${JSON.stringify(expr)}`);
   const timezone = o.timezone ?? cfg?.timezone;
+  // Checked before the catch-up run: an unknown zone must not surface only when the schedule starts.
+  const bad = checkSchedule(expr, timezone ?? undefined);
+  if (bad.length) throw new QonlineError('QONLINE_USAGE', bad.map((p) => p.message).join('; '), { hint: bad[0]!.hint });
   const logger = o.envx.logger.child('daemon');
   let runs = 0;
   let failures = 0;

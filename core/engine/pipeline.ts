@@ -11,7 +11,8 @@ import { TOKENS } from '../contracts/tokens.js';
 import { QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig, type FoundComponent } from '../config/validate.js';
+import { checkConfig } from '../config/check.js';
 import { Kernel } from '../kernel/kernel.js';
 import { loadPlugins, trustedPluginPaths } from '../kernel/plugin-loader.js';
 import { canonicalJson } from '../task/canonical.js';
@@ -54,7 +55,10 @@ export async function prepareConfig(configFile: string, envx: EngineEnv): Promis
   const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file, { trusted }) : [];
   const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
   const kernel = new Kernel({ plugins: [...envx.builtins, ...extra], logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
-  validateConfig(config, kernel.registry, kernel.validator);
+  const found: FoundComponent[] = [];
+  validateConfig(config, kernel.registry, kernel.validator, found);
+  // Checks against the data (fields, markets, calendar) and each component's own rules: before anything is opened or written.
+  await checkConfig(config, kernel.registry, kernel.validator, found, { home, defaultData: DEFAULT_COMPONENTS.data });
   return { config, pipeline: config.value as unknown as PipelineConfig, kernel, home };
 }
 

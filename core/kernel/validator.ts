@@ -1,6 +1,7 @@
 import * as AjvModule from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as addFormatsModule from 'ajv-formats';
+import { isIsoDate } from '../calendar/calendar.js';
 
 // ajv and ajv-formats are CommonJS; under ESM their classes sit on `.default`.
 const Ajv2020 = (AjvModule as unknown as { default: typeof AjvModule.Ajv2020 }).default;
@@ -20,6 +21,8 @@ export class SchemaValidator {
   constructor() {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true });
     addFormats(this.ajv);
+    // ajv-formats' date accepts year 0000; qonline's dates are the ones isIsoDate accepts, everywhere.
+    this.ajv.addFormat('date', { type: 'string', validate: (s: string) => isIsoDate(s) });
     this.ajv.addKeyword({ keyword: 'x-qonline-kind', schemaType: 'string' });
   }
 
@@ -47,6 +50,8 @@ function describe(e: ErrorObject): string {
       return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `expected ${JSON.stringify(p['allowedValue'])}`;
+    case 'format':
+      return p['format'] === 'date' ? 'expected a real calendar date YYYY-MM-DD' : `expected a ${String(p['format'])}`;
     case 'pattern':
       return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
     default:

@@ -39,7 +39,7 @@ export const S = {
   },
   /** A calendar date `YYYY-MM-DD` (a quoted or unquoted YAML date). */
   date(opts: Common = {}): TSchema<string> {
-    return make({ type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', ...opts });
+    return make({ type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', format: 'date', ...opts });
   },
   number(opts: Common & { minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number } = {}): TSchema<number> {
     return make({ type: 'number', ...opts });

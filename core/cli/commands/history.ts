@@ -36,8 +36,8 @@ export const rollbackCommand: Command = {
   summary: 'Put back the online set a strategy had at DATE and recompute the affected signals',
   flags: {
     strategy: { value: true, description: 'Strategy to roll back' },
-    to: { value: true, description: 'Restore the online set in force at this date' },
-    effective: { value: true, description: 'Date from which the restored set serves (default: the last routine)' },
+    to: { value: true, date: true, description: 'Restore the online set in force at this date' },
+    effective: { value: true, date: true, description: 'Date from which the restored set serves (default: the last routine)' },
   },
   async run(ctx) {
     const file = requireConfig(ctx, 'rollback');
@@ -61,7 +61,7 @@ export const onlineSetCommand: Command = {
   summary: 'Put exactly these recorders online for a strategy (one transaction) and recompute signals',
   flags: {
     strategy: { value: true, description: 'The strategy' },
-    effective: { value: true, description: 'Date from which the set serves (default: the last routine)' },
+    effective: { value: true, date: true, description: 'Date from which the set serves (default: the last routine)' },
   },
   async run(ctx) {
     const [file, ...ids] = ctx.args.positionals;

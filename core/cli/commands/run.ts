@@ -13,7 +13,7 @@ export const runCommand: Command = {
   summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine)',
   flags: {
     step: { value: true, description: `Run only this step: ${STEPS.join(', ')}` },
-    at: { value: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
+    at: { value: true, date: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
     'allow-strategy-change': { description: 'Accept a strategy whose template changed under the same name' },
   },
   async run(ctx) {
@@ -22,7 +22,6 @@ export const runCommand: Command = {
     let steps: StepInvocation[];
     const step = ctx.args.flags['step'] as string | undefined;
     const at = (ctx.args.flags['at'] as string | undefined) ?? null;
-    if (at !== null && !/^\d{4}-\d{2}-\d{2}$/.test(at)) throw new QonlineError('QONLINE_USAGE', `--at expects a date YYYY-MM-DD, got ${JSON.stringify(at)}`);
     if (step) {
       if (!(STEPS as readonly string[]).includes(step)) throw new QonlineError('QONLINE_USAGE', `unknown step ${JSON.stringify(step)} (allowed: ${STEPS.join(', ')})`);
       steps = [{ step: step as StepInvocation['step'], at }];

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { QonlineError, type CliCommand, type CliCommandContext } from '../../../../core/index.js';
 import { alpha158Fields, alpha360Fields, DEFAULT_LABEL } from '../alpha/index.js';
 import { importCsv } from '../csv/index.js';
+import { isValidDay } from '../storage/dates.js';
 import { QlibDataProvider } from '../provider/qlib-provider.js';
 import { generateSyntheticMarket } from '../synth/index.js';
 
@@ -21,7 +22,7 @@ function int(ctx: CliCommandContext, name: string, fallback: number): number {
 
 function date(ctx: CliCommandContext, name: string, required = true): string | undefined {
   const v = str(ctx, name, required);
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new QonlineError('QONLINE_USAGE', `--${name} expects a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
+  if (v !== undefined && !isValidDay(v)) throw new QonlineError('QONLINE_USAGE', `--${name} expects a real calendar date YYYY-MM-DD, got ${JSON.stringify(v)}`);
   return v;
 }
 
