@@ -109,6 +109,11 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
    * know. Must not open, generate or write anything. Returns every problem.
    */
   check?(options: Readonly<Static<S>>, ctx: CheckContext): OptionProblem[] | Promise<OptionProblem[]>;
+  /**
+   * `store` components: whether the store these options name already exists
+   * (read-only commands refuse to create one). Must not create anything.
+   */
+  exists?(options: Readonly<Static<S>>, ctx: DescribeContext): boolean | Promise<boolean>;
   /** `dataProvider` components: the DataFacts of the data these options name, read without writing (may throw a QonlineError). */
   describe?(options: Readonly<Static<S>>, ctx: DescribeContext): DataFacts | Promise<DataFacts>;
   /**

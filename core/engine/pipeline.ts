@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Calendar } from '../calendar/calendar.js';
 import type { DataProvider } from '../contracts/data.js';
@@ -8,7 +9,7 @@ import type { PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
 import { isTaskPoolHost, type TaskExecutor } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
-import { QonlineError } from '../errors/index.js';
+import { isQonlineError, QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
 import { validateConfig, type FoundComponent } from '../config/validate.js';
@@ -172,7 +173,7 @@ export function configHash(pipeline: PipelineConfig): string {
  * Opens only the store: from a config when given, else the default SQLite
  * store of the home folder (for read-only commands like `models list`).
  */
-export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promise<{ store: ExperimentStore; kernel: Kernel; home: string; managerName?: string; close(): Promise<void> }> {
+export async function openStoreOnly(envx: EngineEnv, configFile?: string, options: { readOnly?: boolean } = {}): Promise<{ store: ExperimentStore; kernel: Kernel; home: string; managerName?: string; close(): Promise<void> }> {
   let kernel: Kernel;
   let spec: ComponentSpec = DEFAULT_COMPONENTS.store;
   let home: string;
@@ -186,6 +187,22 @@ export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promi
   } else {
     home = resolveHome(envx.home, envx.env ?? process.env, undefined, undefined);
     kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  }
+  if (options.readOnly) {
+    // A read-only command never creates a home or an empty store: it says there is nothing to read.
+    const missing = (): QonlineError =>
+      new QonlineError('QONLINE_NOT_FOUND', `no store to read in ${home}: nothing has run with this home yet`, {
+        hint: 'pass the --home (or --config) the pipeline ran with, or run `qonline run CONFIG` first',
+      });
+    let exists = true;
+    try {
+      const reg = kernel.registry.lookup('store', spec.class, spec.module_path);
+      if (reg.def.exists) exists = await reg.def.exists((spec.kwargs ?? {}) as never, { home, configDir: configFile ? path.dirname(path.resolve(configFile)) : process.cwd() });
+      else if (!existsSync(home)) exists = false;
+    } catch (e) {
+      if (!isQonlineError(e)) throw e;
+    }
+    if (!exists) throw missing();
   }
   ensureHome(home);
   await kernel.start();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, defineComponent, experimentMigrations, migrate, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
 import { SqliteDriver } from './src/sqlite-driver.js';
@@ -26,6 +27,7 @@ const sqliteStore = defineComponent({
     busy_timeout_ms: S.optional(S.integer({ minimum: 0, description: 'How long to wait for another process holding the write lock.' })),
   }),
   deps: [TOKENS.home],
+  exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
   async create(options, ctx) {
     const file = path.resolve(ctx.get(TOKENS.home), options.path ?? 'store.sqlite');
     return openSqliteStore(file);

@@ -15,7 +15,7 @@ export const signalsCommand: Command = {
     end: { value: true, date: true, description: 'Last date of a range' },
   },
   async run(ctx) {
-    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
+    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined, { readOnly: true });
     try {
       const manager = await resolveManagerName(s.store, ctx.args.flags['manager'] as string | undefined, s.managerName);
       let start = ctx.args.flags['start'] as string | undefined;
