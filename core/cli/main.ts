@@ -60,7 +60,7 @@ export async function main(argv: string[], builtins: { manifest: PluginManifest;
       io.stdout(commandHelp(command) + '\n');
       return 0;
     }
-    const ctx = makeContext(args, io, builtins);
+    const ctx = makeContext(args, io, builtins, { longRunning: command.longRunning });
     const code = await command.run(ctx);
     return typeof code === 'number' ? code : 0;
   } catch (e) {

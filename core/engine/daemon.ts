@@ -21,6 +21,8 @@ export interface DaemonOptions {
   onRun?: (report: StepReport | null, error: unknown) => void;
   /** Threads for pool trainers that train locally (see OpenOptions.taskThreads). */
   taskThreads?: () => TaskExecutor;
+  /** Updated while the daemon runs: what it is doing now (null when idle), for a forced exit to report what it abandons. */
+  status?: { current: string | null };
 }
 
 /**
@@ -53,6 +55,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       return;
     }
     running = (async () => {
+      if (o.status) o.status.current = `the ${why} routine of manager ${prepared.pipeline.manager.name} started at ${new Date().toISOString()}`;
       let report: StepReport | null = null;
       let error: unknown = null;
       try {
@@ -69,6 +72,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
         logger.error(`${why} routine failed: ${isQonlineError(e) ? `${e.code}: ${e.message}` : (e as Error).message}`);
       }
       runs++;
+      if (o.status) o.status.current = null;
       o.onRun?.(report, error);
       if (o.maxRuns !== undefined && runs >= o.maxRuns) stop();
     })();
