@@ -6,10 +6,13 @@ import 'reflect-metadata';
 
 export * from '../core/index.js';
 export { Kernel } from '../core/kernel/kernel.js';
+export { OnlineManager, fingerprintDiff, type OnlineManagerOptions, type StepReport } from '../core/online/online-manager.js';
+export { ScoreUpdater, type UpdateResult } from '../core/online/pred-updater.js';
+export { computeSignals, assignRecorders, onlineSetAt, type StrategySignalInput } from '../core/online/signals.js';
 export { ComponentRegistry } from '../core/kernel/registry.js';
 export { ConsoleLogger, SilentLogger } from '../core/kernel/logger.js';
 export { NullProgress, TerminalProgress } from '../core/kernel/progress.js';
-export { SystemClock } from '../core/kernel/clock.js';
+export { SystemClock, TestClock } from '../core/kernel/clock.js';
 export { loadConfigFile, parseConfigText } from '../core/config/load.js';
 export { pipelineSchema } from '../core/config/pipeline-schema.js';
 export { prepareConfig, openPipeline, openStoreOnly, type Pipeline } from '../core/engine/pipeline.js';

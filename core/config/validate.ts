@@ -58,7 +58,9 @@ export function configError(config: LoadedConfig | undefined, problems: ConfigPr
   });
   const first = located[0]!;
   const code = problems.some((p) => p.message.startsWith('unknown ') && p.message.includes(' class ')) ? 'QONLINE_UNKNOWN_CLASS' : 'QONLINE_CONFIG_INVALID';
-  return new QonlineError(code, `${first.message}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`, {
+  // Without a file (a component built from code), the JSON path is the only way to say which option is wrong.
+  const head = config ? first.message : `at ${first.pointer || '/'}: ${first.message}`;
+  return new QonlineError(code, `${head}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`, {
     location: first.location,
     details: lines,
     hint: first.hint,
@@ -89,12 +91,14 @@ function checkComponent(
   }
   const def = registered.def;
   const kwargs = s.kwargs ?? {};
+  const before = problems.length;
   const bad = validator.validate(def.schema as object, kwargs);
   for (const p of bad) problems.push({ pointer: `${pointer}/kwargs${p.path}`, message: `${s.class}: ${p.message}` });
   if (bad.length === 0) {
     found?.push({ kind, registered, kwargs, pointer });
     walk(def.schema as SchemaNode, kwargs, pointer + '/kwargs', registry, validator, problems, found);
   }
+  if (problems.length === before && (s.kwargs === undefined || Object.isFrozen(s.kwargs))) validator.markValidated(spec);
 }
 
 /** Finds nested component specs (schemas marked `x-qonline-kind`) inside a validated value. */

@@ -1,6 +1,6 @@
 import type { ComponentSpec } from '../schema/builder.js';
-import type { SerializedModel } from './model.js';
-import type { ComponentKind } from './plugin.js';
+import type { Model, SerializedModel } from './model.js';
+import type { ComponentKind, ComponentKindMap } from './plugin.js';
 import type { RecorderInfo, ScoreRows } from './store.js';
 import type { TaskDef } from './task.js';
 
@@ -49,6 +49,6 @@ export interface RecordContext {
 
 /** How domain code builds components (the kernel implements it; tests may substitute). */
 export interface Resolver {
-  resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, pointer?: string): Promise<T>;
-  restoreModel<T = unknown>(serialized: SerializedModel): Promise<T>;
+  resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
+  restoreModel(serialized: SerializedModel): Promise<Model>;
 }

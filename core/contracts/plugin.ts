@@ -1,26 +1,56 @@
 import type { ComponentSpec, Static, TSchema } from '../schema/builder.js';
 import type { CliCommand } from './cli.js';
+import type { DataProvider } from './data.js';
+import type { Dataset, Handler, Processor } from './dataset.js';
 import type { Logger } from './logger.js';
-import type { SerializedModel } from './model.js';
+import type { Model, SerializedModel } from './model.js';
+import type { Ensemble, OnlineStrategy, Trainer } from './online.js';
+import type { ExperimentStore } from './store.js';
+import type { TaskGenerator } from './task.js';
 import type { Token } from './token.js';
 
-/** The plugin API version this core implements; plugins declare the one they need. */
-export const PLUGIN_API_VERSION = 1;
+/**
+ * The plugin API version this core implements; plugins declare the one they need.
+ * v2: `deps` is a record of tokens and `create` reads them from `ctx.deps`
+ * (`ctx.get`/`ctx.has` are gone); kinds are typed by `ComponentKindMap`;
+ * components may declare `dispose`; plugins may add kinds (`kinds`).
+ * v1 plugins (no `deps`, no `ctx.get`) keep working: see SUPPORTED_PLUGIN_API_VERSIONS.
+ */
+export const PLUGIN_API_VERSION = 2;
 
-export type ComponentKind =
-  | 'dataProvider'
-  | 'handler'
-  | 'processor'
-  | 'dataset'
-  | 'model'
-  | 'taskGenerator'
-  | 'strategy'
-  | 'trainer'
-  | 'ensemble'
-  | 'record'
-  | 'store'
-  | 'step';
+/** Versions a plugin may declare: a v1 plugin that reads no service through `ctx.get` runs unchanged. */
+export const SUPPORTED_PLUGIN_API_VERSIONS: readonly number[] = [1, 2];
 
+/**
+ * What each kind of component builds. `kernel.resolve('model', spec)` is a
+ * `Model`, and so on. Plugins add kinds by declaration merging:
+ *
+ * ```ts
+ * declare module 'qonline/plugin-api' {
+ *   interface ComponentKindMap { exchange: Exchange }
+ * }
+ * ```
+ * and list the new kind's name in their manifest's `kinds`.
+ */
+export interface ComponentKindMap {
+  dataProvider: DataProvider;
+  handler: Handler;
+  processor: Processor;
+  dataset: Dataset;
+  model: Model;
+  taskGenerator: TaskGenerator;
+  strategy: OnlineStrategy;
+  trainer: Trainer;
+  ensemble: Ensemble;
+  store: ExperimentStore;
+  /** Wired by the step/record contracts (core/contracts/step.ts, record.ts). */
+  record: unknown;
+  step: unknown;
+}
+
+export type ComponentKind = keyof ComponentKindMap & string;
+
+/** The kinds core knows; plugins add more through `PluginManifest.kinds`. */
 export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'dataProvider',
   'handler',
@@ -36,18 +66,35 @@ export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'step',
 ];
 
+/** A dependency the component can do without: `ctx.deps.x` is `undefined` when nothing provides it. */
+export interface OptionalDep<T> {
+  readonly token: Token<T>;
+  readonly optional: true;
+}
+
+/** Marks a dependency optional: `deps: { threads: optionalDep(TOKENS.taskThreads) }`. */
+export function optionalDep<T>(token: Token<T>): OptionalDep<T> {
+  return Object.freeze({ token, optional: true as const });
+}
+
+/** What a component declares it needs: a name per token. */
+export type DepsSpec = Readonly<Record<string, Token<any> | OptionalDep<any>>>;
+
+/** The typed record `create` receives for a `deps` declaration. */
+export type DepsOf<D extends DepsSpec> = {
+  readonly [K in keyof D]: D[K] extends OptionalDep<infer T> ? T | undefined : D[K] extends Token<infer T> ? T : never;
+};
+
 /** What a component factory receives besides its options. */
-export interface ComponentContext {
+export interface ComponentContext<D extends DepsSpec = DepsSpec> {
   readonly plugin: string;
   readonly component: string;
   /** Already tagged with plugin/component. */
   readonly logger: Logger;
-  /** A dependency by token (declared in `deps`, or a core service). */
-  get<T>(token: Token<T>): T;
+  /** Exactly the services declared in `deps` (optional ones may be undefined); nothing else can be read. */
+  readonly deps: DepsOf<D>;
   /** Builds a nested component the same way the top level does. */
-  resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, path?: string): Promise<T>;
-  /** Whether a token is registered (optional dependencies). */
-  has(token: Token<unknown>): boolean;
+  resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, path?: string): Promise<ComponentKindMap[K]>;
 }
 
 /**
@@ -92,17 +139,23 @@ export interface DescribeContext {
   readonly configDir: string;
 }
 
-export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = unknown> {
+export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = unknown, D extends DepsSpec = DepsSpec> {
   kind: ComponentKind;
   name: string;
   /** Other names, e.g. Qlib class names such as `LGBModel`. */
   aliases?: string[];
   description: string;
-  /** JSON Schema of `kwargs` (build it with `S`, so its type follows). */
+  /** JSON Schema of `kwargs` (build it with `S`, so its type follows); the kernel validates options against it once. */
   schema: S;
-  /** Tokens this component needs; boot fails when one is missing. */
-  deps?: Token<unknown>[];
-  create(options: Readonly<Static<S>>, ctx: ComponentContext): T | Promise<T>;
+  /** Services this component needs, by name; boot fails when a required one is missing. */
+  deps?: D;
+  create(options: Readonly<Static<S>>, ctx: ComponentContext<D>): T | Promise<T>;
+  /**
+   * Releases what an instance owns (files, connections, threads). The kernel
+   * calls it when the scope that built the instance ends, in reverse order of
+   * creation.
+   */
+  dispose?(instance: T): void | Promise<void>;
   /**
    * Optional checks beyond the schema, run by `qonline validate` and before
    * `run` writes anything: dates in order, expressions, names the data must
@@ -120,7 +173,7 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
    * For `model` components: rebuilds a fitted model from its serialised form
    * (`SerializedModel`), predicting bit-identically.
    */
-  restore?(serialized: SerializedModel, ctx: ComponentContext): T | Promise<T>;
+  restore?(serialized: SerializedModel, ctx: ComponentContext<D>): T | Promise<T>;
 }
 
 export interface PluginContext {
@@ -135,7 +188,9 @@ export interface PluginManifest {
   /** Plugin-API version this plugin was written against. */
   apiVersion?: number;
   description?: string;
-  components: ComponentDefinition<any, any>[];
+  /** Component kinds this plugin introduces (typed through `ComponentKindMap` merging). */
+  kinds?: string[];
+  components: ComponentDefinition<any, any, any>[];
   /** CLI commands this plugin adds (e.g. `data import-csv`). */
   commands?: CliCommand[];
   /** Optional set-up, run once at kernel start. */
@@ -146,6 +201,12 @@ export function definePlugin(manifest: PluginManifest): PluginManifest {
   return Object.freeze({ apiVersion: PLUGIN_API_VERSION, ...manifest });
 }
 
-export function defineComponent<S extends TSchema<any>, T>(def: ComponentDefinition<S, T>): ComponentDefinition<S, T> {
+/**
+ * Declares a component. Its options type follows its schema, its `ctx.deps`
+ * follows its `deps`, and what `create` returns must fit its kind.
+ */
+export function defineComponent<K extends ComponentKind, S extends TSchema<any>, T extends ComponentKindMap[K], D extends DepsSpec = {}>(
+  def: ComponentDefinition<S, T, D> & { kind: K },
+): ComponentDefinition<S, T, D> & { kind: K } {
   return def;
 }

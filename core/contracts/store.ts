@@ -1,5 +1,23 @@
 export type RecorderStatus = 'RUNNING' | 'FINISHED' | 'FAILED';
 
+/**
+ * Recorder params written at creation: what later steps need without loading
+ * the task (typed; read `r.params.model_class`, never by a string key).
+ * Recorders written by other tools may lack them, hence optional.
+ */
+export interface RecorderParams {
+  /** The task's model class as written in YAML (e.g. `LGBModel`). */
+  model_class?: string;
+  /** First date of the task's test segment. */
+  test_start?: string;
+  /** Last date of the test segment; null = open. */
+  test_end?: string | null;
+  /** Two-phase training: `fitted` between fit and finish, then `finished`. */
+  phase?: 'fitted' | 'finished';
+  /** Other params a record or plugin stores. */
+  [extra: string]: unknown;
+}
+
 export interface RecorderInfo {
   id: string;
   experiment: string;
@@ -9,7 +27,7 @@ export interface RecorderInfo {
   taskHash: string | null;
   createdAt: string;
   finishedAt: string | null;
-  params: Record<string, unknown>;
+  params: RecorderParams;
   metrics: Record<string, number>;
   tags: Record<string, string>;
   error: string | null;
@@ -58,7 +76,7 @@ export interface NewRecorder {
   experiment: string;
   name: string;
   taskHash: string | null;
-  params?: Record<string, unknown>;
+  params?: RecorderParams;
   tags?: Record<string, string>;
 }
 
@@ -79,7 +97,7 @@ export interface ExperimentStore {
   findRecorderByTaskHash(experiment: string, taskHash: string): Promise<RecorderInfo | undefined>;
   getRecorder(id: string): Promise<RecorderInfo>;
   listRecorders(filter?: RecorderFilter): Promise<RecorderInfo[]>;
-  updateRecorder(id: string, patch: { status?: RecorderStatus; metrics?: Record<string, number>; error?: string | null; params?: Record<string, unknown> }): Promise<void>;
+  updateRecorder(id: string, patch: { status?: RecorderStatus; metrics?: Record<string, number>; error?: string | null; params?: RecorderParams }): Promise<void>;
   deleteRecorder(id: string): Promise<void>;
   /** Sets (merges) tags on several recorders at once. */
   setTags(ids: string[], tags: Record<string, string>): Promise<void>;

@@ -1,5 +1,5 @@
 import { pipelineSchema } from '../config/pipeline-schema.js';
-import { COMPONENT_KINDS, type ComponentKind } from '../contracts/plugin.js';
+import type { ComponentKind } from '../contracts/plugin.js';
 import { ERROR_CODES } from '../errors/codes.js';
 import type { ComponentRegistry } from '../kernel/registry.js';
 
@@ -12,7 +12,7 @@ type Node = Record<string, unknown>;
  */
 export function editorSchema(registry: ComponentRegistry): Node {
   const defs: Node = {};
-  for (const kind of COMPONENT_KINDS) {
+  for (const kind of registry.kinds()) {
     const variants = registry
       .list()
       .filter((c) => c.def.kind === kind)
@@ -57,7 +57,7 @@ export function configReference(registry: ComponentRegistry): string {
   ];
   const manager = (pipelineSchema as Node)['properties'] as Record<string, Node>;
   lines.push('', '### manager', '', ...propertyTable(manager['manager']!), '', '### daemon', '', ...propertyTable(unwrapOptional(manager['daemon']!)));
-  for (const kind of COMPONENT_KINDS) {
+  for (const kind of registry.kinds()) {
     const comps = registry.list().filter((c) => c.def.kind === kind);
     if (!comps.length) continue;
     lines.push('', `## ${kind} components`, '');
@@ -107,5 +107,5 @@ export function errorsReference(): string {
 }
 
 export function kindsUsed(registry: ComponentRegistry): ComponentKind[] {
-  return COMPONENT_KINDS.filter((k) => registry.names(k).length > 0);
+  return registry.kinds().filter((k) => registry.names(k).length > 0);
 }

@@ -95,13 +95,13 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
     await kernel.start();
     // One child container per pipeline run: its registrations never leak into the process-wide kernel.
     scope = kernel.createScope();
-    scope.provideValue(TOKENS.resolver, scope);
-    const provider = await scope.resolve<DataProvider>('dataProvider', pipeline.data ?? DEFAULT_COMPONENTS.data, '/data');
+    const provider = await scope.resolve('dataProvider', pipeline.data ?? DEFAULT_COMPONENTS.data, '/data');
     scope.provideValue(TOKENS.dataProvider, provider);
     const calendar = await provider.calendar(pipeline.manager.freq ?? 'day');
     scope.provideValue(TOKENS.calendar, calendar);
-    const store = await scope.resolve<ExperimentStore>('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
-    scope.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+    const store = await scope.resolve('store', pipeline.store ?? DEFAULT_COMPONENTS.store, '/store');
+    // The store component's dispose closes it when the scope ends (reverse creation order).
+    scope.provideValue(TOKENS.store, store);
     if (isTaskPoolHost(store)) scope.provideValue(TOKENS.taskPool, store.taskPools());
     if (options.taskThreads) scope.provideValue(TOKENS.taskThreads, options.taskThreads);
     if (options.lock && store.tryLock) {
@@ -116,13 +116,13 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
     }
     const strategies: OnlineStrategy[] = [];
     for (let i = 0; i < pipeline.strategies.length; i++) {
-      strategies.push(await scope.resolve<OnlineStrategy>('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
+      strategies.push(await scope.resolve('strategy', pipeline.strategies[i]!, `/strategies/${i}`));
     }
     const names = strategies.map((s) => s.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new QonlineError('QONLINE_CONFIG_INVALID', `two strategies are named ${JSON.stringify(dup)}; names must be unique`);
-    const trainer = await scope.resolve<Trainer>('trainer', pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer, '/manager/trainer');
-    const ensemble = await scope.resolve<Ensemble>('ensemble', pipeline.manager.ensemble ?? DEFAULT_COMPONENTS.ensemble, '/manager/ensemble');
+    const trainer = await scope.resolve('trainer', pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer, '/manager/trainer');
+    const ensemble = await scope.resolve('ensemble', pipeline.manager.ensemble ?? DEFAULT_COMPONENTS.ensemble, '/manager/ensemble');
     const manager = new OnlineManager({
       name: pipeline.manager.name,
       beginTime: pipeline.manager.begin_time ?? null,
@@ -148,17 +148,23 @@ export async function openPipeline(prepared: PreparedConfig, options: OpenOption
       manager,
       strategies,
       async close() {
-        try {
-          await scope!.stop();
-          await kernel.stop();
-        } finally {
-          lock.release();
+        // Both scopes are closed even if the first fails; failures are reported together.
+        const errors: unknown[] = [];
+        await scope!.stop().catch((e: unknown) => errors.push(e));
+        await kernel.stop().catch((e: unknown) => errors.push(e));
+        lock.release();
+        if (errors.length === 1) throw errors[0];
+        if (errors.length > 1) {
+          const details = errors.flatMap((e) => (isQonlineError(e) && e.details.length ? e.details : [e instanceof Error ? e.message : String(e)]));
+          throw new QonlineError('QONLINE_COMPONENT_FAILED', `${details.length} resources failed to close: ${details.join('; ')}`, { details, phase: 'dispose', cause: new AggregateError(errors) });
         }
       },
     };
   } catch (e) {
-    await scope?.stop().catch(() => undefined);
-    await kernel.stop().catch(() => undefined);
+    // The open failed: that error is the one reported; closing failures are logged, not lost.
+    const logClose = (c: unknown): void => kernel.logger.warn(`while closing after a failed start: ${c instanceof Error ? c.message : String(c)}`);
+    await scope?.stop().catch(logClose);
+    await kernel.stop().catch(logClose);
     lock.release();
     throw e;
   }
@@ -206,8 +212,8 @@ export async function openStoreOnly(envx: EngineEnv, configFile?: string, option
   }
   ensureHome(home);
   await kernel.start();
-  const store = await kernel.resolve<ExperimentStore>('store', spec, '/store');
-  kernel.provideResource(TOKENS.store, store, 'store', (s) => s.close());
+  const store = await kernel.resolve('store', spec, '/store');
+  kernel.provideValue(TOKENS.store, store);
   if (isTaskPoolHost(store)) kernel.provideValue(TOKENS.taskPool, store.taskPools());
   return { store, kernel, home, managerName, close: () => kernel.stop() };
 }

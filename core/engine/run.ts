@@ -79,7 +79,7 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
     strategies.push({
       name: s.name,
       recorders: recs.length,
-      online: online.map((r) => ({ id: r.id, model: String(r.params['model_class']), test: [String(r.params['test_start']), (r.params['test_end'] as string | null) ?? null] })),
+      online: online.map((r) => ({ id: r.id, model: String(r.params.model_class), test: [String(r.params.test_start), r.params.test_end ?? null] })),
       onlineIc: ics.length ? ics.reduce((a, b) => a + b, 0) / ics.length : null,
     });
   }

@@ -1,22 +1,24 @@
-/** Levenshtein distance, for "did you mean" suggestions. */
+/**
+ * The one "did you mean" of qonline (component classes, options, expression
+ * operators). Edit distance, case-insensitive (mean -> Mean costs nothing),
+ * counting a swap of two neighbours as one edit (Maen -> Mean).
+ */
 export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev = new Array<number>(n + 1);
-  let cur = new Array<number>(n + 1);
-  for (let j = 0; j <= n; j++) prev[j] = j;
-  for (let i = 1; i <= m; i++) {
-    cur[0] = i;
-    for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= y.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    [prev, cur] = [cur, prev];
   }
-  return prev[n]!;
+  return d[x.length]![y.length]!;
 }
 
-/** Up to `max` candidates closest to `name`, nearest first. */
+/** Up to `max` candidates closest to `name`, nearest first (a candidate containing `name` counts as one edit away). */
 export function closestMatches(name: string, candidates: readonly string[], max = 3): string[] {
   const limit = Math.max(2, Math.floor(name.length / 2));
   return candidates

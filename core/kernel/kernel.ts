@@ -1,7 +1,8 @@
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import type { Clock, Logger, Progress } from '../contracts/logger.js';
-import type { SerializedModel } from '../contracts/model.js';
-import type { ComponentContext, ComponentKind, PluginManifest } from '../contracts/plugin.js';
+import type { Model, SerializedModel } from '../contracts/model.js';
+import type { ComponentContext, ComponentKind, ComponentKindMap, DepsSpec, OptionalDep, PluginManifest } from '../contracts/plugin.js';
+import type { Resolver } from '../contracts/online.js';
 import type { Token } from '../contracts/token.js';
 import { TOKENS } from '../contracts/tokens.js';
 import { configError, validateComponentSpec } from '../config/validate.js';
@@ -25,11 +26,17 @@ interface Disposable {
 }
 
 /**
- * The composition root of one process: registered plugins, a tsyringe
- * container with explicit tokens, component resolution with validation, and
- * an async start/stop lifecycle for resources (stores, pools).
+ * The composition root: registered plugins, a tsyringe container with typed
+ * tokens, and the one way components are built (`resolve`): look up the
+ * class, validate its options once, hand `create` exactly its declared
+ * dependencies, and remember how to dispose what it built.
+ *
+ * A kernel is a scope: `createScope()` gives a child (one `run`, one worker
+ * slot, one `serve`) with its own tsyringe child container; `stop()` closes
+ * what the scope built or was given, in reverse order of creation, and
+ * reports every failure together.
  */
-export class Kernel {
+export class Kernel implements Resolver {
   readonly registry: ComponentRegistry;
   readonly validator: SchemaValidator;
   readonly logger: Logger;
@@ -57,9 +64,11 @@ export class Kernel {
     this.provideValue(TOKENS.home, options.home);
   }
 
-  /** A child scope (one pipeline run): its registrations do not leak to the parent. */
+  /** A child scope (one pipeline run, one worker slot): its registrations and resources do not leak to the parent. */
   createScope(): Kernel {
-    return new Kernel({ plugins: [], logger: this.logger, progress: this.get(TOKENS.progress), clock: this.get(TOKENS.clock), home: this.get(TOKENS.home) }, this);
+    const scope = new Kernel({ plugins: [], logger: this.logger, progress: this.get(TOKENS.progress), clock: this.get(TOKENS.clock), home: this.get(TOKENS.home) }, this);
+    scope.provideValue(TOKENS.resolver, scope);
+    return scope;
   }
 
   provideValue<T>(token: Token<T>, value: T): void {
@@ -76,6 +85,7 @@ export class Kernel {
     return this.container.isRegistered(token.key, true);
   }
 
+  /** A service of this scope (engine code only: components receive theirs through `ctx.deps`). */
   get<T>(token: Token<T>): T {
     if (!this.has(token)) {
       throw new QonlineError('QONLINE_DEPENDENCY_MISSING', `no service is registered for ${token.name}`, {
@@ -111,54 +121,141 @@ export class Kernel {
     }
   }
 
+  /**
+   * Ends the scope: disposes everything it built or was given, newest first.
+   * Every disposer runs; failures are collected and thrown together
+   * (QONLINE_COMPONENT_FAILED, phase `dispose`, one detail line each).
+   */
   async stop(): Promise<void> {
-    const errors: unknown[] = [];
+    const errors: { name: string; error: unknown }[] = [];
     while (this.disposables.length) {
       const d = this.disposables.pop()!;
       try {
         await d.dispose();
       } catch (e) {
-        errors.push(e);
-        this.logger.warn(`closing ${d.name} failed: ${(e as Error).message}`);
+        errors.push({ name: d.name, error: e });
       }
+    }
+    if (errors.length) {
+      const lines = errors.map((x) => `closing ${x.name} failed: ${x.error instanceof Error ? x.error.message : String(x.error)}`);
+      throw new QonlineError('QONLINE_COMPONENT_FAILED', lines.length === 1 ? lines[0]! : `${lines.length} resources failed to close: ${lines.join('; ')}`, {
+        cause: errors.length === 1 ? errors[0]!.error : new AggregateError(errors.map((x) => x.error)),
+        details: lines,
+        phase: 'dispose',
+      });
     }
   }
 
   /**
    * Builds a component from `{class, kwargs}`: looks it up, validates its
-   * options, checks its dependencies, and calls its factory with frozen options.
+   * options (once: specs validated with their parent are not checked again),
+   * hands `create` its declared dependencies, and registers its disposer.
    */
-  async resolve<T = unknown>(kind: ComponentKind, spec: ComponentSpec, pointer = ''): Promise<T> {
-    const problems = validateComponentSpec(kind, spec, pointer, this.registry, this.validator);
-    if (problems.length) throw configError(undefined, problems);
-    const entry = this.registry.lookup(kind, spec.class, spec.module_path);
-    const missing = (entry.def.deps ?? []).filter((t) => !this.has(t));
-    if (missing.length) {
-      throw new QonlineError(
-        'QONLINE_DEPENDENCY_MISSING',
-        `${kind} ${entry.def.name} (plugin ${entry.plugin.name}) needs ${missing.map((t) => t.name).join(', ')}, which nothing provides`,
-      );
-    }
-    const options = deepFreeze(structuredClone(spec.kwargs ?? {}));
-    const ctx = this.context(entry, pointer);
+  async resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer = ''): Promise<ComponentKindMap[K]> {
+    const { entry, options, ctx } = this.prepare(kind, spec, pointer);
+    let made: unknown;
     try {
-      return (await entry.def.create(options, ctx)) as T;
+      made = await entry.def.create(options, ctx);
     } catch (e) {
       throw wrapComponentError(e, entry.plugin.name, entry.def.name, 'create');
     }
+    this.track(entry, made);
+    return made as ComponentKindMap[K];
+  }
+
+  /**
+   * `resolve` for components whose factory is synchronous (models,
+   * processors): the library helpers (`createModel`, processors used
+   * standalone) return the instance directly.
+   */
+  resolveSync<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer = ''): ComponentKindMap[K] {
+    const { entry, options, ctx } = this.prepare(kind, spec, pointer);
+    let made: unknown;
+    try {
+      made = entry.def.create(options, ctx);
+    } catch (e) {
+      throw wrapComponentError(e, entry.plugin.name, entry.def.name, 'create');
+    }
+    if (made instanceof Promise) {
+      made.catch(() => undefined);
+      throw new QonlineError('QONLINE_INTERNAL', `${kind} ${entry.def.name} (plugin ${entry.plugin.name}) is built asynchronously; use resolve()`);
+    }
+    this.track(entry, made);
+    return made as ComponentKindMap[K];
   }
 
   /** Rebuilds a fitted model from its serialised form through its component's restore(). */
-  async restoreModel<T = unknown>(serialized: SerializedModel): Promise<T> {
+  async restoreModel(serialized: SerializedModel): Promise<Model> {
+    const made = this.restoreWith(serialized);
+    return made instanceof Promise ? await made : made;
+  }
+
+  /** restoreModel for synchronous restore() factories. */
+  restoreModelSync(serialized: SerializedModel): Model {
+    const made = this.restoreWith(serialized);
+    if (made instanceof Promise) {
+      made.catch(() => undefined);
+      throw new QonlineError('QONLINE_INTERNAL', `model ${serialized.class} is restored asynchronously; use restoreModel()`);
+    }
+    return made;
+  }
+
+  private restoreWith(serialized: SerializedModel): Model | Promise<Model> {
     const entry = this.registry.lookup('model', serialized.class);
     if (!entry.def.restore) {
       throw new QonlineError('QONLINE_PLUGIN_INVALID', `model ${entry.def.name} (plugin ${entry.plugin.name}) cannot restore saved models (no restore())`);
     }
+    // The saved options go through the same one check as a model built from YAML.
+    const spec = deepFreeze(structuredClone({ class: serialized.class, kwargs: serialized.kwargs ?? {} })) as ComponentSpec;
+    const problems = validateComponentSpec('model', spec, '', this.registry, this.validator);
+    if (problems.length) throw configError(undefined, problems);
+    const wrap = (e: unknown) => wrapComponentError(e, entry.plugin.name, entry.def.name, 'restore');
     try {
-      return (await entry.def.restore(serialized as never, this.context(entry, ''))) as T;
+      const made = entry.def.restore(serialized as never, this.context(entry, '')) as Model | Promise<Model>;
+      return made instanceof Promise ? made.catch((e: unknown) => Promise.reject(wrap(e))) : made;
     } catch (e) {
-      throw wrapComponentError(e, entry.plugin.name, entry.def.name, 'restore');
+      throw wrap(e);
     }
+  }
+
+  private prepare(kind: ComponentKind, spec: ComponentSpec, pointer: string): { entry: RegisteredComponent; options: Readonly<Record<string, unknown>>; ctx: ComponentContext } {
+    // Frozen options are handed over as they are (a validated config is frozen), so nested specs keep their
+    // identity and are known to be valid already; anything else is copied and frozen first, then validated.
+    const frozen = Object.isFrozen(spec) && (spec.kwargs === undefined || Object.isFrozen(spec.kwargs));
+    const s = frozen ? spec : (deepFreeze(structuredClone(spec)) as ComponentSpec);
+    if (!this.validator.isValidated(s)) {
+      const problems = validateComponentSpec(kind, s, pointer, this.registry, this.validator);
+      if (problems.length) throw configError(undefined, problems);
+    }
+    const entry = this.registry.lookup(kind, s.class, s.module_path);
+    const options = s.kwargs ?? EMPTY;
+    return { entry, options, ctx: this.context(entry, pointer) };
+  }
+
+  private track(entry: RegisteredComponent, made: unknown): void {
+    const dispose = entry.def.dispose;
+    if (dispose) this.disposables.push({ name: `${entry.plugin.name}/${entry.def.name}`, dispose: () => dispose.call(entry.def, made) });
+  }
+
+  /** The declared dependencies, and nothing else. */
+  private deps(entry: RegisteredComponent): Record<string, unknown> {
+    const declared = (entry.def.deps ?? {}) as DepsSpec;
+    const out: Record<string, unknown> = {};
+    const missing: string[] = [];
+    for (const [name, dep] of Object.entries(declared)) {
+      const optional = isOptionalDep(dep);
+      const token = optional ? dep.token : (dep as Token<unknown>);
+      if (this.has(token)) out[name] = this.get(token);
+      else if (optional) out[name] = undefined;
+      else missing.push(token.name);
+    }
+    if (missing.length) {
+      throw new QonlineError(
+        'QONLINE_DEPENDENCY_MISSING',
+        `${entry.def.kind} ${entry.def.name} (plugin ${entry.plugin.name}) needs ${missing.join(', ')}, which nothing provides`,
+      );
+    }
+    return Object.freeze(out);
   }
 
   private context(entry: RegisteredComponent, pointer: string): ComponentContext {
@@ -167,9 +264,14 @@ export class Kernel {
       plugin: entry.plugin.name,
       component: entry.def.name,
       logger,
-      get: <T>(token: Token<T>) => this.get(token),
-      has: (token) => this.has(token),
-      resolve: <T>(kind: ComponentKind, spec: ComponentSpec, path?: string) => this.resolve<T>(kind, spec, path ?? pointer),
+      deps: this.deps(entry) as ComponentContext['deps'],
+      resolve: <K extends ComponentKind>(kind: K, spec: ComponentSpec, path?: string) => this.resolve(kind, spec, path ?? pointer),
     };
   }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function isOptionalDep(dep: unknown): dep is OptionalDep<unknown> {
+  return typeof dep === 'object' && dep !== null && (dep as { optional?: unknown }).optional === true && 'token' in dep;
 }

@@ -1,9 +1,9 @@
-import { COMPONENT_KINDS, PLUGIN_API_VERSION, type ComponentDefinition, type ComponentKind, type PluginManifest } from '../contracts/plugin.js';
+import { COMPONENT_KINDS, PLUGIN_API_VERSION, SUPPORTED_PLUGIN_API_VERSIONS, type ComponentDefinition, type ComponentKind, type PluginManifest } from '../contracts/plugin.js';
 import { QonlineError } from '../errors/index.js';
 import { closestMatches } from './did-you-mean.js';
 
 export interface RegisteredComponent {
-  def: ComponentDefinition<any, any>;
+  def: ComponentDefinition<any, any, any>;
   plugin: PluginManifest;
   /** Where the plugin came from: `builtin` or the path/package it was loaded from. */
   source: string;
@@ -23,6 +23,12 @@ export class ComponentRegistry {
 
   registerAll(plugins: { manifest: PluginManifest; source: string }[]): void {
     const problems: string[] = [];
+    // Kinds plugins introduce (typed by ComponentKindMap merging) are known before any component registers.
+    for (const { manifest } of plugins) {
+      for (const k of Array.isArray(manifest?.kinds) ? manifest.kinds : []) {
+        if (typeof k === 'string' && k && !this.byKind.has(k as ComponentKind)) this.byKind.set(k as ComponentKind, new Map());
+      }
+    }
     for (const { manifest, source } of plugins) problems.push(...this.register(manifest, source));
     if (problems.length) {
       throw new QonlineError('QONLINE_PLUGIN_INVALID', `plugin registration failed (${problems.length} problem${problems.length > 1 ? 's' : ''}): ${problems[0]}`, {
@@ -38,17 +44,20 @@ export class ComponentRegistry {
     if (typeof manifest.version !== 'string') problems.push(`${where}: missing version`);
     if (!Array.isArray(manifest.components)) return [...problems, `${where}: components must be an array`];
     const api = manifest.apiVersion ?? PLUGIN_API_VERSION;
-    if (api !== PLUGIN_API_VERSION) problems.push(`${where}: needs plugin API v${api}, this qonline provides v${PLUGIN_API_VERSION}`);
+    if (!SUPPORTED_PLUGIN_API_VERSIONS.includes(api)) problems.push(`${where}: needs plugin API v${api}, this qonline provides v${PLUGIN_API_VERSION}`);
     const existing = this.plugins.get(manifest.name);
     if (existing) return [`${where}: a plugin with this name is already registered from ${existing.source}`];
     this.plugins.set(manifest.name, { manifest, source });
     for (const def of manifest.components) {
-      if (!def || !COMPONENT_KINDS.includes(def.kind)) {
-        problems.push(`${where}: component ${JSON.stringify(def?.name)} has unknown kind ${JSON.stringify(def?.kind)} (allowed: ${COMPONENT_KINDS.join(', ')})`);
+      if (!def || !this.byKind.has(def.kind)) {
+        problems.push(`${where}: component ${JSON.stringify(def?.name)} has unknown kind ${JSON.stringify(def?.kind)} (allowed: ${this.kinds().join(', ')})`);
         continue;
       }
       if (typeof def.create !== 'function') problems.push(`${where}: component ${def.name} has no create()`);
       if (!def.schema || typeof def.schema !== 'object') problems.push(`${where}: component ${def.name} has no options schema`);
+      if (def.deps !== undefined && (typeof def.deps !== 'object' || def.deps === null || Array.isArray(def.deps))) {
+        problems.push(`${where}: component ${def.name} declares deps as ${Array.isArray(def.deps) ? 'a list' : typeof def.deps}; expected a record {name: TOKEN} (plugin API v2)`);
+      }
       const table = this.byKind.get(def.kind)!;
       for (const name of [def.name, ...(def.aliases ?? [])]) {
         const clash = table.get(name);
@@ -77,6 +86,11 @@ export class ComponentRegistry {
       `unknown ${kind} class ${JSON.stringify(className)}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`,
       { hint: `allowed ${kind} classes: ${names.join(', ') || '(none)'}` },
     );
+  }
+
+  /** Every known kind: core's, then those plugins introduced. */
+  kinds(): ComponentKind[] {
+    return [...this.byKind.keys()];
   }
 
   has(kind: ComponentKind, className: string): boolean {

@@ -2,6 +2,7 @@ import * as AjvModule from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as addFormatsModule from 'ajv-formats';
 import { isIsoDate } from '../calendar/calendar.js';
+import { closestMatches } from './did-you-mean.js';
 
 // ajv and ajv-formats are CommonJS; under ESM their classes sit on `.default`.
 const Ajv2020 = (AjvModule as unknown as { default: typeof AjvModule.Ajv2020 }).default;
@@ -17,13 +18,24 @@ export interface SchemaProblem {
 export class SchemaValidator {
   private readonly ajv: AjvModule.Ajv2020;
   private readonly compiled = new WeakMap<object, ValidateFunction>();
+  /** Frozen component specs already validated whole (with their nested specs): the kernel does not check them again. */
+  private readonly validatedSpecs = new WeakSet<object>();
 
   constructor() {
-    this.ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true });
+    this.ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true, verbose: true });
     addFormats(this.ajv);
     // ajv-formats' date accepts year 0000; qonline's dates are the ones isIsoDate accepts, everywhere.
     this.ajv.addFormat('date', { type: 'string', validate: (s: string) => isIsoDate(s) });
     this.ajv.addKeyword({ keyword: 'x-qonline-kind', schemaType: 'string' });
+  }
+
+  /** Remembers a frozen spec that passed validation (a frozen value cannot change afterwards). */
+  markValidated(spec: object): void {
+    if (Object.isFrozen(spec)) this.validatedSpecs.add(spec);
+  }
+
+  isValidated(spec: object): boolean {
+    return this.validatedSpecs.has(spec);
   }
 
   validate(schema: object, value: unknown): SchemaProblem[] {
@@ -44,8 +56,12 @@ function describe(e: ErrorObject): string {
       return `expected ${String(p['type'])}`;
     case 'required':
       return `missing required property ${JSON.stringify(p['missingProperty'])}`;
-    case 'additionalProperties':
-      return `unknown property ${JSON.stringify(p['additionalProperty'])}`;
+    case 'additionalProperties': {
+      const name = String(p['additionalProperty']);
+      const props = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
+      const near = closestMatches(name, props);
+      return `unknown property ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?)` : ''}`;
+    }
     case 'enum':
       return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':

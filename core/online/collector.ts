@@ -20,7 +20,7 @@ export class RecorderCollector {
     const recs = (await this.store.listRecorders({ experiment: this.experiment, status: 'FINISHED' })).filter(this.options.filter ?? (() => true));
     const out = new Map<string, Map<string, ScoreRows>>();
     for (const r of recs) {
-      const key = this.options.modelKey?.(r) ?? String(r.params['model_class'] ?? 'model');
+      const key = this.options.modelKey?.(r) ?? String(r.params.model_class ?? 'model');
       const t = recorderTest(r);
       const rows = await this.store.readScores(r.id, this.options.kind ?? 'pred', { start: t.start, end: t.end });
       let m = out.get(key);

@@ -51,7 +51,7 @@ export class ScoreUpdater {
     const task = await store.getArtifact<TaskDef>(recorder.id, 'task');
     if (!task) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorder.id} has no task artifact`);
     const spec = updateDatasetSpec(task.dataset, bufferStart, to, start);
-    const dataset = await resolver.resolve<Dataset>('dataset', spec, '/task/dataset');
+    const dataset = await resolver.resolve('dataset', spec, '/task/dataset');
     dataset.handler.loadProcessorState(await store.getArtifact(recorder.id, 'processors'));
     await dataset.handler.setup();
     const frame = await dataset.prepare([start, to], 'infer');
@@ -59,7 +59,7 @@ export class ScoreUpdater {
     if (this.kind === 'pred') {
       const serialized = await store.getArtifact<SerializedModel>(recorder.id, 'model');
       if (!serialized) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorder.id} has no model artifact`);
-      const model = await resolver.restoreModel<Model>(serialized);
+      const model = await resolver.restoreModel(serialized);
       values = model.predict({ features: frame.features, rows: frame.rows, cols: frame.featureNames.length });
     } else {
       values = firstLabel(frame);

@@ -65,7 +65,7 @@ export class TaskRunner {
     const { fence } = options;
     const hash = taskHash(task);
     const existing = await store.findRecorderByTaskHash(experiment, hash);
-    if (existing && (existing.status === 'FINISHED' || (existing.params as Partial<RecorderParams>).phase === 'fitted')) {
+    if (existing && (existing.status === 'FINISHED' || existing.params.phase === 'fitted')) {
       await this.settle(existing, options);
       return existing;
     }
@@ -118,11 +118,11 @@ export class TaskRunner {
     const processors = await store.getArtifact<unknown>(recorderId, 'processors');
     if (!task || !serialized) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorderId} has no fitted model to finish`);
     try {
-      const dataset = await resolver.resolve<Dataset>('dataset', task.dataset, '/task/dataset');
+      const dataset = await resolver.resolve('dataset', task.dataset, '/task/dataset');
       dataset.handler.loadProcessorState(processors);
       await dataset.handler.setup();
       const test = await dataset.prepare('test', 'infer');
-      const model = await resolver.restoreModel<Model>(serialized);
+      const model = await resolver.restoreModel(serialized);
       const pred = model.predict({ features: test.features, rows: test.rows, cols: test.featureNames.length });
       const rows = frameScores(test, pred);
       const labels = frameScores(test, firstLabel(test));
@@ -131,7 +131,7 @@ export class TaskRunner {
       if (Number.isFinite(ic.ic)) metrics['IC'] = ic.ic;
       if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
       if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
-      const params = { ...(rec.params as RecorderParams), phase: 'finished' as const };
+      const params: RecorderParams = { ...rec.params, phase: 'finished' };
       const finished: RecorderInfo = { ...rec, status: 'FINISHED', metrics, params };
       await store.transaction(async (tx) => {
         await fence?.(tx);
@@ -169,14 +169,14 @@ export class TaskRunner {
 
   private async fitModel(task: TaskDef): Promise<{ artifacts: FittedArtifacts; info: FitInfo }> {
     const { resolver } = this.deps;
-    const dataset = await resolver.resolve<Dataset>('dataset', task.dataset, '/task/dataset');
+    const dataset = await resolver.resolve('dataset', task.dataset, '/task/dataset');
     await dataset.handler.setup();
     const train = await dataset.prepare('train', 'learn');
     if (train.rows === 0) {
       throw new QonlineError('QONLINE_DATA_INVALID', `the train segment ${JSON.stringify(dataset.segments['train'])} has no rows with labels`);
     }
     const valid = dataset.segments['valid'] ? await dataset.prepare('valid', 'learn') : undefined;
-    const model = await resolver.resolve<Model>('model', task.model, '/task/model');
+    const model = await resolver.resolve('model', task.model, '/task/model');
     const info = await model.fit(toMatrix(train), valid && valid.rows > 0 ? toMatrix(valid) : undefined, { featureNames: train.featureNames });
     return { artifacts: { model: model.toJSON(), processors: dataset.handler.processorState() }, info };
   }

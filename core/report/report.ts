@@ -77,7 +77,7 @@ export async function buildReportData(store: ExperimentStore, manager: string, t
     strategy: st,
     history: history.filter((h) => h.strategy === st),
     recorders: new Map(recs.filter((r) => r.experiment === st).map((r) => [r.id, r] as [string, RecorderInfo])),
-    groupKey: (r: RecorderInfo) => String(r.params['model_class'] ?? 'model'),
+    groupKey: (r: RecorderInfo) => String(r.params.model_class ?? 'model'),
   }));
   const assignment = assignRecorders(inputs, dates);
   const served = new Map<string, [string, string][]>();
@@ -100,7 +100,7 @@ export async function buildReportData(store: ExperimentStore, manager: string, t
     .filter((r) => served.has(r.id) || history.some((h) => h.recorderIds.includes(r.id)))
     .map((r) => {
       const t = recorderTest(r);
-      return { strategy: r.experiment, recorder: r.id, model: String(r.params['model_class']), testStart: t.start, testEnd: t.end, served: served.get(r.id) ?? [] };
+      return { strategy: r.experiment, recorder: r.id, model: String(r.params.model_class), testStart: t.start, testEnd: t.end, served: served.get(r.id) ?? [] };
     })
     .sort((a, b) => (a.strategy + a.testStart < b.strategy + b.testStart ? -1 : 1));
   const finite = (a: number[]): number[] => a.filter(Number.isFinite);

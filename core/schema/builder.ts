@@ -59,7 +59,7 @@ export const S = {
   enum<const V extends readonly (string | number)[]>(values: V, opts: Common = {}): TSchema<V[number]> {
     return make({ enum: [...values], ...opts });
   },
-  array<T>(items: TSchema<T>, opts: Common & { minItems?: number; maxItems?: number } = {}): TSchema<T[]> {
+  array<T>(items: TSchema<T>, opts: Common & { minItems?: number; maxItems?: number; uniqueItems?: boolean } = {}): TSchema<T[]> {
     return make({ type: 'array', items, ...opts });
   },
   tuple<const T extends readonly TSchema<any>[]>(items: T, opts: Common = {}): TSchema<{ [K in keyof T]: Static<T[K]> }> {

@@ -6,16 +6,13 @@ import {
   S,
   TOKENS,
   type ComponentContext,
-  type ComponentDefinition,
   type ComponentSpec,
-  type DataProvider,
   type Handler,
   type Processor,
-  type TSchema,
 } from '../../core/index.js';
 import { DatasetH } from './src/handler/dataset-h.js';
 import { ExprHandler } from './src/handler/expr-handler.js';
-import { createProcessor, PROCESSOR_NAMES, PROCESSOR_SCHEMAS, withFitWindow } from './src/processors/index.js';
+import { PROCESSOR_COMPONENTS, withFitWindow } from './src/processors/index.js';
 import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
 import { generateSyntheticMarket } from './src/synth/index.js';
@@ -66,8 +63,9 @@ const syntheticMarket = defineComponent({
   aliases: ['synthetic'],
   description: 'The embedded seeded synthetic market, generated once into the home folder in Qlib binary layout.',
   schema: synthSchema,
-  deps: [TOKENS.home],
-  create: (o, ctx) => openSyntheticMarket(ctx.get(TOKENS.home), o),
+  deps: { home: TOKENS.home },
+  create: (o, ctx) => openSyntheticMarket(ctx.deps.home, o),
+  dispose: (provider) => provider.close(),
   describe: (o) => describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end }),
 });
 
@@ -83,7 +81,8 @@ const qlibData = defineComponent({
     disk_cache: S.optional(S.boolean({ description: 'Keep computed features under <home>/cache/features (default true).' })),
     threads: S.optional(S.integer({ minimum: 0, maximum: 64, description: 'Worker threads evaluating features: 0 = automatic (up to 4 for large requests, 1 for small ones), 1 = the calling thread only.' })),
   }),
-  deps: [TOKENS.home],
+  deps: { home: TOKENS.home },
+  dispose: (provider: QlibDataProvider) => provider.close(),
   describe: (o) => describeQlibFolder(o.uri),
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
@@ -91,7 +90,7 @@ const qlibData = defineComponent({
       id,
       uri: path.resolve(o.uri),
       cacheMiB: o.cache_mib,
-      cacheDir: o.disk_cache === false ? undefined : path.join(ctx.get(TOKENS.home), 'cache', 'features', id),
+      cacheDir: o.disk_cache === false ? undefined : path.join(ctx.deps.home, 'cache', 'features', id),
       threads: o.threads,
     });
   },
@@ -117,7 +116,7 @@ const DEFAULT_LABEL = { LABEL0: 'Ref($close, -2)/Ref($close, -1) - 1' };
 async function buildProcessors(ctx: ComponentContext, specs: readonly (string | ComponentSpec)[] | undefined, fitStart?: string | null, fitEnd?: string | null): Promise<Processor[]> {
   const withWindow = withFitWindow(specs ?? [], fitStart, fitEnd);
   const out: Processor[] = [];
-  for (const spec of withWindow) out.push(await ctx.resolve<Processor>('processor', spec));
+  for (const spec of withWindow) out.push(await ctx.resolve('processor', spec));
   return out;
 }
 
@@ -131,12 +130,12 @@ const exprHandler = defineComponent({
     features: S.record(S.string(), { description: 'Feature name -> expression, in column order.' }),
     label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
   }),
-  deps: [TOKENS.dataProvider],
+  deps: { provider: TOKENS.dataProvider },
   check: (o, ctx) => checkHandler(o, ctx),
   async create(o, ctx): Promise<Handler> {
     const features = Object.entries(o.features);
     const label = Object.entries(o.label ?? DEFAULT_LABEL);
-    return new ExprHandler(ctx.get(TOKENS.dataProvider) as DataProvider, {
+    return new ExprHandler(ctx.deps.provider, {
       instruments: o.instruments,
       startTime: o.start_time,
       endTime: o.end_time ?? null,
@@ -162,7 +161,7 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
       instruments: S.optional(S.union([S.string(), S.array(S.string())], { description: `Market name or codes. Default \`${defaults.instruments}\`.` })),
       label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
     }),
-    deps: [TOKENS.dataProvider],
+    deps: { provider: TOKENS.dataProvider },
     check: (o, ctx) => {
       const fs = features();
       return checkHandler({ ...o, features: Object.fromEntries(fs.names.map((n, i) => [n, fs.fields[i]!])) }, ctx);
@@ -172,7 +171,7 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
       const label = o.label ? { names: Object.keys(o.label), fields: Object.values(o.label) } : { names: [...defaults.label.names], fields: [...defaults.label.fields] };
       const infer = (o.infer_processors ?? structuredClone(defaults.inferProcessors)) as (string | ComponentSpec)[];
       const learn = (o.learn_processors ?? structuredClone(defaults.learnProcessors)) as (string | ComponentSpec)[];
-      return new ExprHandler(ctx.get(TOKENS.dataProvider) as DataProvider, {
+      return new ExprHandler(ctx.deps.provider, {
         instruments: o.instruments ?? defaults.instruments,
         startTime: o.start_time,
         endTime: o.end_time ?? null,
@@ -201,27 +200,17 @@ const datasetH = defineComponent({
   }),
   check: (o) => checkSegments(o.segments as Record<string, [string, string | null]>),
   async create(o, ctx) {
-    const handler = await ctx.resolve<Handler>('handler', o.handler as ComponentSpec);
+    const handler = await ctx.resolve('handler', o.handler as ComponentSpec);
     const segments: Record<string, [string, string | null]> = {};
     for (const [k, v] of Object.entries(o.segments)) segments[k] = [v[0], v[1] ?? null];
     return new DatasetH(handler, segments);
   },
 });
 
-const processorComponents: ComponentDefinition[] = PROCESSOR_NAMES.map((name) =>
-  defineComponent({
-    kind: 'processor',
-    name,
-    description: String((PROCESSOR_SCHEMAS[name] as { description?: string } | undefined)?.description ?? `${name} processor.`),
-    schema: (PROCESSOR_SCHEMAS[name] ?? S.object({})) as TSchema<Record<string, unknown>>,
-    create: (o) => createProcessor(name, structuredClone(o) as Record<string, unknown>),
-  }),
-);
-
 export const dataQlibPlugin = definePlugin({
   name: 'data-qlib',
   version: '0.1.0',
   description: "Qlib binary data, the synthetic market, expressions, handlers, processors and DatasetH.",
-  components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...processorComponents],
+  components: [syntheticMarket, qlibData, exprHandler, alpha158, alpha360, datasetH, ...PROCESSOR_COMPONENTS],
   commands: DATA_COMMANDS,
 });

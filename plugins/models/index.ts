@@ -1,15 +1,7 @@
-import { definePlugin } from '../../core/index.js';
-import { MODEL_COMPONENTS } from './src/model-components.js';
+import { modelsPlugin } from './src/manifest.js';
 
-/** The `models` plugin: matrix-level models (Linear, GBDT) behind the model contract. */
-export const modelsPlugin = definePlugin({
-  name: 'models',
-  version: '0.1.0',
-  description: 'Ridge/OLS linear regression and histogram gradient-boosted trees (LightGBM/XGBoost-compatible parameters).',
-  components: MODEL_COMPONENTS,
-});
-
+export { modelsPlugin } from './src/manifest.js';
 export default modelsPlugin;
-export { createModel, restoreModel, findModelComponent } from './src/standalone.js';
+export { createModel, restoreModel } from './src/standalone.js';
 export { LinearModel } from './src/linear/linear-model.js';
 export { GBDTModel, type ImportanceType } from './src/gbdt/gbdt-model.js';

@@ -1,4 +1,4 @@
-import { defineComponent, definePlugin, S, TOKENS, type ComponentSpec, type TaskDef } from '../../core/index.js';
+import { defineComponent, definePlugin, S, TOKENS, type ComponentSpec, type TaskDef, type TaskGenerator } from '../../core/index.js';
 import { MultiHorizonGen } from './src/multi-horizon-gen.js';
 import { RollingGen } from './src/rolling-gen.js';
 import { RollingStrategy } from './src/rolling-strategy.js';
@@ -30,9 +30,9 @@ const rollingGen = defineComponent({
   name: 'RollingGen',
   description: 'Rolling tasks from a template: test windows of `step` rows, segments shifted by `step`.',
   schema: rollingGenSchema,
-  deps: [TOKENS.calendar],
+  deps: { calendar: TOKENS.calendar },
   create: (o, ctx) =>
-    new RollingGen(ctx.get(TOKENS.calendar), {
+    new RollingGen(ctx.deps.calendar, {
       step: o.step,
       rtype: o.rtype,
       truncDays: o.trunc_days ?? null,
@@ -46,12 +46,17 @@ const multiHorizonGen = defineComponent({
   name: 'MultiHorizonGen',
   description: 'One task per label horizon, segments truncated by horizon plus leak days.',
   schema: S.object({
-    horizons: S.array(S.integer({ minimum: 1 }), { minItems: 1, description: 'Label horizons in rows.' }),
+    horizons: S.array(S.integer({ minimum: 1 }), { minItems: 1, uniqueItems: true, description: 'Label horizons in rows (each once: a repeated horizon would give the same task).' }),
     label_leak_n: S.optional(S.integer({ minimum: 0, description: 'Extra rows cut after the horizon.' })),
   }),
-  deps: [TOKENS.calendar],
-  create: (o, ctx) => new MultiHorizonGen(ctx.get(TOKENS.calendar), { horizons: [...o.horizons], labelLeakN: o.label_leak_n }),
+  deps: { calendar: TOKENS.calendar },
+  create: (o, ctx) => new MultiHorizonGen(ctx.deps.calendar, { horizons: [...o.horizons], labelLeakN: o.label_leak_n }),
 });
+
+/** A task generator that can also roll a task forward (RollingGen): what RollingStrategy needs. */
+function canRollForward(gen: TaskGenerator): gen is TaskGenerator & Pick<RollingGen, 'genFollowingTasks'> {
+  return typeof (gen as Partial<RollingGen>).genFollowingTasks === 'function';
+}
 
 const rollingStrategy = defineComponent({
   kind: 'strategy',
@@ -62,17 +67,17 @@ const rollingStrategy = defineComponent({
     task_template: S.union([taskTemplateSchema, S.array(taskTemplateSchema, { minItems: 1 })], { description: 'One task template or a list.' }),
     rolling_gen: S.component({ kind: 'taskGenerator', description: 'The rolling generator, e.g. `{class: RollingGen, kwargs: {step: 20}}`.' }),
   }),
-  deps: [TOKENS.store, TOKENS.calendar],
+  deps: { store: TOKENS.store },
   async create(o, ctx) {
-    const gen = await ctx.resolve<RollingGen>('taskGenerator', o.rolling_gen as ComponentSpec);
-    if (!(gen instanceof RollingGen)) throw new Error('RollingStrategy needs a RollingGen generator (it rolls tasks forward)');
+    const gen = await ctx.resolve('taskGenerator', o.rolling_gen as ComponentSpec);
+    if (!canRollForward(gen)) throw new Error('RollingStrategy needs a generator that rolls tasks forward (genFollowingTasks), such as RollingGen');
     const templates = (Array.isArray(o.task_template) ? o.task_template : [o.task_template]) as unknown as TaskDef[];
     return new RollingStrategy({
       name: o.name,
       templates: structuredClone(templates),
       rollingGen: gen,
       rollingGenSpec: o.rolling_gen as ComponentSpec,
-      store: ctx.get(TOKENS.store),
+      store: ctx.deps.store,
       logger: ctx.logger,
     });
   },

@@ -30,6 +30,7 @@ const postgresStore = defineComponent({
     pool_size: S.optional(S.integer({ minimum: 1, maximum: 1000, description: 'Pooled connections per process (LISTEN uses one more). Default 10.' })),
     connect_timeout_ms: S.optional(S.integer({ minimum: 1, description: 'Give up connecting after this long. Default 10000.' })),
   }),
+  dispose: (store) => store.close(),
   async create(options) {
     const url = options.url ?? process.env['QONLINE_PG_URL'];
     if (!url) {

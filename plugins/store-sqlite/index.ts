@@ -26,10 +26,11 @@ const sqliteStore = defineComponent({
     path: S.optional(S.string({ description: 'Database file, relative to the home folder. Default `store.sqlite`.' })),
     busy_timeout_ms: S.optional(S.integer({ minimum: 0, description: 'How long to wait for another process holding the write lock.' })),
   }),
-  deps: [TOKENS.home],
+  deps: { home: TOKENS.home },
+  dispose: (store) => store.close(),
   exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
   async create(options, ctx) {
-    const file = path.resolve(ctx.get(TOKENS.home), options.path ?? 'store.sqlite');
+    const file = path.resolve(ctx.deps.home, options.path ?? 'store.sqlite');
     return openSqliteStore(file);
   },
 });

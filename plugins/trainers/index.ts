@@ -1,11 +1,11 @@
-import { defineComponent, definePlugin, S, TOKENS, type ComponentContext } from '../../core/index.js';
+import { defineComponent, definePlugin, optionalDep, S, TOKENS, type DepsOf } from '../../core/index.js';
 import { DelayTrainerR, TrainerR } from './src/local-trainers.js';
 import { DelayTrainerRM, TrainerRM, type PoolTrainerDeps } from './src/pool-trainers.js';
 
 export { DelayTrainerR, TrainerR } from './src/local-trainers.js';
 export { DelayTrainerRM, TrainerRM, type PoolTrainerDeps, type PoolTrainerOptions } from './src/pool-trainers.js';
 
-const deps = [TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
+const deps = { store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress };
 
 /** An in-process trainer component: no options, the store and resolver injected. */
 function localTrainer(name: string, description: string, make: (deps: ConstructorParameters<typeof TrainerR>[0]) => TrainerR) {
@@ -15,7 +15,7 @@ function localTrainer(name: string, description: string, make: (deps: Constructo
     description,
     schema: S.object({}),
     deps,
-    create: (_o, ctx) => make({ store: ctx.get(TOKENS.store), resolver: ctx.get(TOKENS.resolver), logger: ctx.logger, progress: ctx.get(TOKENS.progress) }),
+    create: (_o, ctx) => make({ ...ctx.deps, logger: ctx.logger }),
   });
 }
 
@@ -34,17 +34,11 @@ const poolSchema = S.object({
   wait_timeout_s: S.optional(S.number({ exclusiveMinimum: 0, description: 'Fail (QONLINE_TASK_FAILED) when workers have not finished after this long. Default: wait forever.' })),
 });
 
-const poolDeps = [TOKENS.taskPool, TOKENS.store, TOKENS.resolver, TOKENS.logger, TOKENS.progress];
+/** Task threads are optional: without them the manager trains on its own thread. */
+const poolDeps = { pools: TOKENS.taskPool, store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress, clock: TOKENS.clock, threads: optionalDep(TOKENS.taskThreads) };
 
-function poolTrainerDeps(ctx: ComponentContext): PoolTrainerDeps {
-  return {
-    pools: ctx.get(TOKENS.taskPool),
-    store: ctx.get(TOKENS.store),
-    resolver: ctx.get(TOKENS.resolver),
-    logger: ctx.logger,
-    progress: ctx.get(TOKENS.progress),
-    threads: ctx.has(TOKENS.taskThreads) ? ctx.get(TOKENS.taskThreads) : undefined,
-  };
+function poolTrainerDeps(ctx: { deps: DepsOf<typeof poolDeps>; logger: PoolTrainerDeps['logger'] }): PoolTrainerDeps {
+  return { ...ctx.deps, logger: ctx.logger };
 }
 
 const trainerRM = defineComponent({

@@ -381,7 +381,7 @@ for (const backend of [sqlite, postgres]) {
       expect(w.out()).toMatch(new RegExp(`worker stopped: ${tasks.length} done, ${tasks.length} part_done, 0 failed`));
       const recs = await recorders(open);
       expect(recs).toHaveLength(tasks.length);
-      expect(recs.every((r) => r.status === 'FINISHED' && r.params['phase'] === 'finished')).toBe(true);
+      expect(recs.every((r) => r.status === 'FINISHED' && r.params.phase === 'finished')).toBe(true);
     }, 120_000);
   });
 }

@@ -49,4 +49,69 @@ describe('architecture rules', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  /**
+   * One construction path: a component class is instantiated only by its
+   * plugin's component factory (create/restore), never by other code, so
+   * every instance has had its options validated and its deps injected.
+   */
+  it('components are constructed only in their component factories', () => {
+    const FACTORIES: Record<string, string[]> = {
+      'plugins/models/src/gbdt/gbdt-component.ts': ['GBDTModel'],
+      'plugins/models/src/gbdt/gbdt-model.ts': ['GBDTModel'], // fromJSON, the component's restore()
+      'plugins/models/src/linear/linear-component.ts': ['LinearModel'],
+      'plugins/models/src/linear/linear-model.ts': ['LinearModel'], // fromJSON, the component's restore()
+      'plugins/data-qlib/src/processors/components.ts': PROCESSORS,
+      'plugins/data-qlib/index.ts': ['QlibDataProvider', 'ExprHandler', 'DatasetH'],
+      'plugins/rolling/index.ts': ['RollingGen', 'MultiHorizonGen', 'RollingStrategy'],
+      'plugins/ensemble/index.ts': ['AverageEnsemble'],
+      'plugins/trainers/index.ts': ['TrainerR', 'DelayTrainerR', 'TrainerRM', 'DelayTrainerRM'],
+    };
+    const classes = [...new Set(Object.values(FACTORIES).flat())];
+    const re = new RegExp(`new (${classes.join('|')})\\(`, 'g');
+    const bad: string[] = [];
+    for (const dir of ['core', 'plugins']) {
+      for (const f of files(path.join(ROOT, dir))) {
+        const rel = path.relative(ROOT, f).split(path.sep).join('/');
+        for (const m of readFileSync(f, 'utf8').matchAll(re)) if (!FACTORIES[rel]?.includes(m[1]!)) bad.push(`${rel}: new ${m[1]}(`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('a component reads only the services it declared (ctx.deps; no ctx.get/ctx.has, no container lookups in plugins)', () => {
+    const bad: string[] = [];
+    for (const f of files(path.join(ROOT, 'plugins'))) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/\bctx\.(get|has)\(|\.get\(TOKENS\.|container\.resolve/g)) bad.push(`${path.relative(ROOT, f)}: ${m[0]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('recorder params are read through their type, not by string key', () => {
+    const bad: string[] = [];
+    for (const dir of ['core', 'plugins']) {
+      for (const f of files(path.join(ROOT, dir))) {
+        for (const m of readFileSync(f, 'utf8').matchAll(/params\[['"][a-z_]+['"]\]/g)) bad.push(`${path.relative(ROOT, f)}: ${m[0]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
 });
+
+const PROCESSORS = [
+  'RobustZScoreNorm',
+  'ZScoreNorm',
+  'MinMaxNorm',
+  'Fillna',
+  'DropnaProcessor',
+  'DropnaLabel',
+  'DropnaFeature',
+  'CSRankNorm',
+  'CSZScoreNorm',
+  'CSZFillna',
+  'ProcessInf',
+  'FilterCol',
+  'DropCol',
+  'TanhProcess',
+];

@@ -37,8 +37,8 @@ export const modelsCompareCommand: Command = {
         const rows: string[][] = [
           ['id', ra.id.slice(0, 12), rb.id.slice(0, 12)],
           ['strategy', ra.experiment, rb.experiment],
-          ['model', String(ra.params['model_class']), String(rb.params['model_class'])],
-          ['test', `${ra.params['test_start']}..${ra.params['test_end'] ?? 'open'}`, `${rb.params['test_start']}..${rb.params['test_end'] ?? 'open'}`],
+          ['model', String(ra.params.model_class), String(rb.params.model_class)],
+          ['test', `${ra.params.test_start}..${ra.params.test_end ?? 'open'}`, `${rb.params.test_start}..${rb.params.test_end ?? 'open'}`],
           ['status', ra.status, rb.status],
           ['online', ra.tags[ONLINE_TAG] ?? 'offline', rb.tags[ONLINE_TAG] ?? 'offline'],
           ['created', ra.createdAt, rb.createdAt],

@@ -27,8 +27,8 @@ export const modelsListCommand: Command = {
       const rows = recs.map((r) => ({
         id: r.id,
         strategy: r.experiment,
-        model: String(r.params['model_class'] ?? ''),
-        test: [r.params['test_start'] ?? null, r.params['test_end'] ?? null],
+        model: String(r.params.model_class ?? ''),
+        test: [r.params.test_start ?? null, r.params.test_end ?? null],
         status: r.status,
         online: r.tags[ONLINE_TAG] === 'online',
         created: r.createdAt,

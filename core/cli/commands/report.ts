@@ -74,7 +74,7 @@ export const serveCommand: Command = {
             const out: Record<string, unknown[]> = {};
             for (const s of p.strategies) {
               const recs = await p.store.listRecorders({ experiment: s.name, tags: { [ONLINE_TAG]: 'online' } });
-              out[s.name] = recs.map((r) => ({ id: r.id, model: r.params['model_class'], test: [r.params['test_start'], r.params['test_end'] ?? null], metrics: r.metrics }));
+              out[s.name] = recs.map((r) => ({ id: r.id, model: r.params.model_class, test: [r.params.test_start, r.params.test_end ?? null], metrics: r.metrics }));
             }
             json(200, out);
           } else json(404, { error: 'not found', endpoints: ['/', '/api/health', '/api/signals?date=YYYY-MM-DD', '/api/online'] });

@@ -52,7 +52,7 @@ export const workerCommand: Command = {
       }
       const provider = p.kernel.get(TOKENS.taskPool);
       const trainerSpec = prepared.pipeline.manager.trainer ?? DEFAULT_COMPONENTS.trainer;
-      const trainer = await p.kernel.resolve<Trainer>('trainer', trainerSpec, '/manager/trainer');
+      const trainer = await p.kernel.resolve('trainer', trainerSpec, '/manager/trainer');
       const flagPools = ctx.args.flags['pool'] as string[] | undefined;
       const poolTrainer = isPoolTrainer(trainer) ? trainer : undefined;
       if (!flagPools && !poolTrainer) {

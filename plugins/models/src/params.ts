@@ -1,12 +1,11 @@
 import { S, type TSchema } from '../../../core/index.js';
-import { closestNames } from './closest-names.js';
 import { modelInputError } from './model-error.js';
 
 /**
- * One declarative table per model drives both the JSON Schema shown to users
- * and the run-time parser, so the accepted names, ranges and defaults cannot
- * drift apart. Aliases (LightGBM / XGBoost / Qlib spellings) map to one
- * canonical name.
+ * One declarative table per model gives the JSON Schema the kernel validates
+ * options against (names, aliases, types, ranges) and the defaults and alias
+ * folding the model reads, so they cannot drift apart. Aliases (LightGBM /
+ * XGBoost / Qlib spellings) map to one canonical name.
  */
 export type ParamSpec =
   | (Common & { type: 'number' | 'integer'; default?: number; min?: number; max?: number; exclusiveMin?: number })
@@ -20,7 +19,6 @@ interface Common {
 }
 
 export type ParamTable = Record<string, ParamSpec>;
-export type ParamValues = Record<string, number | boolean | string | undefined>;
 
 /** The JSON Schema of a parameter table: every canonical name and alias, all optional. */
 export function paramSchema(table: ParamTable, description: string): TSchema<Record<string, unknown>> {
@@ -53,34 +51,34 @@ function schemaOf(spec: ParamSpec, description: string, dflt: unknown): TSchema<
   }
 }
 
+/** The TypeScript type of one parameter's value. */
+type ParamType<P> = P extends { type: 'number' | 'integer' } ? number : P extends { type: 'boolean' } ? boolean : string;
+
+/** Canonical names -> values; parameters without a default may be undefined. */
+export type ParamValues<T extends ParamTable> = {
+  readonly [K in keyof T]: T[K] extends { default: unknown } ? ParamType<T[K]> : ParamType<T[K]> | undefined;
+};
+
 /**
- * Reads `kwargs` against `table`: canonical names out, defaults filled in.
- * Every problem (unknown name with did-you-mean, wrong type, out of range, two
- * aliases disagreeing) is reported at once as QONLINE_MODEL_INPUT.
+ * Folds validated options (the kernel checked them against `paramSchema`
+ * once: names, types, ranges) to canonical names, with enum spellings
+ * canonicalised and defaults filled in. The one thing a schema cannot say is
+ * checked here: two aliases of one parameter given different values.
  */
-export function parseParams(table: ParamTable, kwargs: Record<string, unknown> | undefined, model: string): ParamValues {
+export function foldParams<T extends ParamTable>(table: T, options: Readonly<Record<string, unknown>>, model: string): ParamValues<T> {
   const byName = new Map<string, string>();
   for (const [name, spec] of Object.entries(table)) {
     byName.set(name, name);
     for (const a of spec.aliases ?? []) byName.set(a, name);
   }
-  const problems: string[] = [];
-  const out: ParamValues = {};
+  const out: Record<string, unknown> = {};
   const givenAs: Record<string, string> = {};
-  if (kwargs !== undefined && (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs))) {
-    throw modelInputError(`${model}: kwargs must be an object of parameters, found ${Array.isArray(kwargs) ? 'an array' : String(kwargs)}`);
-  }
-  for (const [key, raw] of Object.entries(kwargs ?? {})) {
+  const problems: string[] = [];
+  for (const [key, raw] of Object.entries(options)) {
     const canonical = byName.get(key);
-    if (canonical === undefined) {
-      const near = closestNames(key, [...byName.keys()]);
-      problems.push(`unknown parameter "${key}"${near.length ? ` (did you mean ${near.map((n) => `"${n}"`).join(', ')}?)` : ''}`);
-      continue;
-    }
-    if (raw === undefined) continue;
+    if (canonical === undefined || raw === undefined) continue;
     const spec = table[canonical]!;
-    const value = readValue(spec, key, raw, problems);
-    if (value === undefined) continue;
+    const value = spec.type === 'enum' ? (spec.canonical?.[raw as string] ?? raw) : raw;
     const previous = givenAs[canonical];
     if (previous !== undefined && out[canonical] !== value) {
       problems.push(`"${key}" and "${previous}" both set ${canonical}, to different values (${String(value)} and ${String(out[canonical])})`);
@@ -89,64 +87,12 @@ export function parseParams(table: ParamTable, kwargs: Record<string, unknown> |
     givenAs[canonical] = key;
     out[canonical] = value;
   }
-  if (problems.length) {
-    const allowed = Object.entries(table)
-      .map(([n, s]) => (s.aliases?.length ? `${n} (${s.aliases.join(', ')})` : n))
-      .join('; ');
-    throw modelInputError(
-      `${model}: ${problems.length === 1 ? problems[0] : `${problems.length} parameter problems: ${problems.join('; ')}`}`,
-      problems,
-      `allowed parameters: ${allowed}`,
-    );
-  }
+  if (problems.length) throw modelInputError(`${model}: ${problems.join('; ')}`, problems);
   for (const [name, spec] of Object.entries(table)) if (out[name] === undefined) out[name] = spec.default;
-  return out;
+  return out as ParamValues<T>;
 }
 
-function readValue(spec: ParamSpec, key: string, raw: unknown, problems: string[]): number | boolean | string | undefined {
-  switch (spec.type) {
-    case 'number':
-    case 'integer': {
-      if (typeof raw !== 'number' || !Number.isFinite(raw)) {
-        problems.push(`"${key}" must be a finite ${spec.type}, found ${JSON.stringify(raw)}`);
-        return undefined;
-      }
-      if (spec.type === 'integer' && !Number.isInteger(raw)) {
-        problems.push(`"${key}" must be a whole number, found ${raw}`);
-        return undefined;
-      }
-      if ((spec.min !== undefined && raw < spec.min) || (spec.max !== undefined && raw > spec.max) || (spec.exclusiveMin !== undefined && raw <= spec.exclusiveMin)) {
-        problems.push(`"${key}" must be ${rangeText(spec)}, found ${raw}`);
-        return undefined;
-      }
-      return raw;
-    }
-    case 'boolean':
-      if (typeof raw !== 'boolean') {
-        problems.push(`"${key}" must be true or false, found ${JSON.stringify(raw)}`);
-        return undefined;
-      }
-      return raw;
-    case 'enum': {
-      if (typeof raw !== 'string' || !spec.values.includes(raw)) {
-        problems.push(`"${key}" must be one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}, found ${JSON.stringify(raw)}`);
-        return undefined;
-      }
-      return spec.canonical?.[raw] ?? raw;
-    }
-    case 'string':
-      if (typeof raw !== 'string') {
-        problems.push(`"${key}" must be a string, found ${JSON.stringify(raw)}`);
-        return undefined;
-      }
-      return raw;
-  }
-}
-
-function rangeText(spec: { min?: number; max?: number; exclusiveMin?: number }): string {
-  const parts: string[] = [];
-  if (spec.exclusiveMin !== undefined) parts.push(`> ${spec.exclusiveMin}`);
-  if (spec.min !== undefined) parts.push(`>= ${spec.min}`);
-  if (spec.max !== undefined) parts.push(`<= ${spec.max}`);
-  return parts.join(' and ');
+/** Which of `names` (a canonical name and its aliases) the options set. */
+export function givenAny(options: Readonly<Record<string, unknown>>, names: readonly string[]): boolean {
+  return names.some((k) => options[k] !== undefined);
 }

@@ -1,5 +1,5 @@
 import { QonlineError, TimeAdjuster, plainJsonCopy, type Calendar, type Segment, type TaskDef, type TaskGenerator } from '../../../core/index.js';
-import { checkKey, checkNonNegativeInt, fitWindowFollowsTrain, handlerKwargs, readSegments, writeSegments } from './task-fields.js';
+import { checkKey, fitWindowFollowsTrain, handlerKwargs, readSegments, writeSegments } from './task-fields.js';
 
 /** Qlib's default label (Alpha158/Alpha360) generalised: buy at T+1's close, sell h rows later. */
 export const DEFAULT_LABEL_TEMPLATE = 'Ref($close, -{h+1})/Ref($close, -1) - 1';
@@ -51,16 +51,9 @@ export class MultiHorizonGen implements TaskGenerator {
 
   constructor(calendar: Calendar, options: MultiHorizonGenOptions) {
     this.ta = new TimeAdjuster(calendar);
-    const horizons: unknown = options?.horizons;
-    if (!Array.isArray(horizons) || horizons.length === 0) {
-      throw new QonlineError('QONLINE_CONFIG_INVALID', `MultiHorizonGen horizons must be a non-empty list of whole numbers of rows, found ${JSON.stringify(horizons)}`);
-    }
-    horizons.forEach((h, i) => checkNonNegativeInt(h, `MultiHorizonGen horizons[${i}]`));
-    if (new Set(horizons).size !== horizons.length) {
-      throw new QonlineError('QONLINE_CONFIG_INVALID', `MultiHorizonGen horizons must not repeat (each would give the same task), found ${JSON.stringify(horizons)}`);
-    }
-    this.horizons = Object.freeze([...(horizons as number[])]);
-    this.labelLeakN = checkNonNegativeInt(options.labelLeakN ?? 2, 'MultiHorizonGen labelLeakN');
+    // horizons and label_leak_n arrive validated (the kernel checks MultiHorizonGen's schema once).
+    this.horizons = Object.freeze([...options.horizons]);
+    this.labelLeakN = options.labelLeakN ?? 2;
     this.labelName = checkKey(options.labelName ?? 'LABEL0', 'MultiHorizonGen labelName');
     this.testKey = checkKey(options.testKey ?? 'test', 'MultiHorizonGen testKey');
     this.trainKey = checkKey(options.trainKey ?? 'train', 'MultiHorizonGen trainKey');

@@ -9,7 +9,7 @@ import {
   type TaskDef,
   type TaskGenerator,
 } from '../../../core/index.js';
-import { checkKey, checkNonNegativeInt, fitWindowFollowsTrain, handlerKwargs, readSegments, writeSegments } from './task-fields.js';
+import { checkKey, fitWindowFollowsTrain, handlerKwargs, readSegments, writeSegments } from './task-fields.js';
 
 export type RollingType = ShiftType;
 
@@ -50,19 +50,12 @@ export class RollingGen implements TaskGenerator {
 
   constructor(calendar: Calendar, options: RollingGenOptions = {}) {
     this.ta = new TimeAdjuster(calendar);
-    const step = options.step ?? 40;
-    if (typeof step !== 'number' || !Number.isInteger(step) || step < 1) {
-      throw new QonlineError('QONLINE_CONFIG_INVALID', `RollingGen step must be a positive whole number of calendar rows, found ${JSON.stringify(step)}`);
-    }
-    this.step = step;
-    const rtype = options.rtype ?? 'expanding';
-    if (rtype !== 'expanding' && rtype !== 'sliding') {
-      throw new QonlineError('QONLINE_CONFIG_INVALID', `RollingGen rtype must be "expanding" or "sliding", found ${JSON.stringify(rtype)}`);
-    }
-    this.rtype = rtype;
+    // step, rtype and truncDays arrive validated (the kernel checks RollingGen's schema once); only defaults here.
+    this.step = options.step ?? 40;
+    this.rtype = options.rtype ?? 'expanding';
     this.testKey = checkKey(options.testKey ?? 'test', 'RollingGen testKey');
     this.trainKey = checkKey(options.trainKey ?? 'train', 'RollingGen trainKey');
-    this.truncDays = options.truncDays == null ? null : checkNonNegativeInt(options.truncDays, 'RollingGen truncDays');
+    this.truncDays = options.truncDays ?? null;
     this.extendHandlerEnd = options.extendHandlerEnd ?? true;
     this.keepTemplateFitWindow = options.keepTemplateFitWindow ?? false;
     this.dsExtra = options.dsExtra ?? null;

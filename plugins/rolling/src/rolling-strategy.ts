@@ -10,13 +10,14 @@ import {
   type OnlineStrategy,
   type RecorderInfo,
   type TaskDef,
+  type TaskGenerator,
 } from '../../../core/index.js';
 import type { RollingGen } from './rolling-gen.js';
 
 export interface RollingStrategyOptions {
   name: string;
   templates: TaskDef[];
-  rollingGen: RollingGen;
+  rollingGen: TaskGenerator & Pick<RollingGen, 'genFollowingTasks'>;
   /** The generator's YAML spec, part of the strategy's identity. */
   rollingGenSpec: ComponentSpec;
   store: ExperimentStore;
@@ -71,7 +72,7 @@ export class RollingStrategy implements OnlineStrategy {
 
   /** Rolling windows of one model class merge into one series. */
   groupKey(recorder: RecorderInfo): string {
-    return String(recorder.params['model_class'] ?? 'model');
+    return String(recorder.params.model_class ?? 'model');
   }
 }
 

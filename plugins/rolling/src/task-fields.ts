@@ -58,13 +58,6 @@ export function fitWindowFollowsTrain(kwargs: Record<string, unknown>, train: Se
   if ('fit_end_time' in kwargs) kwargs['fit_end_time'] = train[1] ?? latestDate;
 }
 
-export function checkNonNegativeInt(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new QonlineError('QONLINE_CONFIG_INVALID', `${what} must be a non-negative integer, found ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 export function checkKey(value: unknown, what: string): string {
   if (typeof value !== 'string' || value === '') {
     throw new QonlineError('QONLINE_CONFIG_INVALID', `${what} must be a non-empty string, found ${JSON.stringify(value)}`);

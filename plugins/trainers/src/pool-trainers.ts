@@ -9,6 +9,7 @@ import {
   workerName,
   type ExperimentStore,
   type FetchableStatus,
+  type Clock,
   type Logger,
   type PoolTask,
   type PoolTaskStatus,
@@ -30,6 +31,8 @@ export interface PoolTrainerDeps {
   resolver: Resolver;
   logger: Logger;
   progress: Progress;
+  /** Operational time (TOKENS.clock): the wait deadline is measured on it, so tests move time. Default: the system clock. */
+  clock?: Clock;
   /**
    * Starts threads to train on (TOKENS.taskThreads, from the CLI). Without
    * it, local training runs on the calling thread, whose lease renewals
@@ -122,11 +125,12 @@ export class TrainerRM implements PoolTrainer {
         onProgress?.(done, total);
       }
     };
-    const deadline = this.options.wait_timeout_s !== undefined ? Date.now() + this.options.wait_timeout_s * 1000 : undefined;
+    const now = (): number => (this.deps.clock ? this.deps.clock.now().getTime() : Date.now());
+    const deadline = this.options.wait_timeout_s !== undefined ? now() + this.options.wait_timeout_s * 1000 : undefined;
     try {
       if (this.options.train_locally === false) {
         logger.info(`pool ${pool.name}: waiting for workers to train ${ids.length} task(s) (qonline worker CONFIG)`);
-        await pool.wait({ query: { ids }, statuses: waitFor, pollMs: this.options.poll_ms, timeoutMs: deadline && deadline - Date.now(), onProgress: (p) => show(p.stat) });
+        await pool.wait({ query: { ids }, statuses: waitFor, pollMs: this.options.poll_ms, timeoutMs: deadline && deadline - now(), onProgress: (p) => show(p.stat) });
         return;
       }
       let told = false;
@@ -137,7 +141,7 @@ export class TrainerRM implements PoolTrainer {
         show(stat);
         const pending = waitFor.reduce((n, s) => n + stat[s], 0);
         if (!pending) return;
-        if (deadline !== undefined && Date.now() > deadline) {
+        if (deadline !== undefined && now() > deadline) {
           throw new QonlineError('QONLINE_TASK_FAILED', `gave up waiting for pool ${pool.name} after ${this.options.wait_timeout_s} s: ${pending} task(s) still ${waitFor.join('/')}`);
         }
         if (!told) {

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { QonlineError, type CliCommand, type CliCommandContext } from '../../../../core/index.js';
+import { QonlineError, standaloneComponents, type CliCommand, type CliCommandContext } from '../../../../core/index.js';
 import { alpha158Fields, alpha360Fields, DEFAULT_LABEL } from '../alpha/index.js';
 import { importCsv } from '../csv/index.js';
 import { isValidDay } from '../storage/dates.js';
-import { QlibDataProvider } from '../provider/qlib-provider.js';
+import { dataQlibPlugin } from '../../index.js';
 import { generateSyntheticMarket } from '../synth/index.js';
 
 function str(ctx: CliCommandContext, name: string, required = true): string | undefined {
@@ -104,7 +104,8 @@ export const dataFeaturesCommand: CliCommand = {
     if (!fields.length) throw new QonlineError('QONLINE_USAGE', 'give at least one --field or a --handler');
     const format = str(ctx, 'format', false) ?? (ctx.json ? 'json' : 'csv');
     if (format !== 'csv' && format !== 'json') throw new QonlineError('QONLINE_USAGE', '--format must be csv or json');
-    const provider = new QlibDataProvider({ id: 'cli', uri });
+    // Built by the kernel from the QlibData component, like a run's provider (no disk cache for a one-off export).
+    const provider = standaloneComponents([dataQlibPlugin]).create('dataProvider', { class: 'QlibData', kwargs: { uri, id: 'cli', disk_cache: false } });
     const frame = await provider.features({ instruments: market ?? list!.split(',').map((s) => s.trim()).filter(Boolean), fields, start, end });
     // 9 significant digits round-trip any float32.
     const fmt = (v: number): string => (Number.isNaN(v) ? '' : String(Number(v.toPrecision(9))));

@@ -1,4 +1,4 @@
-import { closestNames } from './closest-names.js';
+import { closestMatches } from '../../../../core/index.js';
 
 /**
  * What an argument position accepts. `series` is any expression; the others
@@ -146,7 +146,7 @@ export function operatorSignature(spec: OperatorSpec): string {
 }
 
 export function suggestOperators(name: string): string[] {
-  return closestNames(
+  return closestMatches(
     name,
     SPECS.map((s) => s.name),
   );

@@ -1,6 +1,6 @@
-import { isQonlineError, type CheckContext, type OptionProblem } from '../../../../core/index.js';
+import { closestMatches, isQonlineError, type CheckContext, type OptionProblem } from '../../../../core/index.js';
 import { fieldsOf } from '../expr/ast.js';
-import { closestNames } from '../expr/closest-names.js';
+
 import { parseExpression } from '../expr/parser.js';
 import { windowExtent } from '../expr/window-extent.js';
 
@@ -33,7 +33,7 @@ export function checkExpressions(named: Readonly<Record<string, string>>, pointe
     if (fields) {
       for (const f of fieldsOf(node)) {
         if (fields.includes(f.toLowerCase())) continue;
-        const near = closestNames(f, fields, 2);
+        const near = closestMatches(f, fields, 2);
         out.push({
           path: at,
           message: `${name}: the data has no field $${f}${near.length ? `; did you mean ${near.map((n) => '$' + n).join(' or ')}?` : ''}`,
@@ -75,7 +75,7 @@ export async function checkHandler(o: HandlerOptions, ctx: CheckContext): Promis
   if (fe !== null && end !== null && fe > end) out.push({ path: '/fit_end_time', message: `the fit window ends (${fe}) after the handler's data (end_time ${end})` });
   const markets = ctx.data.markets;
   if (typeof o.instruments === 'string' && markets && !markets.includes(o.instruments.toLowerCase())) {
-    const near = closestNames(o.instruments, markets, 2);
+    const near = closestMatches(o.instruments, markets, 2);
     out.push({
       path: '/instruments',
       message: `the data has no market ${JSON.stringify(o.instruments)}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`,

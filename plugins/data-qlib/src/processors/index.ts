@@ -14,8 +14,9 @@ export { TanhProcess } from './tanh-process.js';
 export type { FieldsGroup, ColumnGroup, ColumnKey } from './fields-group.js';
 export { dateBlockStarts, sliceDates, sliceRows, cloneFrame, rowMajorFromColumns } from './frame-rows.js';
 export { PROCESSOR_SCHEMAS } from './schemas.js';
-export { checkOptions } from './check-options.js';
-export { createProcessor, processorFromSpec, withFitWindow, PROCESSOR_NAMES, FITTED_PROCESSOR_NAMES } from './registry.js';
+export { PROCESSOR_COMPONENTS, PROCESSOR_NAMES } from './components.js';
+export { withFitWindow, FITTED_PROCESSOR_NAMES } from './fit-window.js';
+export { createProcessor, processorFromSpec } from './standalone.js';
 export {
   applyProcessors,
   fitAndApply,

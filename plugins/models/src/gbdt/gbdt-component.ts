@@ -10,6 +10,6 @@ export const gbdtComponent = defineComponent({
   description:
     'Histogram gradient-boosted regression trees (LightGBM style: quantile bins, leaf-wise growth, missing-value directions, bagging, feature sampling, early stopping). Accepts LightGBM and XGBoost parameter names.',
   schema: paramSchema(GBDT_PARAMS, 'Options of the GBDT model; LightGBM names, with LightGBM/XGBoost/Qlib aliases.'),
-  create: (options, ctx) => new GBDTModel({ ...options }, ctx.logger),
+  create: (options, ctx) => new GBDTModel(options, ctx.logger),
   restore: (serialized, ctx) => GBDTModel.fromJSON(serialized, ctx.logger),
 });

@@ -2,7 +2,7 @@ import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, Se
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { modelInputError } from '../model-error.js';
 import { binRows, computeBinMapper, wordsPerRow } from './bin-mapper.js';
-import { parseGbdtParams, type GbdtConfig } from './gbdt-params.js';
+import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
 import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
 import { startHistogramWorkers, usableThreads, type HistogramWorkers } from './hist-threads.js';
 import { computeGradients, evaluateMetric, initialScore } from './objective.js';
@@ -44,10 +44,10 @@ export class GBDTModel implements Model {
   private forest: FlatForest | null = null;
 
   constructor(
-    private readonly kwargs: Record<string, unknown> = {},
+    private readonly kwargs: Readonly<Record<string, unknown>> = {},
     private readonly logger?: Logger,
   ) {
-    this.config = parseGbdtParams(kwargs, GBDT_CLASS);
+    this.config = gbdtConfig(kwargs, GBDT_CLASS);
   }
 
   static fromJSON(serialized: SerializedModel, logger?: Logger): GBDTModel {

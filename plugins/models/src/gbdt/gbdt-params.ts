@@ -1,5 +1,5 @@
 import { modelInputError } from '../model-error.js';
-import { parseParams, type ParamTable } from '../params.js';
+import { foldParams, givenAny, type ParamTable } from '../params.js';
 
 const MSE_NAMES = ['mse', 'regression', 'regression_l2', 'l2', 'mean_squared_error', 'l2_root', 'root_mean_squared_error', 'rmse', 'reg:squarederror', 'reg:linear'];
 const HUBER_NAMES = ['huber'];
@@ -234,46 +234,47 @@ export interface GbdtConfig {
   verbosity: number;
 }
 
-export function parseGbdtParams(kwargs: Record<string, unknown> | undefined, className: string): GbdtConfig {
-  const p = parseParams(GBDT_PARAMS, kwargs, className);
-  const objective = p['objective'] as Objective;
-  let lambdaL1 = p['lambda_l1'] as number;
-  const alpha = p['alpha'] as number | undefined;
+/** GBDT options (validated by the kernel against the schema of GBDT_PARAMS) as the trainer's configuration. */
+export function gbdtConfig(options: Readonly<Record<string, unknown>>, className: string): GbdtConfig {
+  const p = foldParams(GBDT_PARAMS, options, className);
+  const objective: Objective = p.objective === 'huber' ? 'huber' : 'mse';
+  let lambdaL1 = p.lambda_l1;
+  const alpha = p.alpha;
   if (objective !== 'huber' && alpha !== undefined) {
     // XGBoost's `alpha` is the L1 penalty; LightGBM's `alpha` only matters for huber/quantile objectives.
-    const l1Given = ['lambda_l1', 'reg_alpha', 'l1_regularization'].some((k) => kwargs?.[k] !== undefined);
-    if (l1Given && lambdaL1 !== alpha) {
+    if (givenAny(options, ['lambda_l1', ...GBDT_PARAMS.lambda_l1.aliases]) && lambdaL1 !== alpha) {
       throw modelInputError(`${className}: "alpha" (XGBoost's L1 penalty with objective mse) is ${alpha} but lambda_l1 is ${lambdaL1}; give only one of them`);
     }
     lambdaL1 = alpha;
   }
-  const seed = p['seed'] as number;
-  const maxDepth = p['max_depth'] as number;
+  const seed = p.seed;
   return {
     objective,
-    numRounds: p['num_boost_round'] as number,
-    earlyStoppingRounds: p['early_stopping_rounds'] as number,
-    learningRate: p['learning_rate'] as number,
-    numLeaves: p['num_leaves'] as number,
-    maxDepth: maxDepth <= 0 ? 0 : maxDepth,
-    minDataInLeaf: p['min_data_in_leaf'] as number,
-    minSumHessianInLeaf: p['min_sum_hessian_in_leaf'] as number,
+    numRounds: p.num_boost_round,
+    earlyStoppingRounds: p.early_stopping_rounds,
+    learningRate: p.learning_rate,
+    numLeaves: p.num_leaves,
+    maxDepth: p.max_depth <= 0 ? 0 : p.max_depth,
+    minDataInLeaf: p.min_data_in_leaf,
+    minSumHessianInLeaf: p.min_sum_hessian_in_leaf,
     lambdaL1,
-    lambdaL2: p['lambda_l2'] as number,
-    minGainToSplit: p['min_gain_to_split'] as number,
+    lambdaL2: p.lambda_l2,
+    minGainToSplit: p.min_gain_to_split,
     huberDelta: objective === 'huber' ? (alpha ?? 0.9) : 0.9,
-    baggingFraction: p['bagging_fraction'] as number,
-    baggingFreq: p['bagging_freq'] as number,
-    featureFraction: p['feature_fraction'] as number,
+    baggingFraction: p.bagging_fraction,
+    baggingFreq: p.bagging_freq,
+    featureFraction: p.feature_fraction,
     seed,
-    baggingSeed: (p['bagging_seed'] as number | undefined) ?? seed * 7919 + 3,
-    featureFractionSeed: (p['feature_fraction_seed'] as number | undefined) ?? seed * 7919 + 2,
-    maxBin: p['max_bin'] as number,
-    binSampleCount: p['bin_construct_sample_cnt'] as number,
-    numThreads: p['num_threads'] as number,
-    quantized: p['use_quantized_grad'] as boolean,
-    histogramPoolBytes: (p['histogram_pool_size'] as number) > 0 ? (p['histogram_pool_size'] as number) * 2 ** 20 : 2 ** 30,
-    metric: (p['metric'] as Metric | undefined) ?? (objective === 'huber' ? 'huber' : 'l2'),
-    verbosity: p['verbosity'] as number,
+    baggingSeed: p.bagging_seed ?? seed * 7919 + 3,
+    featureFractionSeed: p.feature_fraction_seed ?? seed * 7919 + 2,
+    maxBin: p.max_bin,
+    binSampleCount: p.bin_construct_sample_cnt,
+    numThreads: p.num_threads,
+    quantized: p.use_quantized_grad,
+    histogramPoolBytes: p.histogram_pool_size > 0 ? p.histogram_pool_size * 2 ** 20 : 2 ** 30,
+    metric: METRICS.find((m) => m === p.metric) ?? (objective === 'huber' ? 'huber' : 'l2'),
+    verbosity: p.verbosity,
   };
 }
+
+const METRICS: readonly Metric[] = ['l2', 'rmse', 'l1', 'huber'];

@@ -10,6 +10,6 @@ export const linearComponent = defineComponent({
   description:
     'Ridge / OLS linear regression by its closed form (Float64 normal equations, Cholesky with an eigen fallback). Missing features take the column mean of the training data.',
   schema: paramSchema(LINEAR_PARAMS, 'Options of the linear model (Qlib LinearModel names accepted).'),
-  create: (options) => new LinearModel({ ...options }),
+  create: (options) => new LinearModel(options),
   restore: (serialized) => LinearModel.fromJSON(serialized),
 });

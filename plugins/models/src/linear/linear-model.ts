@@ -1,7 +1,7 @@
 import type { FitInfo, FitOptions, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { modelInputError } from '../model-error.js';
-import { parseParams } from '../params.js';
+import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
 import { solveSymmetric } from './solve-symmetric.js';
@@ -30,12 +30,13 @@ export class LinearModel implements Model {
   private readonly includeValid: boolean;
   private state: LinearState | null = null;
 
-  constructor(private readonly kwargs: Record<string, unknown> = {}) {
-    const p = parseParams(LINEAR_PARAMS, kwargs, LINEAR_CLASS);
-    this.alpha = p['alpha'] as number;
-    this.fitIntercept = p['fit_intercept'] as boolean;
-    this.includeValid = p['include_valid'] as boolean;
-    if (p['estimator'] === 'ols' && this.alpha !== 0) {
+  /** `kwargs`: options validated by the kernel against the schema of LINEAR_PARAMS. */
+  constructor(private readonly kwargs: Readonly<Record<string, unknown>> = {}) {
+    const p = foldParams(LINEAR_PARAMS, kwargs, LINEAR_CLASS);
+    this.alpha = p.alpha;
+    this.fitIntercept = p.fit_intercept;
+    this.includeValid = p.include_valid;
+    if (p.estimator === 'ols' && this.alpha !== 0) {
       throw modelInputError(`${LINEAR_CLASS}: estimator "ols" takes no penalty, found alpha = ${this.alpha} (use estimator "ridge")`);
     }
   }

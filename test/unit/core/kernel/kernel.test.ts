@@ -1,26 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { createToken, defineComponent, definePlugin, Kernel, NullProgress, S, SilentLogger, SystemClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
+import { createToken, defineComponent, definePlugin, Kernel, NullProgress, optionalDep, S, SilentLogger, SystemClock, TestClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
 import { validateConfig } from '../../../../core/config/validate.js';
 
 const env = { logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-kernel-test' };
 
 const greeter = defineComponent({
-  kind: 'ensemble',
+  kind: 'step',
   name: 'Greeter',
   aliases: ['Hello'],
   description: 'test component',
-  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'ensemble', description: 'a nested one' })) }),
-  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('ensemble', o.nested) : null, plugin: ctx.plugin }),
+  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'step', description: 'a nested one' })) }),
+  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('step', o.nested) : null, plugin: ctx.plugin }),
 });
 
 describe('kernel', () => {
   it('resolves by name or alias with frozen, validated options and nested components', async () => {
     const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'test' }] });
-    const g = await k.resolve<{ times: number; frozen: boolean; nested: { times: number } | null; plugin: string }>('ensemble', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
+    const g = await k.resolve('step', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
     expect(g).toMatchObject({ times: 2, frozen: true, nested: { times: 3 }, plugin: 'p' });
-    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
-    await expect(k.resolve('ensemble', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
-    await expect(k.resolve('ensemble', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
+    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
+    await expect(k.resolve('step', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
+    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
   });
 
   it('reports every registration problem at once', () => {
@@ -40,16 +40,98 @@ describe('kernel', () => {
 
   it('names a missing dependency, wraps component errors with plugin and phase, and isolates scopes', async () => {
     const need = createToken<number>('test.need');
-    const needy = defineComponent({ kind: 'trainer', name: 'Needy', description: 'd', schema: S.object({}), deps: [need], create: () => 1 });
-    const broken = defineComponent({ kind: 'trainer', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
+    const needy = defineComponent({ kind: 'step', name: 'Needy', description: 'd', schema: S.object({}), deps: { need }, create: (_o, ctx) => ctx.deps.need + 1 });
+    const broken = defineComponent({ kind: 'step', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
     const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'q', version: '1', components: [needy, broken] }), source: 't' }] });
-    await expect(k.resolve('trainer', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
-    await expect(k.resolve('trainer', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
+    await expect(k.resolve('step', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
+    await expect(k.resolve('step', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
     const scope = k.createScope();
     scope.provideValue(need, 5);
-    expect(await scope.resolve('trainer', { class: 'Needy' })).toBe(1);
+    expect(await scope.resolve('step', { class: 'Needy' })).toBe(6);
     expect(k.has(need)).toBe(false);
     expect(scope.get(TOKENS.home)).toBe(env.home);
+  });
+
+  it('hands create exactly its declared deps (optional ones undefined), nothing else', async () => {
+    const need = createToken<number>('test.need2');
+    const maybe = createToken<string>('test.maybe');
+    const seen: unknown[] = [];
+    const comp = defineComponent({
+      kind: 'step',
+      name: 'Reader',
+      description: 'd',
+      schema: S.object({}),
+      deps: { need, maybe: optionalDep(maybe) },
+      create: (_o, ctx) => {
+        seen.push({ ...ctx.deps }, 'get' in ctx, 'has' in ctx);
+        return ctx.deps.need * 2;
+      },
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'r', version: '1', components: [comp] }), source: 't' }] });
+    const scope = k.createScope();
+    scope.provideValue(need, 4);
+    expect(await scope.resolve('step', { class: 'Reader' })).toBe(8);
+    scope.provideValue(maybe, 'yes');
+    await scope.resolve('step', { class: 'Reader' });
+    expect(seen).toEqual([{ need: 4, maybe: undefined }, false, false, { need: 4, maybe: 'yes' }, false, false]);
+    // A v1-style deps list is a registration error naming the fix.
+    const old = definePlugin({ name: 'old', version: '1', components: [{ ...comp, name: 'Old', deps: [need] as never }] });
+    expect(() => new Kernel({ ...env, plugins: [{ manifest: old, source: 'o' }] })).toThrow(/plugin registration failed/);
+  });
+
+  it('disposes what a scope built in reverse order and reports every failure together', async () => {
+    const log: string[] = [];
+    const res = defineComponent({
+      kind: 'step',
+      name: 'Res',
+      description: 'd',
+      schema: S.object({ id: S.string(), fail: S.optional(S.boolean()) }),
+      create: (o) => ({ id: o.id, fail: o.fail ?? false }),
+      dispose: (r: { id: string; fail: boolean }) => {
+        log.push(r.id);
+        if (r.fail) throw new Error(`boom ${r.id}`);
+      },
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'd', version: '1', components: [res] }), source: 't' }] });
+    const scope = k.createScope();
+    for (const [id, fail] of [['a', false], ['b', true], ['c', false], ['d', true]] as const) await scope.resolve('step', { class: 'Res', kwargs: { id, fail } });
+    const err = await scope.stop().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(log).toEqual(['d', 'c', 'b', 'a']);
+    expect(err).toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', phase: 'dispose', details: ['closing d/Res failed: boom d', 'closing d/Res failed: boom b'] });
+    await scope.stop(); // nothing left: a second stop is a no-op
+    expect(log).toHaveLength(4);
+  });
+
+  it('accepts kinds a plugin introduces and v1 plugins without deps', async () => {
+    const ex = defineComponent({ kind: 'exchange' as never, name: 'Ex', description: 'd', schema: S.object({}), create: () => 'ex' as never });
+    const k = new Kernel({
+      ...env,
+      plugins: [
+        { manifest: definePlugin({ name: 'kinds', version: '1', kinds: ['exchange'], components: [ex] }), source: 't' },
+        { manifest: definePlugin({ name: 'v1', version: '1', apiVersion: 1, components: [{ ...greeter, name: 'G1', aliases: [] }] }), source: 'v' },
+      ],
+    });
+    expect(await k.resolve('exchange' as never, { class: 'Ex' })).toBe('ex');
+    expect(k.registry.kinds()).toContain('exchange');
+    expect(await k.resolve('step', { class: 'G1', kwargs: { times: 1 } })).toMatchObject({ times: 1 });
+  });
+
+  it('TestClock moves only when advanced and wakes sleepers whose time has come', async () => {
+    const clock = new TestClock('2024-01-01T00:00:00Z');
+    const woke: number[] = [];
+    void clock.sleep(1000).then(() => woke.push(1000));
+    void clock.sleep(5000).then(() => woke.push(5000));
+    clock.advance(999);
+    await Promise.resolve();
+    expect(woke).toEqual([]);
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    expect(woke).toEqual([1000]);
+    expect(clock.now().toISOString()).toBe('2024-01-01T00:00:01.000Z');
+    expect(clock.pending).toBe(1);
   });
 
   it('validates a whole config and points at the YAML line of each problem', () => {

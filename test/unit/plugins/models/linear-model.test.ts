@@ -157,12 +157,12 @@ describe('Linear (ridge closed form)', () => {
     expectClose(model.coefficients.coef, naiveRidge(both, 0.1, true).coef, 1e-9);
   });
 
-  it('rejects bad parameters and inputs with QONLINE_MODEL_INPUT', async () => {
-    expect(() => createModel('Linear', { alhpa: 1 })).toThrow(/unknown parameter "alhpa" \(did you mean "alpha"/);
-    expect(() => createModel('Linear', { alpha: -1 })).toThrow(/"alpha" must be >= 0, found -1/);
-    expect(() => createModel('Linear', { estimator: 'lasso' })).toThrow(/must be one of "ridge", "ols"/);
-    expect(() => createModel('Linear', { estimator: 'ols', alpha: 1 })).toThrow(/ols/);
-    expect(() => createModel('Linaer', {})).toThrow(/did you mean Linear/);
+  it('rejects bad parameters (the kernel, once) and bad inputs (QONLINE_MODEL_INPUT)', async () => {
+    expect(() => createModel('Linear', { alhpa: 1 })).toThrow(/at \/kwargs\/alhpa: Linear: unknown property "alhpa" \(did you mean "alpha"/);
+    expect(() => createModel('Linear', { alpha: -1 })).toThrow(/at \/kwargs\/alpha: Linear: must be >= 0/);
+    expect(() => createModel('Linear', { estimator: 'lasso' })).toThrow(/estimator: Linear: expected one of "ridge", "ols"/);
+    expect(() => createModel('Linear', { estimator: 'ols', alpha: 1 })).toThrow(expect.objectContaining({ code: 'QONLINE_MODEL_INPUT', message: expect.stringMatching(/ols/) }));
+    expect(() => createModel('Linaer', {})).toThrow(expect.objectContaining({ code: 'QONLINE_UNKNOWN_CLASS', message: expect.stringMatching(/did you mean "Linear"/) }));
     const m = createModel('Linear', {});
     expect(() => m.predict({ features: new Float32Array(2), rows: 1, cols: 2 })).toThrow(/not fitted/);
     const bad = (ds: Partial<MatrixDataset>) => m.fit({ features: new Float32Array(6), labels: new Float32Array(3), rows: 3, cols: 2, ...ds } as MatrixDataset);

@@ -4,6 +4,15 @@ import { taskGenerator } from '../../../../core/task/index.js';
 import { DEFAULT_LABEL_TEMPLATE, MultiHorizonGen } from '../../../../plugins/rolling/src/multi-horizon-gen.js';
 import { RollingGen } from '../../../../plugins/rolling/src/rolling-gen.js';
 import { DATES, dateAt, seg } from '../../../fixtures/rolling/test-calendar.js';
+import { builtinPluginEntries, Kernel, NullProgress, SilentLogger, SystemClock, TOKENS } from '../../../../plugins/index.js';
+
+/** A scope of the built-in kernel with this calendar: generators built the one way a run builds them. */
+function kernelScope(cal: Calendar) {
+  const k = new Kernel({ plugins: builtinPluginEntries(), logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-unused' });
+  const scope = k.createScope();
+  scope.provideValue(TOKENS.calendar, cal);
+  return scope;
+}
 
 const calendar = new Calendar(DATES);
 
@@ -103,10 +112,12 @@ describe('MultiHorizonGen', () => {
     ]);
   });
 
-  it('rejects bad options and tasks it cannot label', () => {
-    for (const options of [{ horizons: [] }, { horizons: [1, 1] }, { horizons: [1.5] }, { horizons: [1], labelLeakN: -1 }, { horizons: [1], labelTemplate: 'Ref($close, -2)' }]) {
-      expect(codeOf(() => new MultiHorizonGen(calendar, options))).toBe('QONLINE_CONFIG_INVALID');
+  it('rejects bad options and tasks it cannot label', async () => {
+    const scope = kernelScope(calendar);
+    for (const kwargs of [{ horizons: [] }, { horizons: [1, 1] }, { horizons: [1.5] }, { horizons: [0] }, { horizons: [1], label_leak_n: -1 }, {}]) {
+      await expect(scope.resolve('taskGenerator', { class: 'MultiHorizonGen', kwargs })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
     }
+    expect(codeOf(() => new MultiHorizonGen(calendar, { horizons: [1], labelTemplate: 'Ref($close, -2)' }))).toBe('QONLINE_CONFIG_INVALID');
     const tpl = template();
     (tpl.dataset.kwargs as Record<string, unknown>)['handler'] = 'file:///h.pkl';
     expect(codeOf(() => new MultiHorizonGen(calendar, { horizons: [1] }).generate(tpl))).toBe('QONLINE_CONFIG_INVALID');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Calendar, isQonlineError, type Segment, type TaskDef } from '../../../../core/index.js';
+import { builtinPluginEntries, Kernel, NullProgress, SilentLogger, SystemClock, TOKENS } from '../../../../plugins/index.js';
 import { RollingGen } from '../../../../plugins/rolling/src/rolling-gen.js';
 import { DATES, dateAt, rowOnOrAfter, rowOnOrBefore, seg } from '../../../fixtures/rolling/test-calendar.js';
 
@@ -60,6 +61,14 @@ const VALID_S = rowOnOrAfter('2024-01-29');
 const VALID_E = rowOnOrBefore('2024-02-04');
 const TEST_S = rowOnOrAfter('2024-02-10');
 const TEST_LAST_START = rowOnOrBefore('2024-03-10');
+
+/** A scope of the built-in kernel with this calendar: generators built the one way a run builds them. */
+function kernelScope(cal: Calendar) {
+  const k = new Kernel({ plugins: builtinPluginEntries(), logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-unused' });
+  const scope = k.createScope();
+  scope.provideValue(TOKENS.calendar, cal);
+  return scope;
+}
 
 describe('RollingGen.generate', () => {
   it('rows of template A, derived by hand', () => {
@@ -299,10 +308,14 @@ describe('RollingGen errors', () => {
     expect(errorOf(() => new RollingGen(calendar).generate(t)).code).toBe('QONLINE_CONFIG_INVALID');
   });
 
-  it('bad options', () => {
-    for (const options of [{ step: 0 }, { step: 2.5 }, { rtype: 'rolling' as 'sliding' }, { truncDays: -1 }, { testKey: '' }]) {
-      expect(errorOf(() => new RollingGen(calendar, options)).code).toBe('QONLINE_CONFIG_INVALID');
+  it('bad options: YAML options are checked by the kernel against the schema, library-only keys by the constructor', async () => {
+    const scope = kernelScope(calendar);
+    for (const kwargs of [{ step: 0 }, { step: 2.5 }, { rtype: 'rolling' }, { trunc_days: -1 }, { stpe: 3 }]) {
+      await expect(scope.resolve('taskGenerator', { class: 'RollingGen', kwargs })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
     }
+    await expect(scope.resolve('taskGenerator', { class: 'RollingGen', kwargs: { stpe: 3 } })).rejects.toThrow(/unknown property "stpe" \(did you mean "step"/);
+    expect(((await scope.resolve('taskGenerator', { class: 'RollingGen', kwargs: { step: 7, trunc_days: 2 } })) as RollingGen).truncDays).toBe(2);
+    expect(errorOf(() => new RollingGen(calendar, { testKey: '' })).code).toBe('QONLINE_CONFIG_INVALID');
   });
 });
 

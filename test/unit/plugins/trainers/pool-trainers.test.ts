@@ -38,7 +38,7 @@ describe('TrainerRM / DelayTrainerRM over a SQLite task pool', () => {
     const tasks = [task(1), task(2), task(3)];
     const recs = await t.train(tasks, { experiment: 's' });
     expect(recs.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED', 'FINISHED']);
-    expect(recs.map((r) => r.params['test_start'])).toEqual(['2020-01-01', '2020-02-01', '2020-03-01']);
+    expect(recs.map((r) => r.params.test_start)).toEqual(['2020-01-01', '2020-02-01', '2020-03-01']);
     const again = await t.train([task(3), { ...task(1) }], { experiment: 's' });
     expect(again.map((r) => r.id)).toEqual([recs[2]!.id, recs[0]!.id]);
     expect(resolver.totalFits()).toBe(3);
@@ -81,7 +81,7 @@ describe('TrainerRM / DelayTrainerRM over a SQLite task pool', () => {
     const t = trainer(DelayTrainerRM);
     expect(t.delayed).toBe(true);
     const fitted = await t.train([task(1), task(2)], { experiment: 's' });
-    expect(fitted.map((r) => [r.status, r.params['phase']])).toEqual([
+    expect(fitted.map((r) => [r.status, r.params.phase])).toEqual([
       ['RUNNING', 'fitted'],
       ['RUNNING', 'fitted'],
     ]);
