@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runModelBench } from './model.js';
@@ -11,6 +12,7 @@ import { runPoolBench } from './pool.js';
 type Bench = { name: string; run: () => Promise<void> };
 
 const benches: Bench[] = [
+  { name: 'config', run: runConfigBench },
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
