@@ -21,7 +21,8 @@ export interface CliCommandContext {
   stdout(s: string): void;
   logger: Logger;
   progress: Progress;
-  env: NodeJS.ProcessEnv;
+  /** The process environment (a plain record: plugin types compile without @types/node). */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

@@ -33,8 +33,8 @@ function inside(file: string, dir: string): boolean {
 
 /**
  * Plugins are code with the process's full rights, so a config may load
- * without further consent only (a) an installed package (resolved into a
- * `node_modules` folder) or (b) a file inside the config's own folder tree
+ * without further consent only (a) an installed package (a bare name,
+ * resolved through `node_modules` from the config's folder) or (b) a file inside the config's own folder tree
  * (symbolic links followed). Anything else must be trusted explicitly.
  * Returns why a resolved plugin file is refused, or null.
  */
@@ -48,9 +48,10 @@ export function untrustedReason(spec: string, resolved: string, configFile: stri
     if (inside(file, root)) return null;
     return `${spec} resolves to ${file}, outside the config's folder ${root}`;
   }
-  if (spec.split(/[\\/]/).includes('..')) return `${spec}: a package name cannot contain ".."`;
-  if (file.split(path.sep).includes('node_modules')) return null;
-  return `${spec} resolves to ${file}, which is not an installed package (no node_modules folder)`;
+  // A bare name resolves only through node_modules folders (or a package's own name): it is installed,
+  // possibly as a link (a `file:` dependency), which is the user's own consent.
+  if (spec.split(/[\\/]/).includes('..') || spec.includes(':')) return `${spec}: a package name cannot contain ".." or ":"`;
+  return null;
 }
 
 /**
