@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { runBacktestBench } from './backtest.js';
 import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
@@ -17,6 +18,7 @@ const benches: Bench[] = [
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'backtest', run: runBacktestBench },
 ];
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runWorkerLoop, type TaskExecutor, type TaskOutcome } from '../core/engine/worker.js';
-import { experimentMigrations, migrate, SqlExperimentStore, type FetchedTask, type TaskDef, type TaskPool } from '../core/index.js';
+import { migrateSqlStore, SqlExperimentStore, type FetchedTask, type TaskDef, type TaskPool } from '../core/index.js';
 import { PgDriver } from '../plugins/store-postgres/index.js';
 import { openSqliteStore } from '../plugins/store-sqlite/index.js';
 
@@ -119,7 +119,7 @@ function backends(): Backend[] {
         const schema = `bench_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
         const connect = async (): Promise<SqlExperimentStore> => {
           const driver = await PgDriver.open({ url, schema, poolSize: 2 });
-          await migrate(driver, experimentMigrations('postgres'));
+          await migrateSqlStore(driver);
           return new SqlExperimentStore(driver);
         };
         return {

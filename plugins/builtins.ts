@@ -1,4 +1,5 @@
 import type { PluginManifest } from '../core/index.js';
+import { backtestPlugin } from './backtest/index.js';
 import { dataQlibPlugin } from './data-qlib/index.js';
 import { ensemblePlugin } from './ensemble/index.js';
 import { modelsPlugin } from './models/index.js';
@@ -8,7 +9,7 @@ import { storePostgresPlugin } from './store-postgres/index.js';
 import { trainersPlugin } from './trainers/index.js';
 
 /** The built-in plugins: a static list (a directory scan breaks once bundled). */
-export const BUILTIN_PLUGINS: PluginManifest[] = [dataQlibPlugin, modelsPlugin, rollingPlugin, trainersPlugin, ensemblePlugin, storeSqlitePlugin, storePostgresPlugin];
+export const BUILTIN_PLUGINS: PluginManifest[] = [dataQlibPlugin, modelsPlugin, rollingPlugin, trainersPlugin, ensemblePlugin, storeSqlitePlugin, storePostgresPlugin, backtestPlugin];
 
 export function builtinPluginEntries(): { manifest: PluginManifest; source: string }[] {
   return BUILTIN_PLUGINS.map((manifest) => ({ manifest, source: 'builtin' }));

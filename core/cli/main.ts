@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { formatLocation, isQonlineError, QonlineError } from '../errors/index.js';
 import type { PluginManifest } from '../contracts/plugin.js';
+import type { CliCommandContext } from '../contracts/cli.js';
 import { formatFlags, parseArgs } from './args.js';
 import { closestMatches } from '../kernel/did-you-mean.js';
 import { COMMON_FLAGS, makeContext, type CliIo, type Command } from './context.js';
 import { COMMANDS } from './commands/index.js';
+import { Kernel } from '../kernel/kernel.js';
+import { ensureHome, resolveHome } from '../engine/home.js';
 
 /** Runs the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage/config error). */
 export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
@@ -78,9 +81,23 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
         usage: c.usage,
         summary: c.summary,
         flags: c.flags,
-        run: (ctx) => {
+        run: async (ctx) => {
           const env = ctx.engine();
-          return c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env });
+          let kernel: Kernel | undefined;
+          const resolve: CliCommandContext['resolve'] = async (kind, spec, pointer) => {
+            if (!kernel) {
+              const home = resolveHome(env.home, env.env ?? process.env, undefined, undefined);
+              ensureHome(home);
+              kernel = new Kernel({ plugins: env.builtins, logger: env.logger, progress: env.progress, clock: env.clock, home });
+              await kernel.start();
+            }
+            return kernel.resolve(kind, spec, pointer);
+          };
+          try {
+            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve });
+          } finally {
+            await kernel?.stop();
+          }
         },
       });
     }

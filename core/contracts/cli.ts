@@ -1,4 +1,6 @@
+import type { ComponentSpec } from '../schema/builder.js';
 import type { Logger, Progress } from './logger.js';
+import type { ComponentKind, ComponentKindMap } from './plugin.js';
 
 export interface CliFlag {
   /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
@@ -23,6 +25,12 @@ export interface CliCommandContext {
   progress: Progress;
   /** The process environment (a plain record: plugin types compile without @types/node). */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Builds a component of the installed plugins (e.g. a `dataProvider`
+   * `{class: QlibData, kwargs: {uri}}`) in a kernel over the home folder
+   * (`--home`); the kernel stops when the command ends.
+   */
+  resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

@@ -70,6 +70,12 @@ export interface ManagerState {
   configHash: string;
   /** Strategy name -> fingerprint of its task templates and generator. */
   strategies: Record<string, { experiment: string; fingerprint: string; firstTrained: boolean }>;
+  /**
+   * Signal preparation a simulation with a delayed trainer postponed to its
+   * end (from this date; null: every date). Kept in the state so a killed
+   * simulation is finished by the next run.
+   */
+  postponedSignals?: { from: string | null } | null;
 }
 
 export interface NewRecorder {
@@ -113,7 +119,13 @@ export interface ExperimentStore {
 
   getManager(name: string): Promise<ManagerState | undefined>;
   listManagers(): Promise<string[]>;
-  putManager(state: ManagerState): Promise<void>;
+  /**
+   * Writes `state` only if the stored `stateVersion` is still `expectedVersion`,
+   * the version the caller read before its change (0: none stored yet);
+   * otherwise fails with QONLINE_STATE_CONFLICT and writes nothing (inside a
+   * transaction, the caller's whole commit rolls back).
+   */
+  putManager(state: ManagerState, expectedVersion: number): Promise<void>;
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry>;
   listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]>;
 

@@ -1,3 +1,4 @@
+import { QonlineError } from '../errors/qonline-error.js';
 import type { Trainer } from './online.js';
 import type { ExperimentStore } from './store.js';
 import type { TaskDef } from './task.js';
@@ -231,4 +232,19 @@ export interface TaskExecutor {
   /** Stops the slot's current work now (its `execute` rejects); a no-op where work cannot be stopped. */
   abort(slot: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The error every task pool throws when a lease is no longer held (it ran
+ * out, or the task was reset): QONLINE_LEASE_LOST, nothing written.
+ */
+export function leaseLostError(lease: TaskLease, what: string): QonlineError {
+  return new QonlineError('QONLINE_LEASE_LOST', `worker ${lease.worker} no longer holds task ${lease.taskId} of pool ${lease.pool} and cannot ${what}`, {
+    hint: 'its lease ran out (renewal stalled or the task was reset) and another worker may have taken the task; nothing was written',
+  });
+}
+
+/** True for the error a task pool throws when a lease was lost (`leaseLostError`), whichever pool threw it. */
+export function isLeaseLost(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'QONLINE_LEASE_LOST';
 }

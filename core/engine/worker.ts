@@ -1,9 +1,8 @@
 import type { Logger } from '../contracts/logger.js';
-import type { FetchedTask, PoolTask, TaskExecutor, TaskOutcome, TaskPool } from '../contracts/task-pool.js';
+import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
 import { keepLeaseAlive, runPoolTask, workerName } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
-import { isLeaseLost } from '../store/sql-task-pool.js';
 
 export type { TaskExecutor, TaskOutcome } from '../contracts/task-pool.js';
 
@@ -82,6 +81,8 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   };
 
   const idle = async (ms: number): Promise<void> => {
+    // Asked to stop already (while a task ran): an abort listener added now would never fire.
+    if (o.stop?.aborted) return;
     // Any pool's change wakes the slot; the others' waits are cancelled.
     const ac = new AbortController();
     const onStop = (): void => ac.abort();

@@ -1,2 +1,3 @@
 export * from './codes.js';
 export * from './qonline-error.js';
+export * from './state-conflict.js';

@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
-import type { FetchedTask, TaskLease, TaskPool } from '../contracts/task-pool.js';
+import { isLeaseLost, type FetchedTask, type TaskLease, type TaskPool } from '../contracts/task-pool.js';
 import { QonlineError } from '../errors/index.js';
-import { isLeaseLost } from '../store/sql-task-pool.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface PoolTaskOutcome {

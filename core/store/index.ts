@@ -1,3 +1,4 @@
+export * from './sql-dialect.js';
 export * from './sql-driver.js';
 export * from './experiment-migrations.js';
 export * from './sql-experiment-store.js';

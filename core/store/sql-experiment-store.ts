@@ -10,8 +10,10 @@ import type {
   ScoreKind,
   ScoreRows,
 } from '../contracts/store.js';
-import { QonlineError } from '../errors/index.js';
-import { chunkRows, placeholders, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+import { QonlineError, stateConflict } from '../errors/index.js';
+import type { SqlDialect } from './sql-dialect.js';
+import { chunkRows, migrate, migrationTable, type Migration, type MigrationSource, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+import { experimentMigrations } from './experiment-migrations.js';
 import { SqlTaskPools } from './sql-task-pool.js';
 
 interface RecorderRow {
@@ -30,19 +32,56 @@ interface RecorderRow {
 const nowIso = (): string => new Date().toISOString();
 
 /**
- * The experiment store over any SQL driver (SQLite and PostgreSQL share it,
- * so both pass one contract suite). Inside `transaction` every call goes
- * through the transaction's executor.
+ * The experiment store over any SQL driver: portable SQL, with what differs
+ * between databases taken from the driver's dialect, so every backend passes
+ * one contract suite. Inside `transaction` every call goes through the
+ * transaction's executor.
  */
 export class SqlExperimentStore implements ExperimentStore {
   readonly backend: string;
+  protected readonly d: SqlDialect;
 
   constructor(
     protected readonly driver: SqlDriver,
     protected readonly ex: SqlExecutor = driver,
     protected readonly inTransaction = false,
   ) {
-    this.backend = driver.dialect;
+    this.backend = driver.dialect.name;
+    this.d = driver.dialect;
+  }
+
+  /**
+   * Opens a store on `driver`: applies the store's migrations, then those
+   * plugins registered (`registerMigrations`). On failure the driver is closed.
+   */
+  static async open(driver: SqlDriver): Promise<SqlExperimentStore> {
+    try {
+      await migrateSqlStore(driver);
+    } catch (e) {
+      await driver.close().catch(() => undefined);
+      throw e;
+    }
+    return new SqlExperimentStore(driver);
+  }
+
+  /**
+   * Applies a plugin's own migrations to this store's database now (each
+   * once, in version order, under the migration lock; recorded in a table of
+   * the plugin's own, so versions start at 1 for every owner), and to every
+   * SQL store opened later in this process. A function receives the
+   * dialect, for identity columns and table options.
+   */
+  async registerMigrations(owner: string, migrations: MigrationSource): Promise<number[]> {
+    const table = migrationTable(owner);
+    const list = resolveSource(migrations, this.d);
+    const applied = await migrate(this.driver, list, table);
+    registerMigrations(owner, migrations);
+    return applied;
+  }
+
+  /** The driver's dialect (for plugins writing SQL of their own against this store). */
+  get dialect(): SqlDialect {
+    return this.d;
   }
 
   async transaction<T>(fn: (tx: ExperimentStore) => Promise<T>): Promise<T> {
@@ -57,7 +96,7 @@ export class SqlExperimentStore implements ExperimentStore {
   }
 
   async tryLock(name: string): Promise<(() => Promise<void>) | null> {
-    // SQLite is reached from one machine: the home lock file already excludes a second writer.
+    // A database without cross-process locks is reached from one machine: the home lock already excludes a second writer.
     if (!this.driver.advisoryLock) return async () => undefined;
     return this.driver.advisoryLock(name, { wait: false });
   }
@@ -79,7 +118,7 @@ export class SqlExperimentStore implements ExperimentStore {
   private pools?: SqlTaskPools;
 
   async ensureExperiment(name: string): Promise<void> {
-    await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [name, nowIso()]);
+    await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ${this.d.upsert(['name'], 'nothing')}`, [name, nowIso()]);
   }
 
   async listExperiments(): Promise<string[]> {
@@ -91,21 +130,21 @@ export class SqlExperimentStore implements ExperimentStore {
     const id = randomUUID().replace(/-/g, '');
     const createdAt = nowIso();
     await this.atomically(async (ex) => {
-      await ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [input.experiment, createdAt]);
+      await ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ${this.d.upsert(['name'], 'nothing')}`, [input.experiment, createdAt]);
       try {
         await ex.run(
           `INSERT INTO recorders (id, experiment, name, status, task_hash, created_at, finished_at, params, metrics, error) VALUES (?, ?, ?, 'RUNNING', ?, ?, NULL, ?, '{}', NULL)`,
           [id, input.experiment, input.name, input.taskHash, createdAt, JSON.stringify(input.params ?? {})],
         );
       } catch (e) {
-        if (/unique|duplicate/i.test((e as Error).message)) {
+        if (this.d.classify(e) === 'unique_violation') {
           throw new QonlineError('QONLINE_STORE', `experiment ${input.experiment} already has a recorder for task ${input.taskHash}`, { cause: e });
         }
         throw e;
       }
       const tags = Object.entries(input.tags ?? {});
       if (tags.length) {
-        await ex.run(`INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${placeholders(tags.length, 3)}`, tags.flatMap(([k, v]) => [id, k, v]));
+        await ex.run(`INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${this.d.bulkValues(tags.length, 3)}`, tags.flatMap(([k, v]) => [id, k, v]));
       }
     });
     return {
@@ -238,7 +277,7 @@ export class SqlExperimentStore implements ExperimentStore {
     await this.atomically(async (ex) => {
       for (const chunk of chunkRows(rows, 3, this.driver.maxParams)) {
         await ex.run(
-          `INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${placeholders(chunk.length, 3)} ON CONFLICT (recorder_id, key) DO UPDATE SET value = excluded.value`,
+          `INSERT INTO recorder_tags (recorder_id, key, value) VALUES ${this.d.bulkValues(chunk.length, 3)} ${this.d.upsert(['recorder_id', 'key'], ['value'])}`,
           chunk.flat(),
         );
       }
@@ -247,7 +286,7 @@ export class SqlExperimentStore implements ExperimentStore {
 
   async putArtifact(recorderId: string, name: string, value: unknown): Promise<void> {
     await this.ex.run(
-      `INSERT INTO artifacts (recorder_id, name, content) VALUES (?, ?, ?) ON CONFLICT (recorder_id, name) DO UPDATE SET content = excluded.content`,
+      `INSERT INTO artifacts (recorder_id, name, content) VALUES (?, ?, ?) ${this.d.upsert(['recorder_id', 'name'], ['content'])}`,
       [recorderId, name, JSON.stringify(value)],
     );
   }
@@ -273,7 +312,7 @@ export class SqlExperimentStore implements ExperimentStore {
     await this.atomically(async (ex) => {
       for (const chunk of chunkRows(flat, 5, this.driver.maxParams)) {
         await ex.run(
-          `INSERT INTO scores (recorder_id, kind, date, instrument, score) VALUES ${placeholders(chunk.length, 5)} ON CONFLICT (recorder_id, kind, date, instrument) DO UPDATE SET score = excluded.score`,
+          `INSERT INTO scores (recorder_id, kind, date, instrument, score) VALUES ${this.d.bulkValues(chunk.length, 5)} ${this.d.upsert(['recorder_id', 'kind', 'date', 'instrument'], ['score'])}`,
           chunk.flat(),
         );
       }
@@ -318,13 +357,28 @@ export class SqlExperimentStore implements ExperimentStore {
     return rows.map((r) => r.name);
   }
 
-  async putManager(state: ManagerState): Promise<void> {
-    await this.ex.run(
-      `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET state = excluded.state, begin_time = excluded.begin_time, last_routine = excluded.last_routine,
-         state_version = excluded.state_version, config_hash = excluded.config_hash, updated_at = excluded.updated_at`,
-      [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()],
-    );
+  async putManager(state: ManagerState, expectedVersion: number): Promise<void> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new QonlineError('QONLINE_USAGE', `putManager needs the state version the change started from (an integer >= 0), got ${String(expectedVersion)}`);
+    }
+    const values = [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()];
+    // One conditional statement: the row changes only if it still has the version the caller read (optimistic concurrency).
+    const r =
+      expectedVersion === 0
+        ? await this.ex.run(
+            `INSERT INTO managers (name, state, begin_time, last_routine, state_version, config_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ${this.d.upsert(['name'], ['state', 'begin_time', 'last_routine', 'state_version', 'config_hash', 'updated_at'], 'managers.state_version = 0')}`,
+            values,
+          )
+        : await this.ex.run(
+            `UPDATE managers SET state = ?, begin_time = ?, last_routine = ?, state_version = ?, config_hash = ?, updated_at = ? WHERE name = ? AND state_version = ?`,
+            [...values.slice(1), state.name, expectedVersion],
+          );
+    if (r.changes === 0) {
+      const rows = await this.ex.all<{ v: number }>(`SELECT state_version AS v FROM managers WHERE name = ?`, [state.name]);
+      const now = rows.length ? `version ${Number(rows[0]!.v)}` : 'no stored state';
+      throw stateConflict(state.name, expectedVersion, now);
+    }
   }
 
   async appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry> {
@@ -368,8 +422,8 @@ export class SqlExperimentStore implements ExperimentStore {
       }
       for (const chunk of chunkRows(flat, 5, this.driver.maxParams)) {
         await ex.run(
-          `INSERT INTO signals (manager, date, instrument, score, state_version) VALUES ${placeholders(chunk.length, 5)}
-           ON CONFLICT (manager, date, instrument) DO UPDATE SET score = excluded.score, state_version = excluded.state_version`,
+          `INSERT INTO signals (manager, date, instrument, score, state_version) VALUES ${this.d.bulkValues(chunk.length, 5)}
+           ${this.d.upsert(['manager', 'date', 'instrument'], ['score', 'state_version'])}`,
           chunk.flat(),
         );
       }
@@ -384,6 +438,37 @@ export class SqlExperimentStore implements ExperimentStore {
     const rows = await this.ex.all<{ date: string }>(`SELECT DISTINCT date FROM signals WHERE manager = ? ORDER BY date`, [manager]);
     return rows.map((r) => r.date);
   }
+}
+
+/** Plugin migrations applied to every SQL store opened in this process, by owner. */
+const registeredMigrations = new Map<string, MigrationSource>();
+
+/**
+ * Registers a plugin's migrations for every SQL store opened from now on in
+ * this process (`SqlExperimentStore.open`); see `registerMigrations` on the
+ * store to apply them to one already open.
+ */
+export function registerMigrations(owner: string, migrations: MigrationSource): void {
+  migrationTable(owner);
+  registeredMigrations.set(owner, migrations);
+}
+
+/** Applies the store's migrations, then the registered plugins' (`registerMigrations`), to `driver`'s database. */
+export async function migrateSqlStore(driver: SqlDriver): Promise<void> {
+  await migrate(driver, experimentMigrations(driver.dialect));
+  for (const [owner, source] of registeredMigrations) await migrate(driver, resolveSource(source, driver.dialect), migrationTable(owner));
+}
+
+function resolveSource(source: MigrationSource, dialect: SqlDialect): readonly Migration[] {
+  const list = typeof source === 'function' ? source(dialect) : source;
+  const seen = new Set<number>();
+  for (const m of list) {
+    if (!Number.isInteger(m.version) || m.version < 1 || seen.has(m.version)) {
+      throw new QonlineError('QONLINE_USAGE', `migration versions are distinct integers >= 1, got ${JSON.stringify(m.version)} (${m.name})`);
+    }
+    seen.add(m.version);
+  }
+  return list;
 }
 
 function toScoreRows(rows: { date: string; instrument: string; score: number }[]): ScoreRows {

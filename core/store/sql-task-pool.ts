@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { ExperimentStore } from '../contracts/store.js';
 import {
   emptyTaskStat,
+  isLeaseLost,
+  leaseLostError as leaseLost,
   POOL_TASK_STATUSES,
   UNDONE_STATUSES,
   type CommitOptions,
@@ -97,11 +99,11 @@ export class SqlTaskPools implements TaskPoolProvider {
 }
 
 /**
- * A task pool in the `task_pool` table, for SQLite and PostgreSQL alike.
- * Claiming is one `UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING *`:
- * inside `BEGIN IMMEDIATE` on SQLite (one writer at a time), with
- * `FOR UPDATE SKIP LOCKED` on PostgreSQL (claimers pass each other by).
- * Every time is the database's clock.
+ * A task pool in the `task_pool` table, on any SQL driver. Claiming is one
+ * `UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING *`, with the
+ * dialect's skip-locked suffix on the subquery (claimers pass each other by;
+ * empty where one writer runs at a time). Every time is the database's
+ * clock (`dialect.nowEpochSeconds`).
  */
 export class SqlTaskPool implements TaskPool {
   readonly leaseSeconds: number;
@@ -120,10 +122,10 @@ export class SqlTaskPool implements TaskPool {
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     checkLeaseSeconds(this.leaseSeconds);
     checkMaxAttempts(this.maxAttempts);
-    const pg = driver.dialect === 'postgres';
-    this.now = pg ? `(EXTRACT(EPOCH FROM now())::double precision)` : `((julianday('now') - 2440587.5) * 86400.0)`;
-    this.forUpdate = pg ? ' FOR UPDATE' : '';
-    this.skipLocked = pg ? ' FOR UPDATE SKIP LOCKED' : '';
+    const d = driver.dialect;
+    this.now = d.nowEpochSeconds;
+    this.forUpdate = d.forUpdate ? ` ${d.forUpdate}` : '';
+    this.skipLocked = d.claimSkipLocked ? ` ${d.claimSkipLocked}` : '';
   }
 
   async create(tasks: readonly NewPoolTask[]): Promise<string[]> {
@@ -142,10 +144,11 @@ export class SqlTaskPool implements TaskPool {
     const ids = new Map<string, string>();
     await this.tx(async (ex) => {
       const values = `(?, ?, ?, ?, ?, 'waiting', ?, 0, ?, ${this.now}, ${this.now})`;
+      const d = this.driver.dialect;
       for (const chunk of chunkRows(rows, 7, this.driver.maxParams)) {
         await ex.run(
           `INSERT INTO task_pool (pool, experiment, task_hash, def, phases, status, priority, attempts, max_attempts, created_at, updated_at)
-           VALUES ${chunk.map(() => values).join(', ')} ON CONFLICT (pool, experiment, task_hash) DO NOTHING`,
+           VALUES ${d.bulkValues(chunk.length, values)} ${d.upsert(['pool', 'experiment', 'task_hash'], 'nothing')}`,
           chunk.flatMap((r) => [this.name, r.experiment, r.hash, r.def, r.phases, r.priority, r.maxAttempts]),
         );
       }
@@ -171,16 +174,16 @@ export class SqlTaskPool implements TaskPool {
     // A plain read first (an idle worker never takes the write lock), saying what there is to do.
     const probe = `SELECT EXISTS (SELECT 1 FROM task_pool WHERE ${w.sql}) AS claimable,
       EXISTS (SELECT 1 FROM task_pool WHERE pool = ? AND status = 'running' AND lease_expires_at < ${this.now}) AS expired`;
-    // One statement claims atomically on both databases (SQLite runs a statement alone; PostgreSQL skips rows others hold).
+    // One statement claims atomically (a statement runs alone, or the dialect's skip-locked suffix passes rows others hold).
     const claim = `UPDATE task_pool SET status = 'running', prior_status = status, attempts = attempts + 1, worker = ?, lease_token = ?,
         lease_expires_at = ${this.now} + ?, updated_at = ${this.now}
       WHERE id = (SELECT id FROM task_pool WHERE ${w.sql} ORDER BY priority DESC, id ASC LIMIT 1${this.skipLocked})
       RETURNING *`;
     for (let attempt = 0; attempt < 3; attempt++) {
       const p = (await this.driver.all<{ claimable: unknown; expired: unknown }>(probe, [...w.params, this.name]))[0];
-      const expired = truthy(p?.expired);
+      const expired = this.driver.dialect.bool(p?.expired);
       if (expired) await this.reapExpired();
-      if (!truthy(p?.claimable) && !expired) return null;
+      if (!this.driver.dialect.bool(p?.claimable) && !expired) return null;
       const rows = await this.driver.all<PoolRow>(claim, [options.worker, randomUUID(), seconds, ...w.params]);
       if (rows[0]) {
         const task = toTask(rows[0]);
@@ -405,7 +408,7 @@ export class SqlTaskPool implements TaskPool {
     }
   }
 
-  /** The pool's own transactions lock the rows they change (SKIP LOCKED claims): read committed is enough and never spuriously fails. */
+  /** The pool's own transactions lock the rows they change (skip-locked claims): read committed is enough and never spuriously fails. */
   private tx<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
     return this.driver.transaction(fn, { isolation: 'read_committed' });
   }
@@ -456,11 +459,6 @@ export class SqlTaskPool implements TaskPool {
   }
 }
 
-/** SQLite answers EXISTS with 0/1, PostgreSQL with a boolean. */
-function truthy(v: unknown): boolean {
-  return v === true || Number(v) === 1;
-}
-
 function fetchStatuses(status: FetchOptions['status']): FetchableStatus[] {
   const list = status === undefined ? ['waiting' as const] : typeof status === 'string' ? [status] : [...status];
   for (const s of list) {
@@ -507,16 +505,6 @@ function toTask(r: PoolRow): PoolTask {
     createdAt: isoOf(r.created_at),
     updatedAt: isoOf(r.updated_at),
   };
-}
-
-function leaseLost(lease: TaskLease, what: string): QonlineError {
-  return new QonlineError('QONLINE_LEASE_LOST', `worker ${lease.worker} no longer holds task ${lease.taskId} of pool ${lease.pool} and cannot ${what}`, {
-    hint: 'its lease ran out (renewal stalled or the task was reset) and another worker may have taken the task; nothing was written',
-  });
-}
-
-export function isLeaseLost(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: string }).code === 'QONLINE_LEASE_LOST';
 }
 
 function errorText(e: unknown): string {

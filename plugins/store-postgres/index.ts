@@ -1,19 +1,13 @@
-import { defineComponent, definePlugin, experimentMigrations, migrate, QonlineError, S, SqlExperimentStore } from '../../core/index.js';
+import { defineComponent, definePlugin, QonlineError, S, SqlExperimentStore } from '../../core/index.js';
 import { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
 
 export { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
 export { toPgPlaceholders } from './src/pg-placeholders.js';
+export { postgresDialect } from './src/pg-dialect.js';
 
 /** Opens (migrating) a PostgreSQL experiment store; its database also holds the task pools. */
 export async function openPostgresStore(options: PgDriverOptions): Promise<SqlExperimentStore> {
-  const driver = await PgDriver.open(options);
-  try {
-    await migrate(driver, experimentMigrations('postgres'));
-  } catch (e) {
-    await driver.close().catch(() => undefined);
-    throw e;
-  }
-  return new SqlExperimentStore(driver);
+  return SqlExperimentStore.open(await PgDriver.open(options));
 }
 
 const postgresStore = defineComponent({

@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, defineComponent, experimentMigrations, migrate, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
+import { definePlugin, defineComponent, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
 import { SqliteDriver } from './src/sqlite-driver.js';
 
 export { SqliteDriver } from './src/sqlite-driver.js';
+export { sqliteDialect } from './src/sqlite-dialect.js';
 
 /** Opens (creating and migrating) a SQLite experiment store. */
 export async function openSqliteStore(file: string): Promise<SqlExperimentStore> {
-  const driver = await SqliteDriver.open({ file });
-  try {
-    await migrate(driver, experimentMigrations('sqlite'));
-  } catch (e) {
-    await driver.close().catch(() => undefined);
-    throw e;
-  }
-  return new SqlExperimentStore(driver);
+  return SqlExperimentStore.open(await SqliteDriver.open({ file }));
 }
 
 const sqliteStore = defineComponent({

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExperimentStore } from '../../core/index.js';
+import { SqlExperimentStore, type ExperimentStore, type Migration, type SqlDialect } from '../../core/index.js';
 
 /**
  * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
@@ -93,8 +93,8 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
     it('keeps manager state, history sequence and signals by date', async () => {
       expect(await store.getManager('m')).toBeUndefined();
       const state = { name: 'm', beginTime: '2020-01-02', freq: 'day', lastRoutine: null, stateVersion: 1, configHash: 'c', strategies: {} };
-      await store.putManager(state);
-      await store.putManager({ ...state, stateVersion: 2, lastRoutine: '2020-02-03' });
+      await store.putManager(state, 0);
+      await store.putManager({ ...state, stateVersion: 2, lastRoutine: '2020-02-03' }, 1);
       expect(await store.getManager('m')).toMatchObject({ stateVersion: 2, lastRoutine: '2020-02-03' });
       const h1 = await store.appendHistory({ manager: 'm', strategy: 's', effectiveDate: '2020-01-02', recorderIds: ['a'], reason: 'first_train' });
       const h2 = await store.appendHistory({ manager: 'm', strategy: 's', effectiveDate: '2020-02-03', recorderIds: ['b', 'c'], reason: 'routine' });
@@ -123,17 +123,87 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
     });
 
     it('serialises concurrent transactions without interleaving', async () => {
-      await store.putManager({ name: 'c', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 0, configHash: '', strategies: {} });
+      await store.putManager({ name: 'c', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 0, configHash: '', strategies: {} }, 0);
       await Promise.all(
         Array.from({ length: 10 }, () =>
           store.transaction(async (tx) => {
             const s = (await tx.getManager('c'))!;
             await new Promise((r) => setTimeout(r, 2));
-            await tx.putManager({ ...s, stateVersion: s.stateVersion + 1 });
+            await tx.putManager({ ...s, stateVersion: s.stateVersion + 1 }, s.stateVersion);
           }),
         ),
       );
       expect((await store.getManager('c'))!.stateVersion).toBe(10);
+    });
+
+    it('applies a plugin\'s own migrations once each, in its own migration table, now and at every later open', async () => {
+      expect(store).toBeInstanceOf(SqlExperimentStore);
+      const sql = store as SqlExperimentStore;
+      const owner = `contract_${name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+      const v1 = (d: SqlDialect): Migration[] => [
+        { version: 1, name: 'users', sql: `CREATE TABLE IF NOT EXISTS plugin_users (id ${d.identityPrimaryKey}, login TEXT NOT NULL UNIQUE)` },
+      ];
+      const v2 = (d: SqlDialect): Migration[] => [...v1(d), { version: 2, name: 'user roles', sql: `ALTER TABLE plugin_users ADD COLUMN role TEXT NOT NULL DEFAULT 'viewer'` }];
+      expect(await sql.registerMigrations(owner, v1)).toEqual([1]);
+      expect(await sql.registerMigrations(owner, v1)).toEqual([]);
+      expect(await sql.registerMigrations(owner, v2)).toEqual([2]);
+      // Versions are per owner: another plugin's version 1 is its own.
+      expect(await sql.registerMigrations(`${owner}_b`, [{ version: 1, name: 'b', sql: 'CREATE TABLE IF NOT EXISTS plugin_b (k TEXT PRIMARY KEY)' }])).toEqual([1]);
+      await sql.executor.run(`INSERT INTO plugin_users (login) VALUES (?), (?)`, ['ann', 'bob']);
+      const rows = await sql.executor.all<{ id: number; login: string; role: string }>('SELECT id, login, role FROM plugin_users ORDER BY id');
+      expect(rows.map((r) => [r.login, r.role])).toEqual([['ann', 'viewer'], ['bob', 'viewer']]);
+      expect(Number(rows[1]!.id)).toBeGreaterThan(Number(rows[0]!.id));
+      // The unique constraint is classified by the dialect.
+      const dup = await sql.executor.run('INSERT INTO plugin_users (login) VALUES (?)', ['ann']).catch((e: unknown) => e);
+      expect(sql.dialect.classify(dup)).toBe('unique_violation');
+      // A store opened later (a fresh database) gets them at open.
+      const fresh = (await open()) as SqlExperimentStore;
+      try {
+        expect(await fresh.executor.all('SELECT role FROM plugin_users')).toEqual([]);
+        expect(await fresh.registerMigrations(owner, v2)).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+      // Malformed registrations are usage errors.
+      await expect(sql.registerMigrations('Bad-Name', [])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
+      await expect(sql.registerMigrations(owner, [{ version: 0, name: 'zero', sql: 'SELECT 1' }])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
+    });
+
+    it('writes manager state only on top of the version the change started from (optimistic concurrency)', async () => {
+      const s0 = { name: 'o', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 1, configHash: 'a', strategies: {} };
+      await store.putManager(s0, 0);
+      // A second creator that also started from "nothing stored" loses.
+      await expect(store.putManager({ ...s0, configHash: 'b' }, 0)).rejects.toMatchObject({ code: 'QONLINE_STATE_CONFLICT' });
+      // Two changes that both read version 1: the first wins, the second fails and writes nothing.
+      await store.putManager({ ...s0, stateVersion: 2, lastRoutine: '2020-01-03' }, 1);
+      await expect(store.putManager({ ...s0, stateVersion: 2, lastRoutine: '2019-12-31' }, 1)).rejects.toThrow(/started from version 1, the store now has version 2/);
+      expect(await store.getManager('o')).toMatchObject({ stateVersion: 2, lastRoutine: '2020-01-03', configHash: 'a' });
+      // Expecting a version of a manager that was never stored is a conflict too.
+      await expect(store.putManager({ ...s0, name: 'never' }, 3)).rejects.toMatchObject({ code: 'QONLINE_STATE_CONFLICT' });
+      expect(await store.getManager('never')).toBeUndefined();
+    });
+
+    it('a conflicting state commit rolls back everything written in its transaction', async () => {
+      const s0 = { name: 'r', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 1, configHash: '', strategies: {} };
+      await store.putManager(s0, 0);
+      const sig = { dates: ['2020-01-02'], instruments: ['A'], scores: Float64Array.of(1) };
+      await store.replaceSignals('r', ['2020-01-02'], sig, 1);
+      // Both commits read version 1; they run one after the other, as concurrent processes would be serialised.
+      const commit = (score: number, routine: string): Promise<void> =>
+        store.transaction(async (tx) => {
+          await tx.appendHistory({ manager: 'r', strategy: 's', effectiveDate: routine, recorderIds: [String(score)], reason: 'routine' });
+          await tx.replaceSignals('r', ['2020-01-02'], { ...sig, scores: Float64Array.of(score) }, 2);
+          await tx.putManager({ ...s0, stateVersion: 2, lastRoutine: routine }, 1);
+        });
+      const results = await Promise.allSettled([commit(7, '2020-01-03'), commit(9, '2020-01-04')]);
+      const won = results.findIndex((r) => r.status === 'fulfilled');
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = results[1 - won] as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ code: 'QONLINE_STATE_CONFLICT' });
+      const [score, routine] = won === 0 ? [7, '2020-01-03'] : [9, '2020-01-04'];
+      expect(await store.getManager('r')).toMatchObject({ stateVersion: 2, lastRoutine: routine });
+      expect([...(await store.readSignals('r')).scores]).toEqual([score]);
+      expect((await store.listHistory('r')).map((h) => h.recorderIds)).toEqual([[String(score)]]);
     });
   });
 }

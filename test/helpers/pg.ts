@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { it } from 'vitest';
-import { experimentMigrations, migrate, SqlExperimentStore } from '../../core/index.js';
+import { migrateSqlStore, SqlExperimentStore } from '../../core/index.js';
 import { PgDriver } from '../../plugins/store-postgres/index.js';
 
 /**
@@ -46,7 +46,7 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 /** A migrated store in `schema`; closing it drops the schema when `dropOnClose`. */
 export async function openPgTestStore(url: string, schema: string, dropOnClose = false): Promise<SqlExperimentStore> {
   const driver = await PgDriver.open({ url, schema, poolSize: 4 });
-  await migrate(driver, experimentMigrations('postgres'));
+  await migrateSqlStore(driver);
   if (!dropOnClose) return new SqlExperimentStore(driver);
   return new (class extends SqlExperimentStore {
     override async close(): Promise<void> {

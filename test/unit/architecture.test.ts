@@ -32,6 +32,41 @@ describe('architecture rules', () => {
     expect(bad).toEqual([]);
   });
 
+  it('core holds no SQL dialect: no quoted database name anywhere, no branch on the dialect, no database-specific SQL in the store', () => {
+    const bad: string[] = [];
+    // A quoted database name (a type, a comparison, a default) anywhere in core.
+    const quotedName = /['"`](?:sqlite3?|postgres(?:ql)?|pg|mysql|mariadb)['"`]/i;
+    const dialectBranch = /dialect(?:\.name)?\s*[!=]==?|[!=]==?\s*[\w.]*dialect\b/;
+    for (const f of files(path.join(ROOT, 'core'))) {
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (quotedName.test(line) || dialectBranch.test(line)) bad.push(`${path.relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    // The shared store and task pool: not even a database's name or its own SQL (comments included).
+    const specific = /sqlite|postgres|\bpg_|julianday|skip\s+locked|for\s+update|autoincrement|without\s+rowid|generated\s+by\s+default|extract\s*\(\s*epoch|hashtext/i;
+    for (const f of files(path.join(ROOT, 'core', 'store'))) {
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (specific.test(line)) bad.push(`${path.relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the online domain reaches the task pool and store only through their contracts', () => {
+    const bad: string[] = [];
+    for (const f of files(path.join(ROOT, 'core', 'online'))) {
+      for (const i of imports(f)) {
+        const target = path.resolve(path.dirname(f), i);
+        if (target.startsWith(path.join(ROOT, 'core', 'store') + path.sep)) bad.push(`${path.relative(ROOT, f)} -> ${i}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('a plugin imports only the core entry point and its own files', () => {
     const bad: string[] = [];
     const pluginsDir = path.join(ROOT, 'plugins');

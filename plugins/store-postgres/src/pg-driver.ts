@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { QonlineError, type SqlDriver, type SqlExecutor, type TransactionOptions } from '../../../core/index.js';
+import { classifyPgError, pgCode, postgresDialect } from './pg-dialect.js';
 import { toPgPlaceholders } from './pg-placeholders.js';
 
 export interface PgDriverOptions {
@@ -16,8 +17,6 @@ export interface PgDriverOptions {
 }
 
 const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Serialization failures and deadlocks: the transaction is safe to run again. */
-const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
  * PostgreSQL through `pg`: a pool for statements and transactions (one pooled
@@ -25,7 +24,7 @@ const RETRYABLE = new Set(['40001', '40P01']);
  * and for session advisory locks (both live as long as their connection).
  */
 export class PgDriver implements SqlDriver {
-  readonly dialect = 'postgres' as const;
+  readonly dialect = postgresDialect;
   // The wire protocol counts bind parameters in an Int16.
   readonly maxParams = 65535;
   private readonly sqlCache = new Map<string, string>();
@@ -80,7 +79,7 @@ export class PgDriver implements SqlDriver {
       await this.pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     } catch (e) {
       // Two processes creating it at once: one wins, the other sees a duplicate.
-      if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42P06') throw e;
+      if (classifyPgError(e) !== 'unique_violation' && pgCode(e) !== '42P06') throw e;
     }
   }
 
@@ -139,8 +138,8 @@ export class PgDriver implements SqlDriver {
           return result;
         } catch (e) {
           await client.query('ROLLBACK').catch((re: Error) => (destroy = re));
-          const code = pgCode(e);
-          if (code && RETRYABLE.has(code) && attempt < maxAttempts) {
+          // Serialization failures and deadlocks: the transaction is safe to run again.
+          if (classifyPgError(e) === 'retry' && attempt < maxAttempts) {
             await new Promise((r) => setTimeout(r, Math.random() * Math.min(250, 5 * 2 ** attempt)));
             continue;
           }
@@ -282,14 +281,6 @@ export class PgDriver implements SqlDriver {
     this.lockClients.clear();
     await this.pool.end();
   }
-}
-
-/** The SQLSTATE of a pg error, also when wrapped in a QonlineError. */
-function pgCode(e: unknown): string | undefined {
-  for (const c of [(e as { code?: unknown })?.code, (e as { cause?: { code?: unknown } })?.cause?.code]) {
-    if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
-  }
-  return undefined;
 }
 
 function storeError(e: unknown, sql: string): QonlineError {

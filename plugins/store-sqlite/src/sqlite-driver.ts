@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { QonlineError, type SqlDriver, type SqlExecutor } from '../../../core/index.js';
+import { classifySqliteError, sqliteDialect } from './sqlite-dialect.js';
 
 /**
  * A serialising async mutex: statements of different async flows would
@@ -36,7 +37,7 @@ export interface SqliteOptions {
 const BUSY_SLICE_MS = 0;
 
 export class SqliteDriver implements SqlDriver {
-  readonly dialect = 'sqlite' as const;
+  readonly dialect = sqliteDialect;
   // SQLite >= 3.32 allows 32766 variables; stay well under.
   readonly maxParams = 30000;
   private readonly mutex = new Mutex();
@@ -149,10 +150,10 @@ export class SqliteDriver implements SqlDriver {
 }
 
 function isBusy(e: unknown): boolean {
-  return /SQLITE_BUSY|database is locked/i.test((e as Error)?.message ?? '');
+  return classifySqliteError(e) === 'busy';
 }
 
 function storeError(err: Error, what: string): QonlineError {
-  const locked = /SQLITE_BUSY|database is locked/i.test(err.message);
+  const locked = isBusy(err);
   return new QonlineError(locked ? 'QONLINE_STORE_LOCKED' : 'QONLINE_STORE', `SQLite: ${err.message} (in ${what.trim().split('\n')[0]!.slice(0, 80)})`, { cause: err });
 }
