@@ -33,8 +33,8 @@ export const dataSynthCommand: CliCommand = {
   flags: {
     out: { value: true, description: 'Target folder' },
     instruments: { value: true, description: 'Number of instruments (default 300)' },
-    start: { value: true, description: 'First calendar date (default 2015-01-01)' },
-    end: { value: true, description: 'Last calendar date (default 2024-12-31)' },
+    start: { value: true, date: true, description: 'First calendar date (default 2015-01-01)' },
+    end: { value: true, date: true, description: 'Last calendar date (default 2024-12-31)' },
     seed: { value: true, description: 'Random seed (default 42)' },
   },
   async run(ctx) {
@@ -78,8 +78,8 @@ export const dataFeaturesCommand: CliCommand = {
     uri: { value: true, description: 'Qlib data folder' },
     instruments: { value: true, description: 'Comma-separated instrument codes (not masked by membership)' },
     market: { value: true, description: 'Market name (rows masked to membership spans)' },
-    start: { value: true, description: 'First date' },
-    end: { value: true, description: 'Last date' },
+    start: { value: true, date: true, description: 'First date' },
+    end: { value: true, date: true, description: 'Last date' },
     field: { value: true, multiple: true, description: 'An expression (repeatable), e.g. "Mean($close, 5)"' },
     handler: { value: true, description: 'Alpha158 or Alpha360: its raw features and label' },
     format: { value: true, description: 'csv (default) or json' },
