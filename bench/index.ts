@@ -3,7 +3,7 @@ import { runBacktestBench } from './backtest.js';
 import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
-import { runModelBench } from './model.js';
+import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 
 /**
@@ -17,6 +17,7 @@ const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
+  { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
   { name: 'backtest', run: runBacktestBench },
 ];
