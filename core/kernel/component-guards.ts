@@ -1,6 +1,6 @@
 import type { MatrixInput, Model } from '../contracts/model.js';
 import type { ComponentKind } from '../contracts/plugin.js';
-import { QonlineError, wrapComponentError } from '../errors/index.js';
+import { QonlineError } from '../errors/index.js';
 
 /**
  * Plugin components are checked where their results enter the engine, so a
@@ -35,24 +35,15 @@ export function guardModel(model: Model, plugin: string, component: string): Mod
   const missing = (['fit', 'predict', 'toJSON'] as const).filter((m) => typeof (model as unknown as Record<string, unknown>)[m] !== 'function');
   if (missing.length) throw shapeError(plugin, component, 'create', `the model has no ${missing.join(', ')} method${missing.length > 1 ? 's' : ''}`);
   const fit: Model['fit'] = async (train, valid, options) => {
-    let info: unknown;
-    try {
-      info = await model.fit(train, valid, options);
-    } catch (e) {
-      throw wrapComponentError(e, plugin, component, 'fit');
-    }
+    // What a model throws passes unchanged (the task runner records it); only a wrong result is reported here.
+    const info: unknown = await model.fit(train, valid, options);
     if (!info || typeof info !== 'object' || Array.isArray(info)) {
       throw shapeError(plugin, component, 'fit', `fit() must resolve to a FitInfo object {rounds, bestRound, trainLoss, validLoss}, got ${describeValue(info)}`);
     }
     return info as Awaited<ReturnType<Model['fit']>>;
   };
   const predict: Model['predict'] = (input: MatrixInput) => {
-    let out: unknown;
-    try {
-      out = model.predict(input);
-    } catch (e) {
-      throw wrapComponentError(e, plugin, component, 'predict');
-    }
+    const out: unknown = model.predict(input);
     if (!(out instanceof Float32Array) && !(out instanceof Float64Array)) {
       throw shapeError(plugin, component, 'predict', `predict() must return a Float32Array with one score per row (${input.rows}), got ${describeValue(out)}`);
     }
@@ -60,12 +51,7 @@ export function guardModel(model: Model, plugin: string, component: string): Mod
     return out instanceof Float32Array ? out : Float32Array.from(out);
   };
   const toJSON: Model['toJSON'] = () => {
-    let s: unknown;
-    try {
-      s = model.toJSON();
-    } catch (e) {
-      throw wrapComponentError(e, plugin, component, 'toJSON');
-    }
+    const s: unknown = model.toJSON();
     const o = s as Record<string, unknown> | null;
     const problems: string[] = [];
     if (!o || typeof o !== 'object') problems.push(`got ${describeValue(s)}`);
