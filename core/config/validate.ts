@@ -4,6 +4,7 @@ import type { ComponentRegistry, RegisteredComponent } from '../kernel/registry.
 import type { SchemaValidator } from '../kernel/validator.js';
 import type { LoadedConfig } from './load.js';
 import { pipelineSchema } from './pipeline-schema.js';
+import { checkSteps } from './steps.js';
 
 export interface ConfigProblem {
   pointer: string;
@@ -31,7 +32,10 @@ export interface FoundComponent {
 export function validateConfig(config: LoadedConfig, registry: ComponentRegistry, validator: SchemaValidator, found?: FoundComponent[]): void {
   const problems: ConfigProblem[] = [];
   for (const p of validator.validate(pipelineSchema, config.value)) problems.push({ pointer: p.path, message: p.message });
-  if (problems.length === 0) walk(pipelineSchema as SchemaNode, config.value, '', registry, validator, problems, found);
+  if (problems.length === 0) {
+    walk(pipelineSchema as SchemaNode, config.value, '', registry, validator, problems, found);
+    problems.push(...checkSteps(config.value['steps'], registry, validator));
+  }
   if (problems.length) throw configError(config, problems);
 }
 
