@@ -18,6 +18,8 @@ import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
 import { generateSyntheticMarket } from './src/synth/index.js';
 import { DATA_COMMANDS } from './src/cli/data-commands.js';
+import { checkHandler, checkSegments } from './src/handler/check-options.js';
+import { describeQlibFolder, describeSynthetic } from './src/provider/describe-data.js';
 
 export { QlibDataProvider } from './src/provider/qlib-provider.js';
 export { ExprHandler, toHandlerFrame } from './src/handler/expr-handler.js';
@@ -66,6 +68,7 @@ const syntheticMarket = defineComponent({
   deps: { home: TOKENS.home },
   create: (o, ctx) => openSyntheticMarket(ctx.deps.home, o),
   dispose: (provider) => provider.close(),
+  describe: (o) => describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end }),
 });
 
 const qlibData = defineComponent({
@@ -83,6 +86,7 @@ const qlibData = defineComponent({
   }),
   deps: { home: TOKENS.home },
   dispose: (provider: QlibDataProvider) => provider.close(),
+  describe: (o) => describeQlibFolder(o.uri),
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
     return new QlibDataProvider({
@@ -155,6 +159,7 @@ const exprHandler = defineComponent({
     label: labelSchema,
   }),
   deps: { provider: TOKENS.dataProvider },
+  check: (o, ctx) => checkHandler({ ...o, label: labelRecord(o.label as never) }, ctx),
   async create(o, ctx): Promise<Handler> {
     const features = Object.entries(o.features);
     const label = Object.entries(labelRecord(o.label as never) ?? DEFAULT_LABEL);
@@ -185,6 +190,10 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
       label: labelSchema,
     }),
     deps: { provider: TOKENS.dataProvider },
+    check: (o, ctx) => {
+      const fs = features();
+      return checkHandler({ ...o, label: labelRecord(o.label as never), features: Object.fromEntries(fs.names.map((n, i) => [n, fs.fields[i]!])) }, ctx);
+    },
     async create(o, ctx): Promise<Handler> {
       const fs = features();
       const given = labelRecord(o.label as never);
@@ -218,6 +227,7 @@ const datasetH = defineComponent({
     handler: S.component({ kind: 'handler', description: 'The data handler.' }),
     segments: S.record(S.tuple([S.date(), S.nullable(S.date())]), { description: 'Segment name -> [start, end]; end null = open.' }),
   }),
+  check: (o) => checkSegments(o.segments as Record<string, [string, string | null]>),
   async create(o, ctx) {
     const handler = await ctx.resolve('handler', o.handler as ComponentSpec);
     const segments: Record<string, [string, string | null]> = {};
