@@ -111,6 +111,8 @@ export interface DataFacts {
   markets: readonly string[] | null;
   /** First and last calendar dates and the number of dates. */
   calendar: { first: string; last: string; length: number } | null;
+  /** Expression semantics of the provider (`qlib` accepts Qlib-only forms such as EMA(x, 0)); absent = default. */
+  expressions?: 'default' | 'qlib';
 }
 
 /** A problem `check` finds in a component's options; `path` is a JSON pointer inside the options (`/features/RET1`). */

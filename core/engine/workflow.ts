@@ -122,7 +122,8 @@ export function translateWorkflow(config: LoadedConfig): Translated {
   });
   return {
     data,
-    task: { model: task['model'] as unknown as ComponentSpec, dataset: dataset as unknown as TaskDef['dataset'] },
+    // The semantics change the features, so they are part of the task (and its hash).
+    task: { model: task['model'] as unknown as ComponentSpec, dataset: dataset as unknown as TaskDef['dataset'], expressions },
     records,
     ...(typeof region === 'string' ? { region } : {}),
   };

@@ -68,7 +68,7 @@ const syntheticMarket = defineComponent({
   deps: { home: TOKENS.home },
   create: (o, ctx) => openSyntheticMarket(ctx.deps.home, o),
   dispose: (provider) => provider.close(),
-  describe: (o) => describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end }),
+  describe: async (o) => ({ ...(await describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end })), ...(o.expressions ? { expressions: o.expressions } : {}) }),
 });
 
 const qlibData = defineComponent({
@@ -86,7 +86,7 @@ const qlibData = defineComponent({
   }),
   deps: { home: TOKENS.home },
   dispose: (provider: QlibDataProvider) => provider.close(),
-  describe: (o) => describeQlibFolder(o.uri),
+  describe: async (o) => ({ ...(await describeQlibFolder(o.uri)), ...(o.expressions ? { expressions: o.expressions } : {}) }),
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
     return new QlibDataProvider({

@@ -183,6 +183,28 @@ describe('qonline run WORKFLOW.yaml (Qlib workflow files, built CLI)', () => {
     expect(bad.stderr).toMatch(/bad-validate\.yaml:\d+:\d+ at \/task\/model\/kwargs\/estimator/);
   }, 60_000);
 
+  it("uses Qlib's expression semantics unless the file says expressions: default", async () => {
+    const text = `qlib_init: {provider_uri: "${mkt}", region: cn}
+task:
+  model: {class: LinearModel, module_path: qlib.contrib.model.linear}
+  dataset:
+    class: DatasetH
+    module_path: qlib.data.dataset
+    kwargs:
+      handler:
+        class: DataHandlerLP
+        kwargs: {instruments: all, start_time: 2019-01-01, end_time: 2020-09-30, learn_processors: [DropnaLabel], infer_processors: [{class: Fillna, kwargs: {fields_group: feature}}], features: {E0: "EMA($close, 0) / $close", M: "Mean($close, 0.5) / $close", R: "Ref($close, 0) / $close"}}
+      segments: {train: [2019-01-01, 2019-12-31], valid: [2020-01-01, 2020-03-31], test: [2020-04-01, 2020-06-30]}
+  record: [{class: SignalRecord}, {class: SigAnaRecord}]
+`;
+    const q = await run('ema-qlib', text, path.join(dir, 'home-ema'));
+    expect(q.code, q.stderr).toBe(0);
+    expect(Number.isFinite(q.out!.records[1]!.results['IC'])).toBe(true);
+    const d = await run('ema-default', `expressions: default\n${text}`, path.join(dir, 'home-ema'));
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/EMA\(x, 0\)|EMA needs a span/);
+  }, 120_000);
+
   it('refuses every unsupported class or key by its name (exit 2, nothing trained)', async () => {
     const home = path.join(dir, 'home-bad');
     const cases: [string, string, RegExp][] = [

@@ -1,7 +1,7 @@
 import { closestMatches, isQonlineError, type CheckContext, type OptionProblem } from '../../../../core/index.js';
 import { fieldsOf } from '../expr/ast.js';
 
-import { parseExpression } from '../expr/parser.js';
+import { parseExpressionWith } from '../expr/parser.js';
 import { windowExtent } from '../expr/window-extent.js';
 
 function key(k: string): string {
@@ -24,7 +24,7 @@ export function checkExpressions(named: Readonly<Record<string, string>>, pointe
     }
     let node;
     try {
-      node = parseExpression(src);
+      node = parseExpressionWith(src, { mode: ctx.data.expressions ?? 'default' });
     } catch (e) {
       if (!isQonlineError(e)) throw e;
       out.push({ path: at, message: `${name}: ${e.message}`, hint: e.hint });
@@ -41,7 +41,9 @@ export function checkExpressions(named: Readonly<Record<string, string>>, pointe
         });
       }
     }
-    if (calLength !== undefined) {
+    // Qlib-only forms (a window between 0 and 1, EMA(x, 0)) depend on where loading starts: no fixed extent.
+    const qlibOnly = ctx.data.expressions === 'qlib' && (() => { try { windowExtent(node); return false; } catch { return true; } })();
+    if (calLength !== undefined && !qlibOnly) {
       const e = windowExtent(node);
       const reach = Math.max(Number.isFinite(e.back) ? e.back : 0, Number.isFinite(e.forward) ? e.forward : 0);
       if (reach >= calLength) {
