@@ -53,7 +53,7 @@ function deskEnvResolve(ctx: CliCommandContext, loaded?: LoadedUserConfig) {
     } catch (e) {
       if (loaded && e instanceof QonlineError && !e.location?.file && pointer) {
         const p = e.location?.path ?? pointer;
-        throw new QonlineError(e.code, e.message, { location: { file: loaded.file, line: loaded.lineOf(p), path: p }, details: e.details, hint: e.hint });
+        throw new QonlineError(e.code, e.message.replace(/^at \S+: /, ''), { location: { file: loaded.file, line: loaded.lineOf(p), path: p }, details: e.details, hint: e.hint });
       }
       throw e;
     }
@@ -191,6 +191,7 @@ async function forUsers(ctx: CliCommandContext, step: StepName): Promise<void> {
       else throw e;
     }
   }
+  if (failures.length === 1 && ids.length === 1) throw failures[0]!.error;
   if (failures.length) {
     const first = failures[0]!.error as QonlineError;
     throw new QonlineError(first.code, `${failures.length} of ${ids.length} user(s) refused: ${first.message}`, { details: failures.map((f) => `${f.user}: ${f.error.message}`), hint: first.hint });
