@@ -70,6 +70,12 @@ export interface ManagerState {
   configHash: string;
   /** Strategy name -> fingerprint of its task templates and generator. */
   strategies: Record<string, { experiment: string; fingerprint: string; firstTrained: boolean }>;
+  /**
+   * Signal preparation a simulation with a delayed trainer postponed to its
+   * end (from this date; null: every date). Kept in the state so a killed
+   * simulation is finished by the next run.
+   */
+  postponedSignals?: { from: string | null } | null;
 }
 
 export interface NewRecorder {

@@ -81,6 +81,8 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   };
 
   const idle = async (ms: number): Promise<void> => {
+    // Asked to stop already (while a task ran): an abort listener added now would never fire.
+    if (o.stop?.aborted) return;
     // Any pool's change wakes the slot; the others' waits are cancelled.
     const ac = new AbortController();
     const onStop = (): void => ac.abort();

@@ -6,9 +6,9 @@ import { QonlineError, stateConflict } from '../errors/index.js';
 import { OnlineTool } from './online-tool.js';
 import { ScoreUpdater } from './pred-updater.js';
 import type { Resolver } from './resolver.js';
-import { assignRecorders, computeSignals, onlineSetAt } from './signals.js';
+import { assignRecorders, computeSignals, latestPerGroup, onlineSetAt } from './signals.js';
 import { ONLINE_TAG } from './task-runner.js';
-import { recorderTest } from './task-info.js';
+import { recorderTest, type RecorderParams } from './task-info.js';
 
 export interface OnlineManagerOptions {
   name: string;
@@ -46,6 +46,8 @@ interface StrategyOutcome {
   strategy: OnlineStrategy;
   trained: RecorderInfo[];
   online: RecorderInfo[];
+  /** The date this strategy's new online set serves from (default: the step's). */
+  effective?: string;
 }
 
 /**
@@ -55,8 +57,6 @@ interface StrategyOutcome {
  */
 export class OnlineManager {
   private simulating = false;
-  /** Recorders fitted but not finished while simulating with a delayed trainer. */
-  private readonly postponed = new Map<string, RecorderInfo[]>();
 
   constructor(private readonly o: OnlineManagerOptions) {}
 
@@ -117,9 +117,7 @@ export class OnlineManager {
       outcomes.push({ strategy: s, trained, online });
       report.trained += trained.length;
     }
-    if (this.postponeActions()) {
-      for (const o of outcomes) this.postpone(o);
-    } else {
+    if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
     }
     const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, null);
@@ -154,6 +152,7 @@ export class OnlineManager {
     if (state.lastRoutine && cur <= state.lastRoutine) {
       return { ...report, skipped: `the last routine ran at ${state.lastRoutine}` };
     }
+    const t0 = performance.now();
     const outcomes: StrategyOutcome[] = [];
     for (const s of this.o.strategies) {
       const tasks = await s.prepareTasks(cur);
@@ -163,20 +162,35 @@ export class OnlineManager {
       report.trained += trained.length;
       if (tasks.length) this.o.logger.info(`strategy ${s.name}: trained ${trained.length} model(s) at ${cur}`);
     }
+    // Each strategy switches on its own date (windows of different strategies start on different days).
+    for (const o of outcomes) o.effective = this.catchUpEffectiveDate(state, [o], cur);
+    const effective = outcomes.map((o) => o.effective!).reduce((a, b) => (b < a ? b : a), cur);
+    const t1 = performance.now();
     let updatedFrom: string | null = null;
-    if (this.postponeActions()) {
-      for (const o of outcomes) this.postpone(o);
-    } else {
+    if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
       if (!this.simulating && this.o.updateOnlinePred !== false) {
+        // The outgoing models serve until the day before the new set does: a
+        // catch-up brings them up to then, as on-time routines on the missed days would have.
+        for (const o of outcomes) {
+          const before = cal.indexOf(o.effective!) - 1;
+          if (before < 0) continue;
+          const next = new Set(o.online.map((r) => r.id));
+          const outgoing = (await new OnlineTool(this.o.store, o.strategy.name).onlineModels()).filter((r) => !next.has(r.id));
+          const prev = await this.updateOnlinePredictions(outgoing, cal.date(before));
+          report.predictionsUpdated += prev.rows;
+          if (prev.from && (!updatedFrom || prev.from < updatedFrom)) updatedFrom = prev.from;
+        }
         const up = await this.updateOnlinePredictions(outcomes.flatMap((o) => o.online), cur);
-        report.predictionsUpdated = up.rows;
-        updatedFrom = up.from;
+        report.predictionsUpdated += up.rows;
+        if (up.from && (!updatedFrom || up.from < updatedFrom)) updatedFrom = up.from;
       }
     }
-    const effective = this.catchUpEffectiveDate(state, outcomes, cur);
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
+    const t2 = performance.now();
     report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
+    const ms = (a: number, b: number): string => (b - a).toFixed(0);
+    this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, performance.now())} ms`);
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
     return report;
   }
@@ -185,7 +199,9 @@ export class OnlineManager {
    * Replays the process: first training at the begin time, then a routine for
    * every calendar date up to `endTime`, without online prediction updates.
    * With a delayed trainer all finishing and signal preparation happens once
-   * at the end, still using only the models online at each date.
+   * at the end, still using only the models online at each date. What is
+   * postponed is in the store (fitted recorders, `postponedSignals` in the
+   * state), so a simulation killed anywhere is finished by the next run.
    */
   async simulate(endTime?: string | null): Promise<StepReport> {
     this.simulating = true;
@@ -204,15 +220,8 @@ export class OnlineManager {
         task.tick(1, cal.date(i));
       }
       task.done();
-      if (this.postponed.size) {
-        const all = [...this.postponed.entries()];
-        this.postponed.clear();
-        for (const [experiment, recs] of all) {
-          const s = this.o.strategies.find((x) => x.name === experiment)!;
-          await this.o.trainer.endTrain(recs, { experiment: s.name });
-        }
-        report.signalDates = await this.prepareSignals(null);
-      }
+      const done = await this.finishPostponed();
+      if (done !== null) report.signalDates = done;
       for (const s of this.o.strategies) report.online[s.name] = await this.onlineIds(s.name);
       if (report.signalDates === 0) report.signalDates = (await this.o.store.signalDates(this.o.name)).length;
       report.curTime = (await this.state()).lastRoutine;
@@ -222,14 +231,47 @@ export class OnlineManager {
     }
   }
 
-  /** Recomputes and stores the signals of every date from `from` (null: all dates). */
+  /**
+   * Recomputes and stores the signals of every date from `from` (null: all
+   * dates). Work a delayed simulation postponed (fitted recorders not yet
+   * finished, signals not yet prepared, e.g. after a kill) is finished first.
+   */
   async prepareSignals(from: string | null): Promise<number> {
+    const done = await this.finishPostponed();
+    if (done !== null && from === null) return done;
+    return this.writeSignals(from);
+  }
+
+  /**
+   * Finishes what a delayed simulation postponed: end_train for every fitted
+   * but unfinished recorder of the strategies, then the postponed signals.
+   * Returns the signal dates written, or null when nothing was postponed.
+   */
+  async finishPostponed(): Promise<number | null> {
+    const state = await this.state();
+    let finished = 0;
+    if (this.o.trainer.delayed) {
+      for (const s of this.o.strategies) {
+        const fitted = (await this.o.store.listRecorders({ experiment: s.name, status: 'RUNNING' })).filter((r) => (r.params as Partial<RecorderParams>).phase === 'fitted');
+        if (!fitted.length) continue;
+        this.o.logger.info(`strategy ${s.name}: finishing ${fitted.length} fitted model(s)`);
+        await this.o.trainer.endTrain(fitted, { experiment: s.name });
+        finished += fitted.length;
+      }
+    }
+    if (!finished && !state.postponedSignals) return null;
+    return this.writeSignals(state.postponedSignals ? state.postponedSignals.from : null);
+  }
+
+  /** One transaction: the signals of every date from `from` (null: all), the state version bumped, nothing left postponed. */
+  private async writeSignals(from: string | null): Promise<number> {
     const state = await this.state();
     const base = state.stateVersion;
     return this.o.store.transaction(async (tx) => {
       await checkStateVersion(tx, this.o.name, base);
       const { dates, rows } = await this.signalsFrom(tx, from);
       state.stateVersion = base + 1;
+      state.postponedSignals = null;
       await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
       await tx.putManager(state, base);
       return dates.length;
@@ -267,7 +309,7 @@ export class OnlineManager {
       return t.end !== null && t.end < at;
     });
     if (uncovered.length === recs.length) {
-      this.o.logger.warn(`no model put online for ${s.name} has a test segment covering ${at}: the strategy contributes no signal from then on`);
+      this.o.logger.info(`no model put online for ${s.name} has a test segment covering ${at}: its model with the latest test segment serves the dates after its test end`);
     }
     report.signalDates = await this.commit(state, [{ strategy: s, trained: [], online: recs }], at, reason, null, at, true);
     report.online[s.name] = recs.map((r) => r.id);
@@ -283,12 +325,23 @@ export class OnlineManager {
     return this.setOnline(strategyName, entry.recorderIds, effectiveDate, `rollback to ${date}`);
   }
 
-  /** Extends every online model's predictions to `toDate`; returns rows written and the first new date. */
+  /**
+   * Extends the online models' predictions to `toDate`; returns rows written
+   * and the first new date. Only the models that can serve after their test
+   * end (per strategy and group, the latest test segment) are extended: the
+   * others' predictions past their test end are never used.
+   */
   async updateOnlinePredictions(online: RecorderInfo[], toDate: string | null): Promise<{ rows: number; from: string | null }> {
     const updater = new ScoreUpdater({ store: this.o.store, resolver: this.o.resolver, calendar: this.o.calendar, logger: this.o.logger }, 'pred');
     let rows = 0;
     let from: string | null = null;
-    for (const rec of online) {
+    const byExperiment = new Map<string, RecorderInfo[]>();
+    for (const r of online) byExperiment.set(r.experiment, [...(byExperiment.get(r.experiment) ?? []), r]);
+    const serving = [...byExperiment].flatMap(([experiment, recs]) => {
+      const s = this.o.strategies.find((x) => x.name === experiment);
+      return s ? latestPerGroup(recs, (r) => s.groupKey(r)) : recs;
+    });
+    for (const rec of serving) {
       if ((await this.o.store.lastScoreDate(rec.id, 'pred')) === null) continue;
       const r = await updater.update(rec, toDate, { histRef: this.o.histRef ?? 0 });
       rows += r.rows;
@@ -331,12 +384,6 @@ export class OnlineManager {
     return { step, curTime, trained: 0, online: {}, signalDates: 0, predictionsUpdated: 0 };
   }
 
-  private postpone(o: StrategyOutcome): void {
-    const list = this.postponed.get(o.strategy.name) ?? [];
-    list.push(...o.trained);
-    this.postponed.set(o.strategy.name, list);
-  }
-
   /** end_train for what was just trained; the online set then refers to finished recorders. */
   private async finishTrained(o: StrategyOutcome): Promise<RecorderInfo[]> {
     if (!o.trained.length) return o.online;
@@ -362,6 +409,7 @@ export class OnlineManager {
     // The version this step started from: the commit applies only on top of it (a driver may run `fn` again on a serialization retry).
     const base = state.stateVersion;
     const strategies = { ...state.strategies };
+    const postponedBefore = state.postponedSignals;
     return this.o.store.transaction(async (tx) => {
       await checkStateVersion(tx, this.o.name, base);
       state.strategies = { ...strategies };
@@ -373,7 +421,7 @@ export class OnlineManager {
         if (changed) await new OnlineTool(tx, o.strategy.name).resetOnlineTag(ids, tx);
         // Qlib records every routine time; so do we (the version log rollback uses).
         if (changed || forceHistory || reason === 'routine' || reason === 'first_train') {
-          newEntries.push(await tx.appendHistory({ manager: this.o.name, strategy: o.strategy.name, effectiveDate, recorderIds: ids, reason }));
+          newEntries.push(await tx.appendHistory({ manager: this.o.name, strategy: o.strategy.name, effectiveDate: o.effective ?? effectiveDate, recorderIds: ids, reason }));
         }
         if (reason === 'first_train') {
           state.strategies[o.strategy.name] = { experiment: o.strategy.name, fingerprint: o.strategy.fingerprint(), firstTrained: true };
@@ -383,7 +431,12 @@ export class OnlineManager {
       state.configHash = this.o.configHash;
       state.stateVersion = base + 1;
       let written = 0;
-      if (!postpone) {
+      if (postpone) {
+        // Durable: a killed simulation's successor prepares these signals (finishPostponed).
+        const from = reason === 'first_train' ? null : signalFrom;
+        const prev = postponedBefore;
+        state.postponedSignals = { from: prev === undefined || prev === null ? from : prev.from === null || from === null ? null : prev.from < from ? prev.from : from };
+      } else {
         const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;

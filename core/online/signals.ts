@@ -27,36 +27,94 @@ export function onlineSetAt(history: HistoryEntry[], d: string): HistoryEntry | 
 }
 
 /**
- * For each date, which recorder serves each (strategy, group): among the
- * models online at that date whose test segment covers it, the one with the
- * latest test start (rolling windows concatenate; a later window wins).
+ * For each date, which recorder serves each (strategy, group), among the
+ * models online at that date:
+ *
+ * - those whose test segment covers it, the one with the latest test start
+ *   winning (rolling windows concatenate; a later window wins);
+ * - after the last test end of the group's online models, the one with the
+ *   latest test segment (its predictions are brought up to the latest date
+ *   by prediction updates, as Qlib's update_online_pred does), so a restored
+ *   older set serves up to today. Dates in a gap between windows stay empty.
+ *
  * Returns key -> date -> recorder id.
  */
 export function assignRecorders(inputs: StrategySignalInput[], dates: string[]): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const s of inputs) {
+    // The groups of an entry do not depend on the date: computed once per entry.
+    const groupsOf = new Map<HistoryEntry, Map<string, GroupModels>>();
     for (const d of dates) {
       const entry = onlineSetAt(s.history, d);
       if (!entry) continue;
-      const bestByGroup = new Map<string, { id: string; start: string }>();
-      for (const id of entry.recorderIds) {
-        const rec = s.recorders.get(id);
-        if (!rec) continue;
-        const t = recorderTest(rec);
-        if (t.start > d || (t.end !== null && t.end < d)) continue;
-        const g = s.groupKey(rec);
-        const cur = bestByGroup.get(g);
-        if (!cur || t.start > cur.start || (t.start === cur.start && id > cur.id)) bestByGroup.set(g, { id, start: t.start });
-      }
-      for (const [g, { id }] of bestByGroup) {
+      let groups = groupsOf.get(entry);
+      if (!groups) groupsOf.set(entry, (groups = groupModels(entry, s)));
+      for (const [g, models] of groups) {
+        let best: ServingModel | undefined;
+        for (const m of models.list) {
+          if (m.start > d || (m.end !== null && m.end < d)) continue;
+          if (!best || m.start > best.start || (m.start === best.start && m.id > best.id)) best = m;
+        }
+        if (!best && models.lastEnd !== null && d > models.lastEnd) best = models.latest;
+        if (!best) continue;
         const key = `${s.strategy}/${g}`;
         let m = out.get(key);
         if (!m) out.set(key, (m = new Map()));
-        m.set(d, id);
+        m.set(d, best.id);
       }
     }
   }
   return out;
+}
+
+interface ServingModel {
+  id: string;
+  start: string;
+  end: string | null;
+}
+
+interface GroupModels {
+  list: ServingModel[];
+  /** The model with the latest test segment (latest start, then highest id). */
+  latest: ServingModel;
+  /** The last test end of the group (null when a segment is open-ended). */
+  lastEnd: string | null;
+}
+
+function groupModels(entry: HistoryEntry, s: StrategySignalInput): Map<string, GroupModels> {
+  const groups = new Map<string, GroupModels>();
+  for (const id of entry.recorderIds) {
+    const rec = s.recorders.get(id);
+    if (!rec) continue;
+    const t = recorderTest(rec);
+    const m: ServingModel = { id, start: t.start, end: t.end };
+    const g = s.groupKey(rec);
+    const cur = groups.get(g);
+    if (!cur) {
+      groups.set(g, { list: [m], latest: m, lastEnd: m.end });
+      continue;
+    }
+    cur.list.push(m);
+    if (m.start > cur.latest.start || (m.start === cur.latest.start && m.id > cur.latest.id)) cur.latest = m;
+    cur.lastEnd = cur.lastEnd === null || m.end === null ? null : m.end > cur.lastEnd ? m.end : cur.lastEnd;
+  }
+  return groups;
+}
+
+/**
+ * The models of a set that can serve after their own test end under the
+ * signal rule (per group, the latest test segment): the ones prediction
+ * updates must bring up to date.
+ */
+export function latestPerGroup(recs: RecorderInfo[], groupKey: (r: RecorderInfo) => string): RecorderInfo[] {
+  const best = new Map<string, { rec: RecorderInfo; start: string }>();
+  for (const r of recs) {
+    const g = groupKey(r);
+    const start = recorderTest(r).start;
+    const cur = best.get(g);
+    if (!cur || start > cur.start || (start === cur.start && r.id > cur.rec.id)) best.set(g, { rec: r, start });
+  }
+  return [...best.values()].map((b) => b.rec);
 }
 
 /**

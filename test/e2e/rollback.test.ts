@@ -60,4 +60,47 @@ describe('versions: list, compare, rollback, put online (built CLI)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/no strategy "nope"/);
   });
+
+  it('a rollback to an older set serves every date up to the latest: after its last test end, its latest model (predictions appended, recorders unchanged)', async () => {
+    const home = tempDir('qonline-rb-latest-');
+    const env = { QONLINE_HOME: home };
+    const db = path.join(home, 'store.sqlite');
+    const run = await runCli(['run', CONFIG, '-q'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const datesBefore = (await sqliteAll<{ date: string }>(db, 'SELECT DISTINCT date FROM signals ORDER BY date')).map((r) => r.date);
+    const recsBefore = await sqliteAll<{ id: string; status: string; params: string }>(db, 'SELECT id, status, params FROM recorders ORDER BY id');
+    const predsBefore = await sqliteAll<{ recorder_id: string; date: string; instrument: string; score: number }>(db, "SELECT recorder_id, date, instrument, score FROM scores WHERE kind = 'pred' ORDER BY recorder_id, date, instrument");
+    const last = datesBefore[datesBefore.length - 1]!;
+    expect(last).toBe('2020-12-31');
+
+    // The first-train set: every window closed before the last routine's date.
+    const rb = await runCli(['rollback', CONFIG, '--strategy', 'tiny_ridge', '--to', '2020-09-30', '--json'], { env });
+    expect(rb.code, rb.stderr).toBe(0);
+    const datesAfter = (await sqliteAll<{ date: string }>(db, 'SELECT DISTINCT date FROM signals ORDER BY date')).map((r) => r.date);
+    expect(datesAfter).toEqual(datesBefore);
+
+    // Recorders are not edited; predictions are only appended.
+    expect(await sqliteAll(db, 'SELECT id, status, params FROM recorders ORDER BY id')).toEqual(recsBefore);
+    const predsAfter = await sqliteAll<{ recorder_id: string; date: string; instrument: string; score: number }>(db, "SELECT recorder_id, date, instrument, score FROM scores WHERE kind = 'pred' ORDER BY recorder_id, date, instrument");
+    const key = (p: { recorder_id: string; date: string; instrument: string }) => `${p.recorder_id}|${p.date}|${p.instrument}`;
+    const afterMap = new Map(predsAfter.map((p) => [key(p), p.score]));
+    for (const p of predsBefore) expect(afterMap.get(key(p))).toBe(p.score);
+
+    // Independent check of the rule at the latest date: the restored set's model with the latest test start, z-scored (ddof 1).
+    const online = (await sqliteAll<{ id: string; params: string }>(db, "SELECT r.id, r.params FROM recorders r JOIN recorder_tags t ON t.recorder_id = r.id WHERE t.key = 'online_status' AND t.value = 'online'")).map((r) => ({ id: r.id, ...(JSON.parse(r.params) as { test_start: string; test_end: string | null }) }));
+    expect(online.length).toBe(5);
+    expect(online.every((o) => o.test_end !== null && o.test_end < last)).toBe(true);
+    const latest = online.sort((a, b) => (a.test_start < b.test_start ? -1 : 1)).pop()!;
+    const preds = await sqliteAll<{ instrument: string; score: number }>(db, "SELECT instrument, score FROM scores WHERE recorder_id = ? AND kind = 'pred' AND date = ? ORDER BY instrument", [latest.id, last]);
+    expect(preds.length).toBeGreaterThan(10);
+    const mean = preds.reduce((a, p) => a + p.score, 0) / preds.length;
+    const sd = Math.sqrt(preds.reduce((a, p) => a + (p.score - mean) ** 2, 0) / (preds.length - 1));
+    const got = await sqliteAll<{ instrument: string; score: number }>(db, 'SELECT instrument, score FROM signals WHERE date = ? ORDER BY instrument', [last]);
+    expect(got.map((g) => g.instrument)).toEqual(preds.map((p) => p.instrument));
+    got.forEach((g, i) => expect(g.score).toBeCloseTo((preds[i]!.score - mean) / sd, 9));
+    // Only the model that serves was brought up to date.
+    const beforeKeys = new Set(predsBefore.map(key));
+    const extended = new Set(predsAfter.filter((p) => !beforeKeys.has(key(p))).map((p) => p.recorder_id));
+    expect([...extended]).toEqual([latest.id]);
+  });
 });

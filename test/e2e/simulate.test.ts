@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { sqliteAll } from '../helpers/sqlite.js';
 
-
 const BASE = readFileSync(path.join(ROOT, 'test/fixtures/e2e/tiny-simulate.yaml'), 'utf8');
 
 async function simulate(trainer: string): Promise<{ home: string; db: string; summary: { steps: { trained: number }[] } }> {
@@ -58,4 +57,61 @@ describe('simulate (built CLI)', () => {
       got.forEach((g, i) => expect(g.score).toBeCloseTo((preds[i]!.score - mean) / sd, 9));
     }
   });
+});
+
+/** What must not differ between an uninterrupted simulation and a killed-then-resumed one (ids are random: keyed by task hash). */
+async function outcome(db: string): Promise<{ signals: Sig[]; recorders: string[]; history: string[] }> {
+  const signals = await sqliteAll<Sig>(db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
+  const recs = await sqliteAll<{ id: string; task_hash: string; status: string; params: string }>(db, 'SELECT id, task_hash, status, params FROM recorders');
+  const tags = await sqliteAll<{ recorder_id: string; key: string; value: string }>(db, 'SELECT recorder_id, key, value FROM recorder_tags ORDER BY key');
+  const hashOf = new Map(recs.map((r) => [r.id, r.task_hash]));
+  const recorders = recs
+    .map((r) => {
+      const t = tags.filter((x) => x.recorder_id === r.id).map((x) => `${x.key}=${x.value}`);
+      const phase = (JSON.parse(r.params) as { phase?: string }).phase;
+      return `${r.task_hash} ${r.status} ${phase} ${t.join(',')}`;
+    })
+    .sort();
+  const hist = await sqliteAll<{ strategy: string; seq: number; effective_date: string; recorder_ids: string; reason: string }>(db, 'SELECT * FROM history ORDER BY strategy, seq');
+  const history = hist.map((h) => `${h.strategy} ${h.effective_date} ${h.reason} ${(JSON.parse(h.recorder_ids) as string[]).map((id) => hashOf.get(id)).sort().join(',')}`);
+  return { signals, recorders, history };
+}
+
+describe('a killed simulation is finished by the next run (built CLI)', () => {
+  it('SIGKILL at fixed log lines, re-run: signals (bit-equal), recorders and history equal an uninterrupted run', async () => {
+    const dir = tempDir('qonline-simkill-');
+    const cfg = path.join(dir, 'sim.yaml');
+    writeFileSync(cfg, BASE.replace('begin_time: 2020-06-30', 'begin_time: 2020-06-30\n  trainer: {class: DelayTrainerR}'));
+    const clean = await runCli(['run', cfg, '--home', path.join(dir, 'clean'), '-q']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const want = await outcome(path.join(dir, 'clean', 'store.sqlite'));
+    expect(want.signals.length).toBeGreaterThan(1000);
+    expect(want.recorders.every((r) => / FINISHED finished /.test(r))).toBe(true);
+
+    // Kill points: first training, mid replay (a routine trained, not committed),
+    // replay done (nothing finished), mid finishing, all finished (signals not written).
+    const points: { line: string; resume: string[] }[] = [
+      { line: 'train tiny_ridge: 5/10', resume: [] },
+      { line: 'trained 1 model(s) at 2020-09-17', resume: [] },
+      { line: 'simulate: 64/128', resume: [] },
+      { line: 'simulate: 128/128', resume: [] },
+      { line: 'finish tiny_ridge: 8/16', resume: [] },
+      { line: 'finish tiny_ridge: 8/16', resume: ['--step', 'prepare_signals'] },
+      { line: 'finish tiny_ridge: 16/16', resume: ['--step', 'prepare_signals'] },
+    ];
+    for (const [i, p] of points.entries()) {
+      const home = path.join(dir, `killed-${i}`);
+      const killed = await runCli(['run', cfg, '--home', home], { env: { QONLINE_TEST_KILL_ON_STDERR: p.line } });
+      expect(killed.code, `${p.line}: ${killed.stderr}`).not.toBe(0);
+      expect(killed.stderr.trimEnd().split('\n').pop(), p.line).toContain(p.line);
+      const again = await runCli(['run', cfg, '--home', home, '-q', ...p.resume]);
+      expect(again.code, again.stderr).toBe(0);
+      const got = await outcome(path.join(home, 'store.sqlite'));
+      expect(got.recorders, p.line).toEqual(want.recorders);
+      expect(got.history, p.line).toEqual(want.history);
+      expect(got.signals.length, p.line).toBe(want.signals.length);
+      // Bit-equal: the same models, the same dates, the same arithmetic.
+      expect(got.signals, p.line).toEqual(want.signals);
+    }
+  }, 240_000);
 });
