@@ -69,4 +69,24 @@ describe('users and trade commands (built CLI): exit codes, a scores file, two p
     expect((await cli(['users', 'remove', 'u1', '--yes'])).code).toBe(0);
     expect((await cli(['users', 'show', 'u1'])).code).toBe(2);
   }, 180_000);
+
+  it('a process killed between generate and execute leaves the user at generate; trade simulate resumes to the uninterrupted numbers', async () => {
+    const start = dates[150]!;
+    const end = dates[165]!;
+    for (const u of ['ref', 'crash']) expect((await cli(['users', 'add', u, '--config', userFile, '--date', start])).code).toBe(0);
+    expect((await cli(['trade', 'simulate', '--user', 'ref', '--start', start, '--end', end])).code).toBe(0);
+    const killed = await runCli(['trade', 'simulate', '--user', 'crash', '--start', start, '--end', end, '--verbose', '--home', home], {
+      timeoutMs: 120_000,
+      env: { QONLINE_TEST_KILL_ON_STDERR: `user crash generate ${dates[158]}: done` },
+    });
+    expect(killed.code).not.toBe(0);
+    const at = JSON.parse((await cli(['users', 'list', '--json'])).stdout) as { id: string; step: string; pending_date: string | null; last_date: string }[];
+    expect(at.find((u) => u.id === 'crash')).toMatchObject({ step: 'generated', pending_date: dates[158], last_date: dates[157] });
+    expect((await cli(['trade', 'simulate', '--user', 'crash', '--start', start, '--end', end])).code).toBe(0);
+    const ref = JSON.parse((await cli(['users', 'show', 'ref', '--json'])).stdout) as { report: unknown[]; positions: unknown };
+    const got = JSON.parse((await cli(['users', 'show', 'crash', '--json'])).stdout) as { report: unknown[]; positions: unknown };
+    expect(got.report).toHaveLength(16);
+    expect(got.report).toEqual(ref.report);
+    expect(got.positions).toEqual(ref.positions);
+  }, 180_000);
 });

@@ -62,7 +62,7 @@ function deskEnvResolve(ctx: CliCommandContext, loaded?: LoadedUserConfig) {
 
 export async function openDesk(ctx: CliCommandContext, storeSpec?: ComponentSpec, loaded?: LoadedUserConfig): Promise<TradingDesk> {
   const store = await ctx.resolve('store', storeSpec ?? storeSpecOf(ctx) ?? ({ class: 'SQLiteStore' } as ComponentSpec), '/store');
-  return TradingDesk.open({ store, resolve: deskEnvResolve(ctx, loaded) as never });
+  return TradingDesk.open({ store, resolve: deskEnvResolve(ctx, loaded) as never, logger: ctx.logger });
 }
 
 const STORE_FLAG = { config: { value: true, description: 'A config whose top-level `store:` names the store (default: SQLite in the home)' } };

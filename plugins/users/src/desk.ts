@@ -111,6 +111,8 @@ export interface DeskEnv {
   resolve(kind: 'dataProvider', spec: ComponentSpec, pointer?: string): Promise<DataProvider>;
   /** Operational time (ISO), for created_at and audit rows. */
   now?(): string;
+  /** Told each step committed (`user U generate D: done`). */
+  logger?: { debug(msg: string): void };
 }
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -505,6 +507,7 @@ export class TradingDesk {
       }
     });
     if (!ok) return this.raced(u.id, 'generate', date);
+    this.env.logger?.debug(`user ${u.id} generate ${date}: done`);
     return { user: u.id, date, step: 'generate', status: 'done', orders: orders.length };
   }
 
@@ -548,6 +551,7 @@ export class TradingDesk {
       }
     });
     if (!ok) return this.raced(u.id, 'execute', date);
+    this.env.logger?.debug(`user ${u.id} execute ${date}: done`);
     return { user: u.id, date, step: 'execute', status: 'done', fills: fills.filter((f) => f.value > 1e-5).length };
   }
 
@@ -570,6 +574,7 @@ export class TradingDesk {
       await ex.run(`INSERT INTO users_days (user_id, date, report, positions) VALUES (?, ?, ?, ?)`, [u.id, date, JSON.stringify(day.report), JSON.stringify(day.positions)]);
     });
     if (!ok) return this.raced(u.id, 'update', date);
+    this.env.logger?.debug(`user ${u.id} update ${date}: done`);
     return { user: u.id, date, step: 'update', status: 'done', account: day.report.account };
   }
 
