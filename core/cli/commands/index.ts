@@ -3,6 +3,7 @@ import { daemonCommand } from './daemon.js';
 import { docsCommand } from './docs.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
 import { modelsCompareCommand } from './models-compare.js';
+import { modelsImportCommand } from './models-import.js';
 import { modelsListCommand } from './models-list.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { reportCommand, serveCommand } from './report.js';
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   workerCommand,
   modelsListCommand,
   modelsCompareCommand,
+  modelsImportCommand,
   signalsCommand,
   historyCommand,
   onlineSetCommand,
