@@ -6,7 +6,8 @@ export type { DeskEnv, Step, StepName, StepOutcome, StoredFill, StoredOrder, Use
 export { readUserConfig, looksLikeUserConfig, USER_CONFIG_KEYS } from './src/config.js';
 export type { UserConfig, ScoreSource, LoadedUserConfig } from './src/config.js';
 export { usersMigrations } from './src/migrations.js';
-export { openDesk, usersListData, userShowData, USERS_COMMANDS } from './src/cli.js';
+export { openDesk, usersListData, userShowData, usersPageHtml, USERS_COMMANDS } from './src/cli.js';
+export { renderUsersHtml, type UserPageData } from './src/page.js';
 
 /** Users, accounts and the trading day (Qlib's UserManager and operator) in the store. */
 export const usersPlugin = definePlugin({

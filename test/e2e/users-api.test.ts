@@ -8,7 +8,7 @@ const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
 
-describe('GET /api/users and /api/users/:id (built CLI serve)', () => {
+describe('GET /api/users, /api/users/:id and the /users page (built CLI serve)', () => {
   it('serve the same data as users list/show --json', async () => {
     const home = tempDir('qonline-users-api-');
     const cli = (args: string[]) => runCli([...args, '--home', home], { timeoutMs: 120_000 });
@@ -41,5 +41,14 @@ describe('GET /api/users and /api/users/:id (built CLI serve)', () => {
     expect(body).toEqual(JSON.parse((await cli(['users', 'show', 'api1', '--json'])).stdout));
     expect(body.report.length).toBeGreaterThan(10);
     expect((await fetch(url + 'api/users/nobody')).status).toBe(404);
+    // the users page: account value over time, positions today, last orders
+    const page = await fetch(url + 'users');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<section id="api1">');
+    expect(html).toContain('<polyline');
+    const shown = body as unknown as { positions: Record<string, unknown>; report: { date: string }[] };
+    for (const code of Object.keys(shown.positions)) expect(html).toContain(`<td>${code}</td>`);
+    expect(html).toContain(`Last orders (${shown.report[shown.report.length - 1]!.date})`);
   }, 180_000);
 });

@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline/promises';
 import { parse } from 'yaml';
 import { QonlineError, type CliCommand, type CliCommandContext, type ComponentSpec } from '../../../core/index.js';
 import { looksLikeUserConfig, readUserConfig, type LoadedUserConfig } from './config.js';
+import { writeFileSync } from 'node:fs';
+import { renderUsersHtml } from './page.js';
 import { TradingDesk, type StepName, type StepOutcome, type UserShow, type UserSummary } from './desk.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -277,7 +279,32 @@ export const tradeShowCommand: CliCommand = {
   },
 };
 
+/** The users page (HTML) of every user: account value over time, positions today, last orders. */
+export async function usersPageHtml(desk: TradingDesk, options: { refreshSeconds?: number } = {}): Promise<string> {
+  const list = await desk.summaries();
+  const users = [];
+  for (const u of list) users.push({ show: await desk.show(u.id), day: await desk.dayDetail(u.id) });
+  return renderUsersHtml(list, users, options);
+}
+
+export const usersPageCommand: CliCommand = {
+  name: 'users page',
+  usage: 'users page [--out FILE]',
+  summary: 'Write the users page (HTML): account value over time, positions today, last orders',
+  flags: { out: { value: true, description: 'Write to this file (default: stdout)' }, ...STORE_FLAG },
+  async run(ctx) {
+    const desk = await openDesk(ctx);
+    const html = await usersPageHtml(desk);
+    const out = flag(ctx, 'out');
+    if (out) {
+      writeFileSync(out, html);
+      ctx.print({ out }, () => `wrote ${out}`);
+    } else ctx.stdout(html + '\n');
+  },
+};
+
 export const USERS_COMMANDS: CliCommand[] = [
+  usersPageCommand,
   usersAddCommand,
   usersRemoveCommand,
   usersListCommand,
