@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parse } from 'yaml';
 import { QonlineError, type CliCommand, type CliCommandContext, type ComponentSpec } from '../../../core/index.js';
-import { looksLikeUserConfig, readUserConfig, type LoadedUserConfig } from './config.js';
+import { looksLikeUserConfig, readUserConfig, substituteEnv, type LoadedUserConfig } from './config.js';
 import { writeFileSync } from 'node:fs';
 import { renderUsersHtml } from './page.js';
 import { TradingDesk, type StepName, type StepOutcome, type UserShow, type UserSummary } from './desk.js';
@@ -42,8 +42,11 @@ function storeSpecOf(ctx: CliCommandContext): ComponentSpec | undefined {
   } catch (e) {
     throw new QonlineError('QONLINE_USAGE', `cannot read the config ${file}: ${(e as Error).message}`);
   }
-  const s = v && typeof v === 'object' ? (v as Record<string, unknown>)['store'] : undefined;
-  if (s === undefined) return undefined;
+  const raw = v && typeof v === 'object' ? (v as Record<string, unknown>)['store'] : undefined;
+  if (raw === undefined) return undefined;
+  const s = substituteEnv(raw, ctx.env, (pointer, msg) => {
+    throw new QonlineError('QONLINE_CONFIG_ENV', msg, { location: { file, path: `/store${pointer}` } });
+  });
   return (typeof s === 'string' ? { class: s } : s) as ComponentSpec;
 }
 
@@ -80,7 +83,7 @@ export const usersAddCommand: CliCommand = {
   },
   async run(ctx) {
     const id = positional(ctx, 'the user id', this.usage);
-    const loaded = readUserConfig(flag(ctx, 'config', true));
+    const loaded = readUserConfig(flag(ctx, 'config', true), ctx.env);
     const date = dateFlag(ctx, 'date', true);
     const desk = await openDesk(ctx, loaded.config.store, loaded);
     const r = await desk.addUser(id, loaded.config, date);
@@ -168,7 +171,7 @@ export const usersValidateCommand: CliCommand = {
   flags: {},
   async run(ctx) {
     const file = positional(ctx, 'the user config', this.usage);
-    const loaded = readUserConfig(file);
+    const loaded = readUserConfig(file, ctx.env);
     const resolve = deskEnvResolve(ctx, loaded);
     await resolve('tradingStrategy', loaded.config.strategy, '/strategy');
     await resolve('exchange', { class: 'Exchange', kwargs: { ...loaded.config.exchange_kwargs, region: loaded.config.region } } as ComponentSpec, '/exchange_kwargs');

@@ -39,6 +39,28 @@ export interface LoadedUserConfig {
   lineOf(pointer: string): number | undefined;
 }
 
+const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** `${VAR}` and `${VAR:-default}` in string values, as pipeline configs; an unset variable without a default is an error at its path. */
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, fail: (pointer: string, msg: string) => never, pointer = ''): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(ENV_RE, (_m, name: string, fallback: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      return fail(pointer, `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, fail, `${pointer}/${i}`));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env, fail, `${pointer}/${k}`);
+    return out;
+  }
+  return value;
+}
+
 const isSpec = (v: unknown): boolean =>
   typeof v === 'string' || (!!v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)['class'] === 'string');
 
@@ -47,7 +69,7 @@ const isSpec = (v: unknown): boolean =>
  * are checked by their components when built). A `model: {file}` path is
  * made absolute (relative to the config's folder).
  */
-export function readUserConfig(file: string): LoadedUserConfig {
+export function readUserConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedUserConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -72,7 +94,9 @@ export function readUserConfig(file: string): LoadedUserConfig {
   const fail = (pointer: string, msg: string): never => {
     throw new QonlineError('QONLINE_CONFIG_INVALID', msg, { location: { file, line: lineOf(pointer), path: pointer || '/' } });
   };
-  const root = doc.toJS() as unknown;
+  const root = substituteEnv(doc.toJS(), env, (pointer, msg) => {
+    throw new QonlineError('QONLINE_CONFIG_ENV', msg, { location: { file, line: lineOf(pointer), path: pointer || '/' } });
+  });
   if (!root || typeof root !== 'object' || Array.isArray(root)) fail('', 'a user config is a mapping with init_cash, strategy and model');
   const v = root as Record<string, unknown>;
   for (const k of Object.keys(v)) {

@@ -201,7 +201,9 @@ export class TradingDesk {
     const cal = await provider.calendar('day');
     if (cal.indexOf(firstDate) < 0) throw refused(`${firstDate} is not a trading date of the data (${cal.first}..${cal.last})`);
     if (config.benchmark) await loadBenchmark(provider, config.benchmark, firstDate, firstDate);
-    const configJson = JSON.stringify(config);
+    // the store is where the user lives, not part of it (and its url may hold a password)
+    const { store: _store, ...kept } = config;
+    const configJson = JSON.stringify(kept);
     const state = initialAccountState(config.init_cash);
     const created = await this.tx(async (ex) => {
       const have = await ex.all<{ config: string; first_date: string }>(`SELECT config, first_date FROM users_accounts WHERE id = ?`, [id]);
@@ -214,13 +216,13 @@ export class TradingDesk {
         `INSERT INTO users_accounts (id, config, first_date, created_at, state, last_date, pending_date, step, version) VALUES (?, ?, ?, ?, ?, NULL, NULL, 'updated', 1)`,
         [id, configJson, firstDate, now, JSON.stringify(state)],
       );
-      await ex.run(`INSERT INTO users_audit (user_id, action, at, detail) VALUES (?, 'add', ?, ?)`, [id, now, JSON.stringify({ first_date: firstDate, config })]);
+      await ex.run(`INSERT INTO users_audit (user_id, action, at, detail) VALUES (?, 'add', ?, ?)`, [id, now, JSON.stringify({ first_date: firstDate, config: kept })]);
       return true;
     }).catch(async (e) => {
       // two adds at once: the loser's insert hits the primary key
       if (this.store.dialect.classify(e) === 'unique_violation') {
         const u = await this.getUser(id);
-        if (JSON.stringify(u.config) === configJson && u.first_date === firstDate) return false;
+        if (JSON.stringify(u.config) === configJson && u.first_date === firstDate) return false; // same key order: both written by JSON.stringify
       }
       throw e;
     });

@@ -53,4 +53,10 @@ describe('user config', () => {
     const f = file('parse.yaml', ['init_cash: 5', 'strategy: {class: X', 'model: {manager: m}']);
     expect(() => readUserConfig(f)).toThrow(expect.objectContaining({ code: 'QONLINE_CONFIG_PARSE' }));
   });
+
+  it('substitutes ${VAR} and ${VAR:-default} as pipeline configs do; an unset variable is QONLINE_CONFIG_ENV at its line', () => {
+    const f = file('env.yaml', [...GOOD, 'store: {class: PostgresStore, kwargs: {url: "${U_URL}", schema: "${U_SCHEMA:-qonline}"}}']);
+    expect(readUserConfig(f, { U_URL: 'postgres://h/db' }).config.store).toEqual({ class: 'PostgresStore', kwargs: { url: 'postgres://h/db', schema: 'qonline' } });
+    expect(() => readUserConfig(f, {})).toThrow(expect.objectContaining({ code: 'QONLINE_CONFIG_ENV', location: { file: f, line: 5, path: '/store/kwargs/url' } }));
+  });
 });
