@@ -4,6 +4,7 @@ import type { ComponentRegistry } from '../kernel/registry.js';
 import type { SchemaValidator } from '../kernel/validator.js';
 import type { LoadedConfig } from './load.js';
 import { pipelineSchema } from './pipeline-schema.js';
+import { checkSteps } from './steps.js';
 
 export interface ConfigProblem {
   pointer: string;
@@ -22,7 +23,10 @@ type SchemaNode = Record<string, unknown>;
 export function validateConfig(config: LoadedConfig, registry: ComponentRegistry, validator: SchemaValidator): void {
   const problems: ConfigProblem[] = [];
   for (const p of validator.validate(pipelineSchema, config.value)) problems.push({ pointer: p.path, message: p.message });
-  if (problems.length === 0) walk(pipelineSchema as SchemaNode, config.value, '', registry, validator, problems);
+  if (problems.length === 0) {
+    walk(pipelineSchema as SchemaNode, config.value, '', registry, validator, problems);
+    problems.push(...checkSteps(config.value['steps'], registry, validator));
+  }
   if (problems.length) throw configError(config, problems);
 }
 

@@ -7,6 +7,8 @@ import type { Model, SerializedModel } from './model.js';
 import type { Ensemble, OnlineStrategy, Trainer } from './online.js';
 import type { ExperimentStore } from './store.js';
 import type { TaskGenerator } from './task.js';
+import type { TaskRecord } from './record.js';
+import type { PipelineStep } from './step.js';
 import type { Token } from './token.js';
 
 /**
@@ -43,9 +45,10 @@ export interface ComponentKindMap {
   trainer: Trainer;
   ensemble: Ensemble;
   store: ExperimentStore;
-  /** Wired by the step/record contracts (core/contracts/step.ts, record.ts). */
-  record: unknown;
-  step: unknown;
+  /** A task record (core/contracts/record.ts). */
+  record: TaskRecord;
+  /** A pipeline step (core/contracts/step.ts). */
+  step: PipelineStep;
 }
 
 export type ComponentKind = keyof ComponentKindMap & string;

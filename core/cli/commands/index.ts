@@ -4,6 +4,7 @@ import { docsCommand } from './docs.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
 import { modelsCompareCommand } from './models-compare.js';
 import { modelsListCommand } from './models-list.js';
+import { modelsShowCommand } from './models-show.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { reportCommand, serveCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   ...TASK_POOL_COMMANDS,
   workerCommand,
   modelsListCommand,
+  modelsShowCommand,
   modelsCompareCommand,
   signalsCommand,
   historyCommand,
