@@ -1,5 +1,5 @@
 import { defineComponent, definePlugin, registerMigrations, S } from '../../core/index.js';
-import { backtestStep, portAnaRecord } from './src/components.js';
+import { backtestReportSection, backtestStep, portAnaRecord } from './src/components.js';
 import { BACKTEST_MIGRATIONS } from './src/results.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy, type TradingStrategy } from './src/strategies.js';
@@ -21,7 +21,7 @@ export { runPortAnalysis, excessReturnRisk, portAnalysisSchema, exchangeKwargsSc
 export type { PortAnalysisConfig, PortAnalysisResult, PortAnalysisRisk } from './src/port-analysis.js';
 export { backtestResults, saveBacktest, ensureBacktestTables, BACKTEST_MIGRATIONS } from './src/results.js';
 export type { StoredBacktest } from './src/results.js';
-export { backtestManager, backtestStep, portAnaRecord } from './src/components.js';
+export { backtestManager, backtestStep, portAnaRecord, backtestSection, backtestReportSection } from './src/components.js';
 export type { BacktestStepReport } from './src/components.js';
 
 const signal = S.optional(S.any({ description: "Qlib's signal placeholder (e.g. `<PRED>`); the scores are given to the backtest separately." }));
@@ -102,7 +102,7 @@ export const backtestPlugin = definePlugin({
   kinds: ['tradingStrategy', 'exchange'],
   version: '0.1.0',
   description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy, the backtest step and PortAnaRecord.",
-  components: [topkDropout, weightStrategy, exchange, backtestStep, portAnaRecord],
+  components: [topkDropout, weightStrategy, exchange, backtestStep, portAnaRecord, backtestReportSection],
   commands: [backtestCommand],
   // The results table (backtest_results) exists in every SQL store opened after the kernel starts.
   register: () => registerMigrations('backtest', BACKTEST_MIGRATIONS),

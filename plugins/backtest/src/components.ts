@@ -1,8 +1,8 @@
-import { defineComponent, S, TOKENS, type PipelineStep, type StepPipeline, type StepReport, type TaskRecord } from '../../../core/index.js';
+import { defineComponent, S, TOKENS, type ReportSection, type ReportSectionData, type PipelineStep, type StepPipeline, type StepReport, type TaskRecord } from '../../../core/index.js';
 import { scoreTable } from './engine.js';
 import type { Region } from './exchange.js';
 import { backtestSchema, executorSchema, portAnalysisSchema, runPortAnalysis, strategySchema, type PortAnalysisConfig } from './port-analysis.js';
-import { saveBacktest, type StoredBacktest } from './results.js';
+import { backtestResults, saveBacktest, type StoredBacktest } from './results.js';
 
 const regionOption = S.optional(S.enum(['cn', 'us'], { description: "Region defaults of the exchange (Qlib's qlib_init.region): cn (trade unit 100, limit 0.095) or us. Default cn." }));
 
@@ -95,5 +95,60 @@ export const portAnaRecord = defineComponent({
         },
       };
     },
+  }),
+});
+
+/** The report's view of a stored backtest: headline figures, the account vs the bench, the excess returns, the risk table. */
+export function backtestSection(b: StoredBacktest): ReportSectionData {
+  const init = b.report.length ? b.report[0]!.account / (1 + b.report[0]!.return - b.report[0]!.cost) : NaN;
+  let bench = 1;
+  let ex = 0;
+  let exCost = 0;
+  const hasBench = b.report.some((r) => r.bench !== null);
+  const w = b.risk.excess_return_without_cost;
+  const c = b.risk.excess_return_with_cost;
+  const last = b.report.at(-1);
+  const rowOf = (name: string, r: StoredBacktest['risk']['excess_return_with_cost']): (string | number)[] => [name, r.mean, r.std, r.annualized_return, r.information_ratio, r.max_drawdown];
+  return {
+    id: `backtest-${b.name}`,
+    title: `Backtest${b.name === 'backtest' ? '' : ` ${b.name}`} (${b.start}..${b.end})`,
+    cards: [
+      { label: 'excess return, annualised (without cost)', value: w.annualized_return, format: 'pct' },
+      { label: 'excess return, annualised (with cost)', value: c.annualized_return, format: 'pct' },
+      { label: 'information ratio (with cost)', value: c.information_ratio, format: 'number' },
+      { label: 'max drawdown (with cost)', value: c.max_drawdown, format: 'pct' },
+      { label: 'final account', value: last?.account ?? null, format: 'number' },
+    ],
+    charts: [
+      {
+        title: 'Account value vs benchmark (growth of 1)',
+        dates: b.report.map((r) => r.date),
+        series: [
+          { name: 'account', values: b.report.map((r) => r.account / init) },
+          ...(hasBench ? [{ name: 'benchmark', values: b.report.map((r) => (bench *= 1 + (r.bench ?? 0))) }] : []),
+        ],
+      },
+      {
+        title: 'Cumulative excess return (sum mode)',
+        dates: b.report.map((r) => r.date),
+        series: [
+          { name: 'without cost', values: b.report.map((r) => (ex += r.return - (r.bench ?? 0))) },
+          { name: 'with cost', values: b.report.map((r) => (exCost += r.return - (r.bench ?? 0) - r.cost)) },
+        ],
+        zeroLine: true,
+      },
+    ],
+    tables: [{ columns: ['excess return', 'mean', 'std', 'annualised', 'IR', 'max drawdown'], rows: [rowOf('without cost', w), rowOf('with cost', c)], format: 'number' }],
+  };
+}
+
+/** Adds the manager's stored backtests to `qonline report`. */
+export const backtestReportSection = defineComponent({
+  kind: 'reportSection',
+  name: 'backtest',
+  description: "The manager's stored backtests in `qonline report`: excess return with and without cost, the account curve vs the benchmark.",
+  schema: S.object({}),
+  create: (): ReportSection => ({
+    read: async (store, manager) => (await backtestResults(store, manager)).map(backtestSection),
   }),
 });
