@@ -74,7 +74,8 @@ export async function runPortAnalysis(input: { provider: DataProvider; scores: S
   let start = config.backtest.start_time ?? dates[0];
   let end = config.backtest.end_time ?? null;
   if (end === null && dates.length) {
-    const i = cal.upperBound(dates[dates.length - 1]!);
+    // The trading day after the last score date (Qlib: get_date_by_shift(last, 1)), the data's last day at most.
+    const i = cal.upperBound(dates[dates.length - 1]!) + 1;
     end = cal.dates[Math.min(i, cal.dates.length - 1)] ?? null;
   }
   if (!start || !end) throw new QonlineError('QONLINE_CONFIG_INVALID', 'backtest: no scores to trade on and no start_time/end_time', { location: { path: `${base}/backtest` } });
