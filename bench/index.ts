@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
-import { runModelBench } from './model.js';
+import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 
 /**
@@ -15,6 +15,7 @@ const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
   { name: 'model', run: runModelBench },
+  { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
   { name: 'backtest', run: runBacktestBench },
 ];

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MatrixDataset, Model } from '../core/index.js';
 import { createModel } from '../plugins/models/index.js';
+import { runImportBench } from './model-import.js';
 
 const COLS = 158;
 const STOCKS = 300;
@@ -60,7 +61,7 @@ function normals(seed: number): () => number {
   };
 }
 
-function generate(dates: number, seed: number): MatrixDataset {
+export function generate(dates: number, seed: number): MatrixDataset {
   const rows = dates * STOCKS;
   const g = normals(seed);
   const LATENT = 24;
@@ -175,7 +176,7 @@ function print(row: Row): void {
   );
 }
 
-function python(): string | null {
+export function python(): string | null {
   for (const exe of ['python3', '/usr/bin/python3']) {
     const r = spawnSync(exe, ['-c', 'import xgboost, numpy'], { stdio: 'ignore' });
     if (r.status === 0) return exe;
@@ -251,4 +252,10 @@ export async function runModelBench(): Promise<void> {
       );
     }
   }
+  if (process.env['QONLINE_BENCH_MODEL_XGB'] !== '0') await runImportBench(generate, python());
+}
+
+/** `npm run bench -- model-import`: only the imported-model prediction case. */
+export async function runModelImportBench(): Promise<void> {
+  await runImportBench(generate, python());
 }

@@ -19,6 +19,7 @@ export { prepareConfig, openPipeline, openStoreOnly, type Pipeline } from '../co
 export { runStep, summarize, configuredSteps } from '../core/engine/run.js';
 export { BUILTIN_PLUGINS, builtinPluginEntries } from './builtins.js';
 export { createModel, restoreModel, LinearModel } from './models/index.js';
+export { importModel, ImportedModel } from './models/index.js';
 export { openSqliteStore } from './store-sqlite/index.js';
 export { openSyntheticMarket, QlibDataProvider, generateSyntheticMarket } from './data-qlib/index.js';
 export { RollingGen, MultiHorizonGen, RollingStrategy } from './rolling/index.js';

@@ -14,6 +14,10 @@ export interface RecorderParams {
   test_end?: string | null;
   /** Two-phase training: `fitted` between fit and finish, then `finished`. */
   phase?: 'fitted' | 'finished';
+  /** `qonline models import`: where the model came from (`imported from FILE, sha256 HEX`), its format and the file's sha256. */
+  lineage?: string;
+  import_format?: string;
+  import_sha256?: string;
   /** Other params a record or plugin stores. */
   [extra: string]: unknown;
 }

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   QONLINE_DATA_INVALID: { exit: 1, summary: 'Market data is missing or malformed (calendar, instruments, feature files, CSV).' },
   QONLINE_DATE_OUT_OF_RANGE: { exit: 1, summary: 'A date lies outside the trading calendar.' },
   QONLINE_MODEL_INPUT: { exit: 1, summary: 'A model was given inconsistent or invalid arrays or parameters.' },
+  QONLINE_MODEL_FILE: { exit: 2, summary: 'A model file to import (XGBoost JSON, LightGBM text) is malformed, uses an unsupported feature, or does not match the strategy it is imported into.' },
   QONLINE_STORE: { exit: 1, summary: 'The store failed (database error, migration, constraint).' },
   QONLINE_STORE_LOCKED: { exit: 1, summary: 'Another process holds the lock on this home or manager.' },
   QONLINE_STATE_CONFLICT: { exit: 1, summary: "The manager's state changed while a step ran (another routine, rollback or `online set` committed first); the step's commit was rolled back." },

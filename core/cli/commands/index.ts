@@ -3,6 +3,7 @@ import { daemonCommand } from './daemon.js';
 import { docsCommand } from './docs.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
 import { modelsCompareCommand } from './models-compare.js';
+import { modelsImportCommand } from './models-import.js';
 import { modelsListCommand } from './models-list.js';
 import { modelsShowCommand } from './models-show.js';
 import { pluginsListCommand } from './plugins-list.js';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   modelsListCommand,
   modelsShowCommand,
   modelsCompareCommand,
+  modelsImportCommand,
   signalsCommand,
   historyCommand,
   onlineSetCommand,

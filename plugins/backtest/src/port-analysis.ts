@@ -32,7 +32,10 @@ export const backtestSchema = S.object(
     { description: "Qlib's backtest config." },
 );
 export const executorSchema = S.any({ description: "Qlib's executor (accepted; only SimulatorExecutor with time_per_step day)." });
-export const portAnalysisSchema = S.object({ strategy: strategySchema, backtest: backtestSchema, executor: S.optional(executorSchema) });
+export const portAnalysisSchema = S.object(
+  { strategy: strategySchema, backtest: backtestSchema, executor: S.optional(executorSchema) },
+  { description: "Qlib's port_analysis_config: {strategy, backtest, executor?}." },
+);
 
 export type PortAnalysisConfig = Static<typeof portAnalysisSchema>;
 

@@ -1,4 +1,5 @@
 import { standaloneComponents, type Model, type SerializedModel, type StandaloneComponents } from '../../../core/index.js';
+import type { ImportedModel } from './import/imported-model.js';
 import { modelInputError } from './model-error.js';
 import { modelsPlugin } from './manifest.js';
 
@@ -29,4 +30,13 @@ export function restoreModel(serialized: SerializedModel): Model {
 function describe(v: unknown): string {
   if (v === null || typeof v !== 'object') return String(v);
   return `an object with format ${JSON.stringify((v as { format?: unknown }).format)}`;
+}
+
+/**
+ * A model trained by XGBoost or LightGBM, from its file's text (or XGBoost's
+ * parsed JSON): `importModel(text, 'xgboost-json' | 'lightgbm-text')`, built
+ * through the kernel as the `ImportedModel` component.
+ */
+export function importModel(source: string | object, format: 'xgboost-json' | 'lightgbm-text', options: { feature_names?: string[] } = {}): ImportedModel {
+  return createModel('ImportedModel', { source, format, ...options }) as ImportedModel;
 }
