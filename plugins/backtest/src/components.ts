@@ -43,9 +43,11 @@ export const backtestStep = defineComponent({
       const { name = 'backtest', region = 'cn', ...config } = o;
       const stored = await backtestManager(p, { config: config as PortAnalysisConfig, name, region, createdAt: new Date(ctx.deps.clock.now()).toISOString(), resolve: ctx.resolve.bind(ctx) });
       const last = stored.report.at(-1);
-      p.logger.info(`backtest ${name} ${stored.start}..${stored.end}: ${stored.report.length} days, ${stored.trades.length} trades, excess return (with cost) annualised ${stored.risk.excess_return_with_cost.annualized_return.toFixed(4)}`);
+      const detail = `${name} ${stored.start}..${stored.end}: ${stored.report.length} days, ${stored.trades.length} trades, annualised excess return ${stored.risk.excess_return_without_cost.annualized_return.toFixed(4)} without cost, ${stored.risk.excess_return_with_cost.annualized_return.toFixed(4)} with cost (stored; qonline report shows it)`;
+      p.logger.info(`backtest ${detail}`);
       return {
         step: 'backtest',
+        detail,
         curTime: stored.end,
         trained: 0,
         online: {},
