@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import sqlite3 from 'sqlite3';
 import { parse, stringify } from 'yaml';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 
@@ -62,4 +63,48 @@ describe('backtest of a manager (configs/simulate.yaml, built CLI)', () => {
     expect(r.stderr).toContain('rolling.yaml');
     expect(r.stderr).toContain('no backtest step');
   });
+});
+
+function query<T>(home: string, sql: string, params: unknown[]): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const d = new sqlite3.Database(path.join(home, 'store.sqlite'), sqlite3.OPEN_READONLY, (e) =>
+      e ? reject(e) : d.all(sql, params, (err: Error | null, rows: T[]) => (d.close(), err ? reject(err) : resolve(rows))),
+    );
+  });
+}
+
+describe('PortAnaRecord in a task template (built CLI)', () => {
+  it("each recorder's backtest equals the score-file form over its stored predictions", async () => {
+    const home = tempDir('qonline-portana-');
+    const base = readFileSync(path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml'), 'utf8');
+    const port = {
+      strategy: { class: 'TopkDropoutStrategy', module_path: 'qlib.contrib.strategy.signal_strategy', kwargs: { signal: '<PRED>', topk: 5, n_drop: 1 } },
+      backtest: { start_time: null, end_time: null, account: 1000000, benchmark: null, exchange_kwargs: { limit_threshold: 0.095, deal_price: 'close', open_cost: 0.0005, close_cost: 0.0015, min_cost: 5 } },
+    };
+    const records = `        record:\n          - {class: SignalRecord}\n          - {class: PortAnaRecord, module_path: qlib.workflow.record_temp, kwargs: {config: ${JSON.stringify(port)}}}\n`;
+    const cfg = path.join(home, 'rec.yaml');
+    writeFileSync(cfg, base.replace('        dataset:\n', `${records}        dataset:\n`));
+    const run = await runCli(['run', cfg, '--home', home, '--step', 'first_train']);
+    expect(run.code, run.stderr).toBe(0);
+    const list = JSON.parse((await runCli(['models', 'list', '--home', home, '--json'])).stdout) as { id: string; metrics: Record<string, number> }[];
+    expect(list.length).toBeGreaterThan(1);
+    const data = path.join(home, 'data', readdirSync(path.join(home, 'data'))[0]!);
+    for (const rec of list.slice(0, 2)) {
+      const pred = await query<{ date: string; instrument: string; score: number }>(home, `SELECT date, instrument, score FROM scores WHERE recorder_id = ? AND kind = 'pred' ORDER BY date, instrument`, [rec.id]);
+      const [art] = await query<{ content: string }>(home, `SELECT content FROM artifacts WHERE recorder_id = ? AND name = 'portfolio_analysis/report_normal_1day'`, [rec.id]);
+      const report = JSON.parse(art!.content) as Out['report'];
+      // Qlib's defaults: from the first prediction date to the trading day after the last.
+      expect(report[0]!.date).toBe(pred[0]!.date);
+      expect(report.at(-1)!.date > pred.at(-1)!.date).toBe(true);
+      writeFileSync(path.join(home, 's.csv'), ['datetime,instrument,score', ...pred.map((r) => `${r.date},${r.instrument},${r.score}`)].join('\n') + '\n');
+      writeFileSync(path.join(home, 'p.yaml'), stringify({ port_analysis_config: { ...port, backtest: { ...port.backtest, start_time: report[0]!.date, end_time: report.at(-1)!.date } } }));
+      const r = await runCli(['backtest', '--data', data, '--scores', path.join(home, 's.csv'), '--config', path.join(home, 'p.yaml'), '--home', home, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const b = JSON.parse(r.stdout) as Out;
+      expect(report).toEqual(b.report);
+      for (const g of ['excess_return_without_cost', 'excess_return_with_cost']) {
+        for (const m of ['mean', 'std', 'annualized_return', 'information_ratio', 'max_drawdown']) expect(rec.metrics[`${g}.${m}`], `${g}.${m}`).toBe(b.risk[g]![m]);
+      }
+    }
+  }, 300_000);
 });
