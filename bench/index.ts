@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { runBacktestBench } from './backtest.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runKernelsBench } from './kernels.js';
 import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
+import { runRoutineBench } from './routine.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -14,9 +16,11 @@ type Bench = { name: string; run: () => Promise<void> };
 const benches: Bench[] = [
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'routine', run: runRoutineBench },
   { name: 'backtest', run: runBacktestBench },
 ];
 
