@@ -43,11 +43,16 @@ function sqlStore(store: ExperimentStore): SqlExperimentStore | null {
   return store instanceof SqlExperimentStore ? store : null;
 }
 
-/** Creates the plugin's tables in the store's database (once; later calls are cheap). */
+const ensured = new WeakSet<SqlExperimentStore>();
+
+/** Creates the plugin's tables in the store's database (once per store object; the plugin also registers them for every store opened after the kernel starts). */
 export async function ensureBacktestTables(store: ExperimentStore): Promise<boolean> {
   const s = sqlStore(store);
   if (!s) return false;
-  await s.registerMigrations('backtest', BACKTEST_MIGRATIONS);
+  if (!ensured.has(s)) {
+    await s.registerMigrations('backtest', BACKTEST_MIGRATIONS);
+    ensured.add(s);
+  }
   return true;
 }
 
