@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { runBacktestBench } from './backtest.js';
+import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runKernelsBench } from './kernels.js';
@@ -14,6 +15,7 @@ import { runRoutineBench } from './routine.js';
 type Bench = { name: string; run: () => Promise<void> };
 
 const benches: Bench[] = [
+  { name: 'config', run: runConfigBench },
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
   { name: 'kernels', run: runKernelsBench },

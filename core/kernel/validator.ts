@@ -135,8 +135,10 @@ function describe(e: ErrorObject): string {
       return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `expected ${JSON.stringify(p['allowedValue'])}`;
+    case 'format':
+      return p['format'] === 'date' ? 'expected a real calendar date YYYY-MM-DD' : `expected a ${String(p['format'])}`;
     case 'pattern':
-      return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
+      return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a real calendar date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
     default:
       return e.message ?? e.keyword;
   }
