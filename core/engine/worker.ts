@@ -1,10 +1,33 @@
 import type { Logger } from '../contracts/logger.js';
+import type { Resolver } from '../contracts/online.js';
 import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
-import { keepLeaseAlive, runPoolTask, workerName } from '../online/pool-training.js';
+import { keepLeaseAlive, runPoolTask, workerName, type PoolTaskOutcome } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
 
 export type { TaskExecutor, TaskOutcome } from '../contracts/task-pool.js';
+
+/** Where a worker slot builds a task's components: one child scope per task (a `Kernel` is one). */
+export interface TaskScopes {
+  createScope(): Resolver & { stop(): Promise<void> };
+}
+
+/**
+ * Runs one fetched task with its components (dataset, model, records) built
+ * in a child scope of `scopes`, disposed when the task ends, success or not:
+ * what the task opened is closed in reverse order of creation. A failure to
+ * close is logged (every one, aggregated by the scope), never dropped, and
+ * does not undo a committed task.
+ */
+export async function runPoolTaskInScope(pool: TaskPool, fetched: FetchedTask, runner: TaskRunner, scopes: TaskScopes | undefined, logger: Logger | undefined): Promise<PoolTaskOutcome> {
+  if (!scopes || !logger) return runPoolTask(pool, fetched, runner);
+  const scope = scopes.createScope();
+  try {
+    return await runPoolTask(pool, fetched, runner.withResolver(scope));
+  } finally {
+    await scope.stop().catch((e: unknown) => logger.error(`task ${fetched.task.id}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
 
 /**
  * Trains on the calling thread. Lease renewal shares that thread, so it only
@@ -14,10 +37,12 @@ export class InProcessExecutor implements TaskExecutor {
   constructor(
     private readonly runner: TaskRunner,
     private readonly poolOf: (name: string) => TaskPool,
+    /** Each task's components are built in a child scope of `scopes`, disposed when the task ends (close failures go to `logger`). */
+    private readonly perTask?: { scopes: TaskScopes; logger: Logger },
   ) {}
 
   async execute(fetched: FetchedTask): Promise<TaskOutcome> {
-    const out = await runPoolTask(this.poolOf(fetched.lease.pool), fetched, this.runner);
+    const out = await runPoolTaskInScope(this.poolOf(fetched.lease.pool), fetched, this.runner, this.perTask?.scopes, this.perTask?.logger);
     return { status: out.status, recorderId: out.recorder.id };
   }
 

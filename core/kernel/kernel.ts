@@ -212,7 +212,18 @@ export class Kernel implements Resolver {
     const wrap = (e: unknown) => wrapComponentError(e, entry.plugin.name, entry.def.name, 'restore');
     try {
       const made = entry.def.restore(serialized as never, this.context(entry, '')) as Model | Promise<Model>;
-      return made instanceof Promise ? made.catch((e: unknown) => Promise.reject(wrap(e))) : made;
+      // A restored model is disposed with its scope like a created one.
+      if (!(made instanceof Promise)) {
+        this.track(entry, made);
+        return made;
+      }
+      return made.then(
+        (m) => {
+          this.track(entry, m);
+          return m;
+        },
+        (e: unknown) => Promise.reject(wrap(e)),
+      );
     } catch (e) {
       throw wrap(e);
     }
