@@ -59,7 +59,7 @@ function resourcePlugin(events: string[]) {
 function task(records: { name: string; fail?: string }[]): TaskDef {
   return {
     model: { class: 'Fake', kwargs: { alpha: 1 } },
-    dataset: { class: 'OwnedData', kwargs: { segments: { train: ['2019-01-01', '2019-12-31'], test: ['2020-01-01', null] } } },
+    dataset: { class: 'OwnedData', kwargs: { handler: { class: 'H', kwargs: {} }, segments: { train: ['2019-01-01', '2019-12-31'], test: ['2020-01-01', null] } } },
     record: records.map((r) => ({ class: 'OwnedRecord', kwargs: r })),
   } as TaskDef;
 }
