@@ -1,7 +1,8 @@
-import type { Logger } from '../contracts/logger.js';
+import type { Clock, Logger } from '../contracts/logger.js';
 import type { Resolver } from '../contracts/online.js';
 import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
+import { SystemClock } from '../kernel/clock.js';
 import { keepLeaseAlive, runPoolTask, workerName, type PoolTaskOutcome } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
 
@@ -70,6 +71,8 @@ export interface WorkerLoopOptions {
   handBack?: AbortSignal;
   /** Worker name of a slot in leases. Default host:pid:slot. */
   name?: (slot: number) => string;
+  /** Schedules lease renewals and times tasks (TOKENS.clock; tests move a TestClock). Idle pauses are the pools' own clock. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface WorkerReport {
@@ -81,6 +84,8 @@ export interface WorkerReport {
   lost: number;
   handedBack: number;
 }
+
+const SYSTEM_CLOCK: Clock = new SystemClock();
 
 const HANDED_BACK = Symbol('handed back');
 
@@ -96,6 +101,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   const idleMs = o.idlePollMs ?? 1000;
   const nameOf = o.name ?? workerName;
   const { logger } = o;
+  const clock = o.clock ?? SYSTEM_CLOCK;
 
   const claim = async (worker: string): Promise<{ pool: TaskPool; fetched: FetchedTask } | null> => {
     for (const pool of o.pools) {
@@ -123,10 +129,11 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   const runOne = async (slot: number, pool: TaskPool, fetched: FetchedTask): Promise<void> => {
     const { task, lease } = fetched;
     const what = describeTask(task);
-    const t0 = Date.now();
+    const t0 = clock.now().getTime();
     logger.info(`slot ${slot}: task ${task.id} of pool ${pool.name} (${what}), attempt ${task.attempts} of ${task.maxAttempts}`);
     const keeper = keepLeaseAlive(pool, lease, {
       leaseSeconds: o.leaseSeconds,
+      clock: o.clock,
       onLost: () => {
         logger.warn(`slot ${slot}: lost the lease of task ${task.id}; stopping it (another worker owns it now)`);
         void o.executor.abort(slot);
@@ -150,7 +157,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
       }
       if (outcome.status === 'done') report.done++;
       else report.partDone++;
-      logger.info(`slot ${slot}: task ${task.id} ${outcome.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s (recorder ${outcome.recorderId})`);
+      logger.info(`slot ${slot}: task ${task.id} ${outcome.status} in ${((clock.now().getTime() - t0) / 1000).toFixed(1)} s (recorder ${outcome.recorderId})`);
     } catch (e) {
       if (keeper.lost || isLeaseLost(e)) {
         report.lost++;

@@ -84,6 +84,7 @@ export const workerCommand: Command = {
         logger,
         stop: stop.signal,
         handBack: handBack.signal,
+        clock: p.kernel.get(TOKENS.clock),
       });
       const summary = { worker: workerName('*'), pools: names, done: report.done, part_done: report.partDone, failed_attempts: report.failed, lost: report.lost, handed_back: report.handedBack };
       ctx.print(
