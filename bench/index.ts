@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { runBacktestBench } from './backtest.js';
+import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runKernelsBench } from './kernels.js';
 import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
+import { runRoutineBench } from './routine.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -12,11 +15,14 @@ import { runPoolBench } from './pool.js';
 type Bench = { name: string; run: () => Promise<void> };
 
 const benches: Bench[] = [
+  { name: 'config', run: runConfigBench },
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'routine', run: runRoutineBench },
   { name: 'backtest', run: runBacktestBench },
 ];
 

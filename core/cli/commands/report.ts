@@ -32,6 +32,7 @@ export const reportCommand: Command = {
 
 export const serveCommand: Command = {
   name: 'serve',
+  longRunning: true,
   usage: 'serve CONFIG [--port N] [--host H]',
   summary: 'Serve signals and a live dashboard over HTTP; every request reads the store, so new online sets show without a restart',
   flags: {
@@ -85,7 +86,7 @@ export const serveCommand: Command = {
     await new Promise<void>((resolve) => server.listen(port, host, resolve));
     const addr = server.address();
     const actual = typeof addr === 'object' && addr ? addr.port : port;
-    ctx.io.stderr(`serving manager ${manager} on http://${host}:${actual}/ (Ctrl-C to stop)\n`);
+    ctx.engine().logger.child('serve').info(`serving manager ${manager} on http://${host}:${actual}/ (Ctrl-C to stop)`);
     ctx.io.stdout(JSON.stringify({ url: `http://${host}:${actual}/` }) + '\n');
     await new Promise<void>((resolve) => {
       const stop = (): void => {

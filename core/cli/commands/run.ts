@@ -11,7 +11,7 @@ export const runCommand: Command = {
   summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine)',
   flags: {
     step: { value: true, description: 'Run only this step (a registered step: first_train, routine, simulate, add_strategy, prepare_signals, update_online_pred, or a plugin\'s)' },
-    at: { value: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
+    at: { value: true, date: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
     'allow-strategy-change': { description: 'Accept a strategy whose template changed under the same name' },
   },
   async run(ctx) {
@@ -20,7 +20,6 @@ export const runCommand: Command = {
     let steps: StepInvocation[];
     const step = ctx.args.flags['step'] as string | undefined;
     const at = (ctx.args.flags['at'] as string | undefined) ?? null;
-    if (at !== null && !/^\d{4}-\d{2}-\d{2}$/.test(at)) throw new QonlineError('QONLINE_USAGE', `--at expects a date YYYY-MM-DD, got ${JSON.stringify(at)}`);
     if (step) {
       // Unknown names fail here, before anything is opened, with the closest registered steps.
       prepared.kernel.registry.lookup('step', step);

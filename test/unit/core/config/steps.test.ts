@@ -19,7 +19,7 @@ describe('steps: entries', () => {
     const problems = checkSteps(['first_train', 'routin', { simulate: { end_time: 'soon' } }, { add_strategy: { strategies: [] } }, { class: 'nope' }], registry, new SchemaValidator());
     expect(problems.map((p) => `${p.pointer}: ${p.message}`)).toEqual([
       '/steps/1: unknown step class "routin"; did you mean "routine"?',
-      '/steps/2/simulate/end_time: simulate: expected a date YYYY-MM-DD',
+      '/steps/2/simulate/end_time: simulate: expected a real calendar date YYYY-MM-DD',
       '/steps/3/add_strategy/strategies: add_strategy: must NOT have fewer than 1 items',
     ]);
   });
