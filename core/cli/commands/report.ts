@@ -7,6 +7,8 @@ import { ONLINE_TAG } from '../../online/task-runner.js';
 import { buildReportData, renderReportHtml } from '../../report/report.js';
 import type { Command } from '../context.js';
 import { requireConfig } from './shared.js';
+// `/api/users` answers what the users plugin's `users list/show --json` print (run through the CLI's entry at request time)
+import { main } from '../main.js';
 
 export const reportCommand: Command = {
   name: 'report',
@@ -77,7 +79,20 @@ export const serveCommand: Command = {
               out[s.name] = recs.map((r) => ({ id: r.id, model: r.params.model_class, test: [r.params.test_start, r.params.test_end ?? null], metrics: r.metrics }));
             }
             json(200, out);
-          } else json(404, { error: 'not found', endpoints: ['/', '/api/health', '/api/signals?date=YYYY-MM-DD', '/api/online'] });
+          } else if (url.pathname === '/users' && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users page'))) {
+            let out = '';
+            const home = ctx.args.flags['home'];
+            const code = await main(['users', 'page', '--quiet', '--config', file, ...(typeof home === 'string' ? ['--home', home] : [])], ctx.builtins, { ...ctx.io, stdout: (t) => (out += t), stderr: () => undefined });
+            res.writeHead(code === 0 ? 200 : 500, { 'content-type': 'text/html; charset=utf-8' });
+            res.end(out);
+          } else if ((url.pathname === '/api/users' || url.pathname.startsWith('/api/users/')) && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users list'))) {
+            const id = url.pathname === '/api/users' ? null : decodeURIComponent(url.pathname.slice('/api/users/'.length));
+            let out = '';
+            const home = ctx.args.flags['home'];
+            const argv = [...(id === null ? ['users', 'list'] : ['users', 'show', id]), '--json', '--quiet', '--config', file, ...(typeof home === 'string' ? ['--home', home] : [])];
+            const code = await main(argv, ctx.builtins, { ...ctx.io, stdout: (t) => (out += t), stderr: () => undefined });
+            json(code === 0 ? 200 : code === 2 ? 404 : 500, JSON.parse(out || 'null'));
+          } else json(404, { error: 'not found', endpoints: ['/', '/api/health', '/api/signals?date=YYYY-MM-DD', '/api/online', '/api/users', '/api/users/:id', '/users'] });
         } catch (e) {
           json(500, { error: (e as Error).message });
         }
