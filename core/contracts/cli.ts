@@ -1,6 +1,18 @@
 import type { ComponentSpec } from '../schema/builder.js';
 import type { Logger, Progress } from './logger.js';
 import type { ComponentKind, ComponentKindMap } from './plugin.js';
+import type { StepPipeline } from './step.js';
+
+/** A config opened for a plugin command (`qonline backtest CONFIG`): its pipeline, as steps see it. */
+export interface OpenedConfig {
+  readonly pipeline: StepPipeline;
+  /** The config's `steps:` entries as component specs, with where each sits in the YAML. */
+  readonly steps: readonly { spec: ComponentSpec; pointer: string }[];
+  /** Builds a component in the config's scope (its plugins, data, store). */
+  resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
+  /** Closes the store, the data and the locks. */
+  close(): Promise<void>;
+}
 
 export interface CliFlag {
   /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
@@ -31,6 +43,11 @@ export interface CliCommandContext {
    * (`--home`); the kernel stops when the command ends.
    */
   resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
+  /**
+   * Loads, validates and opens a pipeline config (`--home` applies) as
+   * `qonline run` does; `lock` takes the manager's locks (for commands that write).
+   */
+  openConfig(file: string, options?: { lock?: boolean }): Promise<OpenedConfig>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

@@ -19,6 +19,8 @@ export interface DaemonOptions {
   /** Aborting stops the schedule; a running routine finishes first. */
   signal?: AbortSignal;
   onRun?: (report: StepReport | null, error: unknown) => void;
+  /** Runs after each successful routine when the config says `daemon: {trade: true}` (the CLI runs `qonline trade run`). */
+  afterRoutine?: () => Promise<void>;
   /** Threads for pool trainers that train locally (see OpenOptions.taskThreads). */
   taskThreads?: () => TaskExecutor;
   /** Updated while the daemon runs: what it is doing now (null when idle), for a forced exit to report what it abandons. */
@@ -60,12 +62,21 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       let error: unknown = null;
       try {
         const p = await openPipeline(await prepareConfig(o.configFile, o.envx), { lock: true, taskThreads: o.taskThreads });
+        let failed = false;
         try {
           report = await runStep(p, { step: 'routine', at: null });
           logger.info(`${why} routine @ ${report.curTime}: ${report.skipped ? 'nothing to do (' + report.skipped + ')' : `${report.trained} model(s) trained, ${report.signalDates} signal date(s) written`}`);
+        } catch (e) {
+          failed = true;
+          throw e;
         } finally {
-          await p.close();
+          // The run's scope is closed after every routine; a close failure never hides the routine's own error.
+          await p.close().catch((c: unknown) => {
+            if (!failed) throw c;
+            logger.error(`closing after the failed ${why} routine: ${(c as Error).message}`);
+          });
         }
+        if (cfg?.trade && o.afterRoutine) await o.afterRoutine();
       } catch (e) {
         error = e;
         failures++;

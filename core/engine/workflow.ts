@@ -168,8 +168,8 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
       const store: ExperimentStore = await scope.resolve('store', storeSpec, '/store');
       scope.provideValue(TOKENS.store, store);
       // Every record is built (its class and options checked) before anything is trained.
-      // Records are components: kind `record` (SignalRecord, SigAnaRecord, ...) or, for the
-      // backtest plugin's PortAnaRecord until it is a `record`, kind `workflowRecord`.
+      // Records are components of kind `record` (SignalRecord, SigAnaRecord, PortAnaRecord, ...);
+      // a plugin may also offer kind `workflowRecord` (WorkflowRecord: it also gets the provider).
       const hasKind = (k: string): boolean => scope.registry.kinds().includes(k as never);
       const built: { cls: string; run: (input: { recorder: RecorderInfo; pred: ScoreRows; label: ScoreRows }) => Promise<RecordOutput> }[] = [];
       for (const r of t.records) {

@@ -1,4 +1,6 @@
+import type { ReportSection, ReportSectionData } from '../contracts/report.js';
 import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { dailyIc } from '../online/metrics.js';
 import { assignRecorders } from '../online/signals.js';
 import { recorderTest } from '../online/task-info.js';
@@ -18,12 +20,21 @@ export interface ReportData {
   meanIc: number;
   meanRankIc: number;
   timeline: { strategy: string; recorder: string; model: string; testStart: string; testEnd: string | null; served: [string, string][] }[];
+  /** What plugins add (`reportSection` components, e.g. the backtest's account curve and excess returns). */
+  sections: ReportSectionData[];
+}
+
+/** Every registered `reportSection` component, built in `kernel`'s scope. */
+export async function reportSections(kernel: Kernel): Promise<ReportSection[]> {
+  const out: ReportSection[] = [];
+  for (const name of kernel.registry.names('reportSection')) out.push(await kernel.resolve('reportSection', { class: name }));
+  return out;
 }
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 /** Gathers what the report shows, from the store alone. */
-export async function buildReportData(store: ExperimentStore, manager: string, topFraction = 0.2): Promise<ReportData> {
+export async function buildReportData(store: ExperimentStore, manager: string, topFraction = 0.2, sources: readonly ReportSection[] = []): Promise<ReportData> {
   const state = await store.getManager(manager);
   const history = await store.listHistory(manager);
   const strategies = [...new Set(history.map((h) => h.strategy))];
@@ -118,7 +129,21 @@ export async function buildReportData(store: ExperimentStore, manager: string, t
     meanIc: avg(finite(ic)),
     meanRankIc: avg(finite(rankIc)),
     timeline: tl,
+    sections: (await Promise.all(sources.map((src) => src.read(store, manager)))).flat(),
   };
+}
+
+function renderSection(sec: ReportSectionData, k: number): string {
+  const fmt = (x: number | string | null, how: 'pct' | 'number' = 'number'): string =>
+    typeof x === 'string' ? esc(x) : x === null || !Number.isFinite(x) ? '–' : how === 'pct' ? (x * 100).toFixed(2) + '%' : Math.abs(x) >= 1000 ? x.toFixed(0) : x.toFixed(4);
+  const cards = sec.cards.map((c) => `<div class="card">${esc(c.label)}<b>${fmt(c.value, c.format)}</b></div>`).join('\n');
+  const charts = sec.charts
+    .map((c) => lineChart(c.title, c.dates, c.series.map((x, i) => ({ name: x.name, values: x.values.map((v) => v ?? NaN), color: PALETTE[(i + k) % PALETTE.length]! })), { zeroLine: c.zeroLine }))
+    .join('\n');
+  const tables = sec.tables
+    .map((t) => `${t.title ? `<div class="meta">${esc(t.title)}</div>` : ''}<table><tr>${t.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${t.rows.map((r) => `<tr>${r.map((v) => `<td>${fmt(v, t.format)}</td>`).join('')}</tr>`).join('')}</table>`)
+    .join('\n');
+  return `<section id="section-${esc(sec.id)}"><h2>${esc(sec.title)}</h2>\n<div class="cards">${cards}</div>\n${charts}\n${tables}</section>`;
 }
 
 function rolling(values: number[], w: number): number[] {
@@ -156,7 +181,7 @@ export function renderReportHtml(d: ReportData, options: { refreshSeconds?: numb
 ${options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:980px}
-h1{font-size:20px;margin:0 0 4px} .meta{color:#555;margin-bottom:16px}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 4px} .meta{color:#555;margin-bottom:16px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .card{border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px;min-width:120px}
 .card b{display:block;font-size:18px}
@@ -185,6 +210,7 @@ ${lineChart('Daily IC of the signal (20-day mean)', d.dates, [
 ], { zeroLine: true })}
 ${lineChart('Signal coverage (instruments with a signal per date)', d.dates, [{ name: 'instruments', values: d.coverage, color: PALETTE[3]! }], { kind: 'bar', zeroLine: true })}
 ${timeline('Online-model timeline (grey: test segment; colour: dates the model served the signal)', d.dates, rows, bars)}
+${(d.sections ?? []).map(renderSection).join('\n')}
 </body></html>
 `;
 }

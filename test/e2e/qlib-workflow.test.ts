@@ -210,7 +210,7 @@ task:
     const cases: [string, string, RegExp][] = [
       ['torch', workflow(`        class: LSTM\n        module_path: qlib.contrib.model.pytorch_lstm\n        kwargs: {d_feat: 6}`), /LSTM.*qlib.contrib.model.pytorch_lstm.*PyTorch models are not supported/s],
       ['dart', workflow(LGB.replace('loss: mse', 'loss: mse\n            boosting_type: dart')), /bad-dart\.yaml:\d+:\d+ .*boosting_type/],
-      ['record', workflow(LINEAR).replace('- class: SigAnaRecord', '- class: MyRecord'), /record class "MyRecord" is not supported \(supported: .*SigAnaRecord.*SignalRecord.*PortAnaRecord/],
+      ['record', workflow(LINEAR).replace('- class: SigAnaRecord', '- class: MyRecord'), /record class "MyRecord" is not supported \(supported: (?=.*PortAnaRecord)(?=.*SigAnaRecord)(?=.*SignalRecord)/],
       ['sigkey', workflow(LINEAR).replace('ann_scaler: 252', 'ann_scaler: 252\n            label_fields: 3'), /label_fields/],
       ['taskkey', workflow(LINEAR, 'Alpha158', '    evals: 3\n'), /unknown task key "evals"/],
     ];

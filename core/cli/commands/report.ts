@@ -4,9 +4,11 @@ import path from 'node:path';
 import { QonlineError } from '../../errors/index.js';
 import { openPipeline, prepareConfig } from '../../engine/pipeline.js';
 import { ONLINE_TAG } from '../../online/task-runner.js';
-import { buildReportData, renderReportHtml } from '../../report/report.js';
+import { buildReportData, renderReportHtml, reportSections } from '../../report/report.js';
 import type { Command } from '../context.js';
 import { requireConfig } from './shared.js';
+// `/api/users` answers what the users plugin's `users list/show --json` print (run through the CLI's entry at request time)
+import { main } from '../main.js';
 
 export const reportCommand: Command = {
   name: 'report',
@@ -17,13 +19,13 @@ export const reportCommand: Command = {
     const file = requireConfig(ctx, 'report');
     const p = await openPipeline(await prepareConfig(file, ctx.engine()));
     try {
-      const data = await buildReportData(p.store, p.manager.name);
+      const data = await buildReportData(p.store, p.manager.name, 0.2, await reportSections(p.kernel));
       const out = path.resolve((ctx.args.flags['out'] as string | undefined) ?? path.join(p.home, 'reports', `${p.manager.name}.html`));
       mkdirSync(path.dirname(out), { recursive: true });
       const tmp = `${out}.tmp-${process.pid}`;
       writeFileSync(tmp, renderReportHtml(data));
       renameSync(tmp, out);
-      ctx.print({ out, dates: data.dates.length, meanIc: data.meanIc, meanRankIc: data.meanRankIc, risk: data.risk }, () => `report written to ${out} (${data.dates.length} signal dates, mean IC ${data.meanIc.toFixed(4)})`);
+      ctx.print({ out, dates: data.dates.length, meanIc: data.meanIc, meanRankIc: data.meanRankIc, risk: data.risk, sections: data.sections.map((x) => ({ id: x.id, title: x.title, cards: x.cards })) }, () => `report written to ${out} (${data.dates.length} signal dates, mean IC ${data.meanIc.toFixed(4)})`);
     } finally {
       await p.close();
     }
@@ -46,6 +48,7 @@ export const serveCommand: Command = {
     const host = (ctx.args.flags['host'] as string | undefined) ?? '127.0.0.1';
     const p = await openPipeline(await prepareConfig(file, ctx.engine()));
     const manager = p.manager.name;
+    const sections = await reportSections(p.kernel);
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
@@ -55,7 +58,7 @@ export const serveCommand: Command = {
         };
         try {
           if (url.pathname === '/' || url.pathname === '/dashboard') {
-            const html = renderReportHtml(await buildReportData(p.store, manager), { refreshSeconds: 30 });
+            const html = renderReportHtml(await buildReportData(p.store, manager, 0.2, sections), { refreshSeconds: 30 });
             res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
             res.end(html);
           } else if (url.pathname === '/api/health') {
@@ -77,7 +80,20 @@ export const serveCommand: Command = {
               out[s.name] = recs.map((r) => ({ id: r.id, model: r.params.model_class, test: [r.params.test_start, r.params.test_end ?? null], metrics: r.metrics }));
             }
             json(200, out);
-          } else json(404, { error: 'not found', endpoints: ['/', '/api/health', '/api/signals?date=YYYY-MM-DD', '/api/online'] });
+          } else if (url.pathname === '/users' && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users page'))) {
+            let out = '';
+            const home = ctx.args.flags['home'];
+            const code = await main(['users', 'page', '--quiet', '--config', file, ...(typeof home === 'string' ? ['--home', home] : [])], ctx.builtins, { ...ctx.io, stdout: (t) => (out += t), stderr: () => undefined });
+            res.writeHead(code === 0 ? 200 : 500, { 'content-type': 'text/html; charset=utf-8' });
+            res.end(out);
+          } else if ((url.pathname === '/api/users' || url.pathname.startsWith('/api/users/')) && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users list'))) {
+            const id = url.pathname === '/api/users' ? null : decodeURIComponent(url.pathname.slice('/api/users/'.length));
+            let out = '';
+            const home = ctx.args.flags['home'];
+            const argv = [...(id === null ? ['users', 'list'] : ['users', 'show', id]), '--json', '--quiet', '--config', file, ...(typeof home === 'string' ? ['--home', home] : [])];
+            const code = await main(argv, ctx.builtins, { ...ctx.io, stdout: (t) => (out += t), stderr: () => undefined });
+            json(code === 0 ? 200 : code === 2 ? 404 : 500, JSON.parse(out || 'null'));
+          } else json(404, { error: 'not found', endpoints: ['/', '/api/health', '/api/signals?date=YYYY-MM-DD', '/api/online', '/api/users', '/api/users/:id', '/users'] });
         } catch (e) {
           json(500, { error: (e as Error).message });
         }

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { loadConfigFile } from '../../config/load.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { prepareConfig } from '../../engine/pipeline.js';
 import { isWorkflowConfig, validateWorkflow } from '../../engine/workflow.js';
+// main runs the plugin command (a call at run time: the import cycle main -> commands -> validate is harmless)
+import { main } from '../main.js';
 import type { Command } from '../context.js';
 import { requireConfig } from './shared.js';
 
@@ -12,6 +16,11 @@ export const validateCommand: Command = {
   flags: {},
   async run(ctx) {
     const file = requireConfig(ctx, 'validate');
+    // A user config (top-level init_cash + strategy + model, no manager) is checked by the plugin that owns it: `users validate`.
+    if (isUserConfig(file) && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users validate'))) {
+      const pass = ['--json', '--quiet', '--verbose', '--home'].flatMap((f) => (ctx.args.flags[f.slice(2)] === undefined ? [] : typeof ctx.args.flags[f.slice(2)] === 'string' ? [f, ctx.args.flags[f.slice(2)] as string] : [f]));
+      return main(['users', 'validate', file, ...pass], ctx.builtins, ctx.io);
+    }
     const loaded = await loadConfigFile(file, ctx.io.env);
     if (isWorkflowConfig(loaded.value)) {
       const env = ctx.engine();
@@ -25,3 +34,14 @@ export const validateCommand: Command = {
     ctx.print({ valid: true, file: prepared.config.file, manager: prepared.pipeline.manager.name, strategies }, () => `${file}: valid (manager ${prepared.pipeline.manager.name}, ${strategies} strateg${strategies === 1 ? 'y' : 'ies'})`);
   },
 };
+
+function isUserConfig(file: string): boolean {
+  try {
+    const v = parse(readFileSync(file, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+    const o = v as Record<string, unknown>;
+    return !('manager' in o) && 'init_cash' in o && 'strategy' in o && 'model' in o;
+  } catch {
+    return false; // the pipeline loader reports it with its location
+  }
+}
