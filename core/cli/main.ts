@@ -8,6 +8,7 @@ import { COMMON_FLAGS, makeContext, type CliIo, type Command } from './context.j
 import { COMMANDS } from './commands/index.js';
 import { Kernel } from '../kernel/kernel.js';
 import { ensureHome, resolveHome } from '../engine/home.js';
+import { openManager } from './open-manager.js';
 
 /** Runs the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage/config error). */
 export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
@@ -66,7 +67,7 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
             return kernel.resolve(kind, spec, pointer);
           };
           try {
-            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve });
+            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve, openManager: (file) => openManager(env, file) });
           } finally {
             await kernel?.stop();
           }

@@ -1,6 +1,8 @@
 import type { ComponentSpec } from '../schema/builder.js';
 import type { Logger, Progress } from './logger.js';
 import type { ComponentKind, ComponentKindMap } from './plugin.js';
+import type { ExperimentStore } from './store.js';
+import type { TaskPoolProvider } from './task-pool.js';
 
 export interface CliFlag {
   /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
@@ -28,6 +30,28 @@ export interface CliCommandContext {
    * (`--home`); the kernel stops when the command ends.
    */
   resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
+  /**
+   * Opens a pipeline config's store and manager for reading (no home lock),
+   * e.g. for a server or a report. Optional: hosts that cannot open configs omit it.
+   */
+  openManager?(configFile: string): Promise<OpenedManager>;
+}
+
+/** A config's store and manager, opened read-only by `CliCommandContext.openManager`. */
+export interface OpenedManager {
+  home: string;
+  manager: string;
+  /** The config's strategy names (= experiment names). */
+  strategies: string[];
+  store: ExperimentStore;
+  /** The store's task pools, when it hosts them. */
+  taskPools?: TaskPoolProvider;
+  /** Which recorder served each date: strategy -> date -> recorder id (the signal definition). */
+  servedBy(dates: string[]): Promise<Map<string, Map<string, string>>>;
+  /** Writes (each takes the home and manager locks for its duration, then releases them). */
+  rollback(strategy: string, to: string, effective: string | null): Promise<unknown>;
+  setOnline(strategy: string, recorderIds: string[], effective: string | null): Promise<unknown>;
+  close(): Promise<void>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

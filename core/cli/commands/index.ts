@@ -6,7 +6,6 @@ import { modelsCompareCommand } from './models-compare.js';
 import { modelsImportCommand } from './models-import.js';
 import { modelsListCommand } from './models-list.js';
 import { pluginsListCommand } from './plugins-list.js';
-import { reportCommand, serveCommand } from './report.js';
 import { runCommand } from './run.js';
 import { signalsCommand } from './signals.js';
 import { tasksPreviewCommand } from './tasks-preview.js';
@@ -29,8 +28,6 @@ export const COMMANDS: Command[] = [
   historyCommand,
   onlineSetCommand,
   rollbackCommand,
-  reportCommand,
-  serveCommand,
   pluginsListCommand,
   docsCommand,
 ];
