@@ -36,7 +36,7 @@ export function pageHtml(o: PageOptions): string {
       : `<script type="application/json" id="qonline-data">${scriptJson(o.data)}</script><script type="application/json" id="qonline-tasks">${scriptJson(o.tasks ?? null)}</script>` +
         `<script>${o.assets!.uplotJs.replace(/<\/script/gi, '<\\/script')}</script><script>${APP_JS.replace(/<\/script/gi, '<\\/script')}</script>`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>qonline · ${esc(o.manager)}</title>${head}</head>
 <body data-mode="${o.mode}" data-page="${esc(o.page)}">
 <header><b>qonline</b> <span id="manager">${esc(o.manager)}</span><nav>${nav}</nav><span id="meta"></span></header>
