@@ -4,6 +4,7 @@ import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
+import { runServeBench } from './serve.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -18,6 +19,7 @@ const benches: Bench[] = [
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
   { name: 'backtest', run: runBacktestBench },
+  { name: 'serve', run: runServeBench },
 ];
 
 async function main(): Promise<void> {

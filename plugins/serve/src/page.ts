@@ -84,10 +84,10 @@ function card(parent,label,value,id){parent.appendChild(el('div',Object.assign({
 function lineChart(parent,xs,series,opts){
   opts=opts||{};
   var w=Math.max(320,parent.clientWidth-24);
-  var o={width:w,height:opts.height||260,cursor:{drag:{x:true,y:false}},scales:{x:{time:opts.time!==false}},
+  var o={width:w,height:opts.height||260,cursor:{drag:{x:true,y:false}},scales:{x:{time:opts.time!==false},y:opts.zeroBased?{range:function(u,mn,mx){return [0,mx>0?mx*1.08:1];}}:{}},
     series:[{label:opts.xLabel||'date',value:opts.time===false?null:function(u,v){return v==null?'–':new Date(v*1000).toISOString().slice(0,10);}}].concat(series.map(function(s,i){
       var r={label:s.label,stroke:s.color||PALETTE[i%PALETTE.length],width:s.width||1.5,spanGaps:false,value:function(u,v){return v==null?'–':(opts.pct?(v*100).toFixed(2)+'%':Number(v).toFixed(4));}};
-      if(s.fill)r.fill=s.fill; if(s.bars)r.paths=uPlot.paths.bars({size:[0.9,40]}); if(s.dash)r.dash=s.dash; if(s.points===false)r.points={show:false};
+      if(s.fill)r.fill=s.fill; if(s.bars){r.paths=uPlot.paths.bars({size:[0.9,40]});r.points={show:false};r.fill=r.fill||r.stroke;} if(s.dash)r.dash=s.dash; if(s.points===false)r.points={show:false};
       return r;})),
     axes:[{},{size:60,values:function(u,vals){return vals.map(function(v){return opts.pct?(+(v*100).toFixed(6))+'%':+v.toFixed(6);});}}]};
   var u=new uPlot(o,[xs].concat(series.map(function(s){return s.values;})),parent);
@@ -130,7 +130,7 @@ function overview(){
     var b=el('div',{cls:'panel'},[el('h3',{text:'Turnover'})]);g.appendChild(b);lineChart(b,bx,[{label:'turnover',values:bt.map(function(r){return r.turnover==null?null:r.turnover;}),color:PALETTE[3],bars:true}],{height:200});
   } else panel('Backtest','no stored backtest for this manager yet (excess return, drawdown and turnover appear here when one exists)');
   var c=panel('Signal coverage','instruments with a signal on each date');
-  lineChart(c,xs,[{label:'instruments',values:D.coverage,color:PALETTE[3],bars:true}],{height:160});
+  lineChart(c,xs,[{label:'instruments',values:D.coverage,color:PALETTE[3],bars:true}],{height:160,zeroBased:true});
   var m=panel('Online models');
   table(m,modelCols().slice(0,7),D.models.filter(function(r){return r.online;}),{sortKey:'strategy'});
 }
@@ -150,7 +150,7 @@ function icPage(){
   var hp=el('div',{cls:'panel'},[el('h3',{text:'Distribution of daily IC'})]);g.appendChild(hp);
   var vals=D.ic.filter(function(v){return v!=null;});
   if(vals.length){var lo=Math.min.apply(null,vals),hi=Math.max.apply(null,vals),n=20,wd=(hi-lo)/n||1,cnt=new Array(n).fill(0);vals.forEach(function(v){cnt[Math.min(n-1,Math.floor((v-lo)/wd))]++;});
-    lineChart(hp,cnt.map(function(_,i){return lo+(i+0.5)*wd;}),[{label:'dates',values:cnt,color:PALETTE[0],bars:true}],{time:false,height:220,xLabel:'IC'});}
+    lineChart(hp,cnt.map(function(_,i){return lo+(i+0.5)*wd;}),[{label:'dates',values:cnt,color:PALETTE[0],bars:true}],{time:false,height:220,xLabel:'IC',zeroBased:true});}
   var q=panel('Cumulative return of score quantile groups','group 1 holds the highest scores; mean label return per group, summed');
   lineChart(q,xs,D.quantiles.map(function(g,i){return {label:'group '+(i+1),values:cumsum(g),color:PALETTE[i%PALETTE.length]};}),{pct:true,height:300});
 }
@@ -194,7 +194,7 @@ function timelinePage(){
   function x(i){return L+(W-L-R)*i/Math.max(1,n-1);}
   function first(d){for(var i=0;i<n;i++)if(dates[i]>=d)return i;return -1;}
   function last(d){if(d==null)return n-1;for(var i=n-1;i>=0;i--)if(dates[i]<=d)return i;return -1;}
-  function rect(y,a,b,color,title){var r=document.createElementNS(NS,'rect');r.setAttribute('x',x(a));r.setAttribute('y',y);r.setAttribute('width',Math.max(2,x(b)-x(a)));r.setAttribute('height',RH-6);r.setAttribute('fill',color);var t=document.createElementNS(NS,'title');t.textContent=title;r.appendChild(t);svg.appendChild(r);}
+  function rect(y,a,b,color,title){var r=document.createElementNS(NS,'rect');r.setAttribute('x',x(a));r.setAttribute('y',y);r.setAttribute('width',Math.max(2,x(b)-x(a)));r.setAttribute('height',RH-6);r.setAttribute('fill',color);if(color==='#e5e7eb')r.setAttribute('stroke','#9ca3af');var t=document.createElementNS(NS,'title');t.textContent=title;r.appendChild(t);svg.appendChild(r);}
   function text(xx,y,s,cls,anchor){var t=document.createElementNS(NS,'text');t.setAttribute('x',xx);t.setAttribute('y',y);t.setAttribute('class',cls);if(anchor)t.setAttribute('text-anchor',anchor);t.textContent=s;svg.appendChild(t);}
   rows.forEach(function(r,k){var y=k*RH+4;text(4,y+11,r.strategy+' · '+r.model+' · '+r.recorder.slice(0,8),'tl-label');
     var a=first(r.testStart),b=last(r.testEnd);if(a>=0&&b>=a)rect(y,a,b,'#e5e7eb','test '+r.testStart+'..'+(r.testEnd||'open'));
