@@ -9,6 +9,7 @@ export default defineConfig({
     bench: 'bench/index.ts',
     'gbdt-worker': 'plugins/models/src/gbdt/hist.worker.ts',
     'data-worker': 'plugins/data-qlib/src/parallel/feature.worker.ts',
+    'precompile-validators': 'plugins/precompile-validators.ts',
   },
   format: ['esm'],
   target: 'node20',
@@ -19,4 +20,6 @@ export default defineConfig({
   dts: { entry: { 'plugin-api': 'core/index.ts', index: 'plugins/index.ts' } },
   shims: false,
   outDir: 'dist',
+  // Precompiled config validators (ajv standalone code), loaded by core/kernel/validator.ts.
+  onSuccess: 'node dist/precompile-validators.js',
 });

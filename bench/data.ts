@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import os, { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import type { FeatureRowBlocks, HandlerFrame } from '../core/index.js';
 import { alpha158Fields, DEFAULT_LABEL } from '../plugins/data-qlib/src/alpha/index.js';
@@ -128,15 +128,18 @@ export async function runDataBench(): Promise<void> {
     const diskWarm = await setupWithDisk();
     console.log(`  with the disk feature cache: ${fmt(diskCold.wall)} writing it, ${fmt(diskWarm.wall)} reading it back in a new provider`);
 
-    const threads = defaultFeatureThreads();
+    // Two threads forced (the machine's 2 cores), interleaved with the automatic choice's reasoning printed.
+    const auto = defaultFeatureThreads();
+    const threads = 2;
     const parallel = new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads });
     const featN = await timed(() => parallel.featureRows(request, widths));
     await parallel.close();
     const used = parallel.lastThreads;
     const identical = digestOf(featN.value) === singleDigest;
     console.log(
-      `features + handler frame, ${used} worker thread${used === 1 ? '' : 's'}${used === 1 ? ' (no built worker: run from dist/)' : ''}: ${fmt(featN.wall)} (CPU ${fmt(featN.cpu)}), speedup ${((feat1.wall + assemble.wall) / featN.wall).toFixed(2)}x, identical to 1 thread: ${identical ? 'yes' : 'NO'}`,
+      `features + handler frame, ${used} worker thread${used === 1 ? '' : 's'}${used === 1 ? ' (no built worker: run from dist/)' : ''}: ${fmt(featN.wall)} (CPU ${fmt(featN.cpu)}), speedup ${((feat1.wall + assemble.wall) / featN.wall).toFixed(2)}x over 1 thread, identical to 1 thread: ${identical ? 'yes' : 'NO'}`,
     );
+    console.log(`automatic thread choice now: ${auto} (1-minute load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
     console.log(`total with ${used} feature thread${used === 1 ? '' : 's'}: ${fmt(read.wall + featN.wall + proc.wall)}`);
 
     // Where the time goes, on a subset of instruments (each measured alone, one thread).

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { runBacktestBench } from './backtest.js';
+import { runConfigBench } from './config.js';
 import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
+import { runKernelsBench } from './kernels.js';
 import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
+import { runRoutineBench } from './routine.js';
 import { runServeBench } from './serve.js';
 
 /**
@@ -13,11 +16,14 @@ import { runServeBench } from './serve.js';
 type Bench = { name: string; run: () => Promise<void> };
 
 const benches: Bench[] = [
+  { name: 'config', run: runConfigBench },
   { name: 'data', run: runDataBench },
   { name: 'expr', run: runExprBench },
+  { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
+  { name: 'routine', run: runRoutineBench },
   { name: 'backtest', run: runBacktestBench },
   { name: 'serve', run: runServeBench },
 ];

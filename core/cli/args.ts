@@ -1,3 +1,4 @@
+import { isIsoDate } from '../calendar/calendar.js';
 import { QonlineError } from '../errors/index.js';
 import { closestMatches } from '../kernel/did-you-mean.js';
 
@@ -44,6 +45,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>): Parse
       if (s.value) {
         const v = inline ?? argv[++i];
         if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new QonlineError('QONLINE_USAGE', `option --${name} needs a value`);
+        if (s.date && !isIsoDate(v)) throw new QonlineError('QONLINE_USAGE', `option --${name} expects a real calendar date YYYY-MM-DD, got ${JSON.stringify(v)}`);
         if (s.multiple) flags[name] = [...((flags[name] as string[] | undefined) ?? []), v];
         else flags[name] = v;
       } else {

@@ -1,8 +1,10 @@
 import type { PluginManifest } from '../contracts/plugin.js';
 import type { EngineEnv } from '../engine/pipeline.js';
-import { ConsoleLogger, SilentLogger } from '../kernel/logger.js';
+import { QonlineError } from '../errors/index.js';
+import { ConsoleLogger, JsonLogger, SilentLogger } from '../kernel/logger.js';
 import { NullProgress, TerminalProgress } from '../kernel/progress.js';
 import { SystemClock } from '../kernel/clock.js';
+import { trustedPluginPaths } from '../kernel/plugin-loader.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
 export interface CliIo {
@@ -29,6 +31,8 @@ export interface Command {
   summary: string;
   flags: Record<string, FlagSpec>;
   run(ctx: CommandContext): Promise<number | void>;
+  /** A long-running process (daemon, worker, serve): its text log lines carry timestamps. */
+  longRunning?: boolean;
 }
 
 export const COMMON_FLAGS: Record<string, FlagSpec> = {
@@ -37,12 +41,18 @@ export const COMMON_FLAGS: Record<string, FlagSpec> = {
   quiet: { short: 'q', description: 'No progress or log lines' },
   verbose: { short: 'v', description: 'Debug logs; stack traces on errors' },
   help: { short: 'h', description: 'Show help for this command' },
+  'log-format': { value: true, description: 'Log lines as text (default) or json (one JSON object per line, with a timestamp)' },
+  'trust-plugin': { value: true, multiple: true, description: "Load this plugin file (or the plugins under this folder) although it lies outside the config's folder (repeatable)" },
 };
 
-export function makeContext(args: ParsedArgs, io: CliIo, builtins: CommandContext['builtins']): CommandContext {
+export function makeContext(args: ParsedArgs, io: CliIo, builtins: CommandContext['builtins'], options: { longRunning?: boolean } = {}): CommandContext {
   const json = Boolean(args.flags['json']);
   const quiet = Boolean(args.flags['quiet']);
   const verbose = Boolean(args.flags['verbose']);
+  const logFormat = (args.flags['log-format'] as string | undefined) ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json') throw new QonlineError('QONLINE_USAGE', `--log-format is text or json, got ${JSON.stringify(logFormat)}`);
+  const level = verbose ? 'debug' : json ? 'warn' : 'info';
+  const write = (l: string): void => io.stderr(l + '\n');
   return {
     args,
     io,
@@ -50,11 +60,16 @@ export function makeContext(args: ParsedArgs, io: CliIo, builtins: CommandContex
     json,
     engine: () => ({
       builtins,
-      logger: quiet ? new SilentLogger() : new ConsoleLogger({ level: verbose ? 'debug' : json ? 'warn' : 'info', write: (l) => io.stderr(l + '\n') }),
+      logger: quiet
+        ? new SilentLogger()
+        : logFormat === 'json'
+          ? new JsonLogger({ level, write })
+          : new ConsoleLogger({ level, write, timestamps: options.longRunning }),
       progress: quiet || json ? new NullProgress() : new TerminalProgress(process.stderr),
       clock: new SystemClock(),
       env: io.env,
       home: typeof args.flags['home'] === 'string' ? (args.flags['home'] as string) : undefined,
+      trustedPlugins: trustedPluginPaths(io.env, (args.flags['trust-plugin'] as string[] | undefined) ?? []),
     }),
     print(value, text) {
       if (json) io.stdout(JSON.stringify(value, null, 2) + '\n');

@@ -15,11 +15,39 @@ export async function main(argv: string[], builtins: { manifest: PluginManifest;
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
     const commands = allCommands(builtins);
+    if (argv[0] === 'help' && argv.length > 1) {
+      // `qonline help run`, `qonline help tasks`, `qonline help models list`.
+      const topic = argv.slice(1).filter((a) => !a.startsWith('-'));
+      const found = findCommand(topic, commands);
+      if (found.command && found.rest.length === 0) {
+        io.stdout(commandHelp(found.command) + '\n');
+        return 0;
+      }
+      const group = groupOf(topic[0]!, commands);
+      if (group.length && topic.length === 1) {
+        io.stdout(groupHelp(topic[0]!, group) + '\n');
+        return 0;
+      }
+      throw unknownCommand(topic, commands);
+    }
     const { command, rest } = findCommand(argv, commands);
     if (!command) {
       if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
         io.stdout(globalHelp(commands) + '\n');
         return 0;
+      }
+      const group = groupOf(argv[0]!, commands);
+      if (group.length) {
+        // A command group: `qonline tasks`, `qonline tasks --help` print its commands; a wrong subcommand is a usage error.
+        const sub = argv[1];
+        if (sub === undefined || sub === '--help' || sub === '-h' || (sub.startsWith('-') && argv.slice(1).every((a) => a.startsWith('-')))) {
+          io.stdout(groupHelp(argv[0]!, group) + '\n');
+          return 0;
+        }
+        const near = closestMatches(sub, group.map((c) => c.name.split(' ')[1]!), 2);
+        throw new QonlineError('QONLINE_USAGE', `unknown command ${JSON.stringify(`${argv[0]} ${sub}`)}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(`${argv[0]} ${n}`)).join(' or ')}?` : ''}`, {
+          hint: `\`qonline ${argv[0]} --help\` lists: ${group.map((c) => c.name).join(', ')}`,
+        });
       }
       if (argv[0] === '--version') {
         io.stdout('qonline 0.1.0\n');
@@ -36,7 +64,7 @@ export async function main(argv: string[], builtins: { manifest: PluginManifest;
       io.stdout(commandHelp(command) + '\n');
       return 0;
     }
-    const ctx = makeContext(args, io, builtins);
+    const ctx = makeContext(args, io, builtins, { longRunning: command.longRunning });
     const code = await command.run(ctx);
     return typeof code === 'number' ? code : 0;
   } catch (e) {
@@ -54,6 +82,7 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
         usage: c.usage,
         summary: c.summary,
         flags: c.flags,
+        longRunning: c.longRunning,
         run: async (ctx) => {
           const env = ctx.engine();
           let kernel: Kernel | undefined;
@@ -76,6 +105,30 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
     }
   }
   return out;
+}
+
+/** The commands whose first word is `word` and that have a second one (`tasks` -> tasks list, tasks stat, ...). */
+function groupOf(word: string, commands: Command[]): Command[] {
+  return commands.filter((c) => c.name.startsWith(word + ' '));
+}
+
+function unknownCommand(words: string[], commands: Command[]): QonlineError {
+  const near = closestMatches(words.join(' '), commands.map((c) => c.name), 2);
+  return new QonlineError('QONLINE_USAGE', `unknown command ${JSON.stringify(words.join(' '))}${near.length ? `; did you mean ${near.map((n) => JSON.stringify(n)).join(' or ')}?` : ''}`, {
+    hint: 'run `qonline --help` for the list of commands',
+  });
+}
+
+export function groupHelp(word: string, group: Command[]): string {
+  const width = Math.max(...group.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: qonline ${word} <command> [options]`,
+    '',
+    'Commands:',
+    ...group.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    `Run \`qonline ${word} <command> --help\` (or \`qonline help ${word} <command>\`) for a command\u2019s options.`,
+  ].join('\n');
 }
 
 function findCommand(argv: string[], commands: Command[]): { command?: Command; rest: string[] } {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { QonlineError, type SourceLocation } from '../errors/index.js';
 
 export interface LoadedConfig {
@@ -12,6 +12,14 @@ export interface LoadedConfig {
   /** Source position of a JSON pointer (or of its nearest existing parent). */
   locate(pointer: string, preferKey?: boolean): SourceLocation;
 }
+
+/**
+ * Largest config file accepted. Real pipelines are a few kilobytes; the limit
+ * refuses generated or hostile files clearly instead of parsing for minutes.
+ */
+export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
+/** Most alias expansions a config may use (a YAML "billion laughs" stops here). */
+export const MAX_ALIAS_COUNT = 1000;
 
 const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -39,8 +47,29 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 }
 
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new QonlineError('QONLINE_CONFIG_INVALID', `the config is ${(bytes / 1024 / 1024).toFixed(1)} MiB; the limit is ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`, {
+      location: { file, line: 1, column: 1, path: '' },
+      hint: 'a pipeline config is a few kilobytes; generate long lists of features in a plugin instead',
+    });
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const parseError = (message: string, offset: number | undefined): QonlineError => {
+    const pos = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+    return new QonlineError('QONLINE_CONFIG_PARSE', `invalid YAML: ${message}`, {
+      location: { file, line: pos.line, column: pos.col },
+      details: [`${file}:${pos.line}:${pos.col}: ${message}`],
+    });
+  };
+  let doc: Document;
+  try {
+    // The library's own uniqueKeys check compares each key with every earlier one (quadratic); duplicates are found below in one pass.
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  } catch (e) {
+    if (e instanceof RangeError) throw parseError('the document is nested too deeply', undefined);
+    throw e;
+  }
   if (doc.errors.length) {
     const posOf = (err: (typeof doc.errors)[number]): { line: number; col: number } => err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
     const details = doc.errors.map((err) => {
@@ -53,8 +82,15 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       details,
     });
   }
+  checkStructure(doc, parseError);
   const locate = (pointer: string, preferKey = false): SourceLocation => locateIn(doc, lineCounter, file, pointer, preferKey);
-  const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    // The alias checks above cover what the library refuses; anything else is still a YAML problem, not an internal error.
+    throw parseError(firstLine((e as Error).message), undefined);
+  }
   if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
     throw new QonlineError('QONLINE_CONFIG_INVALID', 'the config must be a YAML mapping (key: value pairs) at the top level', {
       location: { file, line: 1, column: 1, path: '' },
@@ -62,6 +98,70 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   }
   const substituted = substituteEnv(value, [], env, locate) as Record<string, unknown>;
   return { file, dir: path.dirname(file), value: substituted, locate };
+}
+
+/**
+ * One pass over the node tree (iterative, so deep nesting cannot overflow the
+ * stack): duplicate keys in a mapping, aliases without an anchor, and alias
+ * expansion beyond MAX_ALIAS_COUNT (each alias counts the nodes it copies).
+ */
+function checkStructure(doc: Document, fail: (message: string, offset: number | undefined) => QonlineError): void {
+  const size = new Map<Node, number>();
+  const nodeSize = (n: Node): number => {
+    // Size of the expanded subtree, memoised; aliases resolve to their anchor's size.
+    const stack: { n: Node; done: boolean }[] = [{ n, done: false }];
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (size.has(top.n)) {
+        stack.pop();
+        continue;
+      }
+      const kids: Node[] = [];
+      if (isAlias(top.n)) {
+        const target = top.n.resolve(doc) as Node | undefined;
+        if (target) kids.push(target);
+      } else if (isMap(top.n)) {
+        for (const p of top.n.items) if (p.value) kids.push(p.value as Node);
+      } else if (isSeq(top.n)) {
+        for (const it of top.n.items) kids.push(it as Node);
+      }
+      if (!top.done) {
+        top.done = true;
+        for (const k of kids) if (k && !size.has(k)) stack.push({ n: k, done: false });
+        continue;
+      }
+      let total = 1;
+      for (const k of kids) total = Math.min(Number.MAX_SAFE_INTEGER, total + (size.get(k) ?? 1));
+      size.set(top.n, total);
+      stack.pop();
+    }
+    return size.get(n) ?? 1;
+  };
+  let expanded = 0;
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const n = stack.pop();
+    if (!n) continue;
+    if (isAlias(n)) {
+      const target = n.resolve(doc) as Node | undefined;
+      if (!target) throw fail(`alias *${n.source} has no anchor &${n.source} before it`, n.range?.[0]);
+      expanded += nodeSize(target);
+      if (expanded > MAX_ALIAS_COUNT * 100) throw fail(`aliases expand to more than ${MAX_ALIAS_COUNT * 100} nodes (an alias bomb?)`, n.range?.[0]);
+    } else if (isMap(n)) {
+      const seen = new Set<string>();
+      for (const p of n.items) {
+        const key = isScalar(p.key) ? String(p.key.value) : String(p.key);
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+          throw fail(`the key ${JSON.stringify(key)} is not allowed (it names a JavaScript object property)`, (p.key as Node | null)?.range?.[0]);
+        }
+        if (seen.has(key)) throw fail(`map keys must be unique: ${JSON.stringify(key)} appears twice`, (p.key as Node | null)?.range?.[0]);
+        seen.add(key);
+        stack.push(p.value);
+      }
+    } else if (isSeq(n)) {
+      for (const it of n.items) stack.push(it);
+    }
+  }
 }
 
 function firstLine(s: string): string {

@@ -2,35 +2,16 @@ import { S, type Static } from '../schema/builder.js';
 
 const stepSchema = S.union(
   [
-    S.enum(['first_train', 'routine', 'simulate', 'prepare_signals', 'update_online_pred'], {
-      description: 'A step with default arguments.',
-    }),
-    S.object(
-      {
-        first_train: S.optional(S.nullable(S.object({}, { description: 'No options.' }))),
-        routine: S.optional(
-          S.nullable(
-            S.object({
-              cur_time: S.optional(S.nullable(S.date({ description: 'Routine date; default: the latest calendar date.' }))),
-            }),
-          ),
-        ),
-        simulate: S.optional(
-          S.nullable(
-            S.object({
-              end_time: S.optional(S.nullable(S.date({ description: 'Last routine date of the simulation; default: the latest calendar date.' }))),
-            }),
-          ),
-        ),
-        prepare_signals: S.optional(S.nullable(S.object({}))),
-        update_online_pred: S.optional(
-          S.nullable(S.object({ to_date: S.optional(S.nullable(S.date({ description: 'Update predictions up to this date.' }))) })),
-        ),
-      },
-      { description: 'A step with options, e.g. `{routine: {cur_time: 2020-06-30}}`.', minProperties: 1, maxProperties: 1 } as never,
-    ),
+    S.string({ pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$', description: 'A step by name, with default options, e.g. `routine` (see the step components).' }),
+    S.component({ kind: 'step', description: 'A step as a component, e.g. `{class: routine, kwargs: {cur_time: 2020-06-30}}`.' }),
+    S.record(S.nullable(S.record(S.any(), { description: "The step's options." })), {
+      description: 'Shorthand: a step name with its options, e.g. `{routine: {cur_time: 2020-06-30}}`.',
+      minProperties: 1,
+      maxProperties: 1,
+      propertyNames: { not: { enum: ['class', 'kwargs', 'module_path'] } },
+    } as never),
   ],
-  { description: 'One pipeline step.' },
+  { description: 'One pipeline step: a name, `{class, kwargs}`, or `{name: {options}}`.' },
 );
 
 export const pipelineSchema = S.object(

@@ -10,6 +10,8 @@ export interface CliFlag {
   /** May repeat (values collected in order). */
   multiple?: boolean;
   short?: string;
+  /** The value is a calendar date `YYYY-MM-DD`; the parser refuses anything else (2021-02-30 included) with exit 2. */
+  date?: boolean;
   description: string;
 }
 
@@ -23,7 +25,8 @@ export interface CliCommandContext {
   stdout(s: string): void;
   logger: Logger;
   progress: Progress;
-  env: NodeJS.ProcessEnv;
+  /** The process environment (a plain record: plugin types compile without @types/node). */
+  env: Readonly<Record<string, string | undefined>>;
   /**
    * Builds a component of the installed plugins (e.g. a `dataProvider`
    * `{class: QlibData, kwargs: {uri}}`) in a kernel over the home folder
@@ -61,5 +64,7 @@ export interface CliCommand {
   usage: string;
   summary: string;
   flags: Record<string, CliFlag>;
+  /** A server or loop: text log lines carry a timestamp. */
+  longRunning?: boolean;
   run(ctx: CliCommandContext): Promise<number | void>;
 }

@@ -10,3 +10,5 @@ export * from './online.js';
 export * from './task-pool.js';
 export * from './plugin.js';
 export * from './cli.js';
+export * from './step.js';
+export * from './record.js';

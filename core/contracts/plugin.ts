@@ -7,6 +7,8 @@ import type { Model, SerializedModel } from './model.js';
 import type { Ensemble, OnlineStrategy, Trainer } from './online.js';
 import type { ExperimentStore } from './store.js';
 import type { TaskGenerator } from './task.js';
+import type { TaskRecord } from './record.js';
+import type { PipelineStep } from './step.js';
 import type { Token } from './token.js';
 
 /**
@@ -43,9 +45,10 @@ export interface ComponentKindMap {
   trainer: Trainer;
   ensemble: Ensemble;
   store: ExperimentStore;
-  /** Wired by the step/record contracts (core/contracts/step.ts, record.ts). */
-  record: unknown;
-  step: unknown;
+  /** A task record (core/contracts/record.ts). */
+  record: TaskRecord;
+  /** A pipeline step (core/contracts/step.ts). */
+  step: PipelineStep;
 }
 
 export type ComponentKind = keyof ComponentKindMap & string;
@@ -97,6 +100,48 @@ export interface ComponentContext<D extends DepsSpec = DepsSpec> {
   resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, path?: string): Promise<ComponentKindMap[K]>;
 }
 
+/**
+ * What a data provider answers about its data from its options alone, at
+ * `validate` (nothing generated, nothing written). `null` = not known.
+ */
+export interface DataFacts {
+  /** Raw field names, without `$` (`close`, `volume`, ...). */
+  fields: readonly string[] | null;
+  /** Market names a handler's `instruments:` may use. */
+  markets: readonly string[] | null;
+  /** First and last calendar dates and the number of dates. */
+  calendar: { first: string; last: string; length: number } | null;
+}
+
+/** A problem `check` finds in a component's options; `path` is a JSON pointer inside the options (`/features/RET1`). */
+export interface OptionProblem {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+/** What `check` receives besides the (schema-valid) options. */
+export interface CheckContext {
+  readonly plugin: string;
+  readonly component: string;
+  /** What the config's data provider answers (DataFacts). */
+  readonly data: DataFacts;
+  /**
+   * Checks a nested component the schema does not mark as one (e.g. a
+   * processor named by a bare string): its class, its options and its own
+   * `check`. `path` is a JSON pointer inside these options.
+   */
+  checkComponent(kind: ComponentKind, spec: unknown, path: string): Promise<void>;
+}
+
+/** What a data provider's `describe` receives. */
+export interface DescribeContext {
+  /** The home folder (not created by validate). */
+  readonly home: string;
+  /** The config file's folder. */
+  readonly configDir: string;
+}
+
 export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = unknown, D extends DepsSpec = DepsSpec> {
   kind: ComponentKind;
   name: string;
@@ -114,6 +159,19 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
    * creation.
    */
   dispose?(instance: T): void | Promise<void>;
+  /**
+   * Optional checks beyond the schema, run by `qonline validate` and before
+   * `run` writes anything: dates in order, expressions, names the data must
+   * know. Must not open, generate or write anything. Returns every problem.
+   */
+  check?(options: Readonly<Static<S>>, ctx: CheckContext): OptionProblem[] | Promise<OptionProblem[]>;
+  /**
+   * `store` components: whether the store these options name already exists
+   * (read-only commands refuse to create one). Must not create anything.
+   */
+  exists?(options: Readonly<Static<S>>, ctx: DescribeContext): boolean | Promise<boolean>;
+  /** `dataProvider` components: the DataFacts of the data these options name, read without writing (may throw a QonlineError). */
+  describe?(options: Readonly<Static<S>>, ctx: DescribeContext): DataFacts | Promise<DataFacts>;
   /**
    * For `model` components: rebuilds a fitted model from its serialised form
    * (`SerializedModel`), predicting bit-identically.

@@ -95,7 +95,7 @@ function typeOf(s: Node): string {
   if (Array.isArray(s['enum'])) return (s['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
   if (Array.isArray(s['anyOf'])) return (s['anyOf'] as Node[]).map(typeOf).join(' \\| ');
   if (s['type'] === 'array') return s['prefixItems'] ? `[${(s['prefixItems'] as Node[]).map(typeOf).join(', ')}]` : `list of ${typeOf((s['items'] ?? {}) as Node)}`;
-  if (s['type'] === 'string' && s['pattern'] === '^\\d{4}-\\d{2}-\\d{2}$') return 'date';
+  if (s['type'] === 'string' && String(s['pattern'] ?? '').endsWith('\\d{4}-\\d{2}-\\d{2}$')) return 'date';
   if (s['type'] === 'object' && s['additionalProperties'] && typeof s['additionalProperties'] === 'object' && !s['properties']) return `map of ${typeOf(s['additionalProperties'] as Node)}`;
   return String(s['type'] ?? 'any');
 }

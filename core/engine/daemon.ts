@@ -1,4 +1,5 @@
-import { schedule as cronSchedule, validate as cronValidate, type ScheduledTask } from 'node-cron';
+import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import { checkSchedule } from '../config/check.js';
 import type { TaskExecutor } from '../contracts/task-pool.js';
 import { QonlineError, isQonlineError } from '../errors/index.js';
 import type { StepReport } from '../online/online-manager.js';
@@ -20,6 +21,8 @@ export interface DaemonOptions {
   onRun?: (report: StepReport | null, error: unknown) => void;
   /** Threads for pool trainers that train locally (see OpenOptions.taskThreads). */
   taskThreads?: () => TaskExecutor;
+  /** Updated while the daemon runs: what it is doing now (null when idle), for a forced exit to report what it abandons. */
+  status?: { current: string | null };
 }
 
 /**
@@ -34,8 +37,10 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
   const cfg = prepared.pipeline.daemon;
   const expr = o.schedule ?? cfg?.schedule;
   if (!expr) throw new QonlineError('QONLINE_USAGE', 'no schedule: give --schedule or a `daemon: {schedule: ...}` block in the config');
-  if (!cronValidate(expr)) throw new QonlineError('QONLINE_USAGE', `invalid cron expression ${JSON.stringify(expr)}`);
   const timezone = o.timezone ?? cfg?.timezone;
+  // Checked before the catch-up run: an unknown zone must not surface only when the schedule starts.
+  const bad = checkSchedule(expr, timezone ?? undefined);
+  if (bad.length) throw new QonlineError('QONLINE_USAGE', bad.map((p) => p.message).join('; '), { hint: bad[0]!.hint });
   const logger = o.envx.logger.child('daemon');
   let runs = 0;
   let failures = 0;
@@ -50,6 +55,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       return;
     }
     running = (async () => {
+      if (o.status) o.status.current = `the ${why} routine of manager ${prepared.pipeline.manager.name} started at ${new Date().toISOString()}`;
       let report: StepReport | null = null;
       let error: unknown = null;
       try {
@@ -66,6 +72,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
         logger.error(`${why} routine failed: ${isQonlineError(e) ? `${e.code}: ${e.message}` : (e as Error).message}`);
       }
       runs++;
+      if (o.status) o.status.current = null;
       o.onRun?.(report, error);
       if (o.maxRuns !== undefined && runs >= o.maxRuns) stop();
     })();

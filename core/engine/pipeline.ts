@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Calendar } from '../calendar/calendar.js';
 import type { DataProvider } from '../contracts/data.js';
@@ -11,9 +12,10 @@ import { TOKENS } from '../contracts/tokens.js';
 import { isQonlineError, QonlineError } from '../errors/index.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import type { PipelineConfig } from '../config/pipeline-schema.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig, type FoundComponent } from '../config/validate.js';
+import { checkConfig } from '../config/check.js';
 import { Kernel } from '../kernel/kernel.js';
-import { loadPlugins } from '../kernel/plugin-loader.js';
+import { loadPlugins, trustedPluginPaths } from '../kernel/plugin-loader.js';
 import { canonicalJson } from '../task/canonical.js';
 import { OnlineManager } from '../online/online-manager.js';
 import type { ComponentSpec } from '../schema/builder.js';
@@ -27,6 +29,8 @@ export interface EngineEnv {
   env?: NodeJS.ProcessEnv;
   /** --home flag. */
   home?: string;
+  /** Plugin files or folders trusted beyond the default rule (--trust-plugin, QONLINE_TRUSTED_PLUGINS). */
+  trustedPlugins?: readonly string[];
 }
 
 /** Defaults for the optional top-level components. */
@@ -48,10 +52,14 @@ export interface PreparedConfig {
 export async function prepareConfig(configFile: string, envx: EngineEnv): Promise<PreparedConfig> {
   const config = await loadConfigFile(configFile, envx.env ?? process.env);
   const pluginSpecs = Array.isArray(config.value['plugins']) ? (config.value['plugins'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
-  const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file) : [];
+  const trusted = envx.trustedPlugins ?? trustedPluginPaths(envx.env ?? process.env);
+  const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file, { trusted }) : [];
   const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
   const kernel = new Kernel({ plugins: [...envx.builtins, ...extra], logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
-  validateConfig(config, kernel.registry, kernel.validator);
+  const found: FoundComponent[] = [];
+  validateConfig(config, kernel.registry, kernel.validator, found);
+  // Checks against the data (fields, markets, calendar) and each component's own rules: before anything is opened or written.
+  await checkConfig(config, kernel.registry, kernel.validator, found, { home, defaultData: DEFAULT_COMPONENTS.data });
   return { config, pipeline: config.value as unknown as PipelineConfig, kernel, home };
 }
 
@@ -171,7 +179,7 @@ export function configHash(pipeline: PipelineConfig): string {
  * Opens only the store: from a config when given, else the default SQLite
  * store of the home folder (for read-only commands like `models list`).
  */
-export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promise<{ store: ExperimentStore; kernel: Kernel; home: string; managerName?: string; close(): Promise<void> }> {
+export async function openStoreOnly(envx: EngineEnv, configFile?: string, options: { readOnly?: boolean } = {}): Promise<{ store: ExperimentStore; kernel: Kernel; home: string; managerName?: string; close(): Promise<void> }> {
   let kernel: Kernel;
   let spec: ComponentSpec = DEFAULT_COMPONENTS.store;
   let home: string;
@@ -185,6 +193,22 @@ export async function openStoreOnly(envx: EngineEnv, configFile?: string): Promi
   } else {
     home = resolveHome(envx.home, envx.env ?? process.env, undefined, undefined);
     kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  }
+  if (options.readOnly) {
+    // A read-only command never creates a home or an empty store: it says there is nothing to read.
+    const missing = (): QonlineError =>
+      new QonlineError('QONLINE_NOT_FOUND', `no store to read in ${home}: nothing has run with this home yet`, {
+        hint: 'pass the --home (or --config) the pipeline ran with, or run `qonline run CONFIG` first',
+      });
+    let exists = true;
+    try {
+      const reg = kernel.registry.lookup('store', spec.class, spec.module_path);
+      if (reg.def.exists) exists = await reg.def.exists((spec.kwargs ?? {}) as never, { home, configDir: configFile ? path.dirname(path.resolve(configFile)) : process.cwd() });
+      else if (!existsSync(home)) exists = false;
+    } catch (e) {
+      if (!isQonlineError(e)) throw e;
+    }
+    if (!exists) throw missing();
   }
   ensureHome(home);
   await kernel.start();

@@ -1,49 +1,47 @@
 import type { StepConfig } from '../config/pipeline-schema.js';
+import { normalizeStep } from '../config/steps.js';
+import type { PipelineStep, StepPipeline } from '../contracts/step.js';
 import type { ScoreRows } from '../contracts/store.js';
-import { QonlineError } from '../errors/index.js';
 import { dailyIc } from '../online/metrics.js';
 import type { StepReport } from '../online/online-manager.js';
 import { OnlineTool } from '../online/online-tool.js';
+import type { ComponentSpec } from '../schema/builder.js';
 import type { Pipeline } from './pipeline.js';
 
 export interface StepInvocation {
-  step: 'first_train' | 'routine' | 'simulate' | 'prepare_signals' | 'update_online_pred';
+  /** A registered step's name (default options) or its component spec. */
+  step: string | ComponentSpec;
+  /** `--at DATE`: overrides the step's date option. */
   at?: string | null;
+  /** Where the step is written in the config (for error positions). */
+  pointer?: string;
 }
 
 /** The steps a config lists (default: first_train then routine). */
 export function configuredSteps(steps: StepConfig[] | undefined): StepInvocation[] {
   if (!steps || !steps.length) return [{ step: 'first_train' }, { step: 'routine' }];
-  return steps.map((s) => {
-    if (typeof s === 'string') return { step: s };
-    const [name, opts] = Object.entries(s)[0]! as [StepInvocation['step'], Record<string, string | null> | null];
-    const at = opts ? (opts['cur_time'] ?? opts['end_time'] ?? opts['to_date'] ?? null) : null;
-    return { step: name, at };
-  });
+  return steps.map((s, i) => ({ step: normalizeStep(s).spec, pointer: `/steps/${i}` }));
 }
 
+/** Resolves the step through the registry (options validated by the kernel) and runs it against the opened pipeline. */
 export async function runStep(p: Pipeline, inv: StepInvocation): Promise<StepReport> {
-  const m = p.manager;
-  switch (inv.step) {
-    case 'first_train':
-      return m.firstTrain();
-    case 'routine':
-      return m.routine(inv.at ?? null);
-    case 'simulate':
-      return m.simulate(inv.at ?? null);
-    case 'prepare_signals': {
-      const n = await m.prepareSignals(null);
-      return { step: 'prepare_signals', curTime: null, trained: 0, online: {}, signalDates: n, predictionsUpdated: 0 };
-    }
-    case 'update_online_pred': {
-      const online = (await Promise.all(p.strategies.map((s) => new OnlineTool(p.store, s.name).onlineModels()))).flat();
-      const up = await m.updateOnlinePredictions(online, inv.at ?? null);
-      const n = up.from ? await m.prepareSignals(up.from) : 0;
-      return { step: 'update_online_pred', curTime: inv.at ?? null, trained: 0, online: {}, signalDates: n, predictionsUpdated: up.rows };
-    }
-    default:
-      throw new QonlineError('QONLINE_USAGE', `unknown step ${JSON.stringify((inv as StepInvocation).step)}`);
-  }
+  const spec = typeof inv.step === 'string' ? { class: inv.step } : inv.step;
+  const step = await p.kernel.resolve('step', spec, inv.pointer ?? '');
+  return step.run(stepPipeline(p), { at: inv.at ?? null });
+}
+
+/** The view of an opened pipeline that steps get. */
+export function stepPipeline(p: Pipeline): StepPipeline {
+  return {
+    manager: p.manager,
+    store: p.store,
+    strategies: p.strategies,
+    calendar: p.calendar,
+    provider: p.provider,
+    home: p.home,
+    configFile: p.config.file,
+    logger: p.kernel.logger.child('step'),
+  };
 }
 
 export interface RunSummary {

@@ -8,6 +8,7 @@ import { TOKENS } from '../contracts/tokens.js';
 import { configError, validateComponentSpec } from '../config/validate.js';
 import { deepFreeze } from '../config/load.js';
 import { QonlineError, wrapComponentError } from '../errors/index.js';
+import { guardComponent, guardModel } from './component-guards.js';
 import type { ComponentSpec } from '../schema/builder.js';
 import { ComponentRegistry, type RegisteredComponent } from './registry.js';
 import { SchemaValidator } from './validator.js';
@@ -160,7 +161,7 @@ export class Kernel implements Resolver {
       throw wrapComponentError(e, entry.plugin.name, entry.def.name, 'create');
     }
     this.track(entry, made);
-    return made as ComponentKindMap[K];
+    return guardComponent(kind, made, entry.plugin.name, entry.def.name) as ComponentKindMap[K];
   }
 
   /**
@@ -181,7 +182,7 @@ export class Kernel implements Resolver {
       throw new QonlineError('QONLINE_INTERNAL', `${kind} ${entry.def.name} (plugin ${entry.plugin.name}) is built asynchronously; use resolve()`);
     }
     this.track(entry, made);
-    return made as ComponentKindMap[K];
+    return guardComponent(kind, made, entry.plugin.name, entry.def.name) as ComponentKindMap[K];
   }
 
   /** Rebuilds a fitted model from its serialised form through its component's restore(). */
@@ -212,7 +213,8 @@ export class Kernel implements Resolver {
     const wrap = (e: unknown) => wrapComponentError(e, entry.plugin.name, entry.def.name, 'restore');
     try {
       const made = entry.def.restore(serialized as never, this.context(entry, '')) as Model | Promise<Model>;
-      return made instanceof Promise ? made.catch((e: unknown) => Promise.reject(wrap(e))) : made;
+      const guard = (m: Model): Model => guardModel(m, entry.plugin.name, entry.def.name);
+      return made instanceof Promise ? made.then(guard, (e: unknown) => Promise.reject(wrap(e))) : guard(made);
     } catch (e) {
       throw wrap(e);
     }

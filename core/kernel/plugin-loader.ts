@@ -1,17 +1,70 @@
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginManifest } from '../contracts/plugin.js';
 import { QonlineError } from '../errors/index.js';
 
+export interface PluginTrust {
+  /** Files or folders trusted beyond the default rule (`--trust-plugin`, `QONLINE_TRUSTED_PLUGINS`). */
+  trusted?: readonly string[];
+  /** Base of relative trusted paths (the working directory). */
+  cwd?: string;
+}
+
+/** The trusted paths of `QONLINE_TRUSTED_PLUGINS` (separated like PATH) and the `--trust-plugin` flags. */
+export function trustedPluginPaths(env: NodeJS.ProcessEnv, flags: readonly string[] = []): string[] {
+  const fromEnv = (env['QONLINE_TRUSTED_PLUGINS'] ?? '').split(path.delimiter).filter((s) => s.trim() !== '');
+  return [...fromEnv, ...flags];
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function inside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Plugins are code with the process's full rights, so a config may load
+ * without further consent only (a) an installed package (a bare name,
+ * resolved through `node_modules` from the config's folder) or (b) a file inside the config's own folder tree
+ * (symbolic links followed). Anything else must be trusted explicitly.
+ * Returns why a resolved plugin file is refused, or null.
+ */
+export function untrustedReason(spec: string, resolved: string, configFile: string, trust: PluginTrust = {}): string | null {
+  const file = real(resolved);
+  const cwd = trust.cwd ?? process.cwd();
+  for (const t of trust.trusted ?? []) if (inside(file, real(path.resolve(cwd, t)))) return null;
+  const isPath = spec.startsWith('.') || path.isAbsolute(spec);
+  if (isPath) {
+    const root = real(path.dirname(path.resolve(configFile)));
+    if (inside(file, root)) return null;
+    return `${spec} resolves to ${file}, outside the config's folder ${root}`;
+  }
+  // A bare name resolves only through node_modules folders (or a package's own name): it is installed,
+  // possibly as a link (a `file:` dependency), which is the user's own consent.
+  if (spec.split(/[\\/]/).includes('..') || spec.includes(':')) return `${spec}: a package name cannot contain ".." or ":"`;
+  return null;
+}
+
 /**
  * Loads the plugins a config lists: a path (relative to the config file) or a
  * package name resolved from the config's folder. Plugins must be JavaScript.
+ * Nothing is imported before every plugin passed the trust rule (untrustedReason).
  */
-export async function loadPlugins(specs: readonly string[], configFile: string): Promise<{ manifest: PluginManifest; source: string }[]> {
+export async function loadPlugins(specs: readonly string[], configFile: string, trust: PluginTrust = {}): Promise<{ manifest: PluginManifest; source: string }[]> {
   const req = createRequire(path.resolve(configFile));
   const out: { manifest: PluginManifest; source: string }[] = [];
   const problems: string[] = [];
+  const files: { spec: string; resolved: string }[] = [];
+  const refused: string[] = [];
   for (const spec of specs) {
     let resolved: string;
     try {
@@ -24,6 +77,17 @@ export async function loadPlugins(specs: readonly string[], configFile: string):
       problems.push(`${spec}: cannot be found from ${path.dirname(configFile)} (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
+    const why = untrustedReason(spec, resolved, configFile, trust);
+    if (why) refused.push(why);
+    else files.push({ spec, resolved });
+  }
+  if (refused.length) {
+    throw new QonlineError('QONLINE_PLUGIN_UNTRUSTED', `plugin ${refused[0]!}`, {
+      details: refused,
+      hint: 'plugins run with your full rights; if you trust it, pass --trust-plugin PATH (repeatable) or list it in QONLINE_TRUSTED_PLUGINS',
+    });
+  }
+  for (const { spec, resolved } of files) {
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;

@@ -1,11 +1,10 @@
-import * as AjvModule from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import * as addFormatsModule from 'ajv-formats';
 import { closestMatches } from './did-you-mean.js';
-
-// ajv and ajv-formats are CommonJS; under ESM their classes sit on `.default`.
-const Ajv2020 = (AjvModule as unknown as { default: typeof AjvModule.Ajv2020 }).default;
-const addFormats = (addFormatsModule as unknown as { default: (ajv: unknown) => void }).default;
 
 export interface SchemaProblem {
   /** JSON pointer inside the validated value. */
@@ -13,18 +12,86 @@ export interface SchemaProblem {
   message: string;
 }
 
+const require = createRequire(import.meta.url);
+// verbose: errors carry their parent schema (known property names for "did you mean").
+const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true, verbose: true } as const;
+
+/** An ajv instance with the project's options, formats and keywords (loaded on first use: about 40 ms of modules). */
+function newAjv(code?: { source: boolean }): Ajv2020Type {
+  // ajv and ajv-formats are CommonJS; their classes sit on `.default`.
+  const Ajv2020 = (require('ajv/dist/2020.js') as { default: typeof Ajv2020Type }).default;
+  const addFormats = (require('ajv-formats') as { default: (ajv: unknown) => void }).default;
+  const ajv = new Ajv2020({ ...AJV_OPTIONS, ...(code ? { code } : {}) });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: 'x-qonline-kind', schemaType: 'string' });
+  return ajv;
+}
+
+/** The name of a schema's validator in the precompiled module: a hash of its JSON text. */
+export function schemaKey(schema: object): string {
+  return 'v' + createHash('sha1').update(JSON.stringify(schema)).digest('hex');
+}
+
+/**
+ * The validators precompiled at build time (`dist/validators.cjs`, ajv
+ * standalone code for the pipeline schema and every built-in component
+ * schema, written by `dist/precompile-validators.js` after tsup): compiling
+ * them cost 50-150 ms of every CLI call. Absent when running from source,
+ * where every schema is compiled (the same ajv, the same options).
+ */
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+function precompiledValidators(): Record<string, ValidateFunction> | null {
+  if (precompiled !== undefined) return precompiled;
+  precompiled = null;
+  if (!import.meta.url.endsWith('.js')) return null;
+  const file = fileURLToPath(new URL('./validators.cjs', import.meta.url));
+  if (existsSync(file)) precompiled = require(file) as Record<string, ValidateFunction>;
+  return precompiled;
+}
+
+/**
+ * Every schema validated on its own during config validation: the roots and,
+ * recursively, each branch of an `anyOf` (config walking tests branches one
+ * by one), keyed by `schemaKey`.
+ */
+export function validatedSchemas(roots: object[]): Map<string, object> {
+  const out = new Map<string, object>();
+  const visit = (node: unknown, root: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, false));
+    const n = node as Record<string, unknown>;
+    if (root) out.set(schemaKey(n), n);
+    const anyOf = n['anyOf'];
+    if (Array.isArray(anyOf)) for (const b of anyOf) visit(b, true);
+    for (const [k, v] of Object.entries(n)) if (k !== 'anyOf') visit(v, false);
+  };
+  for (const r of roots) visit(r, true);
+  return out;
+}
+
+/** ESM-free CommonJS source of one module exporting a validator per schema (named by `schemaKey`). */
+export function standaloneValidators(schemas: Map<string, object>): string {
+  const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: unknown, refs: Record<string, string>) => string }).default;
+  const ajv = newAjv({ source: true });
+  const refs: Record<string, string> = {};
+  for (const [key, schema] of schemas) {
+    ajv.addSchema(schema, key);
+    refs[key] = key;
+  }
+  return standaloneCode(ajv, refs);
+}
+
 /** Compiles each schema once (by object identity) and turns ajv errors into readable problems. */
 export class SchemaValidator {
-  private readonly ajv: AjvModule.Ajv2020;
+  private ajv?: Ajv2020Type;
   private readonly compiled = new WeakMap<object, ValidateFunction>();
   /** Frozen component specs already validated whole (with their nested specs): the kernel does not check them again. */
   private readonly validatedSpecs = new WeakSet<object>();
+  /** Schemas compiled by this validator (not found precompiled). */
+  runtimeCompiles = 0;
 
-  constructor() {
-    this.ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false, allowUnionTypes: true, verbose: true });
-    addFormats(this.ajv);
-    this.ajv.addKeyword({ keyword: 'x-qonline-kind', schemaType: 'string' });
-  }
+  /** `precompiled`: validators by `schemaKey` (default: the build's `validators.cjs` when running built code). */
+  constructor(private readonly precompiled: Record<string, ValidateFunction> | null = precompiledValidators()) {}
 
   /** Remembers a frozen spec that passed validation (a frozen value cannot change afterwards). */
   markValidated(spec: object): void {
@@ -38,7 +105,12 @@ export class SchemaValidator {
   validate(schema: object, value: unknown): SchemaProblem[] {
     let fn = this.compiled.get(schema);
     if (!fn) {
-      fn = this.ajv.compile(schema) as ValidateFunction;
+      fn = this.precompiled?.[schemaKey(schema)];
+      if (!fn) {
+        this.ajv ??= newAjv();
+        fn = this.ajv.compile(schema) as ValidateFunction;
+        this.runtimeCompiles++;
+      }
       this.compiled.set(schema, fn);
     }
     if (fn(value)) return [];
@@ -63,8 +135,10 @@ function describe(e: ErrorObject): string {
       return `expected one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `expected ${JSON.stringify(p['allowedValue'])}`;
+    case 'format':
+      return p['format'] === 'date' ? 'expected a real calendar date YYYY-MM-DD' : `expected a ${String(p['format'])}`;
     case 'pattern':
-      return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
+      return e.message?.includes('\\d{4}') || String(p['pattern']).includes('\\d{4}') ? 'expected a real calendar date YYYY-MM-DD' : `expected to match ${String(p['pattern'])}`;
     default:
       return e.message ?? e.keyword;
   }

@@ -1,6 +1,7 @@
 import type { Calendar } from '../calendar/calendar.js';
 import type { Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
+import type { StepReport } from '../contracts/step.js';
 import type { ExperimentStore, HistoryEntry, ManagerState, RecorderInfo, ScoreRows } from '../contracts/store.js';
 import { QonlineError, stateConflict } from '../errors/index.js';
 import { OnlineTool } from './online-tool.js';
@@ -31,16 +32,8 @@ export interface OnlineManagerOptions {
   allowStrategyChange?: boolean;
 }
 
-export interface StepReport {
-  step: string;
-  curTime: string | null;
-  skipped?: string;
-  trained: number;
-  /** Strategy -> recorder ids online after the step. */
-  online: Record<string, string[]>;
-  signalDates: number;
-  predictionsUpdated: number;
-}
+// What a step reports lives with the step contract (plugins build steps against it).
+export type { StepReport } from '../contracts/step.js';
 
 interface StrategyOutcome {
   strategy: OnlineStrategy;
@@ -101,13 +94,17 @@ export class OnlineManager {
     return state;
   }
 
-  /** Trains every strategy's first tasks and puts the result online (no-op for strategies already trained). */
-  async firstTrain(only?: OnlineStrategy[]): Promise<StepReport> {
+  /**
+   * Trains every strategy's first tasks and puts the result online (no-op for
+   * strategies already trained). Their online sets take effect at the begin
+   * time, or at `from` (signals recomputed from there only).
+   */
+  async firstTrain(only?: OnlineStrategy[], from: string | null = null): Promise<StepReport> {
     const state = await this.state();
     const todo = (only ?? this.o.strategies).filter((s) => !state.strategies[s.name]?.firstTrained);
     const report = this.emptyReport('first_train', state.beginTime);
     if (!todo.length) return { ...report, skipped: 'every strategy is already trained' };
-    const curTime = state.beginTime ?? this.o.calendar.last;
+    const curTime = from ?? state.beginTime ?? this.o.calendar.last;
     const outcomes: StrategyOutcome[] = [];
     for (const s of todo) {
       const tasks = await s.firstTasks();
@@ -120,7 +117,7 @@ export class OnlineManager {
     if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
     }
-    const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, null);
+    const signalDates = await this.commit(state, outcomes, curTime, 'first_train', null, from);
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
     report.signalDates = signalDates;
     return report;
@@ -433,11 +430,11 @@ export class OnlineManager {
       let written = 0;
       if (postpone) {
         // Durable: a killed simulation's successor prepares these signals (finishPostponed).
-        const from = reason === 'first_train' ? null : signalFrom;
+        const from = signalFrom;
         const prev = postponedBefore;
         state.postponedSignals = { from: prev === undefined || prev === null ? from : prev.from === null || from === null ? null : prev.from < from ? prev.from : from };
       } else {
-        const { dates, rows } = await this.signalsFrom(tx, reason === 'first_train' ? null : signalFrom);
+        const { dates, rows } = await this.signalsFrom(tx, signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;
       }

@@ -1,7 +1,8 @@
 import type { Dataset, HandlerFrame } from '../contracts/dataset.js';
 import type { Logger } from '../contracts/logger.js';
 import type { FitInfo, MatrixDataset, Model, SerializedModel } from '../contracts/model.js';
-import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
+import type { TaskRecord } from '../contracts/record.js';
+import type { ExperimentStore, RecorderInfo, ScoreRows } from '../contracts/store.js';
 import type { TaskDef } from '../contracts/task.js';
 import { QonlineError } from '../errors/index.js';
 import { taskHash } from '../task/canonical.js';
@@ -126,17 +127,15 @@ export class TaskRunner {
       const pred = model.predict({ features: test.features, rows: test.rows, cols: test.featureNames.length });
       const rows = frameScores(test, pred);
       const labels = frameScores(test, firstLabel(test));
-      const ic = dailyIc(rows.dates, rows.scores, labels.scores);
-      const metrics: Record<string, number> = { test_rows: test.rows };
-      if (Number.isFinite(ic.ic)) metrics['IC'] = ic.ic;
-      if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
-      if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
+      const out = await this.runRecords(rec, task, rows, labels);
+      const metrics: Record<string, number> = { test_rows: test.rows, ...out.metrics };
       const params: RecorderParams = { ...rec.params, phase: 'finished' };
       const finished: RecorderInfo = { ...rec, status: 'FINISHED', metrics, params };
       await store.transaction(async (tx) => {
         await fence?.(tx);
-        await tx.writeScores(recorderId, 'pred', rows);
-        await tx.writeScores(recorderId, 'label', labels);
+        await tx.writeScores(recorderId, 'pred', out.pred);
+        await tx.writeScores(recorderId, 'label', out.label);
+        for (const [name, value] of Object.entries(out.artifacts)) await tx.putArtifact(recorderId, name, value);
         await tx.updateRecorder(recorderId, { status: 'FINISHED', metrics, params });
         await options.commit?.(tx, finished);
       });
@@ -145,6 +144,39 @@ export class TaskRunner {
       await this.markFailed(recorderId, e, fence);
       throw e;
     }
+  }
+
+  /**
+   * The task's `record:` list, built through the registry and run in order.
+   * Without one, today's default: predictions, labels and the daily IC
+   * metrics. The online manager serves the stored predictions, so they are
+   * stored even when no record returns them.
+   */
+  private async runRecords(
+    recorder: RecorderInfo,
+    task: TaskDef,
+    pred: ScoreRows,
+    label: ScoreRows,
+  ): Promise<{ pred: ScoreRows; label: ScoreRows; metrics: Record<string, number>; artifacts: Record<string, unknown> }> {
+    const metrics: Record<string, number> = {};
+    const artifacts: Record<string, unknown> = {};
+    if (task.record === undefined || task.record === null) {
+      const ic = dailyIc(pred.dates, pred.scores, label.scores);
+      if (Number.isFinite(ic.ic)) metrics['IC'] = ic.ic;
+      if (Number.isFinite(ic.rankIc)) metrics['Rank IC'] = ic.rankIc;
+      if (Number.isFinite(ic.icir)) metrics['ICIR'] = ic.icir;
+      return { pred, label, metrics, artifacts };
+    }
+    const specs = Array.isArray(task.record) ? task.record : [task.record];
+    const scores: { pred?: ScoreRows; label?: ScoreRows } = {};
+    for (let i = 0; i < specs.length; i++) {
+      const record = await this.deps.resolver.resolve('record', specs[i]!, Array.isArray(task.record) ? `/task/record/${i}` : '/task/record');
+      const out = await record.generate({ recorder, task, pred, label });
+      Object.assign(metrics, out.metrics ?? {});
+      Object.assign(artifacts, out.artifacts ?? {});
+      Object.assign(scores, out.scores ?? {});
+    }
+    return { pred: scores.pred ?? pred, label: scores.label ?? label, metrics, artifacts };
   }
 
   /** A phase that had nothing left to do still commits (fenced), e.g. a task whose recorder a lost worker finished. */

@@ -39,7 +39,8 @@ export const S = {
   },
   /** A calendar date `YYYY-MM-DD` (a quoted or unquoted YAML date). */
   date(opts: Common = {}): TSchema<string> {
-    return make({ type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', ...opts });
+    // ajv-formats' `date` checks the day of the month (2021-02-30 fails); the pattern refuses year 0000, which it accepts.
+    return make({ type: 'string', pattern: '^(?!0000)\\d{4}-\\d{2}-\\d{2}$', format: 'date', ...opts });
   },
   number(opts: Common & { minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number } = {}): TSchema<number> {
     return make({ type: 'number', ...opts });

@@ -17,6 +17,8 @@ import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
 import { generateSyntheticMarket } from './src/synth/index.js';
 import { DATA_COMMANDS } from './src/cli/data-commands.js';
+import { checkHandler, checkSegments } from './src/handler/check-options.js';
+import { describeQlibFolder, describeSynthetic } from './src/provider/describe-data.js';
 
 export { QlibDataProvider } from './src/provider/qlib-provider.js';
 export { ExprHandler, toHandlerFrame } from './src/handler/expr-handler.js';
@@ -64,6 +66,7 @@ const syntheticMarket = defineComponent({
   deps: { home: TOKENS.home },
   create: (o, ctx) => openSyntheticMarket(ctx.deps.home, o),
   dispose: (provider) => provider.close(),
+  describe: (o) => describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end }),
 });
 
 const qlibData = defineComponent({
@@ -80,6 +83,7 @@ const qlibData = defineComponent({
   }),
   deps: { home: TOKENS.home },
   dispose: (provider: QlibDataProvider) => provider.close(),
+  describe: (o) => describeQlibFolder(o.uri),
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;
     return new QlibDataProvider({
@@ -127,6 +131,7 @@ const exprHandler = defineComponent({
     label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
   }),
   deps: { provider: TOKENS.dataProvider },
+  check: (o, ctx) => checkHandler(o, ctx),
   async create(o, ctx): Promise<Handler> {
     const features = Object.entries(o.features);
     const label = Object.entries(o.label ?? DEFAULT_LABEL);
@@ -157,6 +162,10 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
       label: S.optional(S.record(S.string(), { description: 'Label name -> expression. Default `LABEL0: Ref($close, -2)/Ref($close, -1) - 1`.' })),
     }),
     deps: { provider: TOKENS.dataProvider },
+    check: (o, ctx) => {
+      const fs = features();
+      return checkHandler({ ...o, features: Object.fromEntries(fs.names.map((n, i) => [n, fs.fields[i]!])) }, ctx);
+    },
     async create(o, ctx): Promise<Handler> {
       const fs = features();
       const label = o.label ? { names: Object.keys(o.label), fields: Object.values(o.label) } : { names: [...defaults.label.names], fields: [...defaults.label.fields] };
@@ -189,6 +198,7 @@ const datasetH = defineComponent({
     handler: S.component({ kind: 'handler', description: 'The data handler.' }),
     segments: S.record(S.tuple([S.date(), S.nullable(S.date())]), { description: 'Segment name -> [start, end]; end null = open.' }),
   }),
+  check: (o) => checkSegments(o.segments as Record<string, [string, string | null]>),
   async create(o, ctx) {
     const handler = await ctx.resolve('handler', o.handler as ComponentSpec);
     const segments: Record<string, [string, string | null]> = {};

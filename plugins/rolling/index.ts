@@ -12,7 +12,12 @@ export const taskTemplateSchema = S.object(
   {
     model: S.component({ kind: 'model', description: 'The model: `{class, kwargs}`.' }),
     dataset: S.component({ kind: 'dataset', description: 'The dataset: `{class: DatasetH, kwargs: {handler, segments}}`.' }),
-    record: S.optional(S.any({ description: 'Records to produce (Qlib SignalRecord/SigAnaRecord); predictions, labels and IC are always recorded.' })),
+    record: S.optional(
+      S.union([S.component({ kind: 'record' }), S.array(S.component({ kind: 'record' }))], {
+        description:
+          'Records run when each task finishes, in order (Qlib shape, e.g. `[{class: SignalRecord}, {class: SigAnaRecord, kwargs: {ana_long_short: false}}]`). Default: predictions, labels and daily IC.',
+      }),
+    ),
   },
   { description: 'A task template.', additionalProperties: true },
 );

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { definePlugin, defineComponent, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
 import { SqliteDriver } from './src/sqlite-driver.js';
@@ -21,6 +22,7 @@ const sqliteStore = defineComponent({
   }),
   deps: { home: TOKENS.home },
   dispose: (store) => store.close(),
+  exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
   async create(options, ctx) {
     const file = path.resolve(ctx.deps.home, options.path ?? 'store.sqlite');
     return openSqliteStore(file);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
@@ -44,9 +45,64 @@ describe('qonline daemon (built CLI)', () => {
     expect(await sqliteOne<{ last_routine: string }>(db, 'SELECT last_routine FROM managers')).toEqual({ last_routine: '2020-12-31' });
   });
 
-  it('rejects a bad cron expression with exit 2', async () => {
-    const r = await runCli(['daemon', CONFIG, '--schedule', 'every day']);
+  it('rejects a bad cron expression or an unknown time zone with exit 2 before any catch-up (nothing written)', async () => {
+    const home = path.join(tempDir('qonline-daemon-'), 'home');
+    const r = await runCli(['daemon', CONFIG, '--home', home, '--schedule', 'every day']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/invalid cron expression/);
+    expect(r.stderr).toMatch(/not a valid cron expression/);
+    const tz = await runCli(['daemon', CONFIG, '--home', home, '--schedule', '0 18 * * 1-5', '--timezone', 'Asia/Shangai']);
+    expect(tz.code).toBe(2);
+    expect(tz.stderr).toMatch(/unknown time zone "Asia\/Shangai"/);
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('log lines carry timestamps; --log-format json gives one JSON object per line', async () => {
+    const home = tempDir('qonline-daemon-');
+    const r = await runCli(['daemon', CONFIG, '--home', home, '--schedule', '*/1 * * * * *', '--max-runs', '1'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const logLines = r.stderr.split('\n').filter((l) => /routine @|scheduled/.test(l));
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const l of logLines) expect(l).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z /);
+    const j = await runCli(['daemon', CONFIG, '--home', home, '--schedule', '*/1 * * * * *', '--max-runs', '1', '--log-format', 'json'], { timeoutMs: 60_000 });
+    expect(j.code, j.stderr).toBe(0);
+    const lines = j.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(0);
+    const objs = lines.map((l) => JSON.parse(l) as { level: string; time: string; msg: string; tag?: string });
+    for (const o of objs) {
+      expect(o.level).toMatch(/^(debug|info|warn|error)$/);
+      expect(Number.isNaN(Date.parse(o.time))).toBe(false);
+      expect(typeof o.msg).toBe('string');
+    }
+    expect(objs.some((o) => o.tag === 'daemon' && /catch-up routine @ 2020-12-31/.test(o.msg))).toBe(true);
+    // Every log line is JSON (progress bars are not printed off a terminal).
+    expect(j.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('{'))).toEqual([]);
+  });
+
+  it('a second SIGTERM exits at once and says which routine it abandoned', async () => {
+    const home = tempDir('qonline-daemon-');
+    const child = spawn(process.execPath, [CLI, 'daemon', CONFIG, '--home', home, '--schedule', '0 0 1 1 *'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (/first training/.test(stderr)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (/received SIGTERM: finishing/.test(stderr)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code, stderr).toBe(143);
+    expect(stderr).toMatch(/received SIGTERM again: exiting at once, abandoning the catch-up routine of manager tiny started at \d{4}-/);
   });
 });

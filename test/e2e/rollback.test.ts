@@ -57,8 +57,9 @@ describe('versions: list, compare, rollback, put online (built CLI)', () => {
 
     // Bad requests are clear errors.
     const bad = await runCli(['rollback', CONFIG, '--strategy', 'nope', '--to', '2020-09-30'], { env });
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/no strategy "nope"/);
+    // An unknown strategy name is a usage error (exit 2) naming the strategies there are.
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown strategy "nope"/);
   });
 
   it('a rollback to an older set serves every date up to the latest: after its last test end, its latest model (predictions appended, recorders unchanged)', async () => {

@@ -5,6 +5,7 @@ import { requireConfig, taskThreadsFor } from './shared.js';
 
 export const daemonCommand: Command = {
   name: 'daemon',
+  longRunning: true,
   usage: 'daemon CONFIG [--schedule CRON] [--timezone TZ] [--no-catch-up] [--max-runs N]',
   summary: 'Run the routine on a cron schedule (never two at once, catching up after downtime, stopping cleanly on SIGINT/SIGTERM)',
   flags: {
@@ -18,13 +19,25 @@ export const daemonCommand: Command = {
     const maxRuns = ctx.args.flags['max-runs'] as string | undefined;
     if (maxRuns !== undefined && !/^\d+$/.test(maxRuns)) throw new QonlineError('QONLINE_USAGE', '--max-runs expects a positive integer');
     const ac = new AbortController();
-    const onSignal = (sig: string) => {
-      ctx.io.stderr(`received ${sig}: finishing the current routine, then exiting\n`);
-      ac.abort();
+    const logger = ctx.engine().logger.child('daemon');
+    const status: { current: string | null } = { current: null };
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (!ac.signal.aborted) {
+        logger.warn(`received ${sig}: ${status.current ? `finishing ${status.current}` : 'no routine is running'}, then exiting (send it again to stop at once)`);
+        ac.abort();
+        return;
+      }
+      // A second signal: stop now and say what is left unfinished (its committed steps stay; the next run resumes from them).
+      logger.error(
+        `received ${sig} again: exiting at once, abandoning ${status.current ?? 'nothing (no routine was running)'}` +
+          (status.current ? '; what it committed stays, and the next run or daemon start picks up the rest' : ''),
+      );
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const result = await runDaemon({
+      status,
       configFile: file,
       envx: ctx.engine(),
       schedule: ctx.args.flags['schedule'] as string | undefined,
@@ -33,6 +46,9 @@ export const daemonCommand: Command = {
       maxRuns: maxRuns === undefined ? undefined : Number(maxRuns),
       signal: ac.signal,
       taskThreads: taskThreadsFor(ctx, file),
+    }).finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     });
     ctx.print(result, () => `daemon stopped after ${result.runs} run(s), ${result.failures} failed`);
     return result.failures && result.runs === result.failures ? 1 : 0;

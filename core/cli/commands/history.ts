@@ -2,7 +2,7 @@ import { QonlineError } from '../../errors/index.js';
 import { openPipeline, openStoreOnly, prepareConfig } from '../../engine/pipeline.js';
 import { formatSummary, summarize } from '../../engine/run.js';
 import type { Command } from '../context.js';
-import { resolveManagerName } from './shared-manager.js';
+import { requireStrategy, resolveManagerName } from './shared-manager.js';
 import { requireConfig, table } from './shared.js';
 
 export const historyCommand: Command = {
@@ -15,7 +15,7 @@ export const historyCommand: Command = {
     strategy: { value: true, description: 'Only this strategy' },
   },
   async run(ctx) {
-    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
+    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined, { readOnly: true });
     try {
       const manager = await resolveManagerName(s.store, ctx.args.flags['manager'] as string | undefined, s.managerName);
       const hist = await s.store.listHistory(manager, ctx.args.flags['strategy'] as string | undefined);
@@ -36,8 +36,8 @@ export const rollbackCommand: Command = {
   summary: 'Put back the online set a strategy had at DATE and recompute the affected signals',
   flags: {
     strategy: { value: true, description: 'Strategy to roll back' },
-    to: { value: true, description: 'Restore the online set in force at this date' },
-    effective: { value: true, description: 'Date from which the restored set serves (default: the last routine)' },
+    to: { value: true, date: true, description: 'Restore the online set in force at this date' },
+    effective: { value: true, date: true, description: 'Date from which the restored set serves (default: the last routine)' },
   },
   async run(ctx) {
     const file = requireConfig(ctx, 'rollback');
@@ -46,6 +46,7 @@ export const rollbackCommand: Command = {
     if (!strategy || !to) throw new QonlineError('QONLINE_USAGE', 'rollback needs --strategy and --to');
     const p = await openPipeline(await prepareConfig(file, ctx.engine()), { lock: true });
     try {
+      requireStrategy(strategy, p.strategies.map((s) => s.name), 'in this config');
       const report = await p.manager.rollback(strategy, to, (ctx.args.flags['effective'] as string | undefined) ?? null);
       const summary = await summarize(p, [report]);
       ctx.print(summary, () => formatSummary(summary));
@@ -61,7 +62,7 @@ export const onlineSetCommand: Command = {
   summary: 'Put exactly these recorders online for a strategy (one transaction) and recompute signals',
   flags: {
     strategy: { value: true, description: 'The strategy' },
-    effective: { value: true, description: 'Date from which the set serves (default: the last routine)' },
+    effective: { value: true, date: true, description: 'Date from which the set serves (default: the last routine)' },
   },
   async run(ctx) {
     const [file, ...ids] = ctx.args.positionals;
@@ -69,6 +70,7 @@ export const onlineSetCommand: Command = {
     if (!file || !strategy || !ids.length) throw new QonlineError('QONLINE_USAGE', 'usage: qonline online set CONFIG --strategy S RECORDER_ID...');
     const p = await openPipeline(await prepareConfig(file, ctx.engine()), { lock: true });
     try {
+      requireStrategy(strategy, p.strategies.map((s) => s.name), 'in this config');
       // Accept id prefixes as printed by `models list`.
       const recs = await p.store.listRecorders({ experiment: strategy });
       const full = ids.map((id) => {

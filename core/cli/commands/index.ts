@@ -5,6 +5,7 @@ import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js'
 import { modelsCompareCommand } from './models-compare.js';
 import { modelsImportCommand } from './models-import.js';
 import { modelsListCommand } from './models-list.js';
+import { modelsShowCommand } from './models-show.js';
 import { pluginsListCommand } from './plugins-list.js';
 import { runCommand } from './run.js';
 import { signalsCommand } from './signals.js';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   ...TASK_POOL_COMMANDS,
   workerCommand,
   modelsListCommand,
+  modelsShowCommand,
   modelsCompareCommand,
   modelsImportCommand,
   signalsCommand,

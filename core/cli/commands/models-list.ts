@@ -1,6 +1,7 @@
 import { openStoreOnly } from '../../engine/pipeline.js';
 import { ONLINE_TAG } from '../../online/task-runner.js';
 import type { Command } from '../context.js';
+import { requireStrategy } from './shared-manager.js';
 import { table } from './shared.js';
 
 export const modelsListCommand: Command = {
@@ -14,8 +15,10 @@ export const modelsListCommand: Command = {
     online: { description: 'Only recorders tagged online' },
   },
   async run(ctx) {
-    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
+    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined, { readOnly: true });
     try {
+      const wanted = ctx.args.flags['strategy'] as string | undefined;
+      if (wanted !== undefined) requireStrategy(wanted, await s.store.listExperiments(), 'in the store');
       const recs = await s.store.listRecorders({
         experiment: ctx.args.flags['strategy'] as string | undefined,
         status: ctx.args.flags['status'] as 'RUNNING' | 'FINISHED' | 'FAILED' | undefined,

@@ -15,7 +15,7 @@ export const pluginsListCommand: Command = {
     if (file) {
       const cfg = await loadConfigFile(file, ctx.io.env);
       const specs = Array.isArray(cfg.value['plugins']) ? (cfg.value['plugins'] as string[]) : [];
-      extra = await loadPlugins(specs, cfg.file);
+      extra = await loadPlugins(specs, cfg.file, { trusted: ctx.engine().trustedPlugins });
     }
     const reg = new ComponentRegistry();
     reg.registerAll([...ctx.builtins, ...extra]);

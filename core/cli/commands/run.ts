@@ -5,15 +5,13 @@ import type { StepReport } from '../../online/online-manager.js';
 import type { Command } from '../context.js';
 import { requireConfig, taskThreadsFor } from './shared.js';
 
-const STEPS = ['first_train', 'routine', 'simulate', 'prepare_signals', 'update_online_pred'] as const;
-
 export const runCommand: Command = {
   name: 'run',
   usage: 'run CONFIG [--step STEP] [--at DATE]',
   summary: 'Run the pipeline steps of a config (default: its `steps`, or first_train then routine)',
   flags: {
-    step: { value: true, description: `Run only this step: ${STEPS.join(', ')}` },
-    at: { value: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
+    step: { value: true, description: 'Run only this step (a registered step: first_train, routine, simulate, add_strategy, prepare_signals, update_online_pred, or a plugin\'s)' },
+    at: { value: true, date: true, description: 'Date for the step (routine cur_time, simulate end_time, update to_date)' },
     'allow-strategy-change': { description: 'Accept a strategy whose template changed under the same name' },
   },
   async run(ctx) {
@@ -22,10 +20,10 @@ export const runCommand: Command = {
     let steps: StepInvocation[];
     const step = ctx.args.flags['step'] as string | undefined;
     const at = (ctx.args.flags['at'] as string | undefined) ?? null;
-    if (at !== null && !/^\d{4}-\d{2}-\d{2}$/.test(at)) throw new QonlineError('QONLINE_USAGE', `--at expects a date YYYY-MM-DD, got ${JSON.stringify(at)}`);
     if (step) {
-      if (!(STEPS as readonly string[]).includes(step)) throw new QonlineError('QONLINE_USAGE', `unknown step ${JSON.stringify(step)} (allowed: ${STEPS.join(', ')})`);
-      steps = [{ step: step as StepInvocation['step'], at }];
+      // Unknown names fail here, before anything is opened, with the closest registered steps.
+      prepared.kernel.registry.lookup('step', step);
+      steps = [{ step, at }];
     } else {
       if (at !== null) throw new QonlineError('QONLINE_USAGE', '--at needs --step');
       steps = configuredSteps(prepared.pipeline.steps);

@@ -46,6 +46,10 @@ export function taskThreadsFor(ctx: CommandContext, file: string): (() => TaskEx
   if (typeof home === 'string') argv.push('--home', path.resolve(home));
   if (ctx.args.flags['quiet']) argv.push('--quiet');
   if (ctx.args.flags['verbose']) argv.push('--verbose');
+  // The thread loads the same plugins: it needs the same consent for those outside the config's folder.
+  for (const t of (ctx.args.flags['trust-plugin'] as string[] | undefined) ?? []) argv.push('--trust-plugin', path.resolve(t));
+  const logFormat = ctx.args.flags['log-format'];
+  if (typeof logFormat === 'string') argv.push('--log-format', logFormat);
   const logger = ctx.engine().logger;
   return () => new ThreadExecutor({ script, argv, logger });
 }

@@ -10,12 +10,12 @@ export const signalsCommand: Command = {
   flags: {
     config: { value: true, description: 'Read the store and manager this config names' },
     manager: { value: true, description: 'Manager name (default: the only one in the store)' },
-    date: { value: true, description: 'One date (default: the latest signal date)' },
-    start: { value: true, description: 'First date of a range' },
-    end: { value: true, description: 'Last date of a range' },
+    date: { value: true, date: true, description: 'One date (default: the latest signal date)' },
+    start: { value: true, date: true, description: 'First date of a range' },
+    end: { value: true, date: true, description: 'Last date of a range' },
   },
   async run(ctx) {
-    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined);
+    const s = await openStoreOnly(ctx.engine(), ctx.args.flags['config'] as string | undefined, { readOnly: true });
     try {
       const manager = await resolveManagerName(s.store, ctx.args.flags['manager'] as string | undefined, s.managerName);
       let start = ctx.args.flags['start'] as string | undefined;

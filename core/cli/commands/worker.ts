@@ -13,6 +13,7 @@ import { requireConfig, threadScript } from './shared.js';
 
 export const workerCommand: Command = {
   name: 'worker',
+  longRunning: true,
   usage: 'worker CONFIG [--concurrency N] [--once] [--pool NAME]...',
   summary: 'Train tasks from the task pools of a config until stopped (SIGINT/SIGTERM: finish the running tasks; a second signal hands them back)',
   flags: {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { QonlineError, type SqlDriver, type SqlExecutor, type TransactionOptions } from '../../../core/index.js';
 import { classifyPgError, pgCode, postgresDialect } from './pg-dialect.js';
 import { toPgPlaceholders } from './pg-placeholders.js';
@@ -15,6 +16,11 @@ export interface PgDriverOptions {
   connectTimeoutMs?: number;
   applicationName?: string;
 }
+
+/** `pg`, loaded on first use: a process on SQLite does not pay its module load (about 0.1 s on a busy machine). */
+const requireCjs = createRequire(import.meta.url);
+let pgModule: typeof pg | undefined;
+const pgLib = (): typeof pg => (pgModule ??= requireCjs('pg') as typeof pg);
 
 const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -45,7 +51,7 @@ export class PgDriver implements SqlDriver {
     if (options.schema !== undefined && !SCHEMA_RE.test(options.schema)) {
       throw new QonlineError('QONLINE_CONFIG_INVALID', `schema must be a plain identifier (letters, digits, _), got ${JSON.stringify(options.schema)}`);
     }
-    const types = new pg.TypeOverrides();
+    const types = new (pgLib().TypeOverrides)();
     // COUNT(*) and BIGINT ids: numbers, not strings (they stay far below 2^53 here).
     types.setTypeParser(20, (v: string) => Number(v));
     const clientConfig: pg.ClientConfig = {
@@ -55,7 +61,7 @@ export class PgDriver implements SqlDriver {
       types,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     };
-    const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
+    const pool = new (pgLib().Pool)({ ...clientConfig, max: options.poolSize ?? 10 });
     // An idle client that dies (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     const where = describeUrl(options.url);
@@ -144,7 +150,7 @@ export class PgDriver implements SqlDriver {
             continue;
           }
           // Statements inside `fn` are already wrapped; a raw pg error here came from COMMIT.
-          throw e instanceof pg.DatabaseError ? storeError(e, 'COMMIT') : e;
+          throw e instanceof pgLib().DatabaseError ? storeError(e, 'COMMIT') : e;
         }
       } finally {
         client.release(destroy);
@@ -202,7 +208,7 @@ export class PgDriver implements SqlDriver {
   private listenerClient(): Promise<pg.Client> {
     if (this.closed) return Promise.reject(new QonlineError('QONLINE_STORE', 'the PostgreSQL store is closed'));
     this.listener ??= (async () => {
-      const client = new pg.Client(this.clientConfig);
+      const client = new (pgLib().Client)(this.clientConfig);
       client.on('notification', (msg) => {
         for (const h of this.channels.get(msg.channel) ?? []) h(msg.payload ?? '');
       });
@@ -245,7 +251,7 @@ export class PgDriver implements SqlDriver {
    * `wait` is false and another session holds it.
    */
   async advisoryLock(name: string, options: { wait?: boolean } = {}): Promise<(() => Promise<void>) | null> {
-    const client = new pg.Client(this.clientConfig);
+    const client = new (pgLib().Client)(this.clientConfig);
     client.on('error', () => undefined);
     await client.connect();
     try {

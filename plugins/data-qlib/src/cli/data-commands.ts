@@ -2,6 +2,7 @@ import path from 'node:path';
 import { QonlineError, standaloneComponents, type CliCommand, type CliCommandContext } from '../../../../core/index.js';
 import { alpha158Fields, alpha360Fields, DEFAULT_LABEL } from '../alpha/index.js';
 import { importCsv } from '../csv/index.js';
+import { isValidDay } from '../storage/dates.js';
 import { dataQlibPlugin } from '../../index.js';
 import { generateSyntheticMarket } from '../synth/index.js';
 
@@ -21,7 +22,7 @@ function int(ctx: CliCommandContext, name: string, fallback: number): number {
 
 function date(ctx: CliCommandContext, name: string, required = true): string | undefined {
   const v = str(ctx, name, required);
-  if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new QonlineError('QONLINE_USAGE', `--${name} expects a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
+  if (v !== undefined && !isValidDay(v)) throw new QonlineError('QONLINE_USAGE', `--${name} expects a real calendar date YYYY-MM-DD, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -32,8 +33,8 @@ export const dataSynthCommand: CliCommand = {
   flags: {
     out: { value: true, description: 'Target folder' },
     instruments: { value: true, description: 'Number of instruments (default 300)' },
-    start: { value: true, description: 'First calendar date (default 2015-01-01)' },
-    end: { value: true, description: 'Last calendar date (default 2024-12-31)' },
+    start: { value: true, date: true, description: 'First calendar date (default 2015-01-01)' },
+    end: { value: true, date: true, description: 'Last calendar date (default 2024-12-31)' },
     seed: { value: true, description: 'Random seed (default 42)' },
   },
   async run(ctx) {
@@ -77,8 +78,8 @@ export const dataFeaturesCommand: CliCommand = {
     uri: { value: true, description: 'Qlib data folder' },
     instruments: { value: true, description: 'Comma-separated instrument codes (not masked by membership)' },
     market: { value: true, description: 'Market name (rows masked to membership spans)' },
-    start: { value: true, description: 'First date' },
-    end: { value: true, description: 'Last date' },
+    start: { value: true, date: true, description: 'First date' },
+    end: { value: true, date: true, description: 'Last date' },
     field: { value: true, multiple: true, description: 'An expression (repeatable), e.g. "Mean($close, 5)"' },
     handler: { value: true, description: 'Alpha158 or Alpha360: its raw features and label' },
     format: { value: true, description: 'csv (default) or json' },

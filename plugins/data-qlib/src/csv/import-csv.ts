@@ -45,8 +45,9 @@ export interface ImportReport {
   recovered: 'none' | 'rolled-forward' | 'cleaned';
 }
 
+/** The CSV input is wrong (exit 2); with a file, the location names it once and the message does not repeat it. */
 function invalid(message: string, file?: string, line?: number): QonlineError {
-  return new QonlineError('QONLINE_DATA_INVALID', message, file === undefined ? {} : { location: { file, line } });
+  return new QonlineError('QONLINE_INPUT_INVALID', message, file === undefined ? {} : { location: { file, line } });
 }
 
 async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
@@ -95,7 +96,7 @@ export async function importCsv(opts: ImportCsvOptions): Promise<ImportReport> {
   for (const file of files) {
     const csv = parseInstrumentCsv(await fsp.readFile(file, 'utf8'), file);
     const code = fileNameToCode(basename(file, extname(file)).trim()).toUpperCase();
-    if (code === '' || /[\t\n\r/\\]/.test(code)) throw invalid(`${file}: the file name does not give an instrument code`, file);
+    if (code === '' || /[\t\n\r/\\]/.test(code)) throw invalid('the file name does not give an instrument code', file);
     const other = byCode.get(code);
     if (other !== undefined) throw invalid(`${file} and ${other} are the same instrument ${code} (codes ignore case)`, file);
     byCode.set(code, file);
@@ -145,7 +146,7 @@ async function planImport(
       if (indexOf.has(d) || added.has(d)) continue;
       if (oldLast !== undefined && d <= oldLast) {
         throw invalid(
-          `${csv.file}:${csv.lines[r]}: ${d} is not a trading day of the existing calendar ${calFile} and lies inside it (${oldCalendar[0]}..${oldLast}); ` +
+          `${d} is not a trading day of the existing calendar ${calFile} and lies inside it (${oldCalendar[0]}..${oldLast}); ` +
             'adding it would shift every stored series, so it is refused',
           csv.file,
           csv.lines[r],
@@ -284,7 +285,7 @@ function mergeField(
     if (i < es) {
       if (!overwrite) {
         throw invalid(
-          `${csv.file}:${csv.lines[r]}: ${code} ${csv.dates[r]} lies before the stored ${field} series (which starts ${calendar[es]}); ` +
+          `${code} ${csv.dates[r]} lies before the stored ${field} series (which starts ${calendar[es]}); ` +
             'adding history in front is refused without overwrite',
           csv.file,
           csv.lines[r],
@@ -298,7 +299,7 @@ function mergeField(
     if (!sameValue(stored, incoming)) {
       if (!overwrite) {
         throw invalid(
-          `${csv.file}:${csv.lines[r]}: ${field} on ${csv.dates[r]} is ${raw[r]} but the stored value is ${stored}; ` +
+          `${field} on ${csv.dates[r]} is ${raw[r]} but the stored value is ${stored}; ` +
             'an import never rewrites history silently (use overwrite to replace it)',
           csv.file,
           csv.lines[r],

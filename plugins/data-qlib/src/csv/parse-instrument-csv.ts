@@ -20,9 +20,15 @@ export interface InstrumentCsv {
   values: Float64Array[];
 }
 
+/** An input error located at file:line (the CLI prints the location once, before the message). */
 function fail(file: string, line: number, message: string): QonlineError {
-  return new QonlineError('QONLINE_DATA_INVALID', `${file}:${line}: ${message}`, { location: { file, line } });
+  return new QonlineError('QONLINE_INPUT_INVALID', message, { location: { file, line } });
 }
+
+/** Largest magnitude a float32 holds; stored values are float32, so anything larger would become Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** Fields that are prices or volumes: never negative. */
+export const NON_NEGATIVE_FIELDS = new Set(['open', 'high', 'low', 'close', 'volume', 'vwap', 'amount', 'factor']);
 
 /** Splits one CSV line; double quotes may wrap a cell ("" inside quotes is a quote). */
 export function splitCsvLine(line: string): string[] | null {
@@ -115,6 +121,11 @@ export function parseCsvNumber(text: string): number | undefined {
   return undefined;
 }
 
+/** A cell as shown in a message (a 5-million-digit number is cut). */
+function short(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 20)}...(${s.length} characters)` : s;
+}
+
 function trimCell(s: string): string {
   const n = s.length;
   if (n === 0) return s;
@@ -132,6 +143,14 @@ function stripCr(s: string): string {
  */
 export function parseInstrumentCsv(text: string, file: string): InstrumentCsv {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  // A CR not followed by LF is an old Mac line ending: the whole file would read as one line.
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
+    if (text.charCodeAt(i + 1) !== 10) {
+      let line = 1;
+      for (let j = text.indexOf('\n'); j >= 0 && j < i; j = text.indexOf('\n', j + 1)) line++;
+      throw fail(file, line, 'line ends with a lone CR (classic Mac line endings); save the file with LF or CRLF line endings');
+    }
+  }
   const lines = text.split('\n');
   let headerLine = 0;
   while (headerLine < lines.length && lines[headerLine]!.trim() === '') headerLine++;
@@ -176,7 +195,7 @@ export function parseInstrumentCsv(text: string, file: string): InstrumentCsv {
     }
     const dateText = trimCell(cells[dateCol]!);
     const date = parseCsvDate(dateText);
-    if (date === null) throw fail(file, lineNo, `column date: expected a date YYYY-MM-DD, found ${JSON.stringify(dateText)}`);
+    if (date === null) throw fail(file, lineNo, `column date: expected a real calendar date YYYY-MM-DD, found ${JSON.stringify(short(dateText))}`);
     const prev = dates[dates.length - 1];
     if (prev !== undefined) {
       if (date === prev) throw fail(file, lineNo, `duplicate date ${date} (also on line ${rowLines[rowLines.length - 1]})`);
@@ -185,7 +204,11 @@ export function parseInstrumentCsv(text: string, file: string): InstrumentCsv {
     for (let k = 0; k < fieldCols.length; k++) {
       const cellText = trimCell(cells[fieldCols[k]!]!);
       const v = parseCsvNumber(cellText);
-      if (v === undefined) throw fail(file, lineNo, `column ${fields[k]}: expected a number, found ${JSON.stringify(cellText)}`);
+      if (v === undefined) throw fail(file, lineNo, `column ${fields[k]}: expected a number, found ${JSON.stringify(short(cellText))}`);
+      if (v === Infinity || v === -Infinity || Math.abs(v) > FLOAT32_MAX) {
+        throw fail(file, lineNo, `column ${fields[k]}: ${JSON.stringify(short(cellText))} is not a finite number a float32 can hold (|x| <= ${FLOAT32_MAX})`);
+      }
+      if (v < 0 && NON_NEGATIVE_FIELDS.has(fields[k]!)) throw fail(file, lineNo, `column ${fields[k]}: a price or volume cannot be negative, found ${short(cellText)}`);
       cols[k]!.push(v);
     }
     dates.push(date);

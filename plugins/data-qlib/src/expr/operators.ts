@@ -163,9 +163,19 @@ export const OPERATORS: readonly { name: string; arity: string; doc: string }[] 
  * Checks a number given for a parameter; returns a message saying what was
  * expected, or undefined when the value is fine.
  */
+/**
+ * Largest window, shift or EMA span an expression may use: 100,000 rows is
+ * four centuries of daily data, beyond any calendar; larger values are typos
+ * (`Mean($close, 1e308)`) that would otherwise reach the evaluator.
+ */
+export const MAX_WINDOW_ROWS = 100_000;
+
 export function checkParam(spec: OperatorSpec, kind: ParamKind, value: number): string | undefined {
   const name = spec.name;
   if (!Number.isFinite(value)) return `${name} needs a finite number here, found ${value}`;
+  if (kind !== 'level' && kind !== 'series' && Math.abs(value) > MAX_WINDOW_ROWS) {
+    return `${name}: ${value} rows is beyond any calendar (the limit is ${MAX_WINDOW_ROWS} rows, about 400 years of daily data)`;
+  }
   switch (kind) {
     case 'series':
       return undefined;

@@ -33,6 +33,13 @@ export function parseExpression(src: string): ExprNode {
   return new Parser(src).parseAll();
 }
 
+/**
+ * Deepest nesting of parentheses, calls and unary signs an expression may
+ * have. The parser is recursive; stopping here gives a clear error instead of
+ * a stack overflow (Alpha158's deepest formula nests 6 levels).
+ */
+export const MAX_EXPRESSION_DEPTH = 200;
+
 const COMPARISONS: Record<string, string> = { '>': 'Gt', '>=': 'Ge', '<': 'Lt', '<=': 'Le', '==': 'Eq', '!=': 'Ne' };
 
 interface Parsed {
@@ -45,6 +52,7 @@ interface Parsed {
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private depth = 0;
 
   constructor(private readonly src: string) {
     this.tokens = tokenize(src);
@@ -133,10 +141,22 @@ class Parser {
     return left;
   }
 
+  /** Enters one nesting level (a '(', a call or a unary sign); throws past MAX_EXPRESSION_DEPTH. */
+  private nest<T>(column: number, inner: () => T): T {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) {
+      throw syntaxError(this.src, column, `the expression nests deeper than ${MAX_EXPRESSION_DEPTH} levels`, 'split it into several features');
+    }
+    try {
+      return inner();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private unary(): Parsed {
     if (this.isOp('-', '+')) {
       const opToken = this.next();
-      const operand = this.unary();
+      const operand = this.nest(opToken.column, () => this.unary());
       const node = opToken.text === '-' ? callNode('Neg', [operand.node]) : operand.node;
       return { node, column: opToken.column, bareLogic: false };
     }
@@ -152,9 +172,9 @@ class Parser {
       case 'field':
         return plain(fieldNode(t.text));
       case 'name':
-        return plain(this.call(t));
+        return plain(this.nest(t.column, () => this.call(t)));
       case '(': {
-        const inner = this.expr();
+        const inner = this.nest(t.column, () => this.expr());
         this.expect(')', `to close the '(' at column ${t.column}`);
         return { node: inner.node, column: t.column, bareLogic: false };
       }

@@ -13,7 +13,7 @@ import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-wo
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
 import { assembleFrame, RowBlockAssembler, type InstrumentColumns, type InstrumentRows } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
-import { FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
+import { digestOfField, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
 /**
@@ -174,36 +174,47 @@ export class QlibDataProvider implements DataProvider {
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
     compiled.forEach((c, k) => {
-      const v = this.cache.get(`${code}|${c.text}`);
+      const v = this.cache.get(this.key(code, c));
       if (v && v.length === s.length) out[k] = v;
       else missing.push(k);
     });
     const hashes = new Map<string, Buffer>();
+    const digests = new Map<string, Buffer | null>();
+    const fieldDigest = (name: string, length: number): Buffer | null => {
+      const key = `${name}|${length}`;
+      let d = digests.get(key);
+      if (d === undefined) digests.set(key, (d = digestOfField(s.fields, name, length)));
+      return d;
+    };
     const hashOf = (names: string[], length: number): Buffer => {
       const key = `${names.join(',')}|${length}`;
       let h = hashes.get(key);
-      if (!h) hashes.set(key, (h = inputHash(s.fields, names, length)));
+      if (!h) hashes.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
       return h;
     };
     const full: number[] = [];
     const pack = missing.length ? this.disk?.open(code) : undefined;
+    const grow: { k: number; cached: Float32Array }[] = [];
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(c.text);
       if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
           out[k] = hit.values;
-        } else {
-          const extended = this.extend(hit.values, exprs[k]!, s.length, fieldOf(s, code), c.fields);
-          if (!extended) {
-            full.push(k);
-            continue;
-          }
-          out[k] = extended;
-          pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: extended });
-        }
-        this.cache.set(`${code}|${c.text}`, out[k]!);
+          this.cache.set(this.key(code, c), out[k]!);
+        } else if (Number.isFinite(this.extent(exprs[k]!).back)) grow.push({ k, cached: hit.values });
+        else full.push(k);
       } else full.push(k);
+    }
+    if (grow.length) {
+      const extended = this.extend(grow.map((g) => ({ cached: g.cached, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
+      grow.forEach(({ k }, j) => {
+        const c = compiled[k]!;
+        const e = extended[j]!;
+        out[k] = e.values;
+        pack!.put(c.text, { start: s.start, inputHash: hashOf(c.fields, s.length), values: e.values, keep: e.from });
+        this.cache.set(this.key(code, c), out[k]!);
+      });
     }
     // Extended entries are written now unless evaluated ones will follow (store writes both).
     if (!full.length) pack?.flush();
@@ -217,7 +228,7 @@ export class QlibDataProvider implements DataProvider {
     p.full.forEach((k, j) => {
       const c = compiled[k]!;
       p.out[k] = values[j]!;
-      this.cache.set(`${code}|${c.text}`, values[j]!);
+      this.cache.set(this.key(code, c), values[j]!);
       p.pack?.put(c.text, { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
     p.pack?.flush();
@@ -331,27 +342,63 @@ export class QlibDataProvider implements DataProvider {
     await this.pool?.close();
   }
 
+  /** The rows an expression reads before and after each row (cached per expression text). */
+  private extent(expr: string): { back: number; forward: number } {
+    let e = this.extents.get(expr);
+    if (!e) this.extents.set(expr, (e = windowExtent(this.node(expr))));
+    return e;
+  }
+
   /**
-   * Extends cached values to `length` rows by evaluating only the tail: the
-   * rows whose window reaches new data, plus the expression's history window.
-   * Null when the expression has an unbounded window (EMA, expanding).
+   * Extends cached values to `length` rows by evaluating only the tails: the
+   * rows whose window reaches new data, plus the widest window of history
+   * among them. All expressions of one instrument are evaluated together
+   * (shared sub-expressions once). Each needs a bounded window (see
+   * `extent`). `from`: an expression's first recomputed row (rows before it
+   * are `cached`'s).
    */
-  private extend(cached: Float32Array, expr: string, length: number, field: (n: string) => Float32Array, fields: string[]): Float32Array | null {
-    const { back, forward } = windowExtent(this.node(expr));
-    if (!Number.isFinite(back) || !Number.isFinite(forward)) return null;
-    const from = Math.max(0, cached.length - forward);
-    const sliceStart = Math.max(0, from - back);
-    const sliced = new Map(fields.map((f) => [f, field(f).subarray(sliceStart, length)] as const));
-    const [tail] = evaluateAll([this.node(expr)], { length: length - sliceStart, field: (n) => sliced.get(n) ?? field(n).subarray(sliceStart, length) });
-    this.evaluations += 1;
-    this.rowsEvaluated += length - sliceStart;
-    const out = new Float32Array(length);
-    out.set(cached.subarray(0, from));
-    out.set(tail!.subarray(from - sliceStart), from);
-    return out;
+  private extend(items: { cached: Float32Array; expr: string }[], length: number, field: (n: string) => Float32Array): { values: Float32Array; from: number }[] {
+    let sliceStart = length;
+    const froms = items.map(({ cached, expr }) => {
+      const { back, forward } = this.extent(expr);
+      const from = Math.max(0, cached.length - forward);
+      sliceStart = Math.min(sliceStart, Math.max(0, from - back));
+      return from;
+    });
+    const sliced = new Map<string, Float32Array>();
+    const tails = evaluateAll(
+      items.map((it) => this.node(it.expr)),
+      {
+        length: length - sliceStart,
+        field: (n) => {
+          let v = sliced.get(n);
+          if (!v) sliced.set(n, (v = field(n).subarray(sliceStart, length)));
+          return v;
+        },
+      },
+    );
+    this.evaluations += items.length;
+    this.rowsEvaluated += items.length * (length - sliceStart);
+    return items.map(({ cached }, j) => {
+      const from = froms[j]!;
+      const out = new Float32Array(length);
+      out.set(cached.subarray(0, from));
+      out.set(tails[j]!.subarray(from - sliceStart), from);
+      return { values: out, from };
+    });
   }
 
   private readonly nodes = new Map<string, ExprNode>();
+  private readonly extents = new Map<string, { back: number; forward: number }>();
+  /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
+  private readonly textIds = new Map<string, number>();
+
+  /** The memory-cache key of an instrument's expression. */
+  private key(code: string, c: Compiled): string {
+    let id = this.textIds.get(c.text);
+    if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
+    return `${code}|${id}`;
+  }
   private node(expr: string): ExprNode {
     let n = this.nodes.get(expr);
     if (!n) {

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QonlineError, type InstrumentSpans } from '../../../../core/index.js';
@@ -159,16 +159,66 @@ export async function generateSyntheticMarket(outDir: string, opts: SynthOptions
   const { files, manifest } = buildSyntheticMarketFiles(options);
   const parent = dirname(outDir);
   await fsp.mkdir(parent, { recursive: true });
+  await removeDeadTempFolders(parent, basename(outDir));
   const tmp = join(parent, `.${basename(outDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const release = removeOnSignal(tmp);
   try {
     await writeAll(tmp, files);
     await fsp.writeFile(join(tmp, SYNTH_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
     await moveIntoPlace(tmp, outDir, options);
   } finally {
+    release();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
   const written = await readManifest(outDir);
   return written ?? manifest;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temp folders (`.<name>.tmp-<pid>-*`, and their `.old`) left by a generation whose process is gone (SIGKILL, power loss). */
+async function removeDeadTempFolders(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.tmp-`;
+  let entries: string[];
+  try {
+    entries = await fsp.readdir(parent);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.startsWith(prefix)) continue;
+    const pid = Number(e.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) await fsp.rm(join(parent, e), { recursive: true, force: true });
+  }
+}
+
+/**
+ * While a generation runs, SIGINT/SIGTERM remove its temp folder before the
+ * process ends the way it would have (the signal is raised again). Only when
+ * nobody else listens: a daemon's own graceful stop lets the generation finish.
+ */
+function removeOnSignal(tmp: string): () => void {
+  const installed: [NodeJS.Signals, () => void][] = [];
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    if (process.listenerCount(sig) > 0) continue;
+    const handler = (): void => {
+      rmSync(tmp, { recursive: true, force: true });
+      for (const [s, h] of installed) process.off(s, h);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+    installed.push([sig, handler]);
+  }
+  return () => {
+    for (const [s, h] of installed) process.off(s, h);
+  };
 }
 
 async function moveIntoPlace(tmp: string, outDir: string, options: Required<SynthOptions>): Promise<void> {

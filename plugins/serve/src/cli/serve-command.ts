@@ -20,6 +20,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export const serveCommand: CliCommand = {
   name: 'serve',
+  longRunning: true,
   usage: 'serve CONFIG [--port N] [--host H] [--allow-writes]',
   summary: 'Serve the JSON API (signals, online models, history, tasks) and the dashboard over HTTP',
   flags: {

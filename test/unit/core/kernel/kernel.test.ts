@@ -2,32 +2,39 @@ import { describe, expect, it } from 'vitest';
 import { createToken, defineComponent, definePlugin, Kernel, NullProgress, optionalDep, S, SilentLogger, SystemClock, TestClock, TOKENS, parseConfigText } from '../../../../plugins/index.js';
 import { validateConfig } from '../../../../core/config/validate.js';
 
+// A kind of its own for these tests (steps and records have typed contracts), added as a plugin adds one.
+declare module '../../../../core/contracts/plugin.js' {
+  interface ComponentKindMap {
+    testThing: unknown;
+  }
+}
+
 const env = { logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), home: '/tmp/qonline-kernel-test' };
 
 const greeter = defineComponent({
-  kind: 'step',
+  kind: 'testThing',
   name: 'Greeter',
   aliases: ['Hello'],
   description: 'test component',
-  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'step', description: 'a nested one' })) }),
-  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('step', o.nested) : null, plugin: ctx.plugin }),
+  schema: S.object({ times: S.integer({ minimum: 1, description: 'how many' }), nested: S.optional(S.component({ kind: 'testThing', description: 'a nested one' })) }),
+  create: async (o, ctx) => ({ times: o.times, frozen: Object.isFrozen(o), nested: o.nested ? await ctx.resolve('testThing', o.nested) : null, plugin: ctx.plugin }),
 });
 
 describe('kernel', () => {
   it('resolves by name or alias with frozen, validated options and nested components', async () => {
-    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'test' }] });
-    const g = await k.resolve('step', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', kinds: ['testThing'], components: [greeter] }), source: 'test' }] });
+    const g = await k.resolve('testThing', { class: 'Hello', kwargs: { times: 2, nested: { class: 'Greeter', kwargs: { times: 3 } } } });
     expect(g).toMatchObject({ times: 2, frozen: true, nested: { times: 3 }, plugin: 'p' });
-    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
-    await expect(k.resolve('step', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
-    await expect(k.resolve('step', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
+    await expect(k.resolve('testThing', { class: 'Greeter', kwargs: { times: 0 } })).rejects.toMatchObject({ code: 'QONLINE_CONFIG_INVALID' });
+    await expect(k.resolve('testThing', { class: 'Greter', kwargs: { times: 1 } })).rejects.toThrow(/did you mean "Greeter"/);
+    await expect(k.resolve('testThing', { class: 'Greeter', kwargs: { times: 1, nested: { class: 'Nope' } } })).rejects.toMatchObject({ code: 'QONLINE_UNKNOWN_CLASS' });
   });
 
   it('reports every registration problem at once', () => {
-    const bad = definePlugin({ name: 'bad', version: '1', apiVersion: 99, components: [greeter, { ...greeter, kind: 'nonsense' as never, name: 'X' }] });
-    const dup = definePlugin({ name: 'dup', version: '1', components: [{ ...greeter, aliases: [] }] });
+    const bad = definePlugin({ name: 'bad', version: '1', apiVersion: 99, kinds: ['testThing'], components: [greeter, { ...greeter, kind: 'nonsense' as never, name: 'X' }] });
+    const dup = definePlugin({ name: 'dup', version: '1', kinds: ['testThing'], components: [{ ...greeter, aliases: [] }] });
     try {
-      new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'a' }, { manifest: bad, source: 'b' }, { manifest: dup, source: 'c' }] });
+      new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', kinds: ['testThing'], components: [greeter] }), source: 'a' }, { manifest: bad, source: 'b' }, { manifest: dup, source: 'c' }] });
       expect.unreachable();
     } catch (e) {
       const details = (e as { details: string[] }).details;
@@ -40,14 +47,14 @@ describe('kernel', () => {
 
   it('names a missing dependency, wraps component errors with plugin and phase, and isolates scopes', async () => {
     const need = createToken<number>('test.need');
-    const needy = defineComponent({ kind: 'step', name: 'Needy', description: 'd', schema: S.object({}), deps: { need }, create: (_o, ctx) => ctx.deps.need + 1 });
-    const broken = defineComponent({ kind: 'step', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
-    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'q', version: '1', components: [needy, broken] }), source: 't' }] });
-    await expect(k.resolve('step', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
-    await expect(k.resolve('step', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
+    const needy = defineComponent({ kind: 'testThing', name: 'Needy', description: 'd', schema: S.object({}), deps: { need }, create: (_o, ctx) => ctx.deps.need + 1 });
+    const broken = defineComponent({ kind: 'testThing', name: 'Broken', description: 'd', schema: S.object({}), create: () => { throw new Error('kaput'); } });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'q', version: '1', kinds: ['testThing'], components: [needy, broken] }), source: 't' }] });
+    await expect(k.resolve('testThing', { class: 'Needy' })).rejects.toThrow(/Needy \(plugin q\) needs test.need, which nothing provides/);
+    await expect(k.resolve('testThing', { class: 'Broken' })).rejects.toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', plugin: 'q', component: 'Broken', phase: 'create' });
     const scope = k.createScope();
     scope.provideValue(need, 5);
-    expect(await scope.resolve('step', { class: 'Needy' })).toBe(6);
+    expect(await scope.resolve('testThing', { class: 'Needy' })).toBe(6);
     expect(k.has(need)).toBe(false);
     expect(scope.get(TOKENS.home)).toBe(env.home);
   });
@@ -57,7 +64,7 @@ describe('kernel', () => {
     const maybe = createToken<string>('test.maybe');
     const seen: unknown[] = [];
     const comp = defineComponent({
-      kind: 'step',
+      kind: 'testThing',
       name: 'Reader',
       description: 'd',
       schema: S.object({}),
@@ -67,22 +74,22 @@ describe('kernel', () => {
         return ctx.deps.need * 2;
       },
     });
-    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'r', version: '1', components: [comp] }), source: 't' }] });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'r', version: '1', kinds: ['testThing'], components: [comp] }), source: 't' }] });
     const scope = k.createScope();
     scope.provideValue(need, 4);
-    expect(await scope.resolve('step', { class: 'Reader' })).toBe(8);
+    expect(await scope.resolve('testThing', { class: 'Reader' })).toBe(8);
     scope.provideValue(maybe, 'yes');
-    await scope.resolve('step', { class: 'Reader' });
+    await scope.resolve('testThing', { class: 'Reader' });
     expect(seen).toEqual([{ need: 4, maybe: undefined }, false, false, { need: 4, maybe: 'yes' }, false, false]);
     // A v1-style deps list is a registration error naming the fix.
-    const old = definePlugin({ name: 'old', version: '1', components: [{ ...comp, name: 'Old', deps: [need] as never }] });
+    const old = definePlugin({ name: 'old', version: '1', kinds: ['testThing'], components: [{ ...comp, name: 'Old', deps: [need] as never }] });
     expect(() => new Kernel({ ...env, plugins: [{ manifest: old, source: 'o' }] })).toThrow(/plugin registration failed/);
   });
 
   it('disposes what a scope built in reverse order and reports every failure together', async () => {
     const log: string[] = [];
     const res = defineComponent({
-      kind: 'step',
+      kind: 'testThing',
       name: 'Res',
       description: 'd',
       schema: S.object({ id: S.string(), fail: S.optional(S.boolean()) }),
@@ -92,9 +99,9 @@ describe('kernel', () => {
         if (r.fail) throw new Error(`boom ${r.id}`);
       },
     });
-    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'd', version: '1', components: [res] }), source: 't' }] });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'd', version: '1', kinds: ['testThing'], components: [res] }), source: 't' }] });
     const scope = k.createScope();
-    for (const [id, fail] of [['a', false], ['b', true], ['c', false], ['d', true]] as const) await scope.resolve('step', { class: 'Res', kwargs: { id, fail } });
+    for (const [id, fail] of [['a', false], ['b', true], ['c', false], ['d', true]] as const) await scope.resolve('testThing', { class: 'Res', kwargs: { id, fail } });
     const err = await scope.stop().then(
       () => null,
       (e: unknown) => e,
@@ -111,12 +118,12 @@ describe('kernel', () => {
       ...env,
       plugins: [
         { manifest: definePlugin({ name: 'kinds', version: '1', kinds: ['exchange'], components: [ex] }), source: 't' },
-        { manifest: definePlugin({ name: 'v1', version: '1', apiVersion: 1, components: [{ ...greeter, name: 'G1', aliases: [] }] }), source: 'v' },
+        { manifest: definePlugin({ name: 'v1', version: '1', apiVersion: 1, kinds: ['testThing'], components: [{ ...greeter, name: 'G1', aliases: [] }] }), source: 'v' },
       ],
     });
     expect(await k.resolve('exchange' as never, { class: 'Ex' })).toBe('ex');
     expect(k.registry.kinds()).toContain('exchange');
-    expect(await k.resolve('step', { class: 'G1', kwargs: { times: 1 } })).toMatchObject({ times: 1 });
+    expect(await k.resolve('testThing', { class: 'G1', kwargs: { times: 1 } })).toMatchObject({ times: 1 });
   });
 
   it('TestClock moves only when advanced and wakes sleepers whose time has come', async () => {
@@ -135,7 +142,7 @@ describe('kernel', () => {
   });
 
   it('validates a whole config and points at the YAML line of each problem', () => {
-    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', components: [greeter] }), source: 'a' }] });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'p', version: '1', kinds: ['testThing'], components: [greeter] }), source: 'a' }] });
     const cfg = parseConfigText(['manager:', '  name: m', '  ensemble: {class: Greeter, kwargs: {times: -1}}', 'strategies: []', 'bogus: 1'].join('\n'), 'x.yaml');
     try {
       validateConfig(cfg, k.registry, k.validator);

@@ -55,7 +55,7 @@ describe('processor registry', () => {
     expect(details).toMatch(/\/method: CSZScoreNorm: expected one of "zscore", "robust"/);
     expect(details).toMatch(/\/fields_group/);
     expect(details).toMatch(/\/extra: CSZScoreNorm: unknown property "extra"/);
-    expect(() => createProcessor('RobustZScoreNorm', { fit_start_time: '20080101' })).toThrow(/fit_start_time: RobustZScoreNorm: (expected a date YYYY-MM-DD|does not match any allowed form)/);
+    expect(() => createProcessor('RobustZScoreNorm', { fit_start_time: '20080101' })).toThrow(/fit_start_time: RobustZScoreNorm: (expected a real calendar date YYYY-MM-DD|does not match any allowed form)/);
     expect(() => createProcessor('CSZScoreNorm', { fields_group: ['feature', 'label'], method: 'robust' })).not.toThrow();
   });
 

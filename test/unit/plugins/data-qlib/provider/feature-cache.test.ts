@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FeatureDiskCache } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
 
@@ -98,5 +99,151 @@ describe('feature disk cache', () => {
     const third = new QlibDataProvider({ id: 't', uri, cacheDir });
     await third.features(req(EXPRS));
     expect(third.rowsEvaluated).toBe(0);
+  });
+});
+
+describe('feature disk cache: appended records', () => {
+  const hash = (n: number): Buffer => Buffer.alloc(32, n);
+  const series = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i));
+
+  it('appends the new days as a record, reads base + records back, and ignores a torn or corrupt record', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const file = path.join(dir, 'aaa.qofc');
+    const a100 = series(100, 1);
+    const p1 = cache.open('AAA');
+    p1.put('A', { start: 0, inputHash: hash(1), values: a100 });
+    p1.put('B', { start: 3, inputHash: hash(2), values: series(97, 2) });
+    p1.flush();
+    expect(cache.rewrites).toBe(1);
+    const base = readFileSync(file);
+
+    // Extend A by 3 rows (the last 2 recomputed) and add C: one record appended after the untouched base.
+    const a103 = series(103, 1);
+    a103[98] = 42;
+    const p2 = cache.open('AAA');
+    expect(Array.from(p2.get('A')!.values)).toEqual(Array.from(a100));
+    p2.put('A', { start: 0, inputHash: hash(3), values: a103, keep: 98 });
+    p2.put('C', { start: 0, inputHash: hash(4), values: series(10, 3) });
+    p2.flush();
+    expect(cache.appends).toBe(1);
+    const appended = readFileSync(file);
+    expect(appended.subarray(0, base.byteLength).equals(base)).toBe(true);
+    // The record holds the new values only (5 of A, 10 of C) plus its fixed headers.
+    expect(appended.byteLength - base.byteLength).toBe(40 + 2 * 80 + (5 + 10) * 4);
+
+    const p3 = cache.open('AAA');
+    expect(Array.from(p3.get('A')!.values)).toEqual(Array.from(a103));
+    expect(p3.get('A')!.inputHash.equals(hash(3))).toBe(true);
+    expect(Array.from(p3.get('B')!.values)).toEqual(Array.from(series(97, 2)));
+    expect(Array.from(p3.get('C')!.values)).toEqual(Array.from(series(10, 3)));
+
+    // A second append on top of the first.
+    const a104 = series(104, 1);
+    a104[98] = 42;
+    p3.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    p3.flush();
+    expect(cache.appends).toBe(2);
+    const two = readFileSync(file);
+    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+
+    // Torn second record (a crash mid-append): the first record still applies, the torn one is ignored.
+    writeFileSync(file, two.subarray(0, two.byteLength - 3));
+    const torn = cache.open('AAA');
+    expect(Array.from(torn.get('A')!.values)).toEqual(Array.from(a103));
+    expect(torn.get('C')).not.toBeNull();
+    // The next write replaces the damaged file whole (nothing is appended after garbage).
+    torn.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    torn.flush();
+    expect(cache.rewrites).toBe(2);
+    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+
+    // A corrupt record (a flipped value byte) fails its checksum: base only.
+    const bad = Buffer.from(appended);
+    bad[bad.byteLength - 1] ^= 0xff;
+    writeFileSync(file, bad);
+    const corrupt = cache.open('AAA');
+    expect(Array.from(corrupt.get('A')!.values)).toEqual(Array.from(a100));
+    expect(corrupt.get('C')).toBeNull();
+  });
+
+  it('skips a record entry whose base changed meanwhile, and compacts records into a new base', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const p = cache.open('X');
+    p.put('A', { start: 0, inputHash: hash(1), values: series(50, 1) });
+    p.flush();
+    // Two processes read the same file; both extend A from length 50.
+    const one = cache.open('X');
+    const other = cache.open('X');
+    one.put('A', { start: 0, inputHash: hash(2), values: series(52, 1), keep: 50 });
+    one.flush();
+    // `other` sees a file that grew since it read: it rewrites whole with what it knows.
+    other.put('A', { start: 0, inputHash: hash(3), values: series(51, 1), keep: 50 });
+    other.flush();
+    expect(cache.rewrites).toBe(2);
+    expect(cache.open('X').get('A')!.length).toBe(51);
+
+    // Many small appends: the file is compacted before its records outgrow half the base.
+    let n = 51;
+    const before = cache.rewrites;
+    for (let day = 0; day < 40; day++) {
+      const q = cache.open('X');
+      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1), keep: n });
+      q.flush();
+      n++;
+    }
+    expect(cache.rewrites).toBeGreaterThan(before);
+    expect(cache.appends).toBeGreaterThan(15);
+    const last = cache.open('X').get('A')!;
+    expect(last.length).toBe(n);
+    expect(Array.from(last.values)).toEqual(Array.from(series(n, 1)));
+  });
+});
+
+describe('feature disk cache: daily appends through the provider', () => {
+  it('appends each new day to the instrument file and serves what a fresh computation gives, also after a torn append', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    const file = path.join(cacheDir, 'aaa.qofc');
+    // Bounded windows only (EMA would be recomputed whole and written whole).
+    const exprs = EXPRS.filter((e) => !e.startsWith('EMA'));
+    let dates = await makeData(uri, 300);
+    await new QlibDataProvider({ id: 't', uri, cacheDir }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    const check = async (n: number): Promise<QlibDataProvider> => {
+      const p = new QlibDataProvider({ id: 't', uri, cacheDir });
+      const got = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+      const f = await new QlibDataProvider({ id: 't', uri }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+      expect(got.rows).toBe(n);
+      f.data.forEach((col, c) => {
+        for (let i = 0; i < col.length; i++) {
+          const x = got.data[c]![i]!;
+          const y = col[i]!;
+          if (Number.isNaN(y)) expect(x, `${exprs[c]} row ${i}`).toBeNaN();
+          else expect(Math.abs(x - y), `${exprs[c]} row ${i}`).toBeLessThanOrEqual(Math.abs(y) * 2e-6 + 1e-9);
+        }
+      });
+      return p;
+    };
+    for (let n = 301; n <= 303; n++) {
+      const before = readFileSync(file);
+      dates = await makeData(uri, n);
+      const p = await check(n);
+      expect(p.rowsEvaluated).toBeLessThan(4 * 41);
+      const after = readFileSync(file);
+      // The old bytes are untouched; the record is small (new days and each expression's recomputed tail).
+      expect(after.subarray(0, before.byteLength).equals(before)).toBe(true);
+      expect(after.byteLength - before.byteLength).toBeLessThan(40 + exprs.length * (80 + 4 * 4));
+    }
+    // A torn append: the last record is cut short and ignored; values are recomputed from the day before and still right.
+    const whole = readFileSync(file);
+    writeFileSync(file, whole.subarray(0, whole.byteLength - 5));
+    const p = await check(303);
+    expect(p.rowsEvaluated).toBeGreaterThan(0);
+    expect(p.rowsEvaluated).toBeLessThan(4 * 41);
+    // ...and the file was replaced by a whole, valid one.
+    const q = await check(303);
+    expect(q.rowsEvaluated).toBe(0);
   });
 });

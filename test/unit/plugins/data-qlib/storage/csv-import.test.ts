@@ -136,9 +136,9 @@ describe('importCsv', () => {
     const text = readFileSync(join(src, 'SH600000.csv'), 'utf8').replace('2021-01-05,10.2,10.4,10,10.3,', '2021-01-05,10.2,10.4,10,10.35,');
     writeText(join(src, 'SH600000.csv'), text + '2021-01-08,10.6,10.7,10.1,10.2,800,10.4,1,SH600000\n');
     const e = await failure(importCsv({ src, out }));
-    expect(e.code).toBe('QONLINE_DATA_INVALID');
-    expect(e.message).toMatch(/SH600000\.csv:3: close on 2021-01-05 is 10\.35 but the stored value is 10\.3/);
-    expect(e.location).toMatchObject({ line: 3 });
+    expect(e.code).toBe('QONLINE_INPUT_INVALID');
+    expect(e.message).toMatch(/^close on 2021-01-05 is 10\.35 but the stored value is 10\.3/);
+    expect(e.location).toMatchObject({ file: join(src, 'SH600000.csv'), line: 3 });
     expect(snapshot(out)).toEqual(before);
 
     const rep = await importCsv({ src, out, overwrite: true });
@@ -156,12 +156,14 @@ describe('importCsv', () => {
     // 2021-01-02 is a Saturday before the calendar start: inserting it would shift every index.
     writeText(join(src2, 'SH600005.csv'), `${HEADER}\n2021-01-02,1,1,1,1,1\n`);
     const e = await failure(importCsv({ src: src2, out }));
-    expect(e.message).toMatch(/SH600005\.csv:2: 2021-01-02 is not a trading day of the existing calendar/);
+    expect(e.message).toMatch(/^2021-01-02 is not a trading day of the existing calendar/);
+    expect(e.location).toMatchObject({ file: join(src2, 'SH600005.csv'), line: 2 });
     // B had no data on 2021-01-04 (a trading day); adding it in front of the stored series is refused.
     writeText(join(src2, 'SH600005.csv'), `${HEADER}\n2021-01-04,1,1,1,1,1\n`);
     writeText(join(src2, 'SZ000001.csv'), `${HEADER}\n2021-01-04,20,21,19.5,20.5,500\n`);
     const e2 = await failure(importCsv({ src: src2, out }));
-    expect(e2.message).toMatch(/SZ000001\.csv:2: SZ000001 2021-01-04 lies before the stored \w+ series/);
+    expect(e2.message).toMatch(/^SZ000001 2021-01-04 lies before the stored \w+ series/);
+    expect(e2.location).toMatchObject({ file: join(src2, 'SZ000001.csv'), line: 2 });
     expect(snapshot(out)).toEqual(before);
   });
 
@@ -171,7 +173,15 @@ describe('importCsv', () => {
       ['unparsable number', `${HEADER}\n2021-01-04,1,1,1,1,1\n2021-01-05,1,1,abc,1,1\n`, /column low: expected a number, found "abc"/, 3],
       ['dates out of order', `${HEADER}\n2021-01-05,1,1,1,1,1\n2021-01-04,1,1,1,1,1\n`, /dates out of order: 2021-01-04 comes after 2021-01-05/, 3],
       ['duplicate date', `${HEADER}\n2021-01-04,1,1,1,1,1\n\n2021-01-04,1,1,1,1,1\n`, /duplicate date 2021-01-04 \(also on line 2\)/, 4],
-      ['bad date', `${HEADER}\n2021-02-30,1,1,1,1,1\n`, /column date: expected a date YYYY-MM-DD, found "2021-02-30"/, 2],
+      ['bad date', `${HEADER}\n2021-02-30,1,1,1,1,1\n`, /column date: expected a real calendar date YYYY-MM-DD, found "2021-02-30"/, 2],
+      ['year 0000', `${HEADER}\n2021-01-04,1,1,1,1,1\n0000-01-01,1,1,1,1,1\n`, /column date: expected a real calendar date YYYY-MM-DD, found "0000-01-01"/, 3],
+      ['float32 overflow', `${HEADER}\n2021-01-04,1,1,1,1e39,1\n`, /column close: "1e39" is not a finite number a float32 can hold/, 2],
+      ['infinity', `${HEADER}\n2021-01-04,1,1,1,1,inf\n`, /column volume: "inf" is not a finite number/, 2],
+      ['5-million-digit number', `${HEADER}\n2021-01-04,1,${'9'.repeat(5_000_000)},1,1,1\n`, /column high: "9{20}\.\.\.\(5000000 characters\)" is not a finite number/, 2],
+      ['negative price', `${HEADER}\n2021-01-04,1,1,-0.5,1,1\n`, /column low: a price or volume cannot be negative, found -0\.5/, 2],
+      ['negative volume', `${HEADER}\n2021-01-04,1,1,1,1,1\n2021-01-05,1,1,1,1,-3\n`, /column volume: a price or volume cannot be negative/, 3],
+      ['CR-only line endings', `${HEADER}\r2021-01-04,1,1,1,1,1\r`, /lone CR \(classic Mac line endings\)/, 1],
+      ['one lone CR after CRLF lines', `${HEADER}\r\n2021-01-04,1,1,1,1,1\r\n2021-01-05,1,1,1,1,1\r2021-01-06,1,1,1,1,1\r\n`, /lone CR/, 3],
       ['cell count', `${HEADER}\n2021-01-04,1,1,1,1\n`, /expected 6 cells like the header, found 5/, 2],
       ['bad field name', 'date,open,high,low,close,volume,adj close\n2021-01-04,1,1,1,1,1,1\n', /column name "adj close" cannot be a field name/, 1],
     ];
@@ -186,8 +196,9 @@ describe('importCsv', () => {
         writeText(join(src, 'SZ000002.csv'), text);
         const e = await failure(importCsv({ src, out }));
         expect(isQonlineError(e)).toBe(true);
-        expect(e.code).toBe('QONLINE_DATA_INVALID');
-        expect(e.message).toContain(`SZ000002.csv:${line}:`);
+        expect(e.code).toBe('QONLINE_INPUT_INVALID');
+        // The location names the file; the message does not repeat it.
+        expect(e.message).not.toContain('SZ000002.csv');
         expect(e.message).toMatch(pattern);
         expect(e.location).toMatchObject({ file: join(src, 'SZ000002.csv'), line });
         expect(snapshot(out)).toEqual(before);

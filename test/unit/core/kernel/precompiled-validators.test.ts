@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../../core/config/validate.js';
+import { SchemaValidator, standaloneValidators, validatedSchemas } from '../../../../core/kernel/validator.js';
+import { ComponentRegistry, parseConfigText, pipelineSchema } from '../../../../plugins/index.js';
+import { builtinPluginEntries } from '../../../../plugins/builtins.js';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+
+/** The module the build writes (dist/validators.cjs), generated here from source and loaded the same way. */
+function precompiledModule(registry: ComponentRegistry): Record<string, ValidateFunction> {
+  const code = standaloneValidators(validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]));
+  const mod = { exports: {} as Record<string, ValidateFunction> };
+  new Function('require', 'module', 'exports', code)(createRequire(path.join(ROOT, 'dist', 'validators.cjs')), mod, mod.exports);
+  return mod.exports;
+}
+
+function problemsOf(text: string, file: string, registry: ComponentRegistry, validator: SchemaValidator): unknown {
+  try {
+    validateConfig(parseConfigText(text, file, { QONLINE_PG_URL: 'postgres://u@h/db' }), registry, validator);
+    return null;
+  } catch (e) {
+    const q = e as { code: string; message: string; details: string[] };
+    return { code: q.code, message: q.message, details: q.details };
+  }
+}
+
+describe('precompiled config validators', () => {
+  const registry = new ComponentRegistry();
+  registry.registerAll(builtinPluginEntries());
+  const precompiled = precompiledModule(registry);
+
+  it('cover every schema the shipped configs meet, and report exactly what runtime-compiled ones report', () => {
+    const configs = readdirSync(path.join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml'));
+    expect(configs.length).toBeGreaterThan(2);
+    const mutations: [RegExp, string][] = [
+      [/\n {2}name: ([a-z_]+)/, '\n  name: $1\n  bogus_key: 1'],
+      [/begin_time: [0-9-]+/, 'begin_time: yesterday'],
+      [/class: (TrainerR|DelayTrainerR|TrainerRM)/, 'class: TrainerQ'],
+      [/kwargs: \{instruments: (\d+)/, 'kwargs: {instruments: "many"'],
+      [/step: (\d+)/, 'step: -3'],
+      [/learning_rate: [0-9.]+/, 'learning_rate: fast'],
+      [/alpha: [0-9.]+/, 'alpha: [1]'],
+      [/fields_group: feature/, 'fields_group: 7'],
+    ];
+    let compared = 0;
+    for (const f of configs) {
+      const text = readFileSync(path.join(ROOT, 'configs', f), 'utf8');
+      const file = path.join(ROOT, 'configs', f);
+      const fast = new SchemaValidator(precompiled);
+      expect(problemsOf(text, file, registry, fast), f).toBeNull();
+      expect(fast.runtimeCompiles, `${f}: schemas not precompiled`).toBe(0);
+      for (const [re, by] of mutations) {
+        if (!re.test(text)) continue;
+        const bad = text.replace(re, by);
+        const expected = problemsOf(bad, file, registry, new SchemaValidator(null));
+        expect(expected, `${f} ${re}`).not.toBeNull();
+        expect(problemsOf(bad, file, registry, new SchemaValidator(precompiled)), `${f} ${re}`).toEqual(expected);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+});

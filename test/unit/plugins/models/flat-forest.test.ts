@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { FlatForest } from '../../../../plugins/models/src/gbdt/flat-forest.js';
+import { leafOfRow, type Tree } from '../../../../plugins/models/src/gbdt/tree.js';
+import { rng } from '../../../helpers/rng.js';
+
+/** A random tree grown leaf-wise (unbalanced), with random thresholds, features and missing-value sides. */
+function randomTree(rnd: () => number, leaves: number, cols: number): Tree {
+  const splits = leaves - 1;
+  const t: Tree = {
+    numLeaves: leaves,
+    splitFeature: new Int32Array(splits),
+    threshold: new Float64Array(splits),
+    thresholdBin: new Int32Array(splits),
+    defaultLeft: new Uint8Array(splits),
+    leftChild: new Int32Array(splits),
+    rightChild: new Int32Array(splits),
+    splitGain: new Float64Array(splits),
+    leafValue: Float64Array.from({ length: leaves }, () => rnd() - 0.5),
+    leafCount: new Int32Array(leaves),
+  };
+  // Open leaves are referred to by (node, side); split one at random each time.
+  const open: [number, 0 | 1][] = [];
+  let nextLeaf = 0;
+  for (let k = 0; k < splits; k++) {
+    t.splitFeature[k] = Math.floor(rnd() * cols);
+    t.threshold[k] = rnd() * 2 - 1;
+    t.defaultLeft[k] = rnd() < 0.5 ? 1 : 0;
+    if (k > 0) {
+      const [node, side] = open.splice(Math.floor(rnd() * open.length), 1)[0]!;
+      (side === 0 ? t.leftChild : t.rightChild)[node] = k;
+    }
+    open.push([k, 0], [k, 1]);
+  }
+  for (const [node, side] of open) (side === 0 ? t.leftChild : t.rightChild)[node] = ~nextLeaf++;
+  return t;
+}
+
+describe('FlatForest', () => {
+  it('predicts exactly what walking each tree row by row gives (float64 sums in tree order), for any row count', () => {
+    const rnd = rng(5);
+    const cols = 7;
+    const trees = Array.from({ length: 23 }, (_, i) => randomTree(rnd, i === 3 ? 1 : 2 + Math.floor(rnd() * 30), cols));
+    const forest = new FlatForest(trees);
+    for (const rows of [1, 3, 4, 5, 63, 64, 65, 130, 257]) {
+      const x = Float32Array.from({ length: rows * cols }, () => (rnd() < 0.08 ? NaN : rnd() * 2.2 - 1.1));
+      // Thresholds hit exactly: x equal to a threshold goes left.
+      if (rows > 2) x[cols + trees[0]!.splitFeature[0]!] = Math.fround(trees[0]!.threshold[0]!);
+      const got = forest.predict(x, rows, cols, 0.25);
+      for (let r = 0; r < rows; r++) {
+        let acc = 0.25;
+        for (const t of trees) acc += t.leafValue[leafOfRow(t, x, r * cols)]!;
+        expect(got[r], `rows ${rows} row ${r}`).toBe(Math.fround(acc));
+      }
+    }
+  });
+});
