@@ -131,6 +131,18 @@ describe('qonline serve: the JSON API', () => {
     expect((await fetch(u + 'api/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
   });
 
+  it('exposes Prometheus metrics: state version, last routine, coverage, request latencies', async () => {
+    const health = (await (await fetch(server.url + 'api/health')).json()) as { stateVersion: number };
+    const r = await fetch(server.url + 'metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    const text = await r.text();
+    expect(text).toContain(`qonline_state_version{manager="tiny"} ${health.stateVersion}`);
+    expect(text).toContain(`qonline_last_routine_timestamp_seconds{manager="tiny"} ${Date.parse('2020-12-31T00:00:00Z') / 1000}`);
+    expect(text).toMatch(/qonline_signal_coverage\{manager="tiny"\} [1-9]\d*/);
+    expect(text).toMatch(/qonline_http_request_duration_seconds_count\{route="\/api\/health",status="200"\} [1-9]/);
+  });
+
   it('serves pages with security headers and escapes names', async () => {
     const r = await fetch(server.url);
     expect(r.status).toBe(200);
