@@ -6,7 +6,9 @@ import { assignRecorders } from '../online/signals.js';
 
 /** `CliCommandContext.openManager`: a config's store and manager for a reader (server, report). */
 export async function openManager(env: EngineEnv, configFile: string): Promise<OpenedManager> {
-  const p = await openPipeline(await prepareConfig(configFile, env));
+  const prepared = await prepareConfig(configFile, env);
+  const apiRoutes = prepared.kernel.registry.pluginList().flatMap(({ manifest }) => (manifest.apiRoutes ?? []).map((route) => ({ plugin: manifest.name, route })));
+  const p = await openPipeline(prepared);
   const store = p.store;
   const manager = p.manager.name;
   const write = async <T>(fn: (m: typeof p.manager) => Promise<T>): Promise<T> => {
@@ -22,6 +24,7 @@ export async function openManager(env: EngineEnv, configFile: string): Promise<O
     manager,
     strategies: p.strategies.map((s) => s.name),
     store,
+    apiRoutes,
     taskPools: isTaskPoolHost(store) ? store.taskPools() : undefined,
     async servedBy(dates) {
       const history = await store.listHistory(manager);

@@ -54,7 +54,24 @@ export interface OpenedManager {
   /** Writes (each takes the home and manager locks for its duration, then releases them). */
   rollback(strategy: string, to: string, effective: string | null): Promise<unknown>;
   setOnline(strategy: string, recorderIds: string[], effective: string | null): Promise<unknown>;
+  /** HTTP API routes the installed plugins contribute (`PluginManifest.apiRoutes`), for a server to mount. */
+  apiRoutes?: { plugin: string; route: ApiRoute }[];
   close(): Promise<void>;
+}
+
+/**
+ * An HTTP API route a plugin adds to `qonline serve` (e.g. `/api/users`).
+ * The server validates the request against `schema`, adds the state-version
+ * and ETag headers, and mounts `write` routes only with --allow-writes and
+ * the bearer token.
+ */
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  /** Starts with /api/; `:name` marks a path parameter. */
+  url: string;
+  schema: { summary: string; querystring?: object; params?: object; body?: object; response: Record<number, object> };
+  write?: boolean;
+  handler(ctx: { store: ExperimentStore; manager: string; strategies: string[]; params: Record<string, string>; query: Record<string, string>; body: unknown }): Promise<unknown>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as AjvModule from 'ajv';
@@ -164,6 +164,40 @@ describe('qonline serve: the JSON API', () => {
     expect(r.stderr).toContain('QONLINE_SERVE_LISTEN');
     expect(r.stderr).toContain(`port ${port}`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('qonline serve: routes from other plugins', () => {
+  it('mounts a route a plugin contributes (PluginManifest.apiRoutes), validated, versioned and in the OpenAPI document', async () => {
+    const dir = tempDir('qonline-serve-plugin-');
+    const cfg = path.join(dir, 'config.yaml');
+    writeFileSync(cfg, readFileSync(CONFIG, 'utf8') + `\nplugins:\n  - ${path.join(ROOT, 'test/fixtures/plugins/api-route.js')}\n`);
+    const plugin = path.join(ROOT, 'test/fixtures/plugins/api-route.js');
+    const child = spawn(process.execPath, [CLI, 'serve', cfg, '--home', home, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, QONLINE_TRUSTED_PLUGINS: plugin } });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = out.match(/"url":"([^"]+)"/);
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]!);
+        }
+      }, 20);
+      child.on('close', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+    });
+    const r = await fetch(url + 'api/strategy-names?prefix=tiny');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-qonline-state-version')).toMatch(/^\d+$/);
+    const models = ((await (await fetch(url + 'api/models')).json()) as { models: unknown[] }).models.length;
+    expect(await r.json()).toEqual({ manager: 'tiny', strategies: [{ name: 'tiny_ridge', recorders: models }] });
+    expect((await fetch(url + 'api/strategy-names?prefix=' + 'x'.repeat(30))).status).toBe(400);
+    const oas = (await (await fetch(url + 'api/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(oas.paths['/api/strategy-names']).toBeTruthy();
+    expect(await stop(child)).toBe(0);
   });
 });
 

@@ -260,6 +260,25 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     });
   }
 
+  // Routes other plugins contribute (PluginManifest.apiRoutes), e.g. /api/users.
+  for (const { plugin, route } of m.apiRoutes ?? []) {
+    if (!route.url.startsWith('/api/')) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
+    if (route.write && !opts.allowWrites) continue;
+    app.route({
+      method: route.method,
+      url: route.url,
+      schema: route.schema as Record<string, unknown>,
+      handler: async (req, reply) => {
+        if (route.write && req.headers.authorization !== `Bearer ${opts.token}`) throw new HttpError(401, 'a bearer token (QONLINE_API_TOKEN) is required');
+        const s = await snap();
+        if (!route.write && fresh(req, reply, s.version, fnv(plugin + req.url))) return reply;
+        const out = await route.handler({ store: m.store, manager: m.manager, strategies: m.strategies, params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body });
+        if (route.write) req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+        return out;
+      },
+    });
+  }
+
   app.get('/metrics', async (_req, reply) => {
     const s = await snap();
     const labels = { manager: m.manager };
