@@ -10,9 +10,10 @@ import { servePlugin } from './serve/index.js';
 import { trainersPlugin } from './trainers/index.js';
 import { stepsPlugin } from './steps/index.js';
 import { recordsPlugin } from './records/index.js';
+import { usersPlugin } from './users/index.js';
 
 /** The built-in plugins: a static list (a directory scan breaks once bundled). */
-export const BUILTIN_PLUGINS: PluginManifest[] = [dataQlibPlugin, modelsPlugin, rollingPlugin, trainersPlugin, ensemblePlugin, storeSqlitePlugin, storePostgresPlugin, backtestPlugin, stepsPlugin, recordsPlugin, servePlugin];
+export const BUILTIN_PLUGINS: PluginManifest[] = [dataQlibPlugin, modelsPlugin, rollingPlugin, trainersPlugin, ensemblePlugin, storeSqlitePlugin, storePostgresPlugin, backtestPlugin, stepsPlugin, recordsPlugin, usersPlugin, servePlugin];
 
 export function builtinPluginEntries(): { manifest: PluginManifest; source: string }[] {
   return BUILTIN_PLUGINS.map((manifest) => ({ manifest, source: 'builtin' }));

@@ -45,6 +45,7 @@ export const pipelineSchema = S.object(
           schedule: S.string({ description: 'Cron expression (node-cron syntax) of routine runs, e.g. `0 18 * * 1-5`.' }),
           timezone: S.optional(S.string({ description: "The exchange's IANA timezone, e.g. Asia/Shanghai." })),
           catch_up: S.optional(S.boolean({ description: 'Run missed routines after downtime (default true).' })),
+          trade: S.optional(S.boolean({ description: "After each routine, run the users' trading days up to the latest date (`qonline trade run`, users plugin). Default false." })),
         },
         { description: 'Schedule for `qonline daemon`.' },
       ),

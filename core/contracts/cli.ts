@@ -67,9 +67,11 @@ export interface OpenedManager {
  */
 export interface ApiRoute {
   method: 'GET' | 'POST';
-  /** Starts with /api/; `:name` marks a path parameter. */
+  /** Starts with /api/ (a page: any path, with `contentType: 'text/html'`); `:name` marks a path parameter. */
   url: string;
-  schema: { summary: string; querystring?: object; params?: object; body?: object; response: Record<number, object> };
+  schema: { summary: string; querystring?: object; params?: object; body?: object; response?: Record<number, object> };
+  /** The handler returns this content as a string (default: JSON, serialised through `schema.response`). */
+  contentType?: string;
   write?: boolean;
   handler(ctx: { store: ExperimentStore; manager: string; strategies: string[]; params: Record<string, string>; query: Record<string, string>; body: unknown }): Promise<unknown>;
 }

@@ -19,6 +19,8 @@ export interface DaemonOptions {
   /** Aborting stops the schedule; a running routine finishes first. */
   signal?: AbortSignal;
   onRun?: (report: StepReport | null, error: unknown) => void;
+  /** Runs after each successful routine when the config says `daemon: {trade: true}` (the CLI runs `qonline trade run`). */
+  afterRoutine?: () => Promise<void>;
   /** Threads for pool trainers that train locally (see OpenOptions.taskThreads). */
   taskThreads?: () => TaskExecutor;
   /** Updated while the daemon runs: what it is doing now (null when idle), for a forced exit to report what it abandons. */
@@ -66,6 +68,7 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
         } finally {
           await p.close();
         }
+        if (cfg?.trade && o.afterRoutine) await o.afterRoutine();
       } catch (e) {
         error = e;
         failures++;

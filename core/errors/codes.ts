@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   QONLINE_DEPENDENCY_MISSING: { exit: 2, summary: 'A component depends on a service that no plugin provides.' },
   QONLINE_STRATEGY_CHANGED: { exit: 2, summary: "A strategy's task template differs from the one stored under its name." },
   QONLINE_EXPRESSION_SYNTAX: { exit: 2, summary: 'A feature expression cannot be parsed.' },
+  QONLINE_TRADE_REFUSED: { exit: 2, summary: 'A trading step was refused: out of order (execute before generate), not the next trading date of the account, a non-trading date, no scores for the date, or an unknown or conflicting user.' },
   QONLINE_INPUT_INVALID: { exit: 2, summary: 'An input file given on the command line (e.g. a CSV to import) holds a malformed value; the message names file and line.' },
   QONLINE_DATA_INVALID: { exit: 1, summary: 'Market data is missing or malformed (calendar, instruments, feature files, CSV).' },
   QONLINE_DATE_OUT_OF_RANGE: { exit: 1, summary: 'A date lies outside the trading calendar.' },

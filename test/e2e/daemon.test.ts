@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
@@ -105,4 +105,21 @@ describe('qonline daemon (built CLI)', () => {
     expect(code, stderr).toBe(143);
     expect(stderr).toMatch(/received SIGTERM again: exiting at once, abandoning the catch-up routine of manager tiny started at \d{4}-/);
   });
+
+  it('daemon.trade: after the routine, every user trades up to the latest date (users plugin)', async () => {
+    const home = tempDir('qonline-daemon-');
+    const config = path.join(home, 'tiny-trade.yaml');
+    writeFileSync(config, readFileSync(CONFIG, 'utf8') + "\ndaemon: {schedule: '0 0 1 1 *', trade: true}\n");
+    const user = path.join(home, 'user.yaml');
+    writeFileSync(user, ['init_cash: 1000000', 'strategy: {class: TopkDropoutStrategy, kwargs: {topk: 3, n_drop: 1}}', 'benchmark: null', 'data: {class: SyntheticMarket, kwargs: {instruments: 20, start: 2018-01-01, end: 2020-12-31, seed: 3}}', 'model: {manager: tiny}', ''].join('\n'));
+    const add = await runCli(['users', 'add', 'd1', '--config', user, '--date', '2020-12-01', '--home', home]);
+    expect(add.code, add.stderr).toBe(0);
+    const r = await runCli(['daemon', config, '--home', home, '--max-runs', '1'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('daemon stopped after 1 run(s), 0 failed');
+    const show = await runCli(['users', 'show', 'd1', '--home', home, '--json']);
+    const s = JSON.parse(show.stdout) as { last_date: string; report: { date: string }[] };
+    expect(s.last_date).toBe('2020-12-31');
+    expect(s.report[0]!.date).toBe('2020-12-01');
+  }, 180_000);
 });

@@ -1,6 +1,8 @@
 import { QonlineError } from '../../errors/index.js';
 import { runDaemon } from '../../engine/daemon.js';
 import type { Command } from '../context.js';
+// the trading day is a plugin command (users plugin), run at run time through the CLI's entry
+import { main } from '../main.js';
 import { requireConfig, taskThreadsFor } from './shared.js';
 
 export const daemonCommand: Command = {
@@ -46,6 +48,13 @@ export const daemonCommand: Command = {
       maxRuns: maxRuns === undefined ? undefined : Number(maxRuns),
       signal: ac.signal,
       taskThreads: taskThreadsFor(ctx, file),
+      afterRoutine: async () => {
+        if (!ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'trade run'))) throw new QonlineError('QONLINE_USAGE', 'daemon.trade is set but no plugin provides `trade run` (the users plugin)');
+        const home = ctx.args.flags['home'];
+        // the trading day's output goes to stderr: stdout carries the daemon's result
+        const code = await main(['trade', 'run', '--config', file, ...(typeof home === 'string' ? ['--home', home] : [])], ctx.builtins, { ...ctx.io, stdout: ctx.io.stderr });
+        if (code !== 0) throw new QonlineError('QONLINE_TASK_FAILED', `the trading day after the routine failed (qonline trade run exited ${code})`);
+      },
     }).finally(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

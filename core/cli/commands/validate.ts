@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { prepareConfig } from '../../engine/pipeline.js';
+// main runs the plugin command (a call at run time: the import cycle main -> commands -> validate is harmless)
+import { main } from '../main.js';
 import type { Command } from '../context.js';
 import { requireConfig } from './shared.js';
 
@@ -9,8 +13,24 @@ export const validateCommand: Command = {
   flags: {},
   async run(ctx) {
     const file = requireConfig(ctx, 'validate');
+    // A user config (top-level init_cash + strategy + model, no manager) is checked by the plugin that owns it: `users validate`.
+    if (isUserConfig(file) && ctx.builtins.some((b) => b.manifest.commands?.some((c) => c.name === 'users validate'))) {
+      const pass = ['--json', '--quiet', '--verbose', '--home'].flatMap((f) => (ctx.args.flags[f.slice(2)] === undefined ? [] : typeof ctx.args.flags[f.slice(2)] === 'string' ? [f, ctx.args.flags[f.slice(2)] as string] : [f]));
+      return main(['users', 'validate', file, ...pass], ctx.builtins, ctx.io);
+    }
     const prepared = await prepareConfig(file, ctx.engine());
     const strategies = prepared.pipeline.strategies.length;
     ctx.print({ valid: true, file: prepared.config.file, manager: prepared.pipeline.manager.name, strategies }, () => `${file}: valid (manager ${prepared.pipeline.manager.name}, ${strategies} strateg${strategies === 1 ? 'y' : 'ies'})`);
   },
 };
+
+function isUserConfig(file: string): boolean {
+  try {
+    const v = parse(readFileSync(file, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+    const o = v as Record<string, unknown>;
+    return !('manager' in o) && 'init_cash' in o && 'strategy' in o && 'model' in o;
+  } catch {
+    return false; // the pipeline loader reports it with its location
+  }
+}

@@ -262,7 +262,8 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   // Routes other plugins contribute (PluginManifest.apiRoutes), e.g. /api/users.
   for (const { plugin, route } of m.apiRoutes ?? []) {
-    if (!route.url.startsWith('/api/')) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
+    const isPage = route.contentType?.startsWith('text/html') ?? false;
+    if (!route.url.startsWith('/api/') && !isPage) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
     if (route.write && !opts.allowWrites) continue;
     app.route({
       method: route.method,
@@ -274,6 +275,7 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
         if (!route.write && fresh(req, reply, s.version, fnv(plugin + req.url))) return reply;
         const out = await route.handler({ store: m.store, manager: m.manager, strategies: m.strategies, params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body });
         if (route.write) req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+        if (route.contentType) void reply.type(route.contentType);
         return out;
       },
     });

@@ -34,7 +34,8 @@ describe('precompiled config validators', () => {
   const precompiled = precompiledModule(registry);
 
   it('cover every schema the shipped configs meet, and report exactly what runtime-compiled ones report', () => {
-    const configs = readdirSync(path.join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml'));
+    // user configs (users plugin: init_cash at the top, no manager) are not pipelines
+    const configs = readdirSync(path.join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml') && !/^init_cash:/m.test(readFileSync(path.join(ROOT, 'configs', f), 'utf8')));
     expect(configs.length).toBeGreaterThan(2);
     const mutations: [RegExp, string][] = [
       [/\n {2}name: ([a-z_]+)/, '\n  name: $1\n  bogus_key: 1'],
