@@ -38,7 +38,7 @@ export const usersPlugin = definePlugin({
       },
       handler: async ({ store, params }) => {
         const desk = await readOnlyDesk(store);
-        const id = params['id']!;
+        const id = params.id!;
         // An unknown user is a 404 (the server answers an error's 4xx statusCode).
         if (!(await usersListData(desk)).some((u) => u.id === id)) throw Object.assign(new Error(`no user ${JSON.stringify(id)}`), { statusCode: 404 });
         return userShowData(desk, id);

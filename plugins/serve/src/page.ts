@@ -22,10 +22,13 @@ export interface PageOptions {
   data?: unknown;
   tasks?: unknown;
   assets?: { uplotJs: string; uplotCss: string };
+  /** Pages other plugins contribute (live mode), e.g. Users. */
+  extraPages?: { title: string; path: string }[];
 }
 
 export function pageHtml(o: PageOptions): string {
-  const nav = PAGES.map((p) => `<a data-page="${p.name}" href="${o.mode === 'live' ? p.path : '#' + p.name}"${p.name === o.page ? ' class="active"' : ''}>${p.title}</a>`).join('');
+  const nav = PAGES.map((p) => `<a data-page="${p.name}" href="${o.mode === 'live' ? p.path : '#' + p.name}"${p.name === o.page ? ' class="active"' : ''}>${p.title}</a>`).join('') +
+    (o.mode === 'live' ? (o.extraPages ?? []).map((p) => `<a data-page="extra" href="${esc(p.path)}">${esc(p.title)}</a>`).join('') : '');
   const head =
     o.mode === 'live'
       ? `<link rel="stylesheet" href="/assets/uplot.css"><link rel="stylesheet" href="/assets/app.css">`

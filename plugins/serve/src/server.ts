@@ -302,12 +302,13 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/api/openapi.json', async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));
 
-  // Pages and their bundled assets.
+  // Pages and their bundled assets (plus the pages other plugins contribute, in the navigation).
+  const extraPages = (m.apiRoutes ?? []).filter(({ route }) => route.method === 'GET' && route.contentType?.startsWith('text/html') && !route.url.includes(':')).map(({ route }) => ({ path: route.url, title: route.url.slice(1).replace(/^./, (c) => c.toUpperCase()) }));
   const page = (name: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     const s = await snap();
     if (fresh(req, reply, s.version, 'page-' + name)) return reply;
     void reply.type('text/html; charset=utf-8');
-    return pageHtml({ page: name, manager: m.manager, mode: 'live' });
+    return pageHtml({ page: name, manager: m.manager, mode: 'live', extraPages });
   };
   for (const p of PAGES) app.get(p.path, page(p.name));
   const asset = (type: string, body: () => string) => async (_req: FastifyRequest, reply: FastifyReply) => {
