@@ -7,6 +7,7 @@ import { runKernelsBench } from './kernels.js';
 import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
+import { runSimulateBench } from './simulate.js';
 import { runServeBench } from './serve.js';
 
 /**
@@ -24,6 +25,7 @@ const benches: Bench[] = [
   { name: 'model-import', run: runModelImportBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },
+  { name: 'simulate', run: runSimulateBench },
   { name: 'backtest', run: runBacktestBench },
   { name: 'serve', run: runServeBench },
 ];

@@ -141,7 +141,7 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number } {
+export function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number } {
   const timeFile = path.join(home, '..', 'time.txt');
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;

@@ -9,6 +9,9 @@ import { COMMANDS } from './commands/index.js';
 import { Kernel } from '../kernel/kernel.js';
 import { ensureHome, resolveHome } from '../engine/home.js';
 import { openManager } from './open-manager.js';
+import { openPipeline, prepareConfig } from '../engine/pipeline.js';
+import { stepPipeline } from '../engine/run.js';
+import { normalizeStep } from '../config/steps.js';
 
 /** Runs the CLI; returns the exit code (0 ok, 1 runtime failure, 2 usage/config error). */
 export async function main(argv: string[], builtins: { manifest: PluginManifest; source: string }[], io: CliIo = defaultIo()): Promise<number> {
@@ -95,8 +98,20 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
             }
             return kernel.resolve(kind, spec, pointer);
           };
+          const openConfig: CliCommandContext['openConfig'] = async (file, options = {}) => {
+            const p = await openPipeline(await prepareConfig(file, env), { lock: options.lock ?? false });
+            return {
+              pipeline: stepPipeline(p),
+              steps: (p.pipeline.steps ?? []).map((s, i) => {
+                const n = normalizeStep(s);
+                return { spec: n.spec, pointer: `/steps/${i}` };
+              }),
+              resolve: (kind, spec, pointer) => p.kernel.resolve(kind, spec, pointer),
+              close: () => p.close(),
+            };
+          };
           try {
-            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve, openManager: (file) => openManager(env, file) });
+            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve, openConfig, openManager: (file) => openManager(env, file) });
           } finally {
             await kernel?.stop();
           }

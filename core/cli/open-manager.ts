@@ -42,6 +42,14 @@ export async function openManager(env: EngineEnv, configFile: string): Promise<O
     },
     rollback: (strategy, to, effective) => write((m) => m.rollback(strategy, to, effective)),
     setOnline: (strategy, ids, effective) => write((m) => m.setOnline(strategy, ids, effective)),
+    async reportSections() {
+      const out = [];
+      for (const name of p.kernel.registry.names('reportSection')) {
+        const section = await p.kernel.resolve('reportSection', { class: name });
+        out.push(...(await section.read(store, manager)));
+      }
+      return out;
+    },
     close: () => p.close(),
   };
 }

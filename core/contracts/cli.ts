@@ -3,6 +3,19 @@ import type { Logger, Progress } from './logger.js';
 import type { ComponentKind, ComponentKindMap } from './plugin.js';
 import type { ExperimentStore } from './store.js';
 import type { TaskPoolProvider } from './task-pool.js';
+import type { StepPipeline } from './step.js';
+import type { ReportSectionData } from './report.js';
+
+/** A config opened for a plugin command (`qonline backtest CONFIG`): its pipeline, as steps see it. */
+export interface OpenedConfig {
+  readonly pipeline: StepPipeline;
+  /** The config's `steps:` entries as component specs, with where each sits in the YAML. */
+  readonly steps: readonly { spec: ComponentSpec; pointer: string }[];
+  /** Builds a component in the config's scope (its plugins, data, store). */
+  resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
+  /** Closes the store, the data and the locks. */
+  close(): Promise<void>;
+}
 
 export interface CliFlag {
   /** Takes a value (`--at 2020-01-01`); otherwise boolean. */
@@ -34,6 +47,11 @@ export interface CliCommandContext {
    */
   resolve<K extends ComponentKind>(kind: K, spec: ComponentSpec, pointer?: string): Promise<ComponentKindMap[K]>;
   /**
+   * Loads, validates and opens a pipeline config (`--home` applies) as
+   * `qonline run` does; `lock` takes the manager's locks (for commands that write).
+   */
+  openConfig(file: string, options?: { lock?: boolean }): Promise<OpenedConfig>;
+  /**
    * Opens a pipeline config's store and manager for reading (no home lock),
    * e.g. for a server or a report. Optional: hosts that cannot open configs omit it.
    */
@@ -56,6 +74,8 @@ export interface OpenedManager {
   setOnline(strategy: string, recorderIds: string[], effective: string | null): Promise<unknown>;
   /** HTTP API routes the installed plugins contribute (`PluginManifest.apiRoutes`), for a server to mount. */
   apiRoutes?: { plugin: string; route: ApiRoute }[];
+  /** What the installed `reportSection` components add to the manager's report (e.g. a stored backtest). */
+  reportSections?(): Promise<ReportSectionData[]>;
   close(): Promise<void>;
 }
 

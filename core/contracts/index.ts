@@ -12,3 +12,4 @@ export * from './plugin.js';
 export * from './cli.js';
 export * from './step.js';
 export * from './record.js';
+export * from './report.js';

@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import type { Model, SerializedModel } from './model.js';
 import type { Ensemble, OnlineStrategy, Trainer } from './online.js';
 import type { ExperimentStore } from './store.js';
+import type { ReportSection } from './report.js';
 import type { TaskGenerator } from './task.js';
 import type { TaskRecord } from './record.js';
 import type { PipelineStep } from './step.js';
@@ -49,6 +50,8 @@ export interface ComponentKindMap {
   record: TaskRecord;
   /** A pipeline step (core/contracts/step.ts). */
   step: PipelineStep;
+  /** What a plugin adds to `qonline report` (core/contracts/report.ts). */
+  reportSection: ReportSection;
 }
 
 export type ComponentKind = keyof ComponentKindMap & string;
@@ -67,6 +70,7 @@ export const COMPONENT_KINDS: readonly ComponentKind[] = [
   'record',
   'store',
   'step',
+  'reportSection',
 ];
 
 /** A dependency the component can do without: `ctx.deps.x` is `undefined` when nothing provides it. */

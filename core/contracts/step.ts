@@ -10,6 +10,8 @@ export interface StepReport {
   curTime: string | null;
   /** Why the step did nothing (e.g. the routine date is not after the last routine). */
   skipped?: string;
+  /** What the step did, in words, for `qonline run`'s text summary (instead of the training counts). */
+  detail?: string;
   trained: number;
   /** Strategy -> recorder ids online after the step. */
   online: Record<string, string[]>;

@@ -130,7 +130,7 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`manager ${s.manager} (home ${s.home})`);
   for (const st of s.steps) {
     lines.push(
-      `  ${st.step}${st.curTime ? ' @ ' + st.curTime : ''}: ${st.skipped ? 'skipped, ' + st.skipped : `${st.trained} model(s) trained, ${st.signalDates} signal date(s) written${st.predictionsUpdated ? `, ${st.predictionsUpdated} prediction row(s) added` : ''}`}`,
+      `  ${st.step}${st.curTime ? ' @ ' + st.curTime : ''}: ${st.skipped ? 'skipped, ' + st.skipped : st.detail ? st.detail : `${st.trained} model(s) trained, ${st.signalDates} signal date(s) written${st.predictionsUpdated ? `, ${st.predictionsUpdated} prediction row(s) added` : ''}`}`,
     );
   }
   for (const st of s.strategies) {

@@ -48,12 +48,14 @@ export class TaskRunner {
 
   /** Both phases. Returns the FINISHED recorder. */
   async run(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
-    const rec = await this.fit(task, experiment, { recorderName: options.recorderName, fence: options.fence });
+    const { rec, dataset } = await this.fitTask(task, experiment, { recorderName: options.recorderName, fence: options.fence });
     if (rec.status === 'FINISHED') {
       await this.settle(rec, options);
       return rec;
     }
-    return this.finish(rec.id, options);
+    // The dataset fitted here (its frame and fitted processors) serves the test predictions:
+    // the frame of a task is built once. Phase two alone (a delayed trainer) rebuilds it from the store.
+    return this.finishTask(rec.id, options, dataset);
   }
 
   /**
@@ -62,13 +64,18 @@ export class TaskRunner {
    * crashed run (no model saved) is replaced.
    */
   async fit(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
+    return (await this.fitTask(task, experiment, options)).rec;
+  }
+
+  /** `fit`, also returning the dataset it fitted (null when an existing recorder was reused). */
+  private async fitTask(task: TaskDef, experiment: string, options: TaskRunOptions): Promise<{ rec: RecorderInfo; dataset: Dataset | null }> {
     const { store, logger } = this.deps;
     const { fence } = options;
     const hash = taskHash(task);
     const existing = await store.findRecorderByTaskHash(experiment, hash);
     if (existing && (existing.status === 'FINISHED' || existing.params.phase === 'fitted')) {
       await this.settle(existing, options);
-      return existing;
+      return { rec: existing, dataset: null };
     }
     const params = recorderParams(task);
     // Replacing a crashed run's leftover and creating the new recorder is one (fenced) step.
@@ -87,7 +94,7 @@ export class TaskRunner {
       });
     });
     try {
-      const { artifacts, info } = await this.fitModel(task);
+      const { artifacts, info, dataset } = await this.fitModel(task);
       const fitted: RecorderInfo = { ...rec, params: { ...params, phase: 'fitted' } };
       await store.transaction(async (tx) => {
         await fence?.(tx);
@@ -98,7 +105,7 @@ export class TaskRunner {
         await tx.updateRecorder(rec.id, { params: fitted.params });
         await options.commit?.(tx, fitted);
       });
-      return fitted;
+      return { rec: fitted, dataset };
     } catch (e) {
       await this.markFailed(rec.id, e, fence);
       throw e;
@@ -107,6 +114,16 @@ export class TaskRunner {
 
   /** Phase two: predict the test segment, write predictions and labels, compute metrics. */
   async finish(recorderId: string, options: Omit<TaskRunOptions, 'recorderName'> = {}): Promise<RecorderInfo> {
+    return this.finishTask(recorderId, options, null);
+  }
+
+  /**
+   * `finish`; `fitted`: the dataset phase one fitted for this recorder in this
+   * process (its handler holds the infer frame with the fitted processors,
+   * the same frame a dataset resolved again with the stored processor state
+   * gives), used instead of building the frame again.
+   */
+  private async finishTask(recorderId: string, options: Omit<TaskRunOptions, 'recorderName'>, fitted: Dataset | null): Promise<RecorderInfo> {
     const { store, resolver } = this.deps;
     const { fence } = options;
     const rec = await store.getRecorder(recorderId);
@@ -119,9 +136,12 @@ export class TaskRunner {
     const processors = await store.getArtifact<unknown>(recorderId, 'processors');
     if (!task || !serialized) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorderId} has no fitted model to finish`);
     try {
-      const dataset = await resolver.resolve('dataset', task.dataset, '/task/dataset');
-      dataset.handler.loadProcessorState(processors);
-      await dataset.handler.setup();
+      let dataset = fitted;
+      if (!dataset) {
+        dataset = await resolver.resolve('dataset', task.dataset, '/task/dataset');
+        dataset.handler.loadProcessorState(processors);
+        await dataset.handler.setup();
+      }
       const test = await dataset.prepare('test', 'infer');
       const model = await resolver.restoreModel(serialized);
       const pred = model.predict({ features: test.features, rows: test.rows, cols: test.featureNames.length });
@@ -199,7 +219,7 @@ export class TaskRunner {
       .catch(() => undefined);
   }
 
-  private async fitModel(task: TaskDef): Promise<{ artifacts: FittedArtifacts; info: FitInfo }> {
+  private async fitModel(task: TaskDef): Promise<{ artifacts: FittedArtifacts; info: FitInfo; dataset: Dataset }> {
     const { resolver } = this.deps;
     const dataset = await resolver.resolve('dataset', task.dataset, '/task/dataset');
     await dataset.handler.setup();
@@ -210,7 +230,7 @@ export class TaskRunner {
     const valid = dataset.segments['valid'] ? await dataset.prepare('valid', 'learn') : undefined;
     const model = await resolver.resolve('model', task.model, '/task/model');
     const info = await model.fit(toMatrix(train), valid && valid.rows > 0 ? toMatrix(valid) : undefined, { featureNames: train.featureNames });
-    return { artifacts: { model: model.toJSON(), processors: dataset.handler.processorState() }, info };
+    return { artifacts: { model: model.toJSON(), processors: dataset.handler.processorState() }, info, dataset };
   }
 }
 

@@ -1,4 +1,6 @@
-import { defineComponent, definePlugin, S } from '../../core/index.js';
+import { defineComponent, definePlugin, registerMigrations, S } from '../../core/index.js';
+import { backtestReportSection, backtestStep, portAnaRecord } from './src/components.js';
+import { BACKTEST_MIGRATIONS } from './src/results.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy, type TradingStrategy } from './src/strategies.js';
 import { backtestCommand } from './src/cli/backtest-command.js';
@@ -15,6 +17,12 @@ export type { TradingStrategy, DayContext, TopkDropoutOptions, WeightStrategyOpt
 export { runBacktest, tradeDay, selectScores, scoreTable, loadBenchmark, initialAccountState } from './src/engine.js';
 export type { ReportRow, PositionsRow, TradeRow, DayResult, ScoreTable, AccountSpec, BacktestResult, RunBacktestInput } from './src/engine.js';
 export { PyRandom } from './src/py-random.js';
+export { runPortAnalysis, excessReturnRisk, portAnalysisSchema, exchangeKwargsSchema } from './src/port-analysis.js';
+export type { PortAnalysisConfig, PortAnalysisResult, PortAnalysisRisk } from './src/port-analysis.js';
+export { backtestResults, saveBacktest, ensureBacktestTables, BACKTEST_MIGRATIONS } from './src/results.js';
+export type { StoredBacktest } from './src/results.js';
+export { backtestManager, backtestStep, portAnaRecord, backtestSection, backtestReportSection } from './src/components.js';
+export type { BacktestStepReport } from './src/components.js';
 
 const signal = S.optional(S.any({ description: "Qlib's signal placeholder (e.g. `<PRED>`); the scores are given to the backtest separately." }));
 
@@ -93,7 +101,9 @@ export const backtestPlugin = definePlugin({
   name: 'backtest',
   kinds: ['tradingStrategy', 'exchange'],
   version: '0.1.0',
-  description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy.",
-  components: [topkDropout, weightStrategy, exchange],
+  description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy, the backtest step and PortAnaRecord.",
+  components: [topkDropout, weightStrategy, exchange, backtestStep, portAnaRecord, backtestReportSection],
   commands: [backtestCommand],
+  // The results table (backtest_results) exists in every SQL store opened after the kernel starts.
+  register: () => registerMigrations('backtest', BACKTEST_MIGRATIONS),
 });

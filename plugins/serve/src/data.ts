@@ -1,4 +1,4 @@
-import { dailyIc, ONLINE_TAG, riskAnalysis, type HistoryEntry, type OpenedManager, type RecorderInfo, type RiskReport } from '../../../core/index.js';
+import { dailyIc, ONLINE_TAG, riskAnalysis, type ReportSectionData, type HistoryEntry, type OpenedManager, type RecorderInfo, type RiskReport } from '../../../core/index.js';
 
 export const QUANTILE_GROUPS = 5;
 
@@ -48,6 +48,8 @@ export interface DashboardData {
   models: ModelRow[];
   history: HistoryEntry[];
   backtest: unknown;
+  /** What plugins add (`reportSection` components, e.g. the stored backtest). */
+  sections: ReportSectionData[];
 }
 
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -189,5 +191,6 @@ export async function buildDashboardData(m: OpenedManager, opts: { topFraction?:
     models,
     history,
     backtest: opts.backtest ?? null,
+    sections: m.reportSections ? await m.reportSections() : [],
   };
 }

@@ -44,6 +44,7 @@ export function pageHtml(o: PageOptions): string {
 <body data-mode="${o.mode}" data-page="${esc(o.page)}">
 <header><b>qonline</b> <span id="manager">${esc(o.manager)}</span><nav>${nav}</nav><span id="meta"></span></header>
 <main id="app"><p class="muted">loading…</p></main>
+<main id="sections">${((o.data as { sections?: { id: string }[] } | undefined)?.sections ?? []).map((x) => `<section id="section-${esc(x.id)}"></section>`).join('')}</main>
 ${scripts}
 </body></html>
 `;
@@ -54,7 +55,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#
 header{display:flex;gap:16px;align-items:center;padding:10px 20px;background:#111827;color:#f9fafb;flex-wrap:wrap}
 header nav{display:flex;gap:4px} header nav a{color:#d1d5db;text-decoration:none;padding:4px 10px;border-radius:6px}
 header nav a.active,header nav a:hover{background:#374151;color:#fff} #meta{margin-left:auto;color:#9ca3af;font-size:12px}
-main{padding:16px 20px;max-width:1400px;margin:0 auto}
+main{padding:16px 20px;max-width:1400px;margin:0 auto} #sections{padding-top:0}
 h2{font-size:16px;margin:18px 0 8px} .muted{color:#6b7280}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin:8px 0 16px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px}.card span{color:#6b7280;font-size:12px}.card b{display:block;font-size:20px}
@@ -122,6 +123,7 @@ function overview(){
   var p=panel('Cumulative return of the signal','label returns of the top 20% minus the bottom 20% (and minus all), summed; drag to zoom, double-click to reset, click a legend entry to hide it');
   lineChart(p,xs,[{label:'top 20% − bottom 20%',values:cumsum(D.longShort)},{label:'top 20% − all',values:cumsum(D.topMinusAll),color:PALETTE[2]}],{pct:true});
   var bt=D.backtest&&Array.isArray(D.backtest.report)?D.backtest.report:null;
+  if(!bt&&D.sections&&D.sections.length)bt=[];
   if(bt&&bt.length){
     var bx=bt.map(function(r){return ts(String(r.date).slice(0,10));});
     var ex=bt.map(function(r){return r.return-(r.bench||0);}),exc=bt.map(function(r){return r.return-(r.bench||0)-(r.cost||0);});
@@ -131,9 +133,16 @@ function overview(){
     var g=el('div',{cls:'grid2'});app.appendChild(g);
     var a=el('div',{cls:'panel'},[el('h3',{text:'Drawdown of the excess return with cost'})]);g.appendChild(a);lineChart(a,bx,[{label:'drawdown',values:dd,color:PALETTE[1],fill:'rgba(220,38,38,0.15)'}],{pct:true,height:200});
     var b=el('div',{cls:'panel'},[el('h3',{text:'Turnover'})]);g.appendChild(b);lineChart(b,bx,[{label:'turnover',values:bt.map(function(r){return r.turnover==null?null:r.turnover;}),color:PALETTE[3],bars:true}],{height:200});
-  } else panel('Backtest','no stored backtest for this manager yet (excess return, drawdown and turnover appear here when one exists)');
+  } else if(!(D.sections&&D.sections.length)) panel('Backtest','no stored backtest for this manager yet (excess return, drawdown and turnover appear here when one exists)');
   var c=panel('Signal coverage','instruments with a signal on each date');
   lineChart(c,xs,[{label:'instruments',values:D.coverage,color:PALETTE[3],bars:true}],{height:160,zeroBased:true});
+  (D.sections||[]).forEach(function(sec){
+    var host=document.getElementById('section-'+sec.id);if(!host){host=el('section',{id:'section-'+sec.id});document.getElementById('sections').appendChild(host);}
+    host.innerHTML='';host.style.display='';var p=el('div',{cls:'panel'},[el('h3',{text:sec.title})]);host.appendChild(p);
+    var cs=el('div',{cls:'cards'});p.appendChild(cs);sec.cards.forEach(function(c){card(cs,c.label,c.format==='pct'?pct(c.value):fmt(c.value));});
+    sec.charts.forEach(function(ch){var q=el('div',{cls:'panel'},[el('h3',{text:ch.title})]);p.appendChild(q);lineChart(q,ch.dates.map(ts),ch.series.map(function(x,i){return {label:x.name,values:x.values,color:PALETTE[i%PALETTE.length]};}),{height:220});});
+    sec.tables.forEach(function(t){if(t.title)p.appendChild(el('h3',{text:t.title}));table(p,t.columns.map(function(c,i){return {key:String(i),label:c,num:i>0,get:function(r){var v=r[i];return typeof v==='number'&&t.format==='pct'?pct(v):v;}};}),t.rows);});
+  });
   var m=panel('Online models');
   table(m,modelCols().slice(0,7),D.models.filter(function(r){return r.online;}),{sortKey:'strategy'});
 }
@@ -218,7 +227,7 @@ function tasksPage(){
     else q.appendChild(el('p',{cls:'note',text:'no running task'}));}
   if(MODE==='live')fetch('/api/tasks/stat').then(function(x){return x.json();}).then(draw,function(){draw(null);});else draw(TASKS);
 }
-function render(name){app.innerHTML='';document.getElementById('meta').textContent='state version '+D.stateVersion+' · last routine '+(D.lastRoutine||'none')+' · '+D.dates.length+' signal dates'+(D.dates.length?' '+D.dates[0]+'..'+D.dates[D.dates.length-1]:'');
+function render(name){app.innerHTML='';Array.prototype.forEach.call(document.querySelectorAll('#sections section'),function(x){x.style.display=name==='overview'?'':'none';});document.getElementById('meta').textContent='state version '+D.stateVersion+' · last routine '+(D.lastRoutine||'none')+' · '+D.dates.length+' signal dates'+(D.dates.length?' '+D.dates[0]+'..'+D.dates[D.dates.length-1]:'');
   Array.prototype.forEach.call(document.querySelectorAll('header nav a'),function(a){a.className=a.getAttribute('data-page')===name?'active':'';});
   (pages()[name]||overview)();body.setAttribute('data-ready','1');}
 function start(){

@@ -5,6 +5,8 @@ import { isQonlineError, QonlineError, riskAnalysis, type CliCommand, type CliCo
 import { runBacktest, scoreTable, type AccountSpec, type BacktestResult, type ScoreTable } from '../engine.js';
 import type { ExchangeOptions, Region } from '../exchange.js';
 import type { TradingStrategy } from '../strategies.js';
+import { backtestResults, type StoredBacktest } from '../results.js';
+import type { BacktestStepReport } from '../components.js';
 
 function str(ctx: CliCommandContext, name: string, required = true): string | undefined {
   const v = ctx.args.flags[name];
@@ -171,10 +173,40 @@ function withFile(e: unknown, file: string, lineOf: (pointer: string) => number 
   return e;
 }
 
+/** `qonline backtest CONFIG`: runs the config's `backtest` steps over the manager's signals, stores and prints their results. */
+async function backtestConfig(ctx: CliCommandContext, file: string): Promise<void> {
+  for (const f of ['data', 'scores', 'config', 'region']) {
+    if (ctx.args.flags[f] !== undefined) throw new QonlineError('QONLINE_USAGE', `--${f} belongs to the score-file form (backtest --data --scores --config); with CONFIG the config's backtest step says everything`);
+  }
+  const opened = await ctx.openConfig(file, { lock: true });
+  try {
+    const entries = opened.steps.filter((s) => s.spec.class === 'backtest');
+    if (!entries.length) {
+      throw new QonlineError('QONLINE_CONFIG_INVALID', `the config has no backtest step`, {
+        location: { file, path: '/steps' },
+        hint: 'add `- backtest: {strategy: {...}, backtest: {...}}` (a Qlib port_analysis_config) to its steps, after simulate',
+      });
+    }
+    const ran: StoredBacktest[] = [];
+    for (const e of entries) {
+      const step = await opened.resolve('step', e.spec, e.pointer);
+      const r = (await step.run(opened.pipeline, {})) as BacktestStepReport;
+      const all = await backtestResults(opened.pipeline.store, opened.pipeline.manager.name);
+      ran.push(all.find((b) => b.name === r.backtest.name)!);
+    }
+    const body = ran.map((b) => ({ manager: b.manager, name: b.name, start: b.start, end: b.end, report: b.report, positions: b.positions, trades: b.trades, risk: b.risk }));
+    ctx.print(body.length === 1 ? body[0] : body, () =>
+      ran.map((b) => `manager ${b.manager}, backtest ${b.name} (stored; see qonline report)\n` + summary({ report: b.report, positions: [], trades: b.trades.map((t) => ({ ...t, value: t.amount * t.price })), risk: b.risk }, b.start, b.end)).join('\n\n'),
+    );
+  } finally {
+    await opened.close();
+  }
+}
+
 export const backtestCommand: CliCommand = {
   name: 'backtest',
-  usage: 'backtest --data QLIB_DIR --scores SCORES.csv --config PORT.yaml [--region cn|us]',
-  summary: "Qlib's daily backtest of a score file (TopkDropoutStrategy or WeightStrategy) with risk analysis",
+  usage: 'backtest CONFIG | backtest --data QLIB_DIR --scores SCORES.csv --config PORT.yaml [--region cn|us]',
+  summary: "Qlib's daily backtest with risk analysis: of a config's manager signals (its backtest step; stored, shown by report) or of a score file",
   flags: {
     data: { value: true, description: "Market data in Qlib's binary layout" },
     scores: { value: true, description: 'CSV with columns datetime,instrument,score' },
@@ -182,6 +214,8 @@ export const backtestCommand: CliCommand = {
     region: { value: true, description: 'cn (trade unit 100, limit 0.095) or us; default qlib_init.region or cn' },
   },
   async run(ctx) {
+    if (ctx.args.positionals.length > 1) throw new QonlineError('QONLINE_USAGE', `unexpected argument ${JSON.stringify(ctx.args.positionals[1])}`);
+    if (ctx.args.positionals.length === 1) return backtestConfig(ctx, ctx.args.positionals[0]!);
     const data = path.resolve(str(ctx, 'data')!);
     const scoresFile = str(ctx, 'scores')!;
     const configFile = str(ctx, 'config')!;

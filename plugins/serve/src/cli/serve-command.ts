@@ -89,7 +89,7 @@ export const reportCommand: CliCommand = {
       const tmp = `${out}.tmp-${process.pid}`;
       writeFileSync(tmp, html);
       renameSync(tmp, out);
-      ctx.print({ out, dates: data.dates.length, meanIc: data.meanIc, meanRankIc: data.meanRankIc, risk: data.risk }, () => `report written to ${out} (${data.dates.length} signal dates, mean IC ${data.meanIc === null ? '–' : data.meanIc.toFixed(4)})`);
+      ctx.print({ out, dates: data.dates.length, meanIc: data.meanIc, meanRankIc: data.meanRankIc, risk: data.risk, sections: data.sections.map((x) => ({ id: x.id, title: x.title, cards: x.cards })) }, () => `report written to ${out} (${data.dates.length} signal dates, mean IC ${data.meanIc === null ? '–' : data.meanIc.toFixed(4)})`);
     } finally {
       await m.close();
     }
