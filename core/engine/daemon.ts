@@ -62,11 +62,19 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       let error: unknown = null;
       try {
         const p = await openPipeline(await prepareConfig(o.configFile, o.envx), { lock: true, taskThreads: o.taskThreads });
+        let failed = false;
         try {
           report = await runStep(p, { step: 'routine', at: null });
           logger.info(`${why} routine @ ${report.curTime}: ${report.skipped ? 'nothing to do (' + report.skipped + ')' : `${report.trained} model(s) trained, ${report.signalDates} signal date(s) written`}`);
+        } catch (e) {
+          failed = true;
+          throw e;
         } finally {
-          await p.close();
+          // The run's scope is closed after every routine; a close failure never hides the routine's own error.
+          await p.close().catch((c: unknown) => {
+            if (!failed) throw c;
+            logger.error(`closing after the failed ${why} routine: ${(c as Error).message}`);
+          });
         }
         if (cfg?.trade && o.afterRoutine) await o.afterRoutine();
       } catch (e) {

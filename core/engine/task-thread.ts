@@ -2,8 +2,8 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../contracts/logger.js';
 import type { FetchedTask, TaskPoolProvider } from '../contracts/task-pool.js';
 import { ERROR_CODES, isQonlineError, QonlineError, type ErrorCode } from '../errors/index.js';
-import { runPoolTask } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
+import { runPoolTaskInScope, type TaskScopes } from './worker.js';
 import type { TaskExecutor, TaskOutcome } from './worker.js';
 
 /** `workerData` key that tells the CLI it runs as a training thread of `qonline worker`. */
@@ -125,6 +125,8 @@ export class ThreadExecutor implements TaskExecutor {
 export interface TaskThreadContext {
   runner: TaskRunner;
   pools: TaskPoolProvider;
+  /** Each task's components are built in a child scope of this, disposed when the task ends. */
+  scopes?: TaskScopes;
   close(): Promise<void>;
 }
 
@@ -148,7 +150,7 @@ export async function serveTaskThread(open: () => Promise<TaskThreadContext>, po
       if (m.type === 'run') {
         queue = queue.then(async () => {
           try {
-            const out = await runPoolTask(ctx.pools.pool(m.fetched.lease.pool), m.fetched, ctx.runner);
+            const out = await runPoolTaskInScope(ctx.pools.pool(m.fetched.lease.pool), m.fetched, ctx.runner, ctx.scopes, logger);
             port.postMessage({ type: 'result', outcome: { status: out.status, recorderId: out.recorder.id } } satisfies FromThread);
           } catch (e) {
             port.postMessage({ type: 'error', error: serializeError(e) } satisfies FromThread);

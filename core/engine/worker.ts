@@ -1,10 +1,34 @@
-import type { Logger } from '../contracts/logger.js';
+import type { Clock, Logger } from '../contracts/logger.js';
+import type { Resolver } from '../contracts/online.js';
 import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
-import { keepLeaseAlive, runPoolTask, workerName } from '../online/pool-training.js';
+import { SystemClock } from '../kernel/clock.js';
+import { keepLeaseAlive, runPoolTask, workerName, type PoolTaskOutcome } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
 
 export type { TaskExecutor, TaskOutcome } from '../contracts/task-pool.js';
+
+/** Where a worker slot builds a task's components: one child scope per task (a `Kernel` is one). */
+export interface TaskScopes {
+  createScope(): Resolver & { stop(): Promise<void> };
+}
+
+/**
+ * Runs one fetched task with its components (dataset, model, records) built
+ * in a child scope of `scopes`, disposed when the task ends, success or not:
+ * what the task opened is closed in reverse order of creation. A failure to
+ * close is logged (every one, aggregated by the scope), never dropped, and
+ * does not undo a committed task.
+ */
+export async function runPoolTaskInScope(pool: TaskPool, fetched: FetchedTask, runner: TaskRunner, scopes: TaskScopes | undefined, logger: Logger | undefined): Promise<PoolTaskOutcome> {
+  if (!scopes || !logger) return runPoolTask(pool, fetched, runner);
+  const scope = scopes.createScope();
+  try {
+    return await runPoolTask(pool, fetched, runner.withResolver(scope));
+  } finally {
+    await scope.stop().catch((e: unknown) => logger.error(`task ${fetched.task.id}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
 
 /**
  * Trains on the calling thread. Lease renewal shares that thread, so it only
@@ -14,10 +38,12 @@ export class InProcessExecutor implements TaskExecutor {
   constructor(
     private readonly runner: TaskRunner,
     private readonly poolOf: (name: string) => TaskPool,
+    /** Each task's components are built in a child scope of `scopes`, disposed when the task ends (close failures go to `logger`). */
+    private readonly perTask?: { scopes: TaskScopes; logger: Logger },
   ) {}
 
   async execute(fetched: FetchedTask): Promise<TaskOutcome> {
-    const out = await runPoolTask(this.poolOf(fetched.lease.pool), fetched, this.runner);
+    const out = await runPoolTaskInScope(this.poolOf(fetched.lease.pool), fetched, this.runner, this.perTask?.scopes, this.perTask?.logger);
     return { status: out.status, recorderId: out.recorder.id };
   }
 
@@ -45,6 +71,8 @@ export interface WorkerLoopOptions {
   handBack?: AbortSignal;
   /** Worker name of a slot in leases. Default host:pid:slot. */
   name?: (slot: number) => string;
+  /** Schedules lease renewals and times tasks (TOKENS.clock; tests move a TestClock). Idle pauses are the pools' own clock. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface WorkerReport {
@@ -56,6 +84,8 @@ export interface WorkerReport {
   lost: number;
   handedBack: number;
 }
+
+const SYSTEM_CLOCK: Clock = new SystemClock();
 
 const HANDED_BACK = Symbol('handed back');
 
@@ -71,6 +101,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   const idleMs = o.idlePollMs ?? 1000;
   const nameOf = o.name ?? workerName;
   const { logger } = o;
+  const clock = o.clock ?? SYSTEM_CLOCK;
 
   const claim = async (worker: string): Promise<{ pool: TaskPool; fetched: FetchedTask } | null> => {
     for (const pool of o.pools) {
@@ -98,10 +129,11 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
   const runOne = async (slot: number, pool: TaskPool, fetched: FetchedTask): Promise<void> => {
     const { task, lease } = fetched;
     const what = describeTask(task);
-    const t0 = Date.now();
+    const t0 = clock.now().getTime();
     logger.info(`slot ${slot}: task ${task.id} of pool ${pool.name} (${what}), attempt ${task.attempts} of ${task.maxAttempts}`);
     const keeper = keepLeaseAlive(pool, lease, {
       leaseSeconds: o.leaseSeconds,
+      clock: o.clock,
       onLost: () => {
         logger.warn(`slot ${slot}: lost the lease of task ${task.id}; stopping it (another worker owns it now)`);
         void o.executor.abort(slot);
@@ -125,7 +157,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
       }
       if (outcome.status === 'done') report.done++;
       else report.partDone++;
-      logger.info(`slot ${slot}: task ${task.id} ${outcome.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s (recorder ${outcome.recorderId})`);
+      logger.info(`slot ${slot}: task ${task.id} ${outcome.status} in ${((clock.now().getTime() - t0) / 1000).toFixed(1)} s (recorder ${outcome.recorderId})`);
     } catch (e) {
       if (keeper.lost || isLeaseLost(e)) {
         report.lost++;

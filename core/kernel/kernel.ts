@@ -214,7 +214,18 @@ export class Kernel implements Resolver {
     try {
       const made = entry.def.restore(serialized as never, this.context(entry, '')) as Model | Promise<Model>;
       const guard = (m: Model): Model => guardModel(m, entry.plugin.name, entry.def.name);
-      return made instanceof Promise ? made.then(guard, (e: unknown) => Promise.reject(wrap(e))) : guard(made);
+      // A restored model is disposed with its scope like a created one.
+      if (!(made instanceof Promise)) {
+        this.track(entry, made);
+        return guard(made);
+      }
+      return made.then(
+        (m) => {
+          this.track(entry, m);
+          return guard(m);
+        },
+        (e: unknown) => Promise.reject(wrap(e)),
+      );
     } catch (e) {
       throw wrap(e);
     }

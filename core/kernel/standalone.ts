@@ -17,6 +17,8 @@ export interface StandaloneComponents {
   restoreModel(serialized: SerializedModel): Model;
   /** Registered names of a kind (aliases included). */
   names(kind: ComponentKind): string[];
+  /** Disposes what was built that owns a resource (a data provider's files and threads), newest first, failures reported together. */
+  close(): Promise<void>;
 }
 
 /** A small kernel over `plugins` for library use: silent logger, system clock, no services. */
@@ -32,5 +34,6 @@ export function standaloneComponents(plugins: readonly PluginManifest[]): Standa
     create: (kind, spec) => kernel.resolveSync(kind, spec),
     restoreModel: (serialized) => kernel.restoreModelSync(serialized),
     names: (kind) => kernel.registry.names(kind),
+    close: () => kernel.stop(),
   };
 }

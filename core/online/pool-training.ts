@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import type { ExperimentStore, RecorderInfo } from '../contracts/store.js';
 import { isLeaseLost, type FetchedTask, type TaskLease, type TaskPool } from '../contracts/task-pool.js';
+import type { Clock } from '../contracts/logger.js';
 import { QonlineError } from '../errors/index.js';
+import { SystemClock } from '../kernel/clock.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface PoolTaskOutcome {
@@ -54,7 +56,11 @@ export interface KeepLeaseOptions {
   onLost?: (error: unknown) => void;
   /** A renewal failed for another reason (the database was unreachable); the next one tries again. */
   onError?: (error: unknown) => void;
+  /** Schedules the renewals (tests move a TestClock). Default: the system clock. The lease's expiry itself is database time. */
+  clock?: Clock;
 }
+
+const SYSTEM_CLOCK: Clock = new SystemClock();
 
 /**
  * Renews a lease on a timer until stopped. It needs a free event loop: run
@@ -64,33 +70,35 @@ export interface KeepLeaseOptions {
 export function keepLeaseAlive(pool: TaskPool, lease: TaskLease, options: KeepLeaseOptions = {}): LeaseKeeper {
   const seconds = options.leaseSeconds ?? pool.leaseSeconds;
   const every = options.everyMs ?? Math.max(50, (seconds * 1000) / 3);
+  const clock = options.clock ?? SYSTEM_CLOCK;
   let lost = false;
   let stopped = false;
-  let inFlight = false;
-  const timer = setInterval(() => {
-    if (inFlight || lost || stopped) return;
-    inFlight = true;
-    pool
-      .renewLease(lease, seconds)
-      .catch(async (e: unknown) => {
+  const ended = new AbortController();
+  void (async () => {
+    // One renewal every `every` ms, never two at once; ends when stopped or when the lease is gone.
+    while (!ended.signal.aborted) {
+      await clock.sleep(every, ended.signal);
+      if (ended.signal.aborted) return;
+      try {
+        await pool.renewLease(lease, seconds);
+      } catch (e) {
         if (!isLeaseLost(e)) {
           if (!stopped) options.onError?.(e);
-          return;
+          continue;
         }
-        clearInterval(timer);
+        ended.abort();
         // The token also goes when the holder itself commits: a renewal racing its own commit is no loss.
         if (stopped || (await committedBy(pool, lease))) return;
         lost = true;
         options.onLost?.(e);
-      })
-      .finally(() => {
-        inFlight = false;
-      });
-  }, every);
+        return;
+      }
+    }
+  })();
   return {
     stop: () => {
       stopped = true;
-      clearInterval(timer);
+      ended.abort();
     },
     get lost() {
       return lost;

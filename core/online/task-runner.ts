@@ -46,6 +46,11 @@ export interface TaskRunOptions {
 export class TaskRunner {
   constructor(private readonly deps: TaskRunnerDeps) {}
 
+  /** The same runner building its components through another resolver (a task's own scope). */
+  withResolver(resolver: Resolver): TaskRunner {
+    return new TaskRunner({ ...this.deps, resolver });
+  }
+
   /** Both phases. Returns the FINISHED recorder. */
   async run(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
     const { rec, dataset } = await this.fitTask(task, experiment, { recorderName: options.recorderName, fence: options.fence });

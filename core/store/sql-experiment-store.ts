@@ -10,7 +10,9 @@ import type {
   ScoreKind,
   ScoreRows,
 } from '../contracts/store.js';
+import type { Clock } from '../contracts/logger.js';
 import { QonlineError, stateConflict } from '../errors/index.js';
+import { SystemClock } from '../kernel/clock.js';
 import type { SqlDialect } from './sql-dialect.js';
 import { chunkRows, migrate, migrationTable, type Migration, type MigrationSource, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 import { experimentMigrations } from './experiment-migrations.js';
@@ -29,7 +31,17 @@ interface RecorderRow {
   error: string | null;
 }
 
-const nowIso = (): string => new Date().toISOString();
+/** Options of a SQL store. */
+export interface SqlStoreOptions {
+  /**
+   * Operational time: the timestamps the store writes (created_at, updated_at)
+   * and its task pools' wait deadlines and poll pauses. Default: the system
+   * clock. Lease expiry is never read from it: leases use the database's time.
+   */
+  clock?: Clock;
+}
+
+const SYSTEM_CLOCK: Clock = new SystemClock();
 
 /**
  * The experiment store over any SQL driver: portable SQL, with what differs
@@ -45,6 +57,8 @@ export class SqlExperimentStore implements ExperimentStore {
     protected readonly driver: SqlDriver,
     protected readonly ex: SqlExecutor = driver,
     protected readonly inTransaction = false,
+    /** Timestamps the store writes (see SqlStoreOptions.clock). */
+    readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     this.backend = driver.dialect.name;
     this.d = driver.dialect;
@@ -54,14 +68,14 @@ export class SqlExperimentStore implements ExperimentStore {
    * Opens a store on `driver`: applies the store's migrations, then those
    * plugins registered (`registerMigrations`). On failure the driver is closed.
    */
-  static async open(driver: SqlDriver): Promise<SqlExperimentStore> {
+  static async open(driver: SqlDriver, options: SqlStoreOptions = {}): Promise<SqlExperimentStore> {
     try {
       await migrateSqlStore(driver);
     } catch (e) {
       await driver.close().catch(() => undefined);
       throw e;
     }
-    return new SqlExperimentStore(driver);
+    return new SqlExperimentStore(driver, driver, false, options.clock);
   }
 
   /**
@@ -86,7 +100,7 @@ export class SqlExperimentStore implements ExperimentStore {
 
   async transaction<T>(fn: (tx: ExperimentStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.driver.transaction((tx) => fn(new SqlExperimentStore(this.driver, tx, true)));
+    return this.driver.transaction((tx) => fn(new SqlExperimentStore(this.driver, tx, true, this.clock)));
   }
 
   /** Runs a multi-statement write atomically (joins the current transaction if any). */
@@ -112,13 +126,17 @@ export class SqlExperimentStore implements ExperimentStore {
 
   /** Task pools in this store's database (TaskPoolHost). */
   taskPools(): SqlTaskPools {
-    this.pools ??= new SqlTaskPools(this.driver);
+    this.pools ??= new SqlTaskPools(this.driver, this.clock);
     return this.pools;
   }
   private pools?: SqlTaskPools;
 
+  private nowIso(): string {
+    return this.clock.now().toISOString();
+  }
+
   async ensureExperiment(name: string): Promise<void> {
-    await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ${this.d.upsert(['name'], 'nothing')}`, [name, nowIso()]);
+    await this.ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ${this.d.upsert(['name'], 'nothing')}`, [name, this.nowIso()]);
   }
 
   async listExperiments(): Promise<string[]> {
@@ -128,7 +146,7 @@ export class SqlExperimentStore implements ExperimentStore {
 
   async createRecorder(input: NewRecorder): Promise<RecorderInfo> {
     const id = randomUUID().replace(/-/g, '');
-    const createdAt = nowIso();
+    const createdAt = this.nowIso();
     await this.atomically(async (ex) => {
       await ex.run(`INSERT INTO experiments (name, created_at) VALUES (?, ?) ${this.d.upsert(['name'], 'nothing')}`, [input.experiment, createdAt]);
       try {
@@ -240,7 +258,7 @@ export class SqlExperimentStore implements ExperimentStore {
       params.push(patch.status);
       if (patch.status !== 'RUNNING') {
         sets.push('finished_at = ?');
-        params.push(nowIso());
+        params.push(this.nowIso());
       }
     }
     if (patch.metrics) {
@@ -361,7 +379,7 @@ export class SqlExperimentStore implements ExperimentStore {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
       throw new QonlineError('QONLINE_USAGE', `putManager needs the state version the change started from (an integer >= 0), got ${String(expectedVersion)}`);
     }
-    const values = [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, nowIso()];
+    const values = [state.name, JSON.stringify(state), state.beginTime, state.lastRoutine, state.stateVersion, state.configHash, this.nowIso()];
     // One conditional statement: the row changes only if it still has the version the caller read (optimistic concurrency).
     const r =
       expectedVersion === 0
@@ -385,7 +403,7 @@ export class SqlExperimentStore implements ExperimentStore {
     return this.atomically(async (ex) => {
       const rows = await ex.all<{ m: number | null }>(`SELECT MAX(seq) AS m FROM history WHERE manager = ? AND strategy = ?`, [entry.manager, entry.strategy]);
       const seq = Number(rows[0]?.m ?? 0) + 1;
-      const createdAt = nowIso();
+      const createdAt = this.nowIso();
       await ex.run(
         `INSERT INTO history (manager, strategy, seq, effective_date, recorder_ids, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         [entry.manager, entry.strategy, seq, entry.effectiveDate, JSON.stringify(entry.recorderIds), entry.reason, createdAt],

@@ -23,7 +23,9 @@ import {
   type WaitOptions,
 } from '../contracts/task-pool.js';
 import type { TaskDef } from '../contracts/task.js';
+import type { Clock } from '../contracts/logger.js';
 import { QonlineError } from '../errors/index.js';
+import { SystemClock } from '../kernel/clock.js';
 import { plainJsonCopy, taskHash } from '../task/canonical.js';
 import { chunkRows, type SqlDriver, type SqlExecutor } from './sql-driver.js';
 
@@ -64,6 +66,7 @@ interface Bus {
   listening?: Promise<void>;
 }
 const buses = new WeakMap<SqlDriver, Bus>();
+const SYSTEM_CLOCK: Clock = new SystemClock();
 
 function busOf(driver: SqlDriver): Bus {
   let bus = buses.get(driver);
@@ -80,13 +83,17 @@ function busOf(driver: SqlDriver): Bus {
 export class SqlTaskPools implements TaskPoolProvider {
   private readonly cache = new Map<string, SqlTaskPool>();
 
-  constructor(private readonly driver: SqlDriver) {}
+  constructor(
+    private readonly driver: SqlDriver,
+    /** Wait deadlines and poll pauses of its pools (never lease expiry: that is database time). */
+    private readonly clock: Clock = SYSTEM_CLOCK,
+  ) {}
 
   pool(name: string, options: TaskPoolOptions = {}): SqlTaskPool {
     const key = `${name}\u0000${options.leaseSeconds ?? ''}\u0000${options.maxAttempts ?? ''}`;
     let pool = this.cache.get(key);
     if (!pool) {
-      pool = new SqlTaskPool(this.driver, name, options);
+      pool = new SqlTaskPool(this.driver, name, options, this.clock);
       this.cache.set(key, pool);
     }
     return pool;
@@ -116,6 +123,8 @@ export class SqlTaskPool implements TaskPool {
     private readonly driver: SqlDriver,
     readonly name: string,
     options: TaskPoolOptions = {},
+    /** Operational time: wait deadlines and poll pauses. Lease expiry is the database's time (`dialect.nowEpochSeconds`). */
+    private readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     if (typeof name !== 'string' || !name) throw new QonlineError('QONLINE_USAGE', `a task pool needs a non-empty name, got ${JSON.stringify(name)}`);
     this.leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
@@ -344,7 +353,7 @@ export class SqlTaskPool implements TaskPool {
   async wait(options: WaitOptions = {}): Promise<TaskStat> {
     const statuses = options.statuses ?? UNDONE_STATUSES;
     const pollMs = options.pollMs ?? 1000;
-    const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Infinity;
+    const deadline = options.timeoutMs !== undefined ? this.clock.now().getTime() + options.timeoutMs : Infinity;
     let last = '';
     for (;;) {
       await this.reapExpired();
@@ -362,7 +371,7 @@ export class SqlTaskPool implements TaskPool {
       }
       if (pending === 0) return stat;
       if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('waiting for the task pool was aborted');
-      const left = deadline - Date.now();
+      const left = deadline - this.clock.now().getTime();
       if (left <= 0) {
         throw new QonlineError('QONLINE_TASK_FAILED', `gave up waiting for pool ${this.name} after ${options.timeoutMs} ms: ${pending} task(s) still ${statuses.join('/')}`, {
           hint: 'start workers (`qonline worker CONFIG`) or check them with `qonline tasks list CONFIG`',
@@ -375,17 +384,16 @@ export class SqlTaskPool implements TaskPool {
   changed(ms: number, signal?: AbortSignal): Promise<void> {
     const bus = busOf(this.driver);
     this.listenOnce(bus);
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        bus.emitter.off(this.name, done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      bus.emitter.on(this.name, done);
-      signal?.addEventListener('abort', done, { once: true });
-      if (signal?.aborted) done();
+    // A change of this pool, the caller's abort, or the clock's pause ends the wait, whichever comes first.
+    const wake = new AbortController();
+    const done = (): void => wake.abort();
+    bus.emitter.on(this.name, done);
+    signal?.addEventListener('abort', done, { once: true });
+    if (signal?.aborted) done();
+    return this.clock.sleep(Math.max(0, ms), wake.signal).finally(() => {
+      bus.emitter.off(this.name, done);
+      signal?.removeEventListener('abort', done);
+      wake.abort();
     });
   }
 

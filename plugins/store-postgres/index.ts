@@ -1,4 +1,4 @@
-import { defineComponent, definePlugin, QonlineError, S, SqlExperimentStore } from '../../core/index.js';
+import { defineComponent, definePlugin, QonlineError, S, SqlExperimentStore, TOKENS, type SqlStoreOptions } from '../../core/index.js';
 import { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
 
 export { PgDriver, type PgDriverOptions } from './src/pg-driver.js';
@@ -6,8 +6,8 @@ export { toPgPlaceholders } from './src/pg-placeholders.js';
 export { postgresDialect } from './src/pg-dialect.js';
 
 /** Opens (migrating) a PostgreSQL experiment store; its database also holds the task pools. */
-export async function openPostgresStore(options: PgDriverOptions): Promise<SqlExperimentStore> {
-  return SqlExperimentStore.open(await PgDriver.open(options));
+export async function openPostgresStore(options: PgDriverOptions, storeOptions: SqlStoreOptions = {}): Promise<SqlExperimentStore> {
+  return SqlExperimentStore.open(await PgDriver.open(options), storeOptions);
 }
 
 const postgresStore = defineComponent({
@@ -24,15 +24,16 @@ const postgresStore = defineComponent({
     pool_size: S.optional(S.integer({ minimum: 1, maximum: 1000, description: 'Pooled connections per process (LISTEN uses one more). Default 10.' })),
     connect_timeout_ms: S.optional(S.integer({ minimum: 1, description: 'Give up connecting after this long. Default 10000.' })),
   }),
+  deps: { clock: TOKENS.clock },
   dispose: (store) => store.close(),
-  async create(options) {
+  async create(options, ctx) {
     const url = options.url ?? process.env['QONLINE_PG_URL'];
     if (!url) {
       throw new QonlineError('QONLINE_CONFIG_INVALID', 'PostgresStore needs a connection url: set kwargs.url or the environment variable QONLINE_PG_URL', {
         hint: 'e.g. QONLINE_PG_URL=postgres://qonline:secret@db.internal:5432/qonline',
       });
     }
-    return openPostgresStore({ url, schema: options.schema, poolSize: options.pool_size, connectTimeoutMs: options.connect_timeout_ms });
+    return openPostgresStore({ url, schema: options.schema, poolSize: options.pool_size, connectTimeoutMs: options.connect_timeout_ms }, { clock: ctx.deps.clock });
   },
 });
 

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { definePlugin, defineComponent, S, SqlExperimentStore, TOKENS } from '../../core/index.js';
+import { definePlugin, defineComponent, S, SqlExperimentStore, TOKENS, type SqlStoreOptions } from '../../core/index.js';
 import { SqliteDriver } from './src/sqlite-driver.js';
 
 export { SqliteDriver } from './src/sqlite-driver.js';
 export { sqliteDialect } from './src/sqlite-dialect.js';
 
 /** Opens (creating and migrating) a SQLite experiment store. */
-export async function openSqliteStore(file: string): Promise<SqlExperimentStore> {
-  return SqlExperimentStore.open(await SqliteDriver.open({ file }));
+export async function openSqliteStore(file: string, options: SqlStoreOptions = {}): Promise<SqlExperimentStore> {
+  return SqlExperimentStore.open(await SqliteDriver.open({ file }), options);
 }
 
 const sqliteStore = defineComponent({
@@ -20,12 +20,12 @@ const sqliteStore = defineComponent({
     path: S.optional(S.string({ description: 'Database file, relative to the home folder. Default `store.sqlite`.' })),
     busy_timeout_ms: S.optional(S.integer({ minimum: 0, description: 'How long to wait for another process holding the write lock.' })),
   }),
-  deps: { home: TOKENS.home },
+  deps: { home: TOKENS.home, clock: TOKENS.clock },
   dispose: (store) => store.close(),
   exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
   async create(options, ctx) {
     const file = path.resolve(ctx.deps.home, options.path ?? 'store.sqlite');
-    return openSqliteStore(file);
+    return openSqliteStore(file, { clock: ctx.deps.clock });
   },
 });
 

@@ -125,6 +125,61 @@ describe('architecture rules', () => {
     expect(bad).toEqual([]);
   });
 
+  it('a component builds other components only through ctx.resolve (no private kernel, no standalone helper inside a plugin)', () => {
+    // The library helpers and the one-off `data features` export build through standaloneComponents on purpose (and close it).
+    const STANDALONE_OK = new Set(['plugins/models/src/standalone.ts', 'plugins/data-qlib/src/processors/standalone.ts', 'plugins/data-qlib/src/cli/data-commands.ts']);
+    const bad: string[] = [];
+    for (const f of files(path.join(ROOT, 'plugins'))) {
+      const rel = path.relative(ROOT, f).split(path.sep).join('/');
+      if (rel === 'plugins/index.ts') continue; // qonline's own entry re-exports the engine
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/new Kernel\(|\bkernel\.(resolve|resolveSync|restoreModel)\(|\bregistry\.lookup\(|\.def\.create\(/g)) bad.push(`${rel}: ${m[0]}`);
+      if (!STANDALONE_OK.has(rel)) for (const m of text.matchAll(/standaloneComponents\(/g)) bad.push(`${rel}: ${m[0]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  /**
+   * Worker threads are entry points of their own: a training thread builds
+   * its components through the kernel (an opened pipeline, one child scope
+   * per task); compute threads (*.worker.ts) build none at all.
+   */
+  it('worker-thread entry points build components only through the kernel', () => {
+    const bad: string[] = [];
+    const workers = files(path.join(ROOT, 'plugins')).filter((f) => f.endsWith('.worker.ts'));
+    expect(workers.length).toBeGreaterThan(0);
+    const componentFile = (target: string): boolean => {
+      const ts = target.replace(/\.js$/, '.ts');
+      try {
+        return /defineComponent\(|definePlugin\(/.test(readFileSync(ts, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    for (const f of workers) {
+      const rel = path.relative(ROOT, f);
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/standaloneComponents\(|new Kernel\(|\.resolve\(\s*'|createModel\(|restoreModel\(/g)) bad.push(`${rel}: ${m[0]}`);
+      // Nor may it reach a component definition (and so a factory) through its imports, one level down.
+      for (const i of imports(f)) {
+        const target = path.resolve(path.dirname(f), i);
+        if (componentFile(target)) bad.push(`${rel} -> ${i} (defines components)`);
+      }
+    }
+    // The training thread: the thread side only runs tasks in scopes of a context it is given ...
+    const taskThread = readFileSync(path.join(ROOT, 'core', 'engine', 'task-thread.ts'), 'utf8');
+    for (const m of taskThread.matchAll(/new Kernel\(|standaloneComponents\(|\.resolve\(\s*'|\brunPoolTask\(/g)) bad.push(`core/engine/task-thread.ts: ${m[0]}`);
+    if (!/runPoolTaskInScope\(/.test(taskThread)) bad.push('core/engine/task-thread.ts: tasks must run through runPoolTaskInScope');
+    // ... and every place that serves as a training thread opens that context through the kernel's pipeline, one scope per task.
+    for (const f of files(path.join(ROOT, 'core'))) {
+      const rel = path.relative(ROOT, f);
+      const text = readFileSync(f, 'utf8');
+      if (!/serveTaskThread\(/.test(text) || rel === path.join('core', 'engine', 'task-thread.ts')) continue;
+      if (!/openPipeline\(/.test(text) || !/scopes: p\.kernel/.test(text)) bad.push(`${rel}: a training thread must open its pipeline through the kernel and give it as the task scopes`);
+    }
+    expect(bad).toEqual([]);
+  });
+
   it('recorder params are read through their type, not by string key', () => {
     const bad: string[] = [];
     for (const dir of ['core', 'plugins']) {

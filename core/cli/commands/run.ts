@@ -22,8 +22,10 @@ export const runCommand: Command = {
     const at = (ctx.args.flags['at'] as string | undefined) ?? null;
     if (step) {
       // Unknown names fail here, before anything is opened, with the closest registered steps.
-      prepared.kernel.registry.lookup('step', step);
-      steps = [{ step, at }];
+      const wanted = prepared.kernel.registry.lookup('step', step).def;
+      // The config's own entry of that step, when it has one, brings its options (e.g. a backtest's port_analysis_config).
+      const listed = configuredSteps(prepared.pipeline.steps).find((s) => typeof s.step !== 'string' && prepared.kernel.registry.has('step', s.step.class) && prepared.kernel.registry.lookup('step', s.step.class).def === wanted);
+      steps = [listed ? { ...listed, at } : { step, at }];
     } else {
       if (at !== null) throw new QonlineError('QONLINE_USAGE', '--at needs --step');
       steps = configuredSteps(prepared.pipeline.steps);

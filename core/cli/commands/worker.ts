@@ -70,7 +70,7 @@ export const workerCommand: Command = {
         executor = threads;
         await threads.start(concurrency);
       } else {
-        executor = new InProcessExecutor(new TaskRunner({ store: p.store, resolver: p.kernel, logger }), (n) => provider.pool(n));
+        executor = new InProcessExecutor(new TaskRunner({ store: p.store, resolver: p.kernel, logger }), (n) => provider.pool(n), { scopes: p.kernel, logger });
       }
       logger.info(
         `worker ${workerName('*')}: pool(s) ${names.join(', ')}, ${concurrency} slot(s) ${script ? 'on threads' : 'in process'}, lease ${leaseSeconds} s${ctx.args.flags['once'] ? ', until the pools are empty' : ''}`,
@@ -85,6 +85,7 @@ export const workerCommand: Command = {
         logger,
         stop: stop.signal,
         handBack: handBack.signal,
+        clock: p.kernel.get(TOKENS.clock),
       });
       const summary = { worker: workerName('*'), pools: names, done: report.done, part_done: report.partDone, failed_attempts: report.failed, lost: report.lost, handed_back: report.handedBack };
       ctx.print(
@@ -116,6 +117,8 @@ async function serveAsThread(ctx: CommandContext): Promise<void> {
       return {
         runner: new TaskRunner({ store: p.store, resolver: p.kernel, logger: p.kernel.logger.child('worker') }),
         pools: p.kernel.get(TOKENS.taskPool),
+        // One child scope per task (a worker slot's run): what the task builds is closed when it ends.
+        scopes: p.kernel,
         close: () => p.close(),
       };
     },

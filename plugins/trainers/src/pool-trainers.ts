@@ -173,6 +173,7 @@ export class TrainerRM implements PoolTrainer {
             executor ??= this.deps.threads?.();
             const ex = executor;
             const keeper = keepLeaseAlive(pool, fetched.lease, {
+              clock: this.deps.clock,
               onLost: () => {
                 logger.warn(`lost the lease of task ${fetched.task.id} (pool ${pool.name}); another worker owns it now`);
                 void ex?.abort(0);

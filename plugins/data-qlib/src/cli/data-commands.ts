@@ -104,39 +104,45 @@ export const dataFeaturesCommand: CliCommand = {
     if (!fields.length) throw new QonlineError('QONLINE_USAGE', 'give at least one --field or a --handler');
     const format = str(ctx, 'format', false) ?? (ctx.json ? 'json' : 'csv');
     if (format !== 'csv' && format !== 'json') throw new QonlineError('QONLINE_USAGE', '--format must be csv or json');
-    // Built by the kernel from the QlibData component, like a run's provider (no disk cache for a one-off export).
-    const provider = standaloneComponents([dataQlibPlugin]).create('dataProvider', { class: 'QlibData', kwargs: { uri, id: 'cli', disk_cache: false } });
-    const frame = await provider.features({ instruments: market ?? list!.split(',').map((s) => s.trim()).filter(Boolean), fields, start, end });
-    // 9 significant digits round-trip any float32.
-    const fmt = (v: number): string => (Number.isNaN(v) ? '' : String(Number(v.toPrecision(9))));
-    // Written in chunks: a whole market's features do not fit in one string.
-    const CHUNK = 5000;
-    if (format === 'json') {
-      ctx.stdout('[\n');
-      let buf: string[] = [];
+    // Built by the kernel from the QlibData component, like a run's provider (no disk cache for a one-off export),
+    // and closed (its files and feature threads) when the export ends, whatever happened.
+    const components = standaloneComponents([dataQlibPlugin]);
+    try {
+      const provider = components.create('dataProvider', { class: 'QlibData', kwargs: { uri, id: 'cli', disk_cache: false } });
+      const frame = await provider.features({ instruments: market ?? list!.split(',').map((s) => s.trim()).filter(Boolean), fields, start, end });
+      // 9 significant digits round-trip any float32.
+      const fmt = (v: number): string => (Number.isNaN(v) ? '' : String(Number(v.toPrecision(9))));
+      // Written in chunks: a whole market's features do not fit in one string.
+      const CHUNK = 5000;
+      if (format === 'json') {
+        ctx.stdout('[\n');
+        let buf: string[] = [];
+        for (let i = 0; i < frame.rows; i++) {
+          const row: Record<string, unknown> = { instrument: frame.instruments[frame.rowInst[i]!], date: frame.dates[frame.rowDate[i]!] };
+          names.forEach((n, c) => (row[n] = Number.isNaN(frame.data[c]![i]!) ? null : Number(frame.data[c]![i]!.toPrecision(9))));
+          buf.push('  ' + JSON.stringify(row) + (i + 1 < frame.rows ? ',' : ''));
+          if (buf.length >= CHUNK) {
+            ctx.stdout(buf.join('\n') + '\n');
+            buf = [];
+          }
+        }
+        ctx.stdout((buf.length ? buf.join('\n') + '\n' : '') + ']\n');
+        return;
+      }
+      const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+      ctx.stdout(['instrument', 'date', ...names].map(quote).join(',') + '\n');
+      let lines: string[] = [];
       for (let i = 0; i < frame.rows; i++) {
-        const row: Record<string, unknown> = { instrument: frame.instruments[frame.rowInst[i]!], date: frame.dates[frame.rowDate[i]!] };
-        names.forEach((n, c) => (row[n] = Number.isNaN(frame.data[c]![i]!) ? null : Number(frame.data[c]![i]!.toPrecision(9))));
-        buf.push('  ' + JSON.stringify(row) + (i + 1 < frame.rows ? ',' : ''));
-        if (buf.length >= CHUNK) {
-          ctx.stdout(buf.join('\n') + '\n');
-          buf = [];
+        lines.push([frame.instruments[frame.rowInst[i]!]!, frame.dates[frame.rowDate[i]!]!, ...frame.data.map((col) => fmt(col[i]!))].join(','));
+        if (lines.length >= CHUNK) {
+          ctx.stdout(lines.join('\n') + '\n');
+          lines = [];
         }
       }
-      ctx.stdout((buf.length ? buf.join('\n') + '\n' : '') + ']\n');
-      return;
+      if (lines.length) ctx.stdout(lines.join('\n') + '\n');
+    } finally {
+      await components.close();
     }
-    const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    ctx.stdout(['instrument', 'date', ...names].map(quote).join(',') + '\n');
-    let lines: string[] = [];
-    for (let i = 0; i < frame.rows; i++) {
-      lines.push([frame.instruments[frame.rowInst[i]!]!, frame.dates[frame.rowDate[i]!]!, ...frame.data.map((col) => fmt(col[i]!))].join(','));
-      if (lines.length >= CHUNK) {
-        ctx.stdout(lines.join('\n') + '\n');
-        lines = [];
-      }
-    }
-    if (lines.length) ctx.stdout(lines.join('\n') + '\n');
   },
 };
 

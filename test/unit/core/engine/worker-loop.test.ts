@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TestClock } from '../../../../core/kernel/clock.js';
 import { runWorkerLoop, type TaskExecutor, type TaskOutcome } from '../../../../core/engine/worker.js';
 import type { FetchedTask, SqlExperimentStore, TaskPool } from '../../../../core/index.js';
 import { openSqliteStore } from '../../../../plugins/store-sqlite/index.js';
@@ -10,6 +11,14 @@ import { silentLogger } from '../../../helpers/fake-training.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /** Commits `rec-<id>` after `ms`; counts how often each task ran. */
 class CountingExecutor implements TaskExecutor {
   readonly runs = new Map<string, number>();
@@ -17,10 +26,11 @@ class CountingExecutor implements TaskExecutor {
     private readonly pool: TaskPool,
     private readonly ms: (f: FetchedTask) => number = () => 5,
     private readonly fail?: string,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
   ) {}
   async execute(f: FetchedTask): Promise<TaskOutcome> {
     this.runs.set(f.task.id, (this.runs.get(f.task.id) ?? 0) + 1);
-    await sleep(this.ms(f));
+    await this.wait(this.ms(f));
     if (this.fail) throw new Error(this.fail);
     await this.pool.commitResult(f.lease, `rec-${f.task.id}`);
     return { status: 'done', recorderId: `rec-${f.task.id}` };
@@ -95,18 +105,24 @@ describe('worker loop (SQLite pool, in process)', () => {
   });
 
   it('stop finishes the running task and fetches no more; hand-back returns it uncounted', async () => {
+    // Task time is a TestClock's: the test decides when the running task ends.
+    const clock = new TestClock();
     await pool.create([1, 2, 3].map((n) => ({ def: poolTaskDef(n), experiment: 'e' })));
     const stop = new AbortController();
-    const loop = runWorkerLoop({ pools: [pool], executor: new CountingExecutor(pool, () => 200), leaseSeconds: 5, logger: silentLogger, stop: stop.signal });
-    await sleep(50);
+    const exec = new CountingExecutor(pool, () => 200, undefined, (ms) => clock.sleep(ms));
+    const loop = runWorkerLoop({ pools: [pool], executor: exec, leaseSeconds: 5, logger: silentLogger, stop: stop.signal, clock });
+    // Two sleepers on the clock: the task and its lease renewal.
+    await until(() => exec.runs.size === 1 && clock.pending === 2, 'the first task to start');
     stop.abort();
+    clock.advance(200);
     expect((await loop).done).toBe(1);
     expect(await pool.stat()).toMatchObject({ done: 1, waiting: 2 });
 
     const stop2 = new AbortController();
     const handBack = new AbortController();
-    const loop2 = runWorkerLoop({ pools: [pool], executor: new CountingExecutor(pool, () => 5000), leaseSeconds: 5, logger: silentLogger, stop: stop2.signal, handBack: handBack.signal });
-    await sleep(100);
+    const exec2 = new CountingExecutor(pool, () => 5000, undefined, (ms) => clock.sleep(ms));
+    const loop2 = runWorkerLoop({ pools: [pool], executor: exec2, leaseSeconds: 5, logger: silentLogger, stop: stop2.signal, handBack: handBack.signal, clock });
+    await until(() => exec2.runs.size === 1, 'the second task to start');
     stop2.abort();
     handBack.abort();
     const r = await loop2;
@@ -116,18 +132,24 @@ describe('worker loop (SQLite pool, in process)', () => {
     expect(tasks.every((t) => t.attempts === 0)).toBe(true);
   });
 
-  it('an idle worker wakes when tasks arrive and stops at once when asked', async () => {
-    const stop = new AbortController();
-    const exec = new CountingExecutor(pool);
-    const loop = runWorkerLoop({ pools: [pool], executor: exec, leaseSeconds: 5, idlePollMs: 10_000, logger: silentLogger, stop: stop.signal });
-    await sleep(100);
-    const t0 = Date.now();
-    await pool.create([{ def: poolTaskDef(1), experiment: 'e' }]);
-    while (exec.runs.size === 0 && Date.now() - t0 < 5000) await sleep(10);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    const t1 = Date.now();
-    stop.abort();
-    expect((await loop).done).toBe(1);
-    expect(Date.now() - t1).toBeLessThan(1000);
+  it('an idle worker wakes when tasks arrive (not by its poll) and stops at once when asked', async () => {
+    // The pool's poll pauses are a TestClock's that never moves: only the change can wake the worker.
+    const clock = new TestClock();
+    const timed = await openSqliteStore(file, { clock });
+    try {
+      const tpool = timed.taskPools().pool('p');
+      const stop = new AbortController();
+      const exec = new CountingExecutor(tpool);
+      const loop = runWorkerLoop({ pools: [tpool], executor: exec, leaseSeconds: 5, idlePollMs: 10_000, logger: silentLogger, stop: stop.signal, clock });
+      await until(() => clock.pending === 1, 'the worker to go idle');
+      await tpool.create([{ def: poolTaskDef(1), experiment: 'e' }]);
+      await until(() => exec.runs.size === 1, 'the task to be fetched');
+      await until(() => clock.pending === 1, 'the worker to go idle again');
+      stop.abort();
+      expect((await loop).done).toBe(1);
+      expect(clock.pending).toBe(0);
+    } finally {
+      await timed.close();
+    }
   });
 });

@@ -86,6 +86,50 @@ describe('kernel', () => {
     expect(() => new Kernel({ ...env, plugins: [{ manifest: old, source: 'o' }] })).toThrow(/plugin registration failed/);
   });
 
+  it('ctx.resolve of a kind hands the nested component its own declared deps only, and the scope disposes it', async () => {
+    const parentOnly = createToken<string>('test.parentOnly');
+    const childOnly = createToken<string>('test.childOnly');
+    const seen: Record<string, unknown>[] = [];
+    const closed: string[] = [];
+    const child = defineComponent({
+      kind: 'testThing',
+      name: 'Child',
+      description: 'd',
+      schema: S.object({}),
+      deps: { childOnly },
+      create: (_o, ctx) => {
+        seen.push({ child: { ...ctx.deps } });
+        return { id: 'child' };
+      },
+      dispose: (x: { id: string }) => void closed.push(x.id),
+    });
+    const parent = defineComponent({
+      kind: 'testThing',
+      name: 'Parent',
+      description: 'd',
+      schema: S.object({ inner: S.component({ kind: 'testThing', description: 'nested' }) }),
+      deps: { parentOnly },
+      create: async (o, ctx) => {
+        seen.push({ parent: { ...ctx.deps } });
+        await ctx.resolve('testThing', o.inner);
+        return { id: 'parent' };
+      },
+      dispose: (x: { id: string }) => void closed.push(x.id),
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'n', version: '1', kinds: ['testThing'], components: [child, parent] }), source: 't' }] });
+    const scope = k.createScope();
+    scope.provideValue(parentOnly, 'P');
+    // The nested component's missing dependency is its own, named as such: it cannot borrow its parent's.
+    await expect(scope.resolve('testThing', { class: 'Parent', kwargs: { inner: { class: 'Child' } } })).rejects.toThrow(/Child \(plugin n\) needs test.childOnly/);
+    scope.provideValue(childOnly, 'C');
+    seen.length = 0;
+    await scope.resolve('testThing', { class: 'Parent', kwargs: { inner: { class: 'Child' } } });
+    expect(seen).toEqual([{ parent: { parentOnly: 'P' } }, { child: { childOnly: 'C' } }]);
+    // Built inside the parent's create, so created first: disposed after it.
+    await scope.stop();
+    expect(closed).toEqual(['parent', 'child']);
+  });
+
   it('disposes what a scope built in reverse order and reports every failure together', async () => {
     const log: string[] = [];
     const res = defineComponent({
