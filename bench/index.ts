@@ -8,6 +8,7 @@ import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
 import { runSimulateBench } from './simulate.js';
+import { runServeBench } from './serve.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -26,6 +27,7 @@ const benches: Bench[] = [
   { name: 'routine', run: runRoutineBench },
   { name: 'simulate', run: runSimulateBench },
   { name: 'backtest', run: runBacktestBench },
+  { name: 'serve', run: runServeBench },
 ];
 
 async function main(): Promise<void> {

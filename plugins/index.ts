@@ -28,4 +28,5 @@ export { TrainerR, DelayTrainerR, TrainerRM, DelayTrainerRM } from './trainers/i
 export { openPostgresStore, PgDriver } from './store-postgres/index.js';
 export { runWorkerLoop } from '../core/engine/worker.js';
 export { runDaemon } from '../core/engine/daemon.js';
-export { riskAnalysis, buildReportData, renderReportHtml } from '../core/report/index.js';
+export { riskAnalysis } from '../core/report/index.js';
+export { buildDashboardData, buildServer, pageHtml } from './serve/index.js';

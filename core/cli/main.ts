@@ -8,6 +8,7 @@ import { COMMON_FLAGS, makeContext, type CliIo, type Command } from './context.j
 import { COMMANDS } from './commands/index.js';
 import { Kernel } from '../kernel/kernel.js';
 import { ensureHome, resolveHome } from '../engine/home.js';
+import { openManager } from './open-manager.js';
 import { openPipeline, prepareConfig } from '../engine/pipeline.js';
 import { stepPipeline } from '../engine/run.js';
 import { normalizeStep } from '../config/steps.js';
@@ -84,6 +85,7 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
         usage: c.usage,
         summary: c.summary,
         flags: c.flags,
+        longRunning: c.longRunning,
         run: async (ctx) => {
           const env = ctx.engine();
           let kernel: Kernel | undefined;
@@ -109,7 +111,7 @@ function allCommands(builtins: { manifest: PluginManifest }[]): Command[] {
             };
           };
           try {
-            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve, openConfig });
+            return await c.run({ args: ctx.args, json: ctx.json, print: ctx.print, stdout: ctx.io.stdout, logger: env.logger, progress: env.progress, env: ctx.io.env, resolve, openConfig, openManager: (file) => openManager(env, file) });
           } finally {
             await kernel?.stop();
           }

@@ -1,7 +1,10 @@
 import type { ComponentSpec } from '../schema/builder.js';
 import type { Logger, Progress } from './logger.js';
 import type { ComponentKind, ComponentKindMap } from './plugin.js';
+import type { ExperimentStore } from './store.js';
+import type { TaskPoolProvider } from './task-pool.js';
 import type { StepPipeline } from './step.js';
+import type { ReportSectionData } from './report.js';
 
 /** A config opened for a plugin command (`qonline backtest CONFIG`): its pipeline, as steps see it. */
 export interface OpenedConfig {
@@ -48,6 +51,49 @@ export interface CliCommandContext {
    * `qonline run` does; `lock` takes the manager's locks (for commands that write).
    */
   openConfig(file: string, options?: { lock?: boolean }): Promise<OpenedConfig>;
+  /**
+   * Opens a pipeline config's store and manager for reading (no home lock),
+   * e.g. for a server or a report. Optional: hosts that cannot open configs omit it.
+   */
+  openManager?(configFile: string): Promise<OpenedManager>;
+}
+
+/** A config's store and manager, opened read-only by `CliCommandContext.openManager`. */
+export interface OpenedManager {
+  home: string;
+  manager: string;
+  /** The config's strategy names (= experiment names). */
+  strategies: string[];
+  store: ExperimentStore;
+  /** The store's task pools, when it hosts them. */
+  taskPools?: TaskPoolProvider;
+  /** Which recorder served each date: strategy -> date -> recorder id (the signal definition). */
+  servedBy(dates: string[]): Promise<Map<string, Map<string, string>>>;
+  /** Writes (each takes the home and manager locks for its duration, then releases them). */
+  rollback(strategy: string, to: string, effective: string | null): Promise<unknown>;
+  setOnline(strategy: string, recorderIds: string[], effective: string | null): Promise<unknown>;
+  /** HTTP API routes the installed plugins contribute (`PluginManifest.apiRoutes`), for a server to mount. */
+  apiRoutes?: { plugin: string; route: ApiRoute }[];
+  /** What the installed `reportSection` components add to the manager's report (e.g. a stored backtest). */
+  reportSections?(): Promise<ReportSectionData[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP API route a plugin adds to `qonline serve` (e.g. `/api/users`).
+ * The server validates the request against `schema`, adds the state-version
+ * and ETag headers, and mounts `write` routes only with --allow-writes and
+ * the bearer token.
+ */
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  /** Starts with /api/ (a page: any path, with `contentType: 'text/html'`); `:name` marks a path parameter. */
+  url: string;
+  schema: { summary: string; querystring?: object; params?: object; body?: object; response?: Record<number, object> };
+  /** The handler returns this content as a string (default: JSON, serialised through `schema.response`). */
+  contentType?: string;
+  write?: boolean;
+  handler(ctx: { store: ExperimentStore; manager: string; strategies: string[]; params: Record<string, string>; query: Record<string, string>; body: unknown }): Promise<unknown>;
 }
 
 /** A CLI command a plugin adds (e.g. `data import-csv`). */
@@ -57,5 +103,7 @@ export interface CliCommand {
   usage: string;
   summary: string;
   flags: Record<string, CliFlag>;
+  /** A server or loop: text log lines carry a timestamp. */
+  longRunning?: boolean;
   run(ctx: CliCommandContext): Promise<number | void>;
 }

@@ -1,5 +1,5 @@
 import type { ComponentSpec, Static, TSchema } from '../schema/builder.js';
-import type { CliCommand } from './cli.js';
+import type { ApiRoute, CliCommand } from './cli.js';
 import type { DataProvider } from './data.js';
 import type { Dataset, Handler, Processor } from './dataset.js';
 import type { Logger } from './logger.js';
@@ -202,6 +202,8 @@ export interface PluginManifest {
   components: ComponentDefinition<any, any, any>[];
   /** CLI commands this plugin adds (e.g. `data import-csv`). */
   commands?: CliCommand[];
+  /** HTTP API routes this plugin adds to `qonline serve`. */
+  apiRoutes?: ApiRoute[];
   /** Optional set-up, run once at kernel start. */
   register?(ctx: PluginContext): void | Promise<void>;
 }

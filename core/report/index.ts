@@ -1,2 +1,1 @@
 export * from './risk.js';
-export * from './report.js';

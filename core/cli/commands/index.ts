@@ -7,7 +7,6 @@ import { modelsImportCommand } from './models-import.js';
 import { modelsListCommand } from './models-list.js';
 import { modelsShowCommand } from './models-show.js';
 import { pluginsListCommand } from './plugins-list.js';
-import { reportCommand, serveCommand } from './report.js';
 import { runCommand } from './run.js';
 import { signalsCommand } from './signals.js';
 import { tasksPreviewCommand } from './tasks-preview.js';
@@ -31,8 +30,6 @@ export const COMMANDS: Command[] = [
   historyCommand,
   onlineSetCommand,
   rollbackCommand,
-  reportCommand,
-  serveCommand,
   pluginsListCommand,
   docsCommand,
 ];
