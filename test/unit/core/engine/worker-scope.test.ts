@@ -102,16 +102,15 @@ describe('a worker slot builds each task in its own scope', () => {
     // Both tasks committed: a failure to close is reported, it does not undo the task.
     expect(report.done).toBe(2);
     expect(await pool.stat()).toMatchObject({ done: 2, failed: 0 });
-    // One task builds its dataset and model to fit, then again (restoring the model) to predict, then its records.
+    // One task builds its dataset and model to fit, restores the model to predict on the same dataset (the frame is
+    // built once per task), then its records.
     const oneTask = (records: string[]): string[] => [
       'open dataset',
       'open model',
-      'open dataset',
       'open restored model',
       ...records.map((r) => `open record ${r}`),
       ...[...records].reverse().map((r) => `close record ${r}`),
       'close restored model',
-      'close dataset',
       'close model',
       'close dataset',
     ];
