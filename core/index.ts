@@ -22,5 +22,4 @@ export * from './online/online-tool.js';
 export * from './online/collector.js';
 export * from './kernel/did-you-mean.js';
 export { standaloneComponents, type StandaloneComponents } from './kernel/standalone.js';
-export { isWorkflowConfig, qlibLabel, translateWorkflow, WORKFLOW_EXPERIMENT, type WorkflowRecord, type WorkflowRecordInput, type WorkflowResult } from './engine/workflow.js';
 export { riskAnalysis, riskScaler, PERIODS_PER_YEAR, type RiskReport, type RiskOptions } from './report/risk.js';

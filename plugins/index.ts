@@ -17,6 +17,7 @@ export { loadConfigFile, parseConfigText } from '../core/config/load.js';
 export { pipelineSchema } from '../core/config/pipeline-schema.js';
 export { prepareConfig, openPipeline, openStoreOnly, type Pipeline } from '../core/engine/pipeline.js';
 export { runStep, summarize, configuredSteps } from '../core/engine/run.js';
+export { isWorkflowConfig, translateWorkflow, WORKFLOW_EXPERIMENT, type WorkflowResult } from '../core/engine/workflow.js';
 export { BUILTIN_PLUGINS, builtinPluginEntries } from './builtins.js';
 export { createModel, restoreModel, LinearModel } from './models/index.js';
 export { importModel, ImportedModel } from './models/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWorkflowConfig, qlibLabel } from '../../../core/index.js';
+import { isWorkflowConfig, qlibLabel } from '../../../core/engine/workflow.js';
 
 describe('Qlib workflow helpers', () => {
   it('tells a workflow file from a pipeline config', () => {
@@ -18,7 +18,7 @@ describe('Qlib workflow helpers', () => {
 describe('configs/qlib: the true port of Qlib\'s LightGBM Alpha158 benchmark file', () => {
   it('translates to the task with Qlib\'s values and the QlibData provider with Qlib semantics', async () => {
     const { loadConfigFile } = await import('../../../core/config/load.js');
-    const { translateWorkflow } = await import('../../../core/index.js');
+    const { translateWorkflow } = await import('../../../core/engine/workflow.js');
     const os = await import('node:os');
     const path = await import('node:path');
     const t = translateWorkflow(await loadConfigFile(path.resolve(__dirname, '../../../configs/qlib/workflow_config_lightgbm_Alpha158.yaml')));
