@@ -4,6 +4,7 @@ import { BACKTEST_MIGRATIONS } from './src/results.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy, type TradingStrategy } from './src/strategies.js';
 import { backtestCommand } from './src/cli/backtest-command.js';
+import { exchangeKwargsProps } from './src/port-analysis.js';
 
 export { backtestCommand, readScoresCsv, readPortConfig, portAnalysis } from './src/cli/backtest-command.js';
 export type { PortConfig, BacktestOutput } from './src/cli/backtest-command.js';
@@ -57,8 +58,6 @@ const weightStrategy = defineComponent({
   create: (o) => new WeightStrategy({ risk_degree: o.risk_degree }),
 });
 
-const volumeLimit = S.tuple([S.enum(['cum', 'current']), S.string()], { description: '["cum" | "current", expression].' });
-
 /** An exchange component resolves to its options; `Exchange.open` reads the quote once the dates are known. */
 export interface ExchangeSpec {
   options: ExchangeOptions;
@@ -71,16 +70,7 @@ const exchange = defineComponent({
   description: "Qlib's exchange_kwargs: deal price, costs, limits, trade unit, volume limits.",
   schema: S.object({
     region: S.optional(S.enum(['cn', 'us'], { description: 'Region defaults: cn (trade unit 100, limit 0.095), us (trade unit 1, no limit). Default cn.' })),
-    freq: S.optional(S.enum(['day'], { description: 'Bar frequency (day).' })),
-    deal_price: S.optional(S.nullable(S.union([S.string(), S.tuple([S.string(), S.string()])], { description: 'close, open, vwap, an expression or [buy, sell]; null: close.' }))),
-    open_cost: S.optional(S.number({ minimum: 0, description: 'Buy cost rate (default 0.0015).' })),
-    close_cost: S.optional(S.number({ minimum: 0, description: 'Sell cost rate (default 0.0025).' })),
-    min_cost: S.optional(S.number({ minimum: 0, description: 'Minimum cost of a deal (default 5).' })),
-    impact_cost: S.optional(S.number({ minimum: 0, description: 'Impact cost rate, scaled by (value / day value)^2 (default 0).' })),
-    limit_threshold: S.optional(S.nullable(S.union([S.number(), S.tuple([S.string(), S.string()])], { description: 'Limit on $change, or [buyLimitExpr, sellLimitExpr]; null: the region default.' }))),
-    trade_unit: S.optional(S.nullable(S.number({ exclusiveMinimum: 0, description: 'Trade unit in raw shares; null disables rounding; absent: the region default.' }))),
-    volume_threshold: S.optional(S.nullable(S.union([volumeLimit, S.object({ all: S.optional(volumeLimit), buy: S.optional(volumeLimit), sell: S.optional(volumeLimit) })], { description: 'Volume limits.' }))),
-    codes: S.optional(S.union([S.string(), S.array(S.string())], { description: 'Market name or codes quoted (default all).' })),
+    ...exchangeKwargsProps,
   }),
   create: (o): ExchangeSpec => {
     const { region, ...options } = o as ExchangeOptions & { region?: Region };

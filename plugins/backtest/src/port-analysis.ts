@@ -4,8 +4,8 @@ import type { Region } from './exchange.js';
 
 const volumeLimit = S.tuple([S.enum(['cum', 'current']), S.string()], { description: '["cum" | "current", expression].' });
 
-/** Qlib's `exchange_kwargs` (the `Exchange` component's options but `region`). */
-export const exchangeKwargsSchema = S.object({
+/** The properties of Qlib's `exchange_kwargs`, shared with the `Exchange` component (which adds `region`). */
+export const exchangeKwargsProps = {
   freq: S.optional(S.enum(['day'], { description: 'Bar frequency (day).' })),
   deal_price: S.optional(S.nullable(S.union([S.string(), S.tuple([S.string(), S.string()])], { description: 'close, open, vwap, an expression or [buy, sell]; null: close.' }))),
   open_cost: S.optional(S.number({ minimum: 0, description: 'Buy cost rate (default 0.0015).' })),
@@ -16,7 +16,10 @@ export const exchangeKwargsSchema = S.object({
   trade_unit: S.optional(S.nullable(S.number({ exclusiveMinimum: 0, description: 'Trade unit in raw shares; null disables rounding; absent: the region default.' }))),
   volume_threshold: S.optional(S.nullable(S.union([volumeLimit, S.object({ all: S.optional(volumeLimit), buy: S.optional(volumeLimit), sell: S.optional(volumeLimit) })], { description: 'Volume limits.' }))),
   codes: S.optional(S.union([S.string(), S.array(S.string())], { description: 'Market name or codes quoted (default all).' })),
-});
+};
+
+/** Qlib's `exchange_kwargs` (the `Exchange` component's options but `region`). */
+export const exchangeKwargsSchema = S.object(exchangeKwargsProps);
 
 /** Qlib's `port_analysis_config`: `{strategy, backtest, executor?}` (the step's and PortAnaRecord's `config`). */
 export const strategySchema = S.component({ kind: 'tradingStrategy', description: 'The trading strategy (TopkDropoutStrategy or WeightStrategy; `signal: <PRED>` is ignored, the scores are given).' });
