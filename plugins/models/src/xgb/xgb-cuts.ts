@@ -52,7 +52,7 @@ export function computeCuts(features: Float32Array, rows: number, cols: number, 
       continue;
     }
     // The column's values in row order through XGBoost's streaming sketch.
-    const sketch = new QuantileSketch(m, eps);
+    const sketch = new QuantileSketch(m, eps, !weights);
     for (let r = 0; r < rows; r++) {
       const v = features[r * cols + f]!;
       if (v === v) sketch.push(v, weights ? weights[r]! : 1);
@@ -104,8 +104,15 @@ class QuantileSketch {
   private queueWeight: Float32Array;
   private tail = 0;
   private readonly levels: Summary[] = [];
+  /**
+   * Unit weights: every value pushed since the last flush, unmerged. Its
+   * numeric sort and run lengths give the same summary as sorting the queue
+   * (weights are then whole counts, exact in float32 in any order), faster.
+   */
+  private readonly raw: Float32Array | null;
+  private rawLength = 0;
 
-  constructor(maxn: number, eps: number) {
+  constructor(maxn: number, eps: number, unitWeights: boolean) {
     let nlevel = 1;
     let limit = 0;
     for (;;) {
@@ -114,6 +121,7 @@ class QuantileSketch {
       nlevel++;
     }
     this.limitSize = limit;
+    this.raw = unitWeights ? new Float32Array(maxn) : null;
     // The queue starts with room for one value and grows to 2 * limit_size at the second distinct value.
     this.queueValue = new Float32Array(1);
     this.queueWeight = new Float32Array(1);
@@ -132,9 +140,11 @@ class QuantileSketch {
       } else {
         const temp = this.queueSummary();
         this.tail = 0;
+        this.rawLength = 0;
         this.pushUp(temp);
       }
     }
+    if (this.raw) this.raw[this.rawLength++] = x;
     if (this.tail === 0 || this.queueValue[this.tail - 1] !== x) {
       this.queueValue[this.tail] = x;
       this.queueWeight[this.tail++] = w;
@@ -143,6 +153,21 @@ class QuantileSketch {
 
   /** The queue sorted, equal values merged, as an exact summary. */
   private queueSummary(): Summary {
+    if (this.raw) {
+      const sorted = this.raw.slice(0, this.rawLength).sort();
+      const out = emptySummary(this.tail);
+      let wsum = 0;
+      for (let i = 0, m = sorted.length; i < m; ) {
+        const v = sorted[i]!;
+        let j = i + 1;
+        while (j < m && sorted[j] === v) j++;
+        const w = j - i;
+        pushEntry(out, wsum, f32(wsum + w), w, v);
+        wsum = f32(wsum + w);
+        i = j;
+      }
+      return out;
+    }
     const n = this.tail;
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.queueValue[a]! - this.queueValue[b]! || a - b);
     const out = emptySummary(n);
@@ -273,20 +298,19 @@ function prune(src: Summary, maxSize: number): Summary {
 }
 
 /**
- * Column-major bins (`bins[f * rows + r]`, MISSING_BIN for NaN): the first
- * cut above the value, by binary search.
+ * Row-major bins (`bins[r * cols + f]`, MISSING_BIN for NaN): the first cut
+ * above the value, by binary search.
  */
-export function binColumns(features: Float32Array, rows: number, cuts: XgbCuts): Uint16Array {
+export function binRowsXgb(features: Float32Array, rows: number, cuts: XgbCuts): Uint16Array {
   const { cols, ptr, values } = cuts;
   const bins = new Uint16Array(rows * cols);
   for (let f = 0; f < cols; f++) {
     const lo0 = ptr[f]!;
     const hi0 = ptr[f + 1]!;
-    const out = f * rows;
-    for (let r = 0; r < rows; r++) {
-      const x = features[r * cols + f]!;
+    for (let r = 0, at = f; r < rows; r++, at += cols) {
+      const x = features[at]!;
       if (x !== x) {
-        bins[out + r] = MISSING_BIN;
+        bins[at] = MISSING_BIN;
         continue;
       }
       let lo = lo0;
@@ -297,7 +321,7 @@ export function binColumns(features: Float32Array, rows: number, cuts: XgbCuts):
         else lo = mid + 1;
       }
       // Values above the last cut (only outside the training data) share the last bin.
-      bins[out + r] = Math.min(lo, hi0 - 1) - lo0;
+      bins[at] = Math.min(lo, hi0 - 1) - lo0;
     }
   }
   return bins;

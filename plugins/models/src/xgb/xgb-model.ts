@@ -3,7 +3,7 @@ import { SeededRandom } from '../gbdt/seeded-random.js';
 import { checkTree, CompiledForest, DEFAULT_LEFT_MASK, type ForestState, type TreeState } from '../import/forest.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { modelInputError } from '../model-error.js';
-import { binColumns, computeCuts } from './xgb-cuts.js';
+import { binRowsXgb, computeCuts } from './xgb-cuts.js';
 import { xgbConfig, type XgbConfig, type XgbMetric } from './xgb-params.js';
 import { XgbTreeGrower } from './xgb-tree-grower.js';
 
@@ -106,7 +106,7 @@ export class XGBModel implements Model {
     const { rows, cols } = train;
     const started = Date.now();
     const cuts = computeCuts(train.features, rows, cols, cfg.maxBin, train.weights);
-    const bins = binColumns(train.features, rows, cuts);
+    const bins = binRowsXgb(train.features, rows, cuts);
     let dense = true;
     for (let i = 0; i < train.features.length && dense; i++) if (train.features[i] !== train.features[i]) dense = false;
     const grad = new Float64Array(rows);

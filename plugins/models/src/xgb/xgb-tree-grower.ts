@@ -23,7 +23,7 @@ const MAX_NODE_BATCH = 256;
 export interface GrowerData {
   rows: number;
   cols: number;
-  /** Column-major bins, MISSING_BIN for NaN. */
+  /** Row-major bins (`bins[row * cols + f]`), MISSING_BIN for NaN. */
   bins: Uint16Array;
   cuts: XgbCuts;
   /** Per-row gradients and hessians (float32 values). */
@@ -243,19 +243,37 @@ export class XgbTreeGrower {
   private buildHistogram(start: number, count: number, features: number[]): Float64Array {
     const hist = this.pool.pop() ?? new Float64Array(this.histSize);
     hist.fill(0);
-    const { bins, rows, grad, hess, cuts } = this.data;
+    const { bins, cols, grad, hess, cuts } = this.data;
     const order = this.order;
-    const end = start + count;
-    for (const f of features) {
-      const col = f * rows;
-      const base = 2 * cuts.ptr[f]!;
-      for (let i = start; i < end; i++) {
-        const r = order[i]!;
-        const b = bins[col + r]!;
+    const nf = features.length;
+    const feats = Int32Array.from(features);
+    const offset = Int32Array.from(features, (f) => 2 * cuts.ptr[f]!);
+    // Row by row, as XGBoost: each bin still sums its rows in row order.
+    for (let i = start, end = start + count; i < end; i++) {
+      const r = order[i]!;
+      const g = grad[r]!;
+      const h = hess[r]!;
+      // A row sampled out (zero gradient and hessian) adds exactly nothing.
+      if (g === 0 && h === 0) continue;
+      const base = r * cols;
+      if (nf === cols) {
+        // Every feature in play (no column sampling): no indirection.
+        for (let k = 0; k < nf; k++) {
+          const b = bins[base + k]!;
+          if (b !== MISSING_BIN) {
+            const o = offset[k]! + 2 * b;
+            hist[o] += g;
+            hist[o + 1] += h;
+          }
+        }
+        continue;
+      }
+      for (let k = 0; k < nf; k++) {
+        const b = bins[base + feats[k]!]!;
         if (b !== MISSING_BIN) {
-          const k = base + 2 * b;
-          hist[k] += grad[r]!;
-          hist[k + 1] += hess[r]!;
+          const o = offset[k]! + 2 * b;
+          hist[o] += g;
+          hist[o + 1] += h;
         }
       }
     }
@@ -314,15 +332,15 @@ export class XgbTreeGrower {
 
   /** Stable partition of order[start, start + count) by the split; returns the left count. */
   private partition(start: number, count: number, s: Split): number {
-    const { bins, rows } = this.data;
+    const { bins, cols } = this.data;
     const order = this.order;
     const scratch = this.scratch;
-    const col = s.feature * rows;
+    const feature = s.feature;
     let l = start;
     let r = 0;
     for (let i = start, end = start + count; i < end; i++) {
       const row = order[i]!;
-      const b = bins[col + row]!;
+      const b = bins[row * cols + feature]!;
       const left = b === MISSING_BIN ? s.defaultLeft : b < s.leftBins;
       if (left) order[l++] = row;
       else scratch[r++] = row;
