@@ -14,6 +14,10 @@ export interface RefDataSpec {
   scale: number;
   /** Row weights 0.25..1, drawn after each label. */
   weighted?: boolean;
+  /** Columns overwritten after the labels: constant 1.5, all missing, or -1 / 2 (x > 3 / else, missing kept). */
+  constant_cols?: number[];
+  missing_cols?: number[];
+  binary_cols?: number[];
 }
 
 function stream(seed: number): () => number {
@@ -57,5 +61,14 @@ function slice(d: MatrixDataset, from: number, to: number): MatrixDataset {
 export function referenceSplit(spec: RefDataSpec): { train: MatrixDataset; valid: MatrixDataset; test: MatrixDataset } {
   const n = spec.rows;
   const all = makeData(spec.seed, n + 1000, spec.cols, spec.levels, spec.nan_rate, spec.scale, spec.weighted ?? false);
+  const { cols } = spec;
+  for (let r = 0; r < all.rows; r++) {
+    for (const j of spec.constant_cols ?? []) all.features[r * cols + j] = 1.5;
+    for (const j of spec.missing_cols ?? []) all.features[r * cols + j] = NaN;
+    for (const j of spec.binary_cols ?? []) {
+      const v = all.features[r * cols + j]!;
+      if (!Number.isNaN(v)) all.features[r * cols + j] = v > 3 ? -1 : 2;
+    }
+  }
   return { train: slice(all, 0, n), valid: slice(all, n, n + 800), test: slice(all, n + 800, n + 1000) };
 }
