@@ -21,7 +21,7 @@ beforeAll(async () => {
   expect(s.code, s.stderr).toBe(0);
 }, 60_000);
 
-function benchmarkWorkflow(): string {
+function benchmarkWorkflow(extraKwargs = ''): string {
   return `qlib_init:
     provider_uri: "${mkt}"
     region: cn
@@ -63,7 +63,7 @@ task:
             max_depth: 8
             n_estimators: 647
             subsample: 0.8789
-            nthread: 20
+            nthread: 20${extraKwargs}
     dataset:
         class: DatasetH
         module_path: qlib.data.dataset
@@ -124,4 +124,20 @@ describe("Qlib's XGBoost benchmark workflow (built CLI)", () => {
     expect(model.state.trees.length).toBe(info.rounds);
     expect(info.validLoss).toHaveLength(info.rounds);
   }, 300_000);
+
+  it('refuses what XGBModel cannot honour at validate time, by key and with what is supported (exit 2, file:line)', async () => {
+    const cases: [string, RegExp][] = [
+      ['booster: dart', /at \/task\/model\/kwargs\/booster: XGBModel: expected one of "gbtree"/],
+      ['objective: "binary:logistic"', /at \/task\/model\/kwargs\/objective: XGBModel: expected one of "reg:squarederror", "reg:linear"/],
+      ['max_delta_step: 0.7', /at \/task\/model\/kwargs\/max_delta_step: XGBModel: unknown property "max_delta_step"/],
+    ];
+    for (const [i, [line, message]] of cases.entries()) {
+      const file = path.join(dir, `refused-${i}.yaml`);
+      writeFileSync(file, benchmarkWorkflow(`\n            ${line}`));
+      const r = await runCli(['validate', file]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`refused-${i}\\.yaml:\\d+:\\d+`));
+      expect(r.stderr).toMatch(message);
+    }
+  }, 60_000);
 });
