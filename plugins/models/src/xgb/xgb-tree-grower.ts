@@ -232,10 +232,10 @@ export class XgbTreeGrower {
     return 0;
   }
 
-  /** n = max(1, floor(fraction * size)) of the features, uniformly, ascending. */
+  /** n = max(1, int(fraction * size)) of the features (the product in float32, as XGBoost), uniformly, ascending. */
   private sample(features: number[], fraction: number): number[] {
     if (fraction >= 1) return features;
-    const n = Math.max(1, Math.floor(fraction * features.length));
+    const n = Math.max(1, Math.floor(f32(fraction * features.length)));
     const picked = this.rng.sampleSorted(features.length, n);
     return Array.from(picked, (i) => features[i]!);
   }
