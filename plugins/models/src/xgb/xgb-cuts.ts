@@ -23,8 +23,8 @@ export interface XgbCuts {
   minValues: Float32Array;
 }
 
-/** Bin index of a missing value. */
-export const MISSING_BIN = 0xffff;
+export { MISSING_BIN } from './xgb-hist-kernel.js';
+import { MISSING_BIN } from './xgb-hist-kernel.js';
 const SKETCH_FACTOR = 8;
 const f32 = Math.fround;
 
@@ -301,9 +301,8 @@ function prune(src: Summary, maxSize: number): Summary {
  * Row-major bins (`bins[r * cols + f]`, MISSING_BIN for NaN): the first cut
  * above the value, by binary search.
  */
-export function binRowsXgb(features: Float32Array, rows: number, cuts: XgbCuts): Uint16Array {
+export function binRowsXgb(features: Float32Array, rows: number, cuts: XgbCuts, bins: Uint16Array<ArrayBufferLike> = new Uint16Array(rows * cuts.cols)): Uint16Array<ArrayBufferLike> {
   const { cols, ptr, values } = cuts;
-  const bins = new Uint16Array(rows * cols);
   for (let f = 0; f < cols; f++) {
     const lo0 = ptr[f]!;
     const hi0 = ptr[f + 1]!;

@@ -5,12 +5,16 @@ import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { modelInputError } from '../model-error.js';
 import { binRowsXgb, computeCuts } from './xgb-cuts.js';
 import { xgbConfig, type XgbConfig, type XgbMetric } from './xgb-params.js';
-import { XgbTreeGrower } from './xgb-tree-grower.js';
+import { buildXgbHistogram } from './xgb-hist-kernel.js';
+import { startXgbWorkers, xgbThreads } from './xgb-threads.js';
+import { histogramSize, maxLiveHistograms, XgbTreeGrower, type HistogramArena } from './xgb-tree-grower.js';
 
 export const XGB_CLASS = 'XGBModel';
 export const XGB_FORMAT_VERSION = 1;
 
 const f32 = Math.fround;
+/** Largest shared histogram arena threads may use; beyond, one thread with a growing arena. */
+const MAX_SHARED_ARENA_BYTES = 1024 * 2 ** 20;
 
 export interface XgbState {
   cols: number;
@@ -106,13 +110,34 @@ export class XGBModel implements Model {
     const { rows, cols } = train;
     const started = Date.now();
     const cuts = computeCuts(train.features, rows, cols, cfg.maxBin, train.weights);
-    const bins = binRowsXgb(train.features, rows, cuts);
+    const histSize = histogramSize(cuts);
+    // Threads share a fixed arena of histogram slots, so they need its bound to fit in memory.
+    const maxSlots = maxLiveHistograms(cfg, rows);
+    let threads = xgbThreads(cfg.nthread);
+    if (threads > 1 && maxSlots * histSize * 8 > MAX_SHARED_ARENA_BYTES) {
+      this.logger?.info(`${XGB_CLASS}: ${maxSlots} histograms of ${histSize * 8} bytes would exceed the shared arena limit; training on one thread`);
+      threads = 1;
+    }
+    const alloc = (bytes: number): ArrayBufferLike => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const bins = new Uint16Array(alloc(rows * cols * 2));
+    binRowsXgb(train.features, rows, cuts, bins);
     let dense = true;
     for (let i = 0; i < train.features.length && dense; i++) if (train.features[i] !== train.features[i]) dense = false;
-    const grad = new Float64Array(rows);
-    const hess = new Float64Array(rows);
+    const grad = new Float64Array(alloc(rows * 8));
+    const hess = new Float64Array(alloc(rows * 8));
+    const order = new Int32Array(alloc(rows * 4));
+    const features = new Int32Array(alloc(cols * 4));
+    const offset = new Int32Array(alloc(cols * 4));
+    for (let f = 0; f < cols; f++) offset[f] = 2 * cuts.ptr[f]!;
+    const hists: HistogramArena = {
+      arena: new Float64Array(alloc((threads > 1 ? maxSlots : Math.min(maxSlots, 8)) * histSize * 8)),
+      growable: threads === 1,
+      build: (start, end, slot, nf) => buildXgbHistogram(bins, cols, order, start, end, grad, hess, hists.arena, slot, features, offset, 0, nf),
+    };
+    const workers = threads > 1 ? await startXgbWorkers(threads - 1, { bins, cols, order, grad, hess, arena: hists.arena, features, offset }, this.logger) : null;
+    if (workers) hists.build = workers.build;
     const rng = new SeededRandom(cfg.seed);
-    const grower = new XgbTreeGrower({ rows, cols, bins, cuts, grad, hess, dense }, cfg, rng);
+    const grower = new XgbTreeGrower({ rows, cols, bins, cuts, grad, hess, dense, order, features }, cfg, rng, hists);
 
     const margin = new Float32Array(rows).fill(cfg.baseScore);
     const validMargin = valid ? new Float32Array(valid.rows).fill(cfg.baseScore) : null;
@@ -125,6 +150,7 @@ export class XGBModel implements Model {
     let bestScore = NaN;
     let sinceBest = 0;
     let stopReason = 'num_boost_round';
+    try {
     for (let round = 0; round < cfg.numRounds; round++) {
       options.signal?.throwIfAborted();
       squaredErrorGradients(margin, train.labels, train.weights, grad, hess);
@@ -173,6 +199,9 @@ export class XGBModel implements Model {
       // Let timers (lease heartbeats, progress) run between rounds.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    } finally {
+      await workers?.close();
+    }
     const rounds = trees.length;
     if (bestIteration < 0) bestIteration = rounds - 1;
     const kept = cfg.predictTrees === 'best' ? bestIteration + 1 : rounds;
@@ -193,7 +222,7 @@ export class XGBModel implements Model {
       validLoss,
       metric: cfg.metric,
       stopReason,
-      threads: 1,
+      threads: workers ? threads : 1,
       seconds: (Date.now() - started) / 1000,
     };
   }

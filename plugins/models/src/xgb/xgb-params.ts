@@ -165,7 +165,8 @@ export const XGB_PARAMS = {
     type: 'integer',
     min: -1,
     aliases: ['n_jobs'],
-    description: 'Accepted for compatibility; XGBModel trains on one thread (the result does not depend on it).',
+    description:
+      'Threads building histograms (worker_threads, features split between them); 0 or -1 means all cores, capped at the cores there are; not given: one thread. The model does not depend on it (each bin is summed by one thread in row order).',
   },
   verbosity: {
     type: 'integer',
@@ -200,6 +201,8 @@ export interface XgbConfig {
   metric: XgbMetric;
   seed: number;
   verbosity: number;
+  /** undefined when not given. */
+  nthread: number | undefined;
 }
 
 export function xgbConfig(options: Readonly<Record<string, unknown>>, className: string): XgbConfig {
@@ -229,5 +232,6 @@ export function xgbConfig(options: Readonly<Record<string, unknown>>, className:
     metric: p.eval_metric === 'mae' ? 'mae' : 'rmse',
     seed: p.seed,
     verbosity: p.verbosity,
+    nthread: p.nthread,
   };
 }

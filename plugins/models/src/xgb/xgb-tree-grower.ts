@@ -1,6 +1,7 @@
 import { DEFAULT_LEFT_MASK, MISSING_NAN, type TreeState } from '../import/forest.js';
 import type { SeededRandom } from '../gbdt/seeded-random.js';
 import { MISSING_BIN, type XgbCuts } from './xgb-cuts.js';
+import type { XgbHistBuild } from './xgb-threads.js';
 import type { XgbConfig } from './xgb-params.js';
 
 /**
@@ -31,6 +32,30 @@ export interface GrowerData {
   hess: Float64Array;
   /** No missing value anywhere in the training matrix (XGBoost then sums the root from a histogram). */
   dense: boolean;
+  /** Row positions (shared with histogram workers); each node owns a contiguous range. */
+  order: Int32Array;
+  /** The tree's features, written by the grower for the histogram builder. */
+  features: Int32Array;
+}
+
+/**
+ * Histogram slots: `arena` holds `slots` histograms of `size` doubles. A
+ * fixed arena (shared with workers) must hold the most a tree can keep
+ * alive at once (see maxLiveHistograms); a single-thread arena grows.
+ */
+export interface HistogramArena {
+  arena: Float64Array;
+  build: XgbHistBuild;
+  /** Whether the arena may be replaced by a larger one when full. */
+  growable: boolean;
+}
+
+/** The most histograms one tree keeps alive: a level's children (depthwise) or the open leaves (lossguide). */
+export function maxLiveHistograms(cfg: XgbConfig, rows: number): number {
+  let bound = Infinity;
+  if (cfg.maxDepth > 0) bound = 2 ** Math.max(0, cfg.maxDepth - 1) + 1;
+  if (cfg.maxLeaves > 0) bound = Math.min(bound, cfg.maxLeaves + 2);
+  return Math.min(bound, 2 * rows + 2);
 }
 
 /** A grown tree: the prediction form, its split gains, and each leaf's training rows (for the margin update). */
@@ -62,27 +87,31 @@ interface Node {
   start: number;
   count: number;
   leafValue: number;
-  hist: Float64Array | null;
+  /** Histogram slot, -1 when none. */
+  hist: number;
   split: Split | null;
   left: number;
   right: number;
 }
 
 export class XgbTreeGrower {
-  /** Row positions; each node owns a contiguous range. */
   readonly order: Int32Array;
   private readonly scratch: Int32Array;
   private readonly histSize: number;
-  private readonly pool: Float64Array[] = [];
+  private readonly free: number[] = [];
+  private slots: number;
 
   constructor(
     private readonly data: GrowerData,
     private readonly cfg: XgbConfig,
     private readonly rng: SeededRandom,
+    private readonly hists: HistogramArena,
   ) {
-    this.order = new Int32Array(data.rows);
+    this.order = data.order;
     this.scratch = new Int32Array(data.rows);
-    this.histSize = 2 * data.cuts.ptr[data.cols]!;
+    this.histSize = histogramSize(data.cuts);
+    this.slots = Math.floor(hists.arena.length / this.histSize);
+    for (let i = this.slots - 1; i >= 0; i--) this.free.push(i);
   }
 
   grow(): GrownTree {
@@ -99,15 +128,25 @@ export class XgbTreeGrower {
     };
 
     const nodes: Node[] = [];
-    const rootHist = this.buildHistogram(0, rows, treeFeatures);
+    this.data.features.set(treeFeatures);
+    const rootHist = this.buildHistogram(0, rows, treeFeatures.length);
     let G = 0;
     let H = 0;
     if (this.data.dense) {
-      // XGBoost sums a dense root from the first feature's histogram.
-      const end = 2 * this.data.cuts.ptr[1]!;
-      for (let i = 0; i < end; i += 2) {
-        G += rootHist[i]!;
-        H += rootHist[i + 1]!;
+      // XGBoost sums a dense root from the first feature's histogram (built even when sampling left it out).
+      const arena = this.hists.arena;
+      const first = treeFeatures[0] === 0 ? rootHist * this.histSize : -1;
+      if (first >= 0) {
+        const end = first + 2 * this.data.cuts.ptr[1]!;
+        for (let i = first; i < end; i += 2) {
+          G += arena[i]!;
+          H += arena[i + 1]!;
+        }
+      } else {
+        for (let r = 0; r < rows; r++) if (this.data.bins[r * cols] !== MISSING_BIN) {
+          G += this.data.grad[r]!;
+          H += this.data.hess[r]!;
+        }
       }
     } else {
       for (let r = 0; r < rows; r++) {
@@ -133,7 +172,10 @@ export class XgbTreeGrower {
         }
         const id = queue.splice(best, 1)[0]!;
         // XGBoost's lossguide driver ends the tree when the best candidate cannot split.
-        if (!this.isValid(nodes[id]!, numLeaves)) break;
+        if (!this.isValid(nodes[id]!, numLeaves)) {
+          this.release(nodes[id]!);
+          break;
+        }
         numLeaves++;
         batch.push(id);
       } else {
@@ -145,7 +187,7 @@ export class XgbTreeGrower {
           if (this.isValid(nodes[id]!, numLeaves)) {
             numLeaves++;
             batch.push(id);
-          }
+          } else this.release(nodes[id]!);
         }
         queue = queue.slice(k);
         if (batch.length === 0) {
@@ -160,8 +202,8 @@ export class XgbTreeGrower {
         node.left = nodes.length;
         node.right = nodes.length + 1;
         const leftCount = this.partition(node.start, node.count, s);
-        nodes.push(this.newNode(s.lG, s.lH, node.depth + 1, node.start, leftCount, null));
-        nodes.push(this.newNode(s.rG, s.rH, node.depth + 1, node.start + leftCount, node.count - leftCount, null));
+        nodes.push(this.newNode(s.lG, s.lH, node.depth + 1, node.start, leftCount, -1));
+        nodes.push(this.newNode(s.rG, s.rH, node.depth + 1, node.start + leftCount, node.count - leftCount, -1));
         const childValid = !(cfg.maxDepth > 0 && node.depth + 1 >= cfg.maxDepth) && !(cfg.maxLeaves > 0 && numLeaves >= cfg.maxLeaves);
         if (childValid) expandable.push(id);
         else this.release(node);
@@ -172,11 +214,13 @@ export class XgbTreeGrower {
         const right = nodes[node.right]!;
         // The child with the smaller hessian sum is built, the other is parent minus it.
         const [built, other] = right.H < left.H ? [right, left] : [left, right];
-        built.hist = this.buildHistogram(built.start, built.count, treeFeatures);
-        const parent = node.hist!;
-        for (let i = 0; i < this.histSize; i++) parent[i] = parent[i]! - built.hist[i]!;
-        other.hist = parent;
-        node.hist = null;
+        built.hist = this.buildHistogram(built.start, built.count, treeFeatures.length);
+        const arena = this.hists.arena;
+        const p = node.hist * this.histSize;
+        const c = built.hist * this.histSize;
+        for (let i = 0; i < this.histSize; i++) arena[p + i] = arena[p + i]! - arena[c + i]!;
+        other.hist = node.hist;
+        node.hist = -1;
         left.split = this.evaluate(left, featuresFor(left.depth));
         right.split = this.evaluate(right, featuresFor(right.depth));
         queue.push(node.left, node.right);
@@ -186,14 +230,14 @@ export class XgbTreeGrower {
     return this.output(nodes);
   }
 
-  private newNode(G: number, H: number, depth: number, start: number, count: number, hist: Float64Array | null): Node {
+  private newNode(G: number, H: number, depth: number, start: number, count: number, hist: number): Node {
     const w = this.weight(G, H);
     return { G, H, rootGain: f32(this.gainTerm(G, H)), depth, start, count, leafValue: f32(w * this.cfg.eta), hist, split: null, left: -1, right: -1 };
   }
 
   private release(node: Node): void {
-    if (node.hist) this.pool.push(node.hist);
-    node.hist = null;
+    if (node.hist >= 0) this.free.push(node.hist);
+    node.hist = -1;
   }
 
   private isValid(node: Node, numLeaves: number): boolean {
@@ -240,50 +284,30 @@ export class XgbTreeGrower {
     return Array.from(picked, (i) => features[i]!);
   }
 
-  private buildHistogram(start: number, count: number, features: number[]): Float64Array {
-    const hist = this.pool.pop() ?? new Float64Array(this.histSize);
-    hist.fill(0);
-    const { bins, cols, grad, hess, cuts } = this.data;
-    const order = this.order;
-    const nf = features.length;
-    const feats = Int32Array.from(features);
-    const offset = Int32Array.from(features, (f) => 2 * cuts.ptr[f]!);
-    // Row by row, as XGBoost: each bin still sums its rows in row order.
-    for (let i = start, end = start + count; i < end; i++) {
-      const r = order[i]!;
-      const g = grad[r]!;
-      const h = hess[r]!;
-      // A row sampled out (zero gradient and hessian) adds exactly nothing.
-      if (g === 0 && h === 0) continue;
-      const base = r * cols;
-      if (nf === cols) {
-        // Every feature in play (no column sampling): no indirection.
-        for (let k = 0; k < nf; k++) {
-          const b = bins[base + k]!;
-          if (b !== MISSING_BIN) {
-            const o = offset[k]! + 2 * b;
-            hist[o] += g;
-            hist[o + 1] += h;
-          }
-        }
-        continue;
-      }
-      for (let k = 0; k < nf; k++) {
-        const b = bins[base + feats[k]!]!;
-        if (b !== MISSING_BIN) {
-          const o = offset[k]! + 2 * b;
-          hist[o] += g;
-          hist[o + 1] += h;
-        }
-      }
+  /** A cleared slot filled with the histogram of order[start, start + count) over the tree's features. */
+  private buildHistogram(start: number, count: number, numFeatures: number): number {
+    if (this.free.length === 0) {
+      if (!this.hists.growable) throw new Error(`XGBModel: more than ${this.slots} live histograms (bound exceeded)`);
+      // One thread: grow the arena (slot numbers stay valid).
+      const more = Math.max(4, this.slots);
+      const arena = new Float64Array((this.slots + more) * this.histSize);
+      arena.set(this.hists.arena);
+      this.hists.arena = arena;
+      for (let i = this.slots + more - 1; i >= this.slots; i--) this.free.push(i);
+      this.slots += more;
     }
-    return hist;
+    const slot = this.free.pop()!;
+    const offset = slot * this.histSize;
+    this.hists.arena.fill(0, offset, offset + this.histSize);
+    this.hists.build(start, start + count, offset, numFeatures);
+    return slot;
   }
 
   /** The best split of a node over the given features (ascending; ties keep the earlier), or null. */
   private evaluate(node: Node, features: number[]): Split | null {
     const { cuts } = this.data;
-    const hist = node.hist!;
+    const hist = this.hists.arena;
+    const at = node.hist * this.histSize;
     const mcw = this.cfg.minChildWeight;
     const { G, H, rootGain } = node;
     let best: Split | null = null;
@@ -291,7 +315,7 @@ export class XgbTreeGrower {
     for (const f of features) {
       const p0 = cuts.ptr[f]!;
       const nb = cuts.ptr[f + 1]! - p0;
-      const base = 2 * p0;
+      const base = at + 2 * p0;
       let eG = 0;
       let eH = 0;
       // Forward: bins 0..b left, missing values right; the split value is the cut above bin b.
@@ -379,4 +403,9 @@ export class XgbTreeGrower {
     }
     return { tree, lossChange, leafRanges };
   }
+}
+
+/** Doubles per histogram slot: a (gradient, hessian) pair per bin of every feature. */
+export function histogramSize(cuts: XgbCuts): number {
+  return 2 * cuts.ptr[cuts.cols]!;
 }

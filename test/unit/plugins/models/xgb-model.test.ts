@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Logger, MatrixDataset } from '../../../../core/index.js';
 import { createModel, restoreModel, XGBModel } from '../../../../plugins/models/index.js';
+import { locateXgbWorkerScript } from '../../../../plugins/models/src/xgb/xgb-threads.js';
 import { referenceSplit, type RefDataSpec } from './xgb-reference-data.js';
 
 /**
@@ -128,6 +130,23 @@ describe('XGBModel: sampling', () => {
     const { model } = await fitCase({ ...c, rounds: 10 }, { colsample_bytree: 0.25 });
     for (const t of model.trees) expect(new Set(t.split_feature).size).toBeLessThanOrEqual(Math.floor(0.25 * c.data.cols));
   }, 60_000);
+});
+
+describe('XGBModel: threads', () => {
+  it.skipIf(!locateXgbWorkerScript() || availableParallelism() < 2)('nthread 2 builds the same model as one thread (features split, each bin summed in row order; needs dist/ from npx tsup)', async () => {
+    const { train, valid } = referenceSplit({ seed: 21, rows: 30000, cols: 20, levels: 3000, nan_rate: 0.05, scale: 100 });
+    for (const sampling of [{}, { subsample: 0.8, colsample_bytree: 0.7, colsample_bynode: 0.8 }]) {
+      const fit = async (nthread: number) => {
+        const m = createModel('XGBModel', { max_depth: 6, num_boost_round: 6, early_stopping_rounds: 0, nthread, ...sampling });
+        const info = await m.fit(train, valid);
+        return { json: JSON.stringify(m.toJSON().state), threads: info['threads'] };
+      };
+      const one = await fit(1);
+      const two = await fit(2);
+      expect(two.threads).toBe(2);
+      expect(two.json).toBe(one.json);
+    }
+  }, 120_000);
 });
 
 describe('XGBModel: options under XGBoost names, and what it refuses', () => {
