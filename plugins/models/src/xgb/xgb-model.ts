@@ -46,11 +46,6 @@ export class XGBModel implements Model {
     private readonly logger?: Logger,
   ) {
     this.config = xgbConfig(kwargs, XGB_CLASS);
-    if (kwargs['n_estimators'] !== undefined) {
-      this.logger?.warn(
-        `${XGB_CLASS}: n_estimators (${String(kwargs['n_estimators'])}) is not used, as in Qlib (xgb.train ignores it); the round count is num_boost_round (${this.config.numRounds}) with early stopping`,
-      );
-    }
   }
 
   static fromJSON(serialized: SerializedModel, logger?: Logger): XGBModel {
@@ -107,6 +102,11 @@ export class XGBModel implements Model {
       throw modelInputError(`${XGB_CLASS}.fit: featureNames has ${options.featureNames.length} names but the data has ${train.cols} columns`);
     }
     const cfg = this.config;
+    if (this.kwargs['n_estimators'] !== undefined) {
+      this.logger?.warn(
+        `n_estimators (${String(this.kwargs['n_estimators'])}) is not used, as in Qlib (xgb.train ignores it); the round count is num_boost_round (${cfg.numRounds}) with early stopping`,
+      );
+    }
     const { rows, cols } = train;
     const started = Date.now();
     const cuts = computeCuts(train.features, rows, cols, cfg.maxBin, train.weights);
