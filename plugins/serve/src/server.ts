@@ -7,7 +7,7 @@ import { buildDashboardData, modelRow } from './data.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { APP_CSS, APP_JS, pageHtml, PAGES } from './page.js';
 import { S } from './schemas.js';
-import { SnapshotCache, type Snapshot } from './snapshot.js';
+import { signalsBody, SnapshotCache, type Snapshot } from './snapshot.js';
 
 export interface ServerOptions {
   /** Pino logger options, or false for none. */
@@ -15,10 +15,10 @@ export interface ServerOptions {
   /** Mount POST /api/rollback and POST /api/online (they need `token`). */
   allowWrites?: boolean;
   token?: string;
-  /** Minimum milliseconds between two state-version checks (default 20). */
+  /** Without store notifications (SQLite): minimum milliseconds between two state-version checks made by requests (default 20). */
   checkMs?: number;
-  /** Reads the stored backtest of the manager (a backtest plugin's result), when there is one. */
-  backtest?: () => Promise<unknown>;
+  /** With store notifications (PostgreSQL LISTEN/NOTIFY): milliseconds between background fallback checks (default 2000). */
+  fallbackMs?: number;
 }
 
 export const STATE_VERSION_HEADER = 'x-qonline-state-version';
@@ -73,7 +73,9 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const cache = new SnapshotCache(m, opts.checkMs ?? 20);
+  const cache = new SnapshotCache(m, { checkMs: opts.checkMs, fallbackMs: opts.fallbackMs, onWatchError: (e) => app.log.warn({ err: { message: e.message } }, 'no state notifications from the store; requests check the state version') });
+  await cache.start();
+  app.addHook('onClose', () => cache.stop());
   const mj = JSON.stringify(m.manager);
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
@@ -134,18 +136,26 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/api/health', { schema: S.health }, async (req, reply) => {
     const s = await snap();
-    if (fresh(req, reply, s.version, 'health')) return reply;
-    return json(reply, versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length }));
+    // Not cached by ETag: the refresh counts move within a version.
+    reply.header(STATE_VERSION_HEADER, String(s.version));
+    reply.header('cache-control', 'no-store');
+    return json(reply, versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length, snapshot: { notified: cache.notified, refreshes: cache.refreshes } }));
   });
 
-  app.get('/api/signals', { schema: S.signals }, async (req, reply) => {
+  /** The hot path: a prepared body per date (bytes and ETag made once per state version). */
+  const sendSignals = (req: FastifyRequest, reply: FastifyReply, s: Snapshot, date: string | null): FastifyReply => {
+    const p = (date !== null && s.signals.get(date)) || signalsBody(m.manager, s.version, date, '[]');
+    reply.header(STATE_VERSION_HEADER, s.version).header('etag', p.etag).header('cache-control', 'no-cache');
+    if (req.headers['if-none-match'] === p.etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(p.body);
+  };
+  app.get('/api/signals', { schema: S.signals }, (req, reply) => {
     const q = req.query as { date?: string };
     if (q.date !== undefined && !isRealDate(q.date)) throw new HttpError(400, `date ${JSON.stringify(q.date)} is not a calendar date (YYYY-MM-DD)`);
-    const s = await snap();
-    if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const date = q.date ?? s.dates[s.dates.length - 1] ?? null;
-    const rows = (date !== null && s.rowsJson.get(date)) || '[]';
-    return json(reply, `{"manager":${mj},"stateVersion":${s.version},"date":${date === null ? 'null' : JSON.stringify(date)},"signals":${rows}}`);
+    const c = cache.current();
+    const date = (s: Snapshot): string | null => q.date ?? s.dates[s.dates.length - 1] ?? null;
+    if (c instanceof Promise) return c.then((s) => sendSignals(req, reply, s, date(s)));
+    sendSignals(req, reply, c, date(c));
   });
 
   app.get('/api/signals/range', { schema: S.signalsRange }, async (req, reply) => {
@@ -154,8 +164,15 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     if (q.start > q.end) throw new HttpError(400, `start ${q.start} is after end ${q.end}`);
     const s = await snap();
     if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const parts = s.dates.filter((d) => d >= q.start && d <= q.end).map((d) => `{"date":"${d}","signals":${s.rowsJson.get(d)}}`);
-    return json(reply, `{"manager":${mj},"stateVersion":${s.version},"dates":[${parts.join(',')}]}`);
+    const chunks: Buffer[] = [Buffer.from(`{"manager":${mj},"stateVersion":${s.version},"dates":[`)];
+    for (const d of s.dates) {
+      if (d < q.start || d > q.end) continue;
+      const p = s.signals.get(d)!;
+      chunks.push(Buffer.from(`${chunks.length > 1 ? ',' : ''}{"date":"${d}","signals":`), p.body.subarray(p.rows[0], p.rows[1]), Buffer.from('}'));
+    }
+    chunks.push(Buffer.from(']}'));
+    void reply.type('application/json; charset=utf-8');
+    return Buffer.concat(chunks);
   });
 
   app.get('/api/online', { schema: S.online }, async (req, reply) => {
@@ -164,11 +181,8 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return json(reply, versioned(s, { strategies: s.online }));
   });
 
-  const dashboard = (s: Snapshot) =>
-    s.derived('dashboard', async () => {
-      const backtest = opts.backtest ? await opts.backtest().catch(() => null) : null;
-      return buildDashboardData(m, { backtest });
-    });
+  // What plugins add (report sections, e.g. a stored backtest) may change within a state version (a backtest rerun): read per request.
+  const dashboard = (s: Snapshot) => s.derived('dashboard', () => buildDashboardData(m, { sections: false }));
 
   app.get('/api/models', { schema: S.models }, async (req, reply) => {
     const s = await snap();
@@ -220,18 +234,12 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return json(reply, body);
   });
 
-  app.get('/api/backtest', { schema: S.backtest }, async (req, reply) => {
-    const s = await snap();
-    if (fresh(req, reply, s.version, 'backtest')) return reply;
-    const d = await dashboard(s);
-    if (d.backtest === null || d.backtest === undefined) throw new HttpError(404, `manager ${m.manager} has no stored backtest`);
-    return json(reply, versioned(s, { backtest: d.backtest }));
-  });
-
   app.get('/api/dashboard', { schema: S.dashboard }, async (req, reply) => {
     const s = await snap();
-    if (fresh(req, reply, s.version, 'dashboard')) return reply;
-    return json(reply, JSON.stringify(await dashboard(s)));
+    const sections = m.reportSections ? await m.reportSections() : [];
+    const body = JSON.stringify({ ...(await dashboard(s)), sections });
+    if (fresh(req, reply, s.version, fnv(body))) return reply;
+    return json(reply, body);
   });
 
   if (opts.allowWrites) {
@@ -272,9 +280,17 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       handler: async (req, reply) => {
         if (route.write && req.headers.authorization !== `Bearer ${opts.token}`) throw new HttpError(401, 'a bearer token (QONLINE_API_TOKEN) is required');
         const s = await snap();
-        if (!route.write && fresh(req, reply, s.version, fnv(plugin + req.url))) return reply;
         const out = await route.handler({ store: m.store, manager: m.manager, strategies: m.strategies, params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body });
-        if (route.write) req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+        if (route.write) {
+          req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+          reply.header(STATE_VERSION_HEADER, String(s.version));
+        } else {
+          // A plugin's data (users, backtests) may change without a new state version: the ETag hashes the body.
+          const body = typeof out === 'string' ? out : String(reply.serialize(out));
+          if (fresh(req, reply, s.version, fnv(body))) return reply;
+          void reply.type(route.contentType ?? 'application/json; charset=utf-8');
+          return body;
+        }
         if (route.contentType) void reply.type(route.contentType);
         return out;
       },
@@ -287,8 +303,7 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     gVersion.set(labels, s.version);
     if (s.lastRoutine) gLast.set(labels, Date.parse(`${s.lastRoutine}T00:00:00Z`) / 1000);
     gDates.set(labels, s.dates.length);
-    const last = s.dates[s.dates.length - 1];
-    gCoverage.set(labels, last ? (JSON.parse(s.rowsJson.get(last) ?? '[]') as unknown[]).length : 0);
+    gCoverage.set(labels, s.coverage);
     gTasks.reset();
     if (m.taskPools) {
       for (const name of await m.taskPools.listPools()) {
