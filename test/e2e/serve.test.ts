@@ -240,6 +240,11 @@ describe('qonline serve: state versions', () => {
       const rows = JSON.parse(cli.stdout) as { instrument: string; score: number }[] | { rows?: unknown };
       if (Array.isArray(rows)) expect(rows.length).toBe(body.signals.length);
     }
+    // SQLite cannot notify: the request's own version check found the new version.
+    const health = (await (await fetch(u + 'api/health')).json()) as { snapshot: { notified: boolean; refreshes: Record<string, number> } };
+    expect(health.snapshot.notified).toBe(false);
+    expect(health.snapshot.refreshes['request']).toBeGreaterThanOrEqual(1);
+    expect(health.snapshot.refreshes['notify']).toBe(0);
     const online = (await (await fetch(u + 'api/online')).json()) as { stateVersion: number; strategies: Record<string, unknown[]> };
     expect(online.stateVersion).toBe(v2);
     expect(online.strategies['tiny_ridge']!.length).toBeGreaterThan(1);
