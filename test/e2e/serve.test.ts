@@ -70,6 +70,13 @@ beforeAll(async () => {
   home = tempDir('qonline-serve-');
   const r = await runCli(['run', CONFIG], { env: env() });
   expect(r.code, r.stderr).toBe(0);
+  // A user with a few trading days, for the /users page.
+  const user = path.join(home, 'user.yaml');
+  writeFileSync(user, ['init_cash: 1000000', 'strategy: {class: TopkDropoutStrategy, kwargs: {topk: 3, n_drop: 1}}', 'benchmark: null', 'data: {class: SyntheticMarket, kwargs: {instruments: 20, start: 2018-01-01, end: 2020-12-31, seed: 3}}', 'model: {manager: tiny}', ''].join('\n'));
+  const add = await runCli(['users', 'add', 'desk1', '--config', user, '--date', '2020-12-15'], { env: env() });
+  expect(add.code, add.stderr).toBe(0);
+  const trade = await runCli(['trade', 'run'], { env: env() });
+  expect(trade.code, trade.stderr).toBe(0);
   server = await startServe(home);
 }, 120_000);
 
@@ -168,6 +175,19 @@ describe('qonline serve: the JSON API', () => {
     const js = await fetch(server.url + 'assets/uplot.js');
     expect(js.status).toBe(200);
     expect(await js.text()).toContain('uPlot');
+    // Every page, the users plugin's included: the same policy, nothing inline allowed, no inline code to allow.
+    for (const p of ['', 'ic', 'models', 'timeline', 'history', 'tasks', 'users']) {
+      const page = await fetch(server.url + p);
+      expect(page.status, p).toBe(200);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp, p).toContain("script-src 'self';");
+      expect(csp, p).toContain("style-src 'self';");
+      expect(csp, p).not.toContain('unsafe-inline');
+      const text = await page.text();
+      expect(text, p).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    }
+    const css = await fetch(server.url + 'assets/users.css');
+    expect(css.headers.get('content-type')).toContain('text/css');
   });
 
   it('a taken port is a clear error (exit 1, no stack)', async () => {
@@ -324,6 +344,21 @@ describe('qonline serve and report in Chromium', () => {
       expect(await page.eval<number>(`document.querySelectorAll('main table tbody tr').length`)).toBe(history);
       await visit('tasks', u + 'tasks');
       expect(await page.eval<number>(`document.querySelectorAll('#task-counts .card').length`)).toBe(5);
+
+      // The users plugin's page, under the same policy: its stylesheet from /assets, no inline style.
+      await page.goto(u + 'users');
+      await page.waitFor(`document.querySelector('section#desk1 polyline')`);
+      expect(await page.eval<string>(`getComputedStyle(document.querySelector('table')).borderCollapse`)).toBe('collapse');
+      expect(await page.eval<number>(`document.querySelectorAll('section#desk1 table tr').length`)).toBeGreaterThan(2);
+      writeFileSync(path.join(home, 'page-users.png'), await page.screenshot());
+      shots.push(path.join(home, 'page-users.png'));
+      expect(page.errors).toEqual([]);
+      // The check can fail: an inline script on a served page is blocked and reported.
+      await page.eval(`document.body.appendChild(Object.assign(document.createElement('script'), { textContent: 'window.inlineRan = 1' })), 0`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await page.eval<unknown>(`window.inlineRan`)).toBeUndefined();
+      expect(page.errors.some((e) => e.includes('CSP violation: script-src-elem blocked inline'))).toBe(true);
+      page.errors.length = 0;
 
       // The self-contained report: the same pages from one file, no server.
       const r = await runCli(['report', CONFIG, '--json'], { env: env() });

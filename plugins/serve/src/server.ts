@@ -57,7 +57,8 @@ function fnv(s: string): string {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** Pages run only the scripts and styles served from /assets (no inline code; the scripts style elements through the DOM). */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The HTTP API and the dashboard of one manager, on Fastify. */
 export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -271,7 +272,9 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   // Routes other plugins contribute (PluginManifest.apiRoutes), e.g. /api/users.
   for (const { plugin, route } of m.apiRoutes ?? []) {
     const isPage = route.contentType?.startsWith('text/html') ?? false;
-    if (!route.url.startsWith('/api/') && !isPage) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
+    const isAsset = /^text\/(css|javascript)\b/.test(route.contentType ?? '');
+    if (isAsset && (!route.url.startsWith('/assets/') || route.method !== 'GET')) throw new HttpError(500, `plugin ${plugin}: a stylesheet or script route (${route.url}) is a GET under /assets/`);
+    if (!route.url.startsWith('/api/') && !isPage && !isAsset) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
     if (route.write && !opts.allowWrites) continue;
     app.route({
       method: route.method,
