@@ -57,6 +57,8 @@ function fnv(s: string): string {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } as const;
+
 /** Pages run only the scripts and styles served from /assets (no inline code; the scripts style elements through the DOM). */
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
@@ -83,13 +85,12 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     if (r.url.startsWith('/api/') && r.schema && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, schema: r.schema as Record<string, unknown> });
   });
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    const ct = String(reply.getHeader('content-type') ?? '');
-    if (ct.startsWith('text/html')) reply.header('content-security-policy', CSP);
-    return payload;
+  // Hooks in callback style: every request runs them, and a promise each is measurable at these rates.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.headers(SECURITY_HEADERS);
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('text/html')) reply.header('content-security-policy', CSP);
+    done(null, payload);
   });
   // Prometheus metrics (GET /metrics): one registry per server.
   const registry = new Registry();
@@ -100,9 +101,11 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   const gDates = new Gauge({ name: 'qonline_signal_dates', help: 'Signal dates in the store', labelNames: ['manager'], registers: [registry] });
   const gCoverage = new Gauge({ name: 'qonline_signal_coverage', help: 'Instruments with a signal on the latest signal date', labelNames: ['manager'], registers: [registry] });
   const gTasks = new Gauge({ name: 'qonline_pool_tasks', help: 'Task-pool tasks by pool and status', labelNames: ['pool', 'status'], registers: [registry] });
-  app.addHook('onResponse', async (req, reply) => {
+  const accessLog = Boolean(opts.logger);
+  app.addHook('onResponse', (req, reply, done) => {
     httpDuration.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), remote: req.ip }, 'request');
+    if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), remote: req.ip }, 'request');
+    done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const code = err.validation ? 400 : err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -152,8 +155,9 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   };
   app.get('/api/signals', { schema: S.signals }, (req, reply) => {
     const q = req.query as { date?: string };
-    if (q.date !== undefined && !isRealDate(q.date)) throw new HttpError(400, `date ${JSON.stringify(q.date)} is not a calendar date (YYYY-MM-DD)`);
     const c = cache.current();
+    // A date with signals is a real date: only the others need the calendar check.
+    if (q.date !== undefined && (c instanceof Promise || !c.signals.has(q.date)) && !isRealDate(q.date)) throw new HttpError(400, `date ${JSON.stringify(q.date)} is not a calendar date (YYYY-MM-DD)`);
     const date = (s: Snapshot): string | null => q.date ?? s.dates[s.dates.length - 1] ?? null;
     if (c instanceof Promise) return c.then((s) => sendSignals(req, reply, s, date(s)));
     sendSignals(req, reply, c, date(c));
