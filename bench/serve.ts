@@ -104,6 +104,14 @@ export async function serveBenchChild(): Promise<void> {
     res.end(body);
   });
   await new Promise<void>((r) => hello.listen(0, '127.0.0.1', r));
+  // A diagnostic, not the goal's anchor: node:http sending the very bytes qonline sends (what the payload alone costs).
+  const apiPath = `/api/signals?date=${dates[Math.floor(DATES / 2)]!}`;
+  const sameBytes = Buffer.from(await (await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}${apiPath}`)).arrayBuffer());
+  const raw: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': sameBytes.length });
+    res.end(sameBytes);
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
   process.on('message', (msg: { cmd: string }) => {
     if (msg.cmd === 'cpu') {
       const c = process.cpuUsage();
@@ -112,13 +120,14 @@ export async function serveBenchChild(): Promise<void> {
       void (async () => {
         await app.close();
         await new Promise<void>((r) => hello.close(() => r()));
+        await new Promise<void>((r) => raw.close(() => r()));
         await store.close();
         rmSync(dir, { recursive: true, force: true });
         process.disconnect();
       })();
     }
   });
-  process.send!({ apiPort: (app.server.address() as AddressInfo).port, helloPort: (hello.address() as AddressInfo).port, apiPath: `/api/signals?date=${dates[Math.floor(DATES / 2)]!}` });
+  process.send!({ apiPort: (app.server.address() as AddressInfo).port, helloPort: (hello.address() as AddressInfo).port, rawPort: (raw.address() as AddressInfo).port, apiPath });
 }
 
 /**
@@ -146,7 +155,7 @@ export async function runServeBench(): Promise<void> {
   );
   const next = <T>(): Promise<T> => new Promise<T>((resolve, reject) => (waiting = { resolve: resolve as (m: unknown) => void, reject }));
   try {
-    const { apiPort, helloPort, apiPath } = await next<{ apiPort: number; helloPort: number; apiPath: string }>();
+    const { apiPort, helloPort, rawPort, apiPath } = await next<{ apiPort: number; helloPort: number; rawPort: number; apiPath: string }>();
     const cpu = async (): Promise<number> => {
       const p = next<{ cpu: number }>();
       child.send({ cmd: 'cpu' });
@@ -161,23 +170,28 @@ export async function runServeBench(): Promise<void> {
     // Warm-up (JIT) of both.
     await load(apiPort, apiPath, 3000, CONNECTIONS);
     await load(helloPort, '/', 3000, CONNECTIONS);
+    await load(rawPort, '/', 3000, CONNECTIONS);
     const api: RoundResult[] = [];
     const hw: RoundResult[] = [];
+    const same: RoundResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       api.push(await measured(apiPort, apiPath));
       hw.push(await measured(helloPort, '/'));
+      same.push(await measured(rawPort, '/'));
     }
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const spread = (xs: number[], d: number): string => `${med(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}..${Math.max(...xs).toFixed(d)})`;
     const line = (name: string, rs: RoundResult[]): string =>
       `  ${name}: ${spread(rs.map((x) => x.rps), 0)} req/s, p50 ${spread(rs.map((x) => x.p50), 2)} ms, p99 ${spread(rs.map((x) => x.p99), 2)} ms, server CPU ${spread(rs.map((x) => x.cpuUs), 1)} us/request, errors ${rs.reduce((a, x) => a + x.errors, 0)}`;
-    console.log(`GET ${apiPath} (${INSTRUMENTS} instruments, ${DATES} dates in the store), ${CONNECTIONS} keep-alive connections from another process, ${ROUNDS} interleaved rounds (A B A B) of ${REQUESTS} requests; median (min..max):`);
+    console.log(`GET ${apiPath} (${INSTRUMENTS} instruments, ${DATES} dates in the store), ${CONNECTIONS} keep-alive connections from another process, ${ROUNDS} interleaved rounds (A B C A B C ...) of ${REQUESTS} requests; median (min..max):`);
     console.log(line('qonline serve  ', api));
     console.log(line('node:http hello', hw));
+    console.log(line('node:http, the same bytes (diagnostic)', same));
     const ratios = api.map((a, i) => a.rps / hw[i]!.rps);
     const cpuRatios = api.map((a, i) => hw[i]!.cpuUs / a.cpuUs);
     const apiP99 = med(api.map((x) => x.p99));
     console.log(`  req/s ratio per round ${spread(ratios, 3)} (goal >= 0.5); server CPU ratio hello/qonline ${spread(cpuRatios, 3)}; qonline p99 ${apiP99.toFixed(2)} ms ${apiP99 < 5 ? 'under' : 'OVER'} 5 ms`);
+    console.log(`  against node:http sending the same bytes: req/s ratio ${spread(api.map((a, i) => a.rps / same[i]!.rps), 3)}, server CPU ratio ${spread(api.map((a, i) => same[i]!.cpuUs / a.cpuUs), 3)}`);
   } finally {
     if (child.connected) child.send({ cmd: 'stop' });
     await exited;

@@ -119,6 +119,10 @@ export const S = {
       },
     },
   },
+  openapi: {
+    summary: 'This document: every route with its request and response schemas',
+    response: { 200: { type: 'object', required: ['openapi', 'info', 'paths'], additionalProperties: true, properties: { openapi: { type: 'string' }, info: { type: 'object', additionalProperties: true }, paths: { type: 'object', additionalProperties: true } } } },
+  },
   dashboard: {
     summary: 'Everything the dashboard pages draw (one state version)',
     response: { 200: { type: 'object', required: ['manager', 'stateVersion', 'dates'], additionalProperties: true, properties: { ...versioned, dates: { type: 'array', items: { type: 'string' } } } } },

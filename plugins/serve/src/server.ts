@@ -322,7 +322,7 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return registry.metrics();
   });
 
-  app.get('/api/openapi.json', async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));
+  app.get('/api/openapi.json', { schema: S.openapi }, async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));
 
   // Pages and their bundled assets (plus the pages other plugins contribute, in the navigation).
   const extraPages = (m.apiRoutes ?? []).filter(({ route }) => route.method === 'GET' && route.contentType?.startsWith('text/html') && !route.url.includes(':')).map(({ route }) => ({ path: route.url, title: route.url.slice(1).replace(/^./, (c) => c.toUpperCase()) }));
