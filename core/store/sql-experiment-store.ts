@@ -44,7 +44,7 @@ export interface SqlStoreOptions {
 const SYSTEM_CLOCK: Clock = new SystemClock();
 
 /** NOTIFY channel of manager-state writes (a new state version); the payload is the manager name. */
-export const MANAGER_STATE_CHANNEL = 'qonline_manager_state';
+const MANAGER_STATE_CHANNEL = 'qonline_manager_state';
 
 /**
  * The experiment store over any SQL driver: portable SQL, with what differs
