@@ -140,10 +140,10 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/api/health', { schema: S.health }, async (req, reply) => {
     const s = await snap();
-    // Not cached by ETag: the refresh counts move within a version.
-    reply.header(STATE_VERSION_HEADER, String(s.version));
-    reply.header('cache-control', 'no-store');
-    return json(reply, versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length, snapshot: { notified: cache.notified, refreshes: cache.refreshes } }));
+    // The refresh counts move within a version: the ETag hashes the body.
+    const body = versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length, snapshot: { notified: cache.notified, refreshes: cache.refreshes } });
+    if (fresh(req, reply, s.version, fnv(body))) return reply;
+    return json(reply, body);
   });
 
   /** The hot path: a prepared body per date (bytes and ETag made once per state version). */
