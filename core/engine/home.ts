@@ -126,6 +126,7 @@ export function inspectHomeLock(file: string): HomeLockState {
     const base = path.basename(file);
     leftovers = readdirSync(path.dirname(file))
       .filter((f) => f.startsWith(`${base}.takeover-`) || (f.startsWith(`${base}.`) && f.endsWith('.tmp')))
+      .sort()
       .map((f) => path.join(path.dirname(file), f));
   } catch {
     // no home folder: nothing beside the lock either

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../plugins/store-sqlite/index.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { dropSchema, freshSchema, pgTestUrl, requirePgOrExplainSkip } from '../helpers/pg.js';
+import { PgDriver } from '../../plugins/store-postgres/index.js';
 import { startCli, until } from '../helpers/proc.js';
 
 /**
@@ -308,3 +310,45 @@ function sqliteCount(file: string, sql: string): Promise<number> {
     });
   });
 }
+
+const { url: pgUrl, skip: pgSkip } = pgTestUrl();
+requirePgOrExplainSkip('doctor on PostgreSQL');
+
+describe.skipIf(Boolean(pgSkip) || !pgUrl)('qonline doctor: PostgreSQL store', () => {
+  it('no store in the schema (and doctor does not create the schema), then healthy after a run; an unreachable server is an error', async () => {
+    const schema = freshSchema('doctor');
+    const root = tempDir('qonline-doctor-pg-');
+    const home = path.join(root, 'home');
+    const cfg = path.join(root, 'pg.yaml');
+    const store = (url: string) => `\nstore: {class: PostgresStore, kwargs: {url: "${url}", schema: ${schema}, connect_timeout_ms: 3000}}\n`;
+    writeFileSync(cfg, readFileSync(TINY, 'utf8') + store('${QONLINE_TEST_PG_URL}'));
+    const schemaExists = async (): Promise<boolean> => {
+      const d = await PgDriver.open({ url: pgUrl!, poolSize: 1 });
+      try {
+        return (await d.all('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [schema])).length === 1;
+      } finally {
+        await d.close();
+      }
+    };
+    try {
+      const none = await doctor(cfg, home, TODAY);
+      expect(none.code).toBe(1);
+      expect(finding(none.report, 'store')[0]).toMatchObject({ severity: 'error', message: expect.stringMatching(/^no store \(PostgresStore\)/) });
+      expect(await schemaExists()).toBe(false);
+      expect(existsSync(home)).toBe(false);
+      const r = await runCli(['run', cfg, '--home', home, '-q']);
+      expect(r.code, r.stderr).toBe(0);
+      const ok = await doctor(cfg, home, TODAY);
+      expect(ok.code, JSON.stringify(ok.report.findings)).toBe(0);
+      expect(finding(ok.report, 'store')[0]!.message).toMatch(/^PostgresStore reachable, schema current \(store v\d+, backtest v\d+\)$/);
+      expect(finding(ok.report, 'routine')[0]!.message).toMatch(/the last routine ran at 2020-12-31/);
+      const down = path.join(root, 'down.yaml');
+      writeFileSync(down, readFileSync(TINY, 'utf8') + store('postgres://postgres@127.0.0.1:1/nothing'));
+      const unreachable = await doctor(down, home, TODAY);
+      expect(unreachable.code).toBe(1);
+      expect(finding(unreachable.report, 'store')[0]).toMatchObject({ severity: 'error', message: expect.stringMatching(/^PostgresStore is not reachable: cannot connect to PostgreSQL/) });
+    } finally {
+      await dropSchema(pgUrl!, schema);
+    }
+  }, 180_000);
+});
