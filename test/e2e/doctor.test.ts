@@ -112,6 +112,9 @@ describe('qonline doctor', () => {
     const lag = await runCli(['doctor', TINY, '--home', home, '--max-data-lag', 'two']);
     expect(lag.code).toBe(2);
     expect(lag.stderr).toMatch(/--max-data-lag expects a whole number of weekdays, got "two"/);
+    const user = await runCli(['doctor', path.join(ROOT, 'configs/user.yaml'), '--home', home]);
+    expect(user.code).toBe(2);
+    expect(user.stderr).toMatch(/user\.yaml is not a pipeline config \(no manager:\)/);
     const help = await runCli(['doctor', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: qonline doctor CONFIG/);

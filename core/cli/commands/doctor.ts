@@ -1,8 +1,11 @@
+import { loadConfigFile } from '../../config/load.js';
 import { runDoctor, needsAction, type Finding } from '../../engine/doctor.js';
+import { isWorkflowConfig } from '../../engine/workflow.js';
 import { prepareConfig } from '../../engine/pipeline.js';
 import { QonlineError } from '../../errors/index.js';
 import type { Command } from '../context.js';
 import { requireConfig } from './shared.js';
+import { isUserConfig } from './validate.js';
 
 const MARK: Record<Finding['severity'], string> = { ok: 'ok', info: 'info', warn: 'WARN', error: 'ERROR' };
 
@@ -19,6 +22,9 @@ export const doctorCommand: Command = {
     const lagRaw = ctx.args.flags['max-data-lag'];
     if (lagRaw !== undefined && !(typeof lagRaw === 'string' && /^\d+$/.test(lagRaw))) throw new QonlineError('QONLINE_USAGE', `--max-data-lag expects a whole number of weekdays, got ${JSON.stringify(lagRaw)}`);
     const env = ctx.engine();
+    if (isUserConfig(file) || isWorkflowConfig((await loadConfigFile(file, ctx.io.env)).value)) {
+      throw new QonlineError('QONLINE_USAGE', `${file} is not a pipeline config (no manager:): doctor checks a manager's pipeline`, { hint: 'give the pipeline config the daemon or `qonline run` uses; `qonline validate` checks this file' });
+    }
     // Bad config: exit 2 as everywhere (prepareConfig reads and checks, and writes nothing).
     const prepared = await prepareConfig(file, env);
     const timezone = prepared.pipeline.daemon?.timezone ?? undefined;
