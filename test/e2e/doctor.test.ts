@@ -159,6 +159,19 @@ describe('qonline doctor', () => {
     expect(routine!.action).toMatch(/point data: in the config at the data the routines used/);
   });
 
+  it('signals of the latest date covering far fewer instruments than the dates before: a warning with both counts', async () => {
+    const h = path.join(root, 'coverage');
+    cpSync(home, h, { recursive: true });
+    const db = path.join(h, 'store.sqlite');
+    // Keep 3 instruments on the latest date (as a routine on data missing most instruments would write).
+    await sqliteRun(db, `DELETE FROM signals WHERE date = (SELECT MAX(date) FROM signals) AND instrument NOT IN (SELECT instrument FROM signals WHERE date = (SELECT MAX(date) FROM signals) ORDER BY instrument LIMIT 3)`);
+    const { code, report } = await doctor(TINY, h, TODAY);
+    expect(code).toBe(1);
+    const [f] = finding(report, 'signals');
+    expect(f).toMatchObject({ severity: 'warn', message: expect.stringMatching(/^signals on 2020-12-31 cover 3 instrument\(s\), against a median of \d+ over the 20 date\(s\) before$/) });
+    expect(f!.action).toBe(`look at \`qonline signals --config ${TINY} --home ${h} --date 2020-12-31\` and the data of that date (which instruments have no features there)`);
+  });
+
   it('the store: migrations pending (warn: a writing command applies them), migrated by a newer qonline (error), not a database (unreachable)', async () => {
     const h = path.join(root, 'schema');
     cpSync(home, h, { recursive: true });
