@@ -150,6 +150,7 @@ async function openStore(prepared: PreparedConfig, cfg: string, add: (f: Finding
   // Reads below need the store's own tables as this version knows them.
   if (opened.migrations[0]?.pending.length) {
     await opened.close();
+    add({ check: 'store', severity: 'info', message: 'the routine, signal and pool checks need the current schema: skipped until the migrations are applied' });
     return null;
   }
   return opened;
@@ -182,7 +183,8 @@ async function checkManager(store: ExperimentStore, manager: string, calendar: D
       action: 'point data: in the config at the data the routines used, or bring that data up to date',
     });
   } else {
-    add({ check: 'routine', severity: 'ok', message: `the last routine ran at ${state.lastRoutine}, the data's last date (state version ${state.stateVersion}${changed})` });
+    const at = calendar ? ", the data's last date" : " (the data's dates are unknown)";
+    add({ check: 'routine', severity: 'ok', message: `the last routine ran at ${state.lastRoutine}${at} (state version ${state.stateVersion}${changed})` });
   }
 
   const dates = await store.signalDates(manager);

@@ -188,6 +188,13 @@ describe('qonline doctor', () => {
     await sqliteRun(db, "INSERT INTO qonline_migrations (version, name, applied_at) VALUES (999, 'from the future', '2030-01-01')");
     const newer = await doctor(TINY, h, TODAY);
     expect(finding(newer.report, 'store')[0]).toMatchObject({ severity: 'error', message: 'the store was migrated by a newer qonline (store: version(s) 999)' });
+    // The store's own schema behind: the checks that read its tables wait for the migration.
+    await sqliteRun(db, 'DELETE FROM qonline_migrations WHERE version >= (SELECT MAX(version) FROM qonline_migrations WHERE version < 999)');
+    const behind = await doctor(TINY, h, TODAY);
+    expect(behind.code).toBe(1);
+    expect(finding(behind.report, 'store').map((f) => f.severity)).toEqual(['warn', 'info']);
+    expect(finding(behind.report, 'store')[0]!.message).toMatch(/^schema migrations pending: store \d+ \(.*\); backtest 1 \(/);
+    expect(finding(behind.report, 'routine')).toEqual([]);
     writeFileSync(db, 'not a database at all, just text '.repeat(200));
     const broken = await doctor(TINY, h, TODAY);
     expect(broken.code).toBe(1);
