@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,24 @@ describe('qonline daemon --metrics-port', () => {
     expect((await fetch(url.replace('/metrics', '/nothing'))).status).toBe(404);
     d.child.kill('SIGTERM');
     expect(await d.exit, d.err()).toBe(0);
+  }, 180_000);
+
+  it('a failed routine is counted as failed, with its duration', async () => {
+    const dir = tempDir('qonline-metrics-fail-');
+    copyFileSync(path.join(ROOT, 'test/fixtures/pool/slow-model.js'), path.join(dir, 'slow-model.js'));
+    const cfg = path.join(dir, 'fail.yaml');
+    writeFileSync(cfg, readFileSync(TINY, 'utf8').replace('model: {class: Linear, kwargs: {alpha: 1.0}}', 'model: {class: SlowModel, kwargs: {fail: "synthetic failure in fit"}}') + 'plugins: [./slow-model.js]\n');
+    const d = startCli(['daemon', cfg, '--home', path.join(dir, 'home'), '--schedule', '0 0 1 1 *', '--metrics-port', '0'], live);
+    const url = await metricsUrl(d);
+    const text = await until('the failed catch-up counted', async () => {
+      const t = await scrape(url);
+      return sample(t, 'qonline_routine_runs_total{manager="tiny",outcome="failed"}') === 1 ? t : undefined;
+    });
+    expect(sample(text, 'qonline_routine_duration_seconds_count{manager="tiny",outcome="failed"}')).toBe(1);
+    expect(sample(text, 'qonline_routine_runs_total{manager="tiny",outcome="ok"}')).toBeUndefined();
+    d.child.kill('SIGTERM');
+    expect(await d.exit).toBe(1);
+    expect(d.err()).toMatch(/catch-up routine failed: .*synthetic failure in fit/);
   }, 180_000);
 
   it('a taken metrics port is a clear error before any routine (exit 1, no stack); a bad port is a usage error', async () => {
