@@ -12,7 +12,7 @@ const MARK: Record<Finding['severity'], string> = { ok: 'ok', info: 'info', warn
 export const doctorCommand: Command = {
   name: 'doctor',
   usage: 'doctor CONFIG [--today D] [--max-data-lag N]',
-  summary: 'Check what a person on call would (config, store and schema, data freshness, last routine, signals, failed tasks and expired leases, stale home lock) and say what to do; read-only; exit 1 when something needs action',
+  summary: 'Check config, store, data freshness, last routine, signals, task pools and the home lock, read-only, and say what to do (exit 1 when something needs action)',
   flags: {
     today: { value: true, date: true, description: "The day to judge the data's freshness against (default: today, in the config's daemon.timezone when set)" },
     'max-data-lag': { value: true, description: 'Weekdays the data may lag behind the last weekday before --today, for market holidays (default 1)' },
