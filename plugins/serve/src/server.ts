@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { emptyTaskStat, type OpenedManager, type TaskStat } from '../../../core/index.js';
 import { QonlineMetrics } from '../../metrics/index.js';
-import { buildDashboardData, modelRow } from './data.js';
+import { buildDashboardData, type DashboardData } from './data.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { APP_CSS, APP_JS, pageHtml, PAGES } from './page.js';
 import { S } from './schemas.js';
@@ -180,20 +180,32 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   });
 
   // What plugins add (report sections, e.g. a stored backtest) may change within a state version (a backtest rerun): read per request.
-  const dashboard = (s: Snapshot) => s.derived('dashboard', () => buildDashboardData(m, { sections: false }));
+  // Built once per version from several reads: kept only if the version did not move during them (else from the newer snapshot).
+  const dashboard = async (): Promise<{ s: Snapshot; d: DashboardData }> => {
+    let s = await snap();
+    for (let attempt = 0; ; attempt++) {
+      const cur = s;
+      const d = await cur.derived('dashboard', async () => {
+        const data = await buildDashboardData(m, { sections: false });
+        const after = (await m.store.getManager(m.manager))?.stateVersion ?? 0;
+        return data.stateVersion === cur.version && after === cur.version ? data : null;
+      });
+      if (d) return { s, d };
+      if (attempt >= 10) throw new HttpError(503, 'the manager state keeps changing; retry');
+      s = await cache.check('request');
+    }
+  };
 
   app.get('/api/models', { schema: S.models }, async (req, reply) => {
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, 'models')) return reply;
-    const d = await dashboard(s);
     return json(reply, versioned(s, { models: d.models }));
   });
 
   app.get('/api/models/:id', { schema: S.model }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const d = await dashboard(s);
     let row = d.models.find((x) => x.id === id);
     if (!row) {
       const byPrefix = d.models.filter((x) => x.id.startsWith(id));
@@ -201,15 +213,13 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       row = byPrefix[0];
     }
     if (!row) throw new HttpError(404, `no recorder ${JSON.stringify(id)} in the strategies of manager ${m.manager}`);
-    const rec = await m.store.getRecorder(row.id);
-    const fullRow = await modelRow(m, rec);
-    return json(reply, versioned(s, { model: fullRow, artifacts: await m.store.listArtifacts(row.id), task: (await m.store.getArtifact(row.id, 'task')) ?? null }));
+    // The row of this version (its online flag); artifacts and the task never change.
+    return json(reply, versioned(s, { model: row, artifacts: await m.store.listArtifacts(row.id), task: (await m.store.getArtifact(row.id, 'task')) ?? null }));
   });
 
   app.get('/api/history', { schema: S.history }, async (req, reply) => {
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, 'history')) return reply;
-    const d = await dashboard(s);
     return json(reply, versioned(s, { history: d.history }));
   });
 
@@ -233,9 +243,9 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   });
 
   app.get('/api/dashboard', { schema: S.dashboard }, async (req, reply) => {
-    const s = await snap();
+    const { s, d } = await dashboard();
     const sections = m.reportSections ? await m.reportSections() : [];
-    const body = JSON.stringify({ ...(await dashboard(s)), sections });
+    const body = JSON.stringify({ ...d, sections });
     if (fresh(req, reply, s.version, fnv(body))) return reply;
     return json(reply, body);
   });
