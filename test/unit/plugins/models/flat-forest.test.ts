@@ -3,8 +3,12 @@ import { FlatForest } from '../../../../plugins/models/src/gbdt/flat-forest.js';
 import { leafOfRow, type Tree } from '../../../../plugins/models/src/gbdt/tree.js';
 import { rng } from '../../../helpers/rng.js';
 
-/** A random tree grown leaf-wise (unbalanced), with random thresholds, features and missing-value sides. */
-function randomTree(rnd: () => number, leaves: number, cols: number): Tree {
+/**
+ * A random tree grown leaf-wise (unbalanced), with random thresholds (some
+ * +-Infinity: the "missing or not" splits), features and missing-value sides.
+ * `chain`: always split the newest right child, a tree as deep as it has splits.
+ */
+function randomTree(rnd: () => number, leaves: number, cols: number, chain = false): Tree {
   const splits = leaves - 1;
   const t: Tree = {
     numLeaves: leaves,
@@ -23,10 +27,11 @@ function randomTree(rnd: () => number, leaves: number, cols: number): Tree {
   let nextLeaf = 0;
   for (let k = 0; k < splits; k++) {
     t.splitFeature[k] = Math.floor(rnd() * cols);
-    t.threshold[k] = rnd() * 2 - 1;
+    const u = rnd();
+    t.threshold[k] = u < 0.06 ? Infinity : u < 0.1 ? -Infinity : rnd() * 2 - 1;
     t.defaultLeft[k] = rnd() < 0.5 ? 1 : 0;
     if (k > 0) {
-      const [node, side] = open.splice(Math.floor(rnd() * open.length), 1)[0]!;
+      const [node, side] = open.splice(chain ? open.length - 1 : Math.floor(rnd() * open.length), 1)[0]!;
       (side === 0 ? t.leftChild : t.rightChild)[node] = k;
     }
     open.push([k, 0], [k, 1]);
@@ -39,10 +44,14 @@ describe('FlatForest', () => {
   it('predicts exactly what walking each tree row by row gives (float64 sums in tree order), for any row count', () => {
     const rnd = rng(5);
     const cols = 7;
-    const trees = Array.from({ length: 23 }, (_, i) => randomTree(rnd, i === 3 ? 1 : 2 + Math.floor(rnd() * 30), cols));
+    // Trees 5 and 17 are 14 and 20 levels deep: beyond the padded layout, they take the linked walk.
+    const trees = Array.from({ length: 23 }, (_, i) => randomTree(rnd, i === 3 ? 1 : i === 5 ? 15 : i === 17 ? 21 : 2 + Math.floor(rnd() * 30), cols, i === 5 || i === 17));
     const forest = new FlatForest(trees);
     for (const rows of [1, 3, 4, 5, 63, 64, 65, 130, 257]) {
-      const x = Float32Array.from({ length: rows * cols }, () => (rnd() < 0.08 ? NaN : rnd() * 2.2 - 1.1));
+      const x = Float32Array.from({ length: rows * cols }, () => {
+        const u = rnd();
+        return u < 0.08 ? NaN : u < 0.1 ? Infinity : u < 0.12 ? -Infinity : rnd() * 2.2 - 1.1;
+      });
       // Thresholds hit exactly: x equal to a threshold goes left.
       if (rows > 2) x[cols + trees[0]!.splitFeature[0]!] = Math.fround(trees[0]!.threshold[0]!);
       const got = forest.predict(x, rows, cols, 0.25);
