@@ -4,6 +4,7 @@ import { modelInputError } from '../model-error.js';
 import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
+import { NormalEquationsKernel } from './gram-kernel.js';
 import { solveSymmetric } from './solve-symmetric.js';
 import { lassoGram, nnlsGram } from './sparse-solvers.js';
 
@@ -30,10 +31,16 @@ export class LinearModel implements Model {
   private readonly fitIntercept: boolean;
   private readonly includeValid: boolean;
   private readonly estimator: 'ridge' | 'ols' | 'lasso' | 'nnls';
+  /** false: the scalar normal-equation loops even where WebAssembly SIMD runs (tests compare the two). */
+  private readonly useKernel: boolean;
   private state: LinearState | null = null;
 
   /** `kwargs`: options validated by the kernel against the schema of LINEAR_PARAMS. */
-  constructor(private readonly kwargs: Readonly<Record<string, unknown>> = {}) {
+  constructor(
+    private readonly kwargs: Readonly<Record<string, unknown>> = {},
+    options: { simd?: boolean } = {},
+  ) {
+    this.useKernel = options.simd ?? true;
     const p = foldParams(LINEAR_PARAMS, kwargs, LINEAR_CLASS);
     this.alpha = p.alpha;
     this.fitIntercept = p.fit_intercept;
@@ -91,8 +98,37 @@ export class LinearModel implements Model {
     const coef = Float64Array.from(s.coef);
     const fill = Float64Array.from(s.fill);
     const out = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let acc = s.intercept;
+    const c = s.intercept;
+    let r = 0;
+    // Four rows at a time: four independent sums (each still in column order) overlap in the CPU.
+    for (; r + 4 <= rows; r += 4) {
+      let a0 = c;
+      let a1 = c;
+      let a2 = c;
+      let a3 = c;
+      const b0 = r * cols;
+      const b1 = b0 + cols;
+      const b2 = b1 + cols;
+      const b3 = b2 + cols;
+      for (let j = 0; j < cols; j++) {
+        const k = coef[j]!;
+        const f = fill[j]!;
+        const v0 = features[b0 + j]!;
+        const v1 = features[b1 + j]!;
+        const v2 = features[b2 + j]!;
+        const v3 = features[b3 + j]!;
+        a0 += k * (v0 - v0 === 0 ? v0 : f);
+        a1 += k * (v1 - v1 === 0 ? v1 : f);
+        a2 += k * (v2 - v2 === 0 ? v2 : f);
+        a3 += k * (v3 - v3 === 0 ? v3 : f);
+      }
+      out[r] = a0;
+      out[r + 1] = a1;
+      out[r + 2] = a2;
+      out[r + 3] = a3;
+    }
+    for (; r < rows; r++) {
+      let acc = c;
       const base = r * cols;
       for (let j = 0; j < cols; j++) {
         const v = features[base + j]!;
@@ -129,18 +165,8 @@ export class LinearModel implements Model {
   private solve(ds: MatrixDataset, featureNames?: string[]): LinearState {
     const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
     // Pass 1: fill values (finite means) and the weighted centres of the filled columns.
-    const sum = new Float64Array(p);
-    const count = new Float64Array(p);
-    for (let r = 0; r < n; r++) {
-      const base = r * p;
-      for (let j = 0; j < p; j++) {
-        const v = X[base + j]!;
-        if (v - v === 0) {
-          sum[j] += v;
-          count[j]++;
-        }
-      }
-    }
+    const kernel = this.useKernel ? NormalEquationsKernel.create(p) : null;
+    const { sum, count } = kernel ? kernel.finiteSums(X, n) : finiteSums(X, n, p);
     const fill = new Float64Array(p);
     for (let j = 0; j < p; j++) fill[j] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
     const centre = new Float64Array(p);
@@ -168,30 +194,8 @@ export class LinearModel implements Model {
       yCentre = ysum / wsum;
       for (let j = 0; j < p; j++) centre[j] = w ? wx[j]! / wsum : fill[j]!;
     }
-    // Pass 2: X'WX and X'Wy over row blocks laid out column-major, so each
-    // (j, k) product is a contiguous dot product.
-    const BLOCK = 128;
-    const buf = new Float64Array(p * BLOCK);
-    const yb = new Float64Array(BLOCK);
-    const A = new Float64Array(p * p);
-    const b = new Float64Array(p);
-    for (let r0 = 0; r0 < n; r0 += BLOCK) {
-      const m = Math.min(BLOCK, n - r0);
-      for (let i = 0; i < m; i++) {
-        const r = r0 + i;
-        const sw = w ? Math.sqrt(w[r]!) : 1;
-        const base = r * p;
-        for (let j = 0; j < p; j++) {
-          const v = X[base + j]!;
-          buf[j * BLOCK + i] = ((v - v === 0 ? v : fill[j]!) - centre[j]!) * sw;
-        }
-        yb[i] = (y[r]! - yCentre) * sw;
-      }
-      accumulateBlock(buf, yb, m, p, BLOCK, A, b);
-    }
-    for (let j = 0; j < p; j++) {
-      for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
-    }
+    // Pass 2: X'WX and X'Wy of the filled, centred rows (times sqrt(w)).
+    const { A, b } = normalEquations(ds, fill, centre, yCentre, kernel);
     if (this.estimator === 'nnls') return this.nnlsState(A, b, p, centre, yCentre, weightSum, fill, featureNames);
     let coef: Float64Array;
     let method: LinearState['solver'];
@@ -218,6 +222,23 @@ export class LinearModel implements Model {
   }
 }
 
+/** Per column, the sum and count of the finite values (row order). */
+function finiteSums(X: Float32Array, n: number, p: number): { sum: Float64Array; count: Float64Array } {
+  const sum = new Float64Array(p);
+  const count = new Float64Array(p);
+  for (let r = 0; r < n; r++) {
+    const base = r * p;
+    for (let j = 0; j < p; j++) {
+      const v = X[base + j]!;
+      if (v - v === 0) {
+        sum[j] += v;
+        count[j]++;
+      }
+    }
+  }
+  return { sum, count };
+}
+
 /**
  * Qlib's nnls: the intercept is one more non-negative coefficient (a column
  * of ones), so the Gram matrix of the uncentred data [X, 1] is rebuilt from
@@ -235,6 +256,41 @@ function uncentred(A: Float64Array, b: Float64Array, p: number, m: Float64Array,
   G[p * q + p] = W;
   c[p] = W * ym;
   return { A: G, b: c };
+}
+
+/**
+ * X'WX (p x p, full) and X'Wy of the rows ((x finite ? x : fill) - centre) *
+ * sqrt(w) and labels (y - yCentre) * sqrt(w): by the WebAssembly SIMD
+ * kernel (the labels ride along as one more column of its Gram matrix), or,
+ * without one (kernel null), by blocked scalar loops doing the same sums.
+ */
+export function normalEquations(ds: MatrixDataset, fill: Float64Array, centre: Float64Array, yCentre: number, kernel: NormalEquationsKernel | null = NormalEquationsKernel.create(ds.cols)): { A: Float64Array; b: Float64Array } {
+  const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
+  if (kernel) return kernel.gram(X, y, w, n, fill, centre, yCentre);
+  const A = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  // Row blocks laid out column-major, so each (j, k) product is a contiguous dot product.
+  const BLOCK = 128;
+  const buf = new Float64Array(p * BLOCK);
+  const yb = new Float64Array(BLOCK);
+  for (let r0 = 0; r0 < n; r0 += BLOCK) {
+    const m = Math.min(BLOCK, n - r0);
+    for (let i = 0; i < m; i++) {
+      const r = r0 + i;
+      const sw = w ? Math.sqrt(w[r]!) : 1;
+      const base = r * p;
+      for (let j = 0; j < p; j++) {
+        const v = X[base + j]!;
+        buf[j * BLOCK + i] = ((v - v === 0 ? v : fill[j]!) - centre[j]!) * sw;
+      }
+      yb[i] = (y[r]! - yCentre) * sw;
+    }
+    accumulateBlock(buf, yb, m, p, BLOCK, A, b);
+  }
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
+  }
+  return { A, b };
 }
 
 /**
