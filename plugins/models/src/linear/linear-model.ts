@@ -4,7 +4,7 @@ import { modelInputError } from '../model-error.js';
 import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
-import { NormalEquationsKernel } from './gram-kernel.js';
+import { LinearKernel } from './linear-kernel.js';
 import { solveSymmetric } from './solve-symmetric.js';
 import { lassoGram, nnlsGram } from './sparse-solvers.js';
 
@@ -165,7 +165,7 @@ export class LinearModel implements Model {
   private solve(ds: MatrixDataset, featureNames?: string[]): LinearState {
     const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
     // Pass 1: fill values (finite means) and the weighted centres of the filled columns.
-    const kernel = this.useKernel ? NormalEquationsKernel.create(p) : null;
+    const kernel = this.useKernel ? LinearKernel.create(p) : null;
     const { sum, count } = kernel ? kernel.finiteSums(X, n) : finiteSums(X, n, p);
     const fill = new Float64Array(p);
     for (let j = 0; j < p; j++) fill[j] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
@@ -264,7 +264,7 @@ function uncentred(A: Float64Array, b: Float64Array, p: number, m: Float64Array,
  * kernel (the labels ride along as one more column of its Gram matrix), or,
  * without one (kernel null), by blocked scalar loops doing the same sums.
  */
-export function normalEquations(ds: MatrixDataset, fill: Float64Array, centre: Float64Array, yCentre: number, kernel: NormalEquationsKernel | null = NormalEquationsKernel.create(ds.cols)): { A: Float64Array; b: Float64Array } {
+export function normalEquations(ds: MatrixDataset, fill: Float64Array, centre: Float64Array, yCentre: number, kernel: LinearKernel | null = LinearKernel.create(ds.cols)): { A: Float64Array; b: Float64Array } {
   const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
   if (kernel) return kernel.gram(X, y, w, n, fill, centre, yCentre);
   const A = new Float64Array(p * p);

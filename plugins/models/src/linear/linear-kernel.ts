@@ -58,8 +58,8 @@ function layout(p: number) {
 }
 
 /**
- * Normal equations of float32 rows in WebAssembly SIMD, from a module
- * generated for one column count p (cached per p).
+ * The linear model's passes over float32 rows in WebAssembly SIMD, from a
+ * module generated for one column count p (cached per p).
  *
  * - `finiteSums`: per column, the sum and count of finite values (row order,
  *   as the scalar loop sums them).
@@ -73,7 +73,7 @@ function layout(p: number) {
  * four vector loads, eight multiplies, eight adds). Each entry of G is a sum
  * over rows in row order, restarted per block.
  */
-export class NormalEquationsKernel {
+export class LinearKernel {
   private readonly p: number;
   private readonly stride: number;
   private readonly memory: ArrayBuffer;
@@ -81,7 +81,7 @@ export class NormalEquationsKernel {
   private readonly exports: Record<string, (...args: number[]) => void>;
 
   /** null when the runtime has no WebAssembly SIMD (the caller then runs its scalar loops). */
-  static create(p: number): NormalEquationsKernel | null {
+  static create(p: number): LinearKernel | null {
     if (wasm === undefined) wasm = wasmWithSimd();
     if (!wasm || p < 1) return null;
     let module = modules.get(p);
@@ -89,7 +89,7 @@ export class NormalEquationsKernel {
       module = new wasm.Module(kernelModule(p));
       modules.set(p, module);
     }
-    return new NormalEquationsKernel(new wasm.Instance(module, {}).exports, p);
+    return new LinearKernel(new wasm.Instance(module, {}).exports, p);
   }
 
   private constructor(exports: Record<string, unknown>, p: number) {
