@@ -1,4 +1,4 @@
-import { F64, FunctionBody, I32, V128, WasmModule, wasmWithSimd, type WasmApi, type WasmMemory } from './wasm-emitter.js';
+import { F64, FunctionBody, I32, V128, WasmModule, wasmWithSimd, type WasmApi, type WasmMemory } from '../wasm-emitter.js';
 
 /** Opcodes used here; the SIMD ones follow the 0xfd prefix. */
 const OP = {
