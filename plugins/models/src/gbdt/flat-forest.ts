@@ -1,3 +1,4 @@
+import { WasmForest } from './forest-wasm.js';
 import type { Tree } from './tree.js';
 
 /** Rows predicted together: a block's features are copied column-major once, then walked tree by tree. */
@@ -67,8 +68,13 @@ export class BlockPredictor {
   private readonly columnView: Uint8Array;
   /** Columns a row must have: 1 + the largest feature read. */
   readonly featuresRead: number;
+  /** The implicit walk in WebAssembly, per summation precision: built on first use; null where it cannot run. */
+  private readonly compiled = new Map<boolean, WasmForest | null>();
+  /** false: always the JavaScript walk (tests compare the two). */
+  private readonly useWasm: boolean;
 
-  constructor(nodes: LinkedNodes) {
+  constructor(nodes: LinkedNodes, options: { wasm?: boolean } = {}) {
+    this.useWasm = options.wasm ?? true;
     const T = nodes.roots.length;
     this.depth = Int32Array.from(nodes.depth);
     this.implicit = new Uint8Array(T);
@@ -179,7 +185,8 @@ export class BlockPredictor {
     const { implicit, depth, nodeStart, leafStart, columnFeature, columnView } = this;
     const numTrees = depth.length;
     const numColumns = columnFeature.length;
-    const block = new Float32Array(Math.max(1, numColumns) * ROW_BLOCK);
+    const compiled = this.wasmWalk(float32Sums);
+    const block = compiled ? compiled.block : new Float32Array(Math.max(1, numColumns) * ROW_BLOCK);
     const acc = new Float64Array(ROW_BLOCK);
     const leafOf = new Int32Array(ROW_BLOCK);
     for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
@@ -202,6 +209,10 @@ export class BlockPredictor {
           }
         }
       }
+      if (compiled) {
+        compiled.walk(m, init, float32Sums, out, r0);
+        continue;
+      }
       for (let t = 0; t < numTrees; t++) {
         const d = depth[t]!;
         if (implicit[t]) {
@@ -216,6 +227,16 @@ export class BlockPredictor {
       for (let i = 0; i < m; i++) out[r0 + i] = acc[i]!;
     }
     return out;
+  }
+
+  /** The WebAssembly walk, when every tree has the padded layout and the runtime compiles WebAssembly. */
+  private wasmWalk(float32Sums: boolean): WasmForest | null {
+    if (!this.useWasm || this.implicit.includes(0)) return null;
+    if (!this.compiled.has(float32Sums)) {
+      const forest = { depth: this.depth, nodeStart: this.nodeStart, leafStart: this.leafStart, code: this.code, thr: this.thr, leaves: this.leaves, numColumns: this.columnFeature.length, rowBlock: ROW_BLOCK };
+      this.compiled.set(float32Sums, WasmForest.create(forest, float32Sums));
+    }
+    return this.compiled.get(float32Sums)!;
   }
 
   /** Adds the tree's leaf value to acc[i] for each row i of the block (lo: the tree's leafStart). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlatForest } from '../../../../plugins/models/src/gbdt/flat-forest.js';
+import { type BlockPredictor, FlatForest } from '../../../../plugins/models/src/gbdt/flat-forest.js';
 import { leafOfRow, type Tree } from '../../../../plugins/models/src/gbdt/tree.js';
 import { rng } from '../../../helpers/rng.js';
 
@@ -62,4 +62,27 @@ describe('FlatForest', () => {
       }
     }
   });
+
+  it('the WebAssembly walk (all trees within the padded layout) predicts exactly the row-by-row walk too, and the JavaScript walk', () => {
+    const rnd = rng(9);
+    const cols = 11;
+    // At most 10 leaves: depth <= 9, so every tree is padded and the compiled walk runs.
+    const trees = Array.from({ length: 40 }, (_, i) => randomTree(rnd, i === 7 ? 1 : 2 + Math.floor(rnd() * 9), cols));
+    const nodes = (new FlatForest(trees) as unknown as { kernel: BlockPredictor }).kernel;
+    expect((nodes as unknown as { wasmWalk(f: boolean): unknown }).wasmWalk(false)).not.toBeNull();
+    const forest = new FlatForest(trees);
+    for (const rows of [1, 7, 8, 9, 64, 65, 200]) {
+      const x = Float32Array.from({ length: rows * cols }, () => {
+        const u = rnd();
+        return u < 0.08 ? NaN : u < 0.1 ? Infinity : u < 0.12 ? -Infinity : u < 0.3 ? Math.fround(trees[Math.floor(rnd() * 40)]!.threshold[0] ?? 0) : rnd() * 2.2 - 1.1;
+      });
+      const got = forest.predict(x, rows, cols, -0.5);
+      for (let r = 0; r < rows; r++) {
+        let acc = -0.5;
+        for (const t of trees) acc += t.leafValue[leafOfRow(t, x, r * cols)]!;
+        expect(got[r], `rows ${rows} row ${r}`).toBe(Math.fround(acc));
+      }
+    }
+  });
 });
+
