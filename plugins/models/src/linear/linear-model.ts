@@ -100,7 +100,9 @@ export class LinearModel implements Model {
     const out = new Float32Array(rows);
     const c = s.intercept;
     let r = 0;
-    // Four rows at a time: four independent sums (each still in column order) overlap in the CPU.
+    // Four rows at a time, four independent sums (each in column order) that overlap in the CPU,
+    // taking the values as they are: a row with a missing value ends non-finite and is redone with
+    // the fills (a row that overflows is redone too, to the same result).
     for (; r + 4 <= rows; r += 4) {
       let a0 = c;
       let a1 = c;
@@ -112,30 +114,17 @@ export class LinearModel implements Model {
       const b3 = b2 + cols;
       for (let j = 0; j < cols; j++) {
         const k = coef[j]!;
-        const f = fill[j]!;
-        const v0 = features[b0 + j]!;
-        const v1 = features[b1 + j]!;
-        const v2 = features[b2 + j]!;
-        const v3 = features[b3 + j]!;
-        a0 += k * (v0 - v0 === 0 ? v0 : f);
-        a1 += k * (v1 - v1 === 0 ? v1 : f);
-        a2 += k * (v2 - v2 === 0 ? v2 : f);
-        a3 += k * (v3 - v3 === 0 ? v3 : f);
+        a0 += k * features[b0 + j]!;
+        a1 += k * features[b1 + j]!;
+        a2 += k * features[b2 + j]!;
+        a3 += k * features[b3 + j]!;
       }
-      out[r] = a0;
-      out[r + 1] = a1;
-      out[r + 2] = a2;
-      out[r + 3] = a3;
+      out[r] = a0 - a0 === 0 ? a0 : filledRow(features, b0, cols, c, coef, fill);
+      out[r + 1] = a1 - a1 === 0 ? a1 : filledRow(features, b1, cols, c, coef, fill);
+      out[r + 2] = a2 - a2 === 0 ? a2 : filledRow(features, b2, cols, c, coef, fill);
+      out[r + 3] = a3 - a3 === 0 ? a3 : filledRow(features, b3, cols, c, coef, fill);
     }
-    for (; r < rows; r++) {
-      let acc = c;
-      const base = r * cols;
-      for (let j = 0; j < cols; j++) {
-        const v = features[base + j]!;
-        acc += coef[j]! * (v - v === 0 ? v : fill[j]!);
-      }
-      out[r] = acc;
-    }
+    for (; r < rows; r++) out[r] = filledRow(features, r * cols, cols, c, coef, fill);
     return out;
   }
 
@@ -220,6 +209,16 @@ export class LinearModel implements Model {
       ...(featureNames ? { featureNames: [...featureNames] } : {}),
     };
   }
+}
+
+/** c + sum_j coef[j] * (x_j finite ? x_j : fill[j]) for the row at `base`, in column order. */
+function filledRow(features: Float32Array, base: number, cols: number, c: number, coef: Float64Array, fill: Float64Array): number {
+  let acc = c;
+  for (let j = 0; j < cols; j++) {
+    const v = features[base + j]!;
+    acc += coef[j]! * (v - v === 0 ? v : fill[j]!);
+  }
+  return acc;
 }
 
 /** Per column, the sum and count of the finite values (row order). */

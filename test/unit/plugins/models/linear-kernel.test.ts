@@ -74,4 +74,29 @@ describe('Linear normal equations: WebAssembly SIMD kernel', () => {
       expect(Math.abs(intercept - ref.intercept)).toBeLessThan(1e-12);
     }
   });
+
+  it('predict equals the plain column-order sum with fills, rows with and without missing values or infinities', async () => {
+    const next = rng(3);
+    const cols = 9;
+    const train = { features: Float32Array.from({ length: 50 * cols }, () => next() * 4 - 2), labels: Float32Array.from({ length: 50 }, () => next()), rows: 50, cols };
+    const m = new LinearModel({ alpha: 0.1 });
+    await m.fit(train);
+    const { coef, intercept } = m.coefficients;
+    const fill = (m.toJSON().state as { fill: number[] }).fill;
+    const rows = 37;
+    const x = Float32Array.from({ length: rows * cols }, () => {
+      const u = next();
+      return u < 0.04 ? NaN : u < 0.06 ? Infinity : u < 0.08 ? -Infinity : next() * 6 - 3;
+    });
+    const got = m.predict({ features: x, rows, cols });
+    for (let r = 0; r < rows; r++) {
+      let acc = intercept;
+      for (let j = 0; j < cols; j++) {
+        const v = x[r * cols + j]!;
+        acc += coef[j]! * (Number.isFinite(v) ? v : fill[j]!);
+      }
+      expect(got[r], `row ${r}`).toBe(Math.fround(acc));
+    }
+  });
 });
+
