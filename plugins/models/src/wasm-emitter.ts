@@ -35,6 +35,11 @@ function sleb(out: number[], v: number): void {
   }
 }
 
+/** out.push(...items) without spreading (a kernel's code runs to hundreds of kilobytes: too many arguments). */
+function append(out: number[], items: ArrayLike<number>): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i]!);
+}
+
 function bytesOf(name: string): number[] {
   const b = Array.from(new TextEncoder().encode(name));
   const out: number[] = [];
@@ -138,7 +143,8 @@ export class FunctionBody {
     // Locals, one run per entry (runs of equal types are not merged: a few bytes).
     uleb(out, this.localTypes.length);
     for (const t of this.localTypes) out.push(1, t);
-    out.push(...this.code, 0x0b);
+    append(out, this.code);
+    out.push(0x0b);
     const sized: number[] = [];
     uleb(sized, out.length);
     return sized.concat(out);
@@ -164,7 +170,7 @@ export class WasmModule {
     const vec = (items: number[][]): number[] => {
       const out: number[] = [];
       uleb(out, items.length);
-      for (const item of items) out.push(...item);
+      for (const item of items) append(out, item);
       return out;
     };
     const types = vec(this.functions.map((f) => [0x60, ...vec(f.body.params.map((t) => [t])), 0]));

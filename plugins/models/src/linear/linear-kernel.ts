@@ -2,6 +2,8 @@ import { F64, FunctionBody, I32, V128, WasmModule, wasmWithSimd, type WasmApi, t
 
 /** Opcodes used here; the SIMD ones follow the 0xfd prefix. */
 const OP = {
+  i32Load: 0x28,
+  i32Sub: 0x6b,
   i32Add: 0x6a,
   i32Mul: 0x6c,
   i32LtU: 0x49,
@@ -37,7 +39,12 @@ let wasm: WasmApi | null | undefined;
 function layout(p: number) {
   const stride = p + 1 + ((p + 1) & 1); // features, label, padding to an even count
   const pairs = (p + 1) >> 1; // feature pairs (the last may hold the label column's slot)
-  const at = { block: 0, gram: 0, src: 0, labels: 0, rootWeights: 0, fill: 0, centre: 0, sums: 0, counts: 0, end: 0 };
+  const at = { block: 0, gram: 0, src: 0, labels: 0, rootWeights: 0, fill: 0, centre: 0, sums: 0, counts: 0, tiles: 0, end: 0 };
+  // Tiles of G: rows j, j+1 by columns k.. (1 to 4 vectors), listed by width: [jByte, kByte, gramByte, 0] each.
+  const tiles: number[][][] = [[], [], [], [], []];
+  for (let j = 0; j < stride; j += 2) {
+    for (let k = j; k < stride; k += 8) tiles[Math.min(4, (stride - k) / 2)]!.push([8 * j, 8 * k, 8 * (j * stride + k)]);
+  }
   let o = 0;
   const take = (bytes: number) => {
     const start = o;
@@ -53,8 +60,9 @@ function layout(p: number) {
   at.centre = take(pairs * 16);
   at.sums = take(pairs * 16);
   at.counts = take(pairs * 16);
+  at.tiles = take(16 * tiles.reduce((n, list) => n + list.length, 0));
   at.end = o;
-  return { stride, pairs, at, pages: Math.ceil(o / 65536) };
+  return { stride, pairs, at, tiles, pages: Math.ceil(o / 65536) };
 }
 
 /**
@@ -67,11 +75,12 @@ function layout(p: number) {
  *   (y - yCentre) * sqrt(w) appended, packed block by block as float64, and
  *   G += B'B over the upper triangle: X'WX in G[0..p)[0..p), X'Wy in column p.
  *
- * The Gram code is straight-line per tile of G — two rows (j, j+1) by up to
- * eight columns (four f64x2 vectors), eight vector accumulators in
+ * The Gram code loops over a table of tiles of G — two rows (j, j+1) by up
+ * to eight columns (four f64x2 vectors), eight vector accumulators in
  * registers; a block row adds B[i][j..j+1] x B[i][k..k+7] (two splat loads,
  * four vector loads, eight multiplies, eight adds). Each entry of G is a sum
- * over rows in row order, restarted per block.
+ * over rows in row order, restarted per block. The code's size does not grow
+ * with p beyond the packing (straight-line, a few bytes per column pair).
  */
 export class LinearKernel {
   private readonly p: number;
@@ -98,6 +107,16 @@ export class LinearKernel {
     this.stride = this.lay.stride;
     this.memory = (exports['memory'] as WasmMemory).buffer;
     this.exports = exports as Record<string, (...args: number[]) => void>;
+    const table = new Int32Array(this.memory, this.lay.at.tiles, (this.lay.at.end - this.lay.at.tiles) / 4);
+    let e = 0;
+    for (const list of this.lay.tiles) {
+      for (const [jByte, kByte, gByte] of list) {
+        table[e++] = jByte!;
+        table[e++] = kByte!;
+        table[e++] = this.lay.at.gram + gByte!;
+        table[e++] = 0;
+      }
+    }
   }
 
   /** Sum and count of the finite values of each column of X (n x p, row-major). */
@@ -234,26 +253,46 @@ function gramCode(p: number, lay: ReturnType<typeof layout>): FunctionBody {
     f.get(ptr).i32(rowBytes).op(OP.i32Add).tee(ptr).get(end).op(OP.i32LtU).brIf(0);
   });
 
-  for (let j = 0; j < stride; j += 2) {
-    for (let k = j; k < stride; k += 8) {
-      const v = Math.min(4, (stride - k) / 2);
+  // The tiles, one loop per width v (vectors of G per tile row), over the tile table.
+  const jOff = f.local(I32);
+  const kOff = f.local(I32);
+  const gOff = f.local(I32);
+  const kPtr = f.local(I32);
+  const rowsBytes = f.local(I32);
+  const t = f.local(I32);
+  f.get(end).i32(at.block).op(OP.i32Sub).set(rowsBytes);
+  let entry = at.tiles;
+  for (let v = 1; v <= 4; v++) {
+    const count = lay.tiles[v]!.length;
+    if (count === 0) continue;
+    const tEnd = entry + 16 * count;
+    f.i32(entry).set(t);
+    f.loop(() => {
+      f.get(t).mem(OP.i32Load, 2, 0).set(jOff);
+      f.get(t).mem(OP.i32Load, 2, 4).set(kOff);
+      f.get(t).mem(OP.i32Load, 2, 8).set(gOff);
       for (let a = 0; a < 2; a++) for (let b = 0; b < v; b++) f.get(zero).set(acc[a]![b]!);
-      f.i32(at.block).set(ptr);
+      f.get(jOff).i32(at.block).op(OP.i32Add).set(ptr);
+      f.get(kOff).i32(at.block).op(OP.i32Add).set(kPtr);
+      f.get(ptr).get(rowsBytes).op(OP.i32Add).set(row); // the tile's end (row: free after packing)
       f.loop(() => {
-        for (let b = 0; b < v; b++) f.get(ptr).simd(SIMD.load, { align: 3, offset: 8 * (k + 2 * b) }).set(y[b]!);
+        for (let b = 0; b < v; b++) f.get(kPtr).simd(SIMD.load, { align: 3, offset: 16 * b }).set(y[b]!);
         for (let a = 0; a < 2; a++) {
-          f.get(ptr).simd(SIMD.load64Splat, { align: 3, offset: 8 * (j + a) }).set(splat);
+          f.get(ptr).simd(SIMD.load64Splat, { align: 3, offset: 8 * a }).set(splat);
           for (let b = 0; b < v; b++) f.get(acc[a]![b]!).get(splat).get(y[b]!).simd(SIMD.f64x2Mul).simd(SIMD.f64x2Add).set(acc[a]![b]!);
         }
-        f.get(ptr).i32(rowBytes).op(OP.i32Add).tee(ptr).get(end).op(OP.i32LtU).brIf(0);
+        f.get(kPtr).i32(rowBytes).op(OP.i32Add).set(kPtr);
+        f.get(ptr).i32(rowBytes).op(OP.i32Add).tee(ptr).get(row).op(OP.i32LtU).brIf(0);
       });
       for (let a = 0; a < 2; a++) {
         for (let b = 0; b < v; b++) {
-          const o = at.gram + 8 * ((j + a) * stride + k + 2 * b);
-          f.i32(0).i32(0).simd(SIMD.load, { align: 3, offset: o }).get(acc[a]![b]!).simd(SIMD.f64x2Add).simd(SIMD.store, { align: 3, offset: o });
+          const o = a * rowBytes + 16 * b;
+          f.get(gOff).get(gOff).simd(SIMD.load, { align: 3, offset: o }).get(acc[a]![b]!).simd(SIMD.f64x2Add).simd(SIMD.store, { align: 3, offset: o });
         }
       }
-    }
+      f.get(t).i32(16).op(OP.i32Add).tee(t).i32(tEnd).op(OP.i32LtU).brIf(0);
+    });
+    entry = tEnd;
   }
   return f;
 }
