@@ -7,7 +7,8 @@ import { TOKENS } from '../contracts/tokens.js';
 import { isQonlineError, QonlineError } from '../errors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
-import { configError, validateComponentSpec, type ConfigProblem } from '../config/validate.js';
+import { configError, validateComponentSpec, type ConfigProblem, type FoundComponent } from '../config/validate.js';
+import { checkComponents } from '../config/check.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { RecordOutput } from '../contracts/record.js';
 import { taskHash } from '../task/canonical.js';
@@ -152,11 +153,13 @@ function withSource(e: unknown, config: LoadedConfig): unknown {
 
 async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<WorkflowResult> {
   const t = translateWorkflow(config);
-  const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
+  const home = workflowHome(config, envx);
+  const kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  // The checks `validate` makes (schemas, then the data's markets, fields and calendar), before anything is written.
+  await checkWorkflow(config, kernel, home);
   ensureHome(home);
   const lock = new HomeLock(path.join(home, 'qonline.lock'));
   lock.acquire('workflow');
-  const kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
   try {
     await kernel.start();
     const scope = kernel.createScope();
@@ -217,6 +220,11 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
   }
 }
 
+/** The home folder of a workflow run: --home, QONLINE_HOME, the file's `home:`, or the default. */
+export function workflowHome(config: LoadedConfig, envx: EngineEnv): string {
+  return resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
+}
+
 /** Nested numeric results (`excess_return_with_cost.annualized_return`) as flat metrics. */
 function flatNumbers(v: Record<string, unknown>, prefix = ''): Record<string, number> {
   const out: Record<string, number> = {};
@@ -240,16 +248,21 @@ function unflatten(m: Record<string, number>): Record<string, unknown> {
 
 /**
  * Checks a workflow file without opening data or writing anything: the
- * translation, and the data provider, model, dataset (with its handler and
- * processors) and every record against their components' schemas.
+ * translation; the data provider, model, dataset (with its handler and
+ * processors) and every record against their components' schemas; then the
+ * components' own checks against the data's facts (markets, fields,
+ * calendar: described from the options, nothing generated), as a pipeline
+ * config's are. Every problem at once, located in the file.
  */
-export function validateWorkflow(config: LoadedConfig, kernel: Kernel): { records: number } {
+export async function checkWorkflow(config: LoadedConfig, kernel: Kernel, home: string): Promise<{ records: number }> {
   const t = translateWorkflow(config);
   const problems: ConfigProblem[] = [];
+  const found: FoundComponent[] = [];
+  const dataPointer = config.value['data'] !== undefined ? '/data' : '/qlib_init';
   const check = (kind: string, spec: unknown, pointer: string): void => {
-    problems.push(...validateComponentSpec(kind as never, spec, pointer, kernel.registry, kernel.validator));
+    problems.push(...validateComponentSpec(kind as never, spec, pointer, kernel.registry, kernel.validator, found));
   };
-  check('dataProvider', t.data, config.value['data'] !== undefined ? '/data' : '/qlib_init');
+  check('dataProvider', t.data, dataPointer);
   check('model', t.task.model, '/task/model');
   check('dataset', t.task.dataset, '/task/dataset');
   for (const r of t.records) {
@@ -260,5 +273,11 @@ export function validateWorkflow(config: LoadedConfig, kernel: Kernel): { record
     } else check(kinds[0]!, r.spec, r.pointer);
   }
   if (problems.length) throw configError(config, problems);
+  // The data's own checks need a valid spec; the translated QlibData's problems belong to qlib_init.provider_uri.
+  const checked = await checkComponents(config, kernel.registry, kernel.validator, found.filter((f) => f.kind !== 'dataProvider'), t.data, config.value['data'] !== undefined ? '/data' : '', { home });
+  for (const p of checked.problems) {
+    if (p.pointer === '' || (dataPointer === '/qlib_init' && p.pointer.startsWith('/kwargs'))) p.pointer = dataPointer === '/qlib_init' ? '/qlib_init/provider_uri' : p.pointer;
+  }
+  if (checked.problems.length) throw configError(config, checked.problems);
   return { records: t.records.length };
 }

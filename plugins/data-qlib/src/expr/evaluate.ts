@@ -23,6 +23,8 @@ import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
 import { infinitiesAsNaN } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
+import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
+import { NEAR_CONSTANT_STD } from './kernels/regression.js';
 import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
 import { planOf, type Plan } from './plan.js';
@@ -174,7 +176,17 @@ function compute(plan: Plan, ctx: Context): Value {
       const x = infinitiesAsNaN(raw);
       return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'));
     }
-    if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
+    if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') {
+      const stat = op === 'Slope' ? 'slope' : op === 'Rsquare' ? 'rsquare' : 'resi';
+      if (N === 0) return qlibExpandingRegression(raw, stat); // Qlib does not mask the expanding Rsquare
+      const out = qlibRollingRegression(raw, N, stat);
+      if (op === 'Rsquare') {
+        // Qlib blanks rows where pandas' rolling std (min_periods 1; inf counts as missing) is np.isclose to 0.
+        const std = rollingMoments(infinitiesAsNaN(raw), N, 'std');
+        for (let t = 0; t < out.length; t++) if (Math.abs(std[t]!) <= NEAR_CONSTANT_STD) out[t] = NaN;
+      }
+      return out;
+    }
   }
   if (op === 'Count') return rollingCount(raw, N);
   const x = infinitiesAsNaN(raw);

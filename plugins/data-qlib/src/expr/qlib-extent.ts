@@ -46,6 +46,8 @@ function dependsOnStart(plan: Plan): boolean {
   const N = plan.params[0] ?? 0;
   const op = plan.spec.name;
   if (op === 'Delta' || plan.spec.extent === 'ema') return true;
+  // Qlib's Cython running sums: their rounding, and an infinity's NaN, carry over from the first loaded row.
+  if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') return true;
   if (N === 0 && (op === 'Ref' || plan.spec.extent === 'rolling')) return true;
   if (plan.spec.extent === 'rolling' && N > 0 && N < 1) return true;
   return plan.inputs.some(dependsOnStart);
