@@ -13,11 +13,13 @@
  * x positions: 1..N in the window (newest at N) for the rolling form,
  * 1..rows-so-far for the expanding form; NaN rows keep their position.
  */
+import { f32Series, type Alloc, type Series } from './window.js';
+
 export type QlibRegressionStat = 'slope' | 'rsquare' | 'resi';
 
-export function qlibRollingRegression(y: Float32Array, window: number, stat: QlibRegressionStat): Float32Array {
+export function qlibRollingRegression(y: Series, window: number, stat: QlibRegressionStat, alloc: Alloc = f32Series): Series {
   const n = y.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   // The window starts full of NaN (na_count = window), as Qlib's deque does.
   const ring = new Float64Array(window).fill(NaN);
   let head = 0;
@@ -57,9 +59,9 @@ export function qlibRollingRegression(y: Float32Array, window: number, stat: Qli
   return out;
 }
 
-export function qlibExpandingRegression(y: Float32Array, stat: QlibRegressionStat): Float32Array {
+export function qlibExpandingRegression(y: Series, stat: QlibRegressionStat, alloc: Alloc = f32Series): Series {
   const n = y.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   let naCount = 0;
   let xSum = 0;
   let x2Sum = 0;

@@ -106,3 +106,37 @@ describe("expressions: qlib — Slope, Rsquare, Resi as Qlib's Cython computes t
     expect(qlibStartDependent(parseExpressionWith('Mean($close, 5) / $close', { mode: 'qlib' }))).toBe(false);
   });
 });
+
+describe('expressions: qlib — float64 intermediates, one float32 cast at the end', () => {
+  // Hand-computed (Python float64): mean of the float32 values 8.45, 4.68, 5.95 is 6.359999815622966.
+  const x = [8.45, 4.68, 5.95];
+  it('Mean($x, 3) / $x divides the float64 mean (Qlib), not a float32-rounded one (default)', () => {
+    expect(qlib('Mean($x, 3) / $x', x)[2]).toBe(Math.fround(6.359999815622966 / Math.fround(5.95)));
+    expect(qlib('Mean($x, 3) / $x', x)[2]).toBe(Math.fround(1.068907618522644));
+    expect(dflt('Mean($x, 3) / $x', x)[2]).toBe(Math.fround(1.0689074993133545));
+  });
+
+  it('a float32 series with a number stays float32 (numpy casts the number), a float64 one does not', () => {
+    // $x + 1e-12 is $x in float32; Mean($x, 1) is float64, so the 1e-12 survives (to float64 rounding at 8.45).
+    expect(qlib('$x + 1e-12', x)[0]).toBe(Math.fround(8.45));
+    const x0 = Math.fround(8.45);
+    expect(qlib('(Mean($x, 1) + 1e-12) - $x', x)[0]).toBe(Math.fround(x0 + 1e-12 - x0));
+    expect(qlib('(Mean($x, 1) + 1e-12) - $x', x)[0]).toBeGreaterThan(0.9e-12);
+    expect(dflt('(Mean($x, 1) + 1e-12) - $x', x)[0]).toBe(0);
+  });
+
+  it('matches a naive float64 computation cast once, on every row of a random walk', () => {
+    const y = Float32Array.from({ length: 300 }, (_, t) => 20 + 3 * Math.sin(t / 7) + ((t * 7919) % 101) / 37);
+    const got = qlib('Mean($x, 5) / $x - Std($x, 10) / $x', y);
+    for (let t = 0; t < y.length; t++) {
+      const w5 = Array.from(y.subarray(Math.max(0, t - 4), t + 1));
+      const w10 = Array.from(y.subarray(Math.max(0, t - 9), t + 1));
+      const mean = w5.reduce((a, v) => a + v, 0) / w5.length;
+      const m10 = w10.reduce((a, v) => a + v, 0) / w10.length;
+      const std = w10.length < 2 ? NaN : Math.sqrt(w10.reduce((a, v) => a + (v - m10) ** 2, 0) / (w10.length - 1));
+      const want = Math.fround(mean / y[t]! - std / y[t]!);
+      if (Number.isNaN(want)) expect(got[t], `row ${t}`).toBeNaN();
+      else expect(got[t], `row ${t}`).toBe(want);
+    }
+  });
+});
