@@ -34,6 +34,25 @@ function leftOf(plan: Plan): number {
 }
 
 /**
+ * Qlib's right extent (the second value of `get_extended_window_size`): how
+ * many rows after the query's last row Qlib loads. `Ref(x, -N)` adds N;
+ * every other operator, `Delta(x, -N)` included (one of Qlib's Rolling
+ * operators), adds nothing, so Qlib's `Delta(x, -N)` is NaN on the query's
+ * last N rows even when later data exists.
+ */
+export function qlibRightExtent(node: ExprNode): number {
+  return rightOf(planOf(node, 'qlib'));
+}
+
+function rightOf(plan: Plan): number {
+  if (plan.kind !== 'call') return 0;
+  const r = Math.max(0, ...plan.inputs.map(rightOf));
+  const N = plan.params[0] ?? 0;
+  if (plan.spec.name === 'Ref' && N !== 0) return Math.max(r - N, r);
+  return r;
+}
+
+/**
  * Whether an expression's Qlib value depends on where loading started (so it
  * must be computed over Qlib's loaded rows, and cached per load start).
  */
