@@ -177,7 +177,7 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
       const built: { cls: string; run: (input: { recorder: RecorderInfo; pred: ScoreRows; label: ScoreRows }) => Promise<RecordOutput> }[] = [];
       for (const r of t.records) {
         if (hasKind('record') && scope.registry.has('record', r.spec.class)) {
-          const rec = await scope.resolve('record', r.spec, r.pointer);
+          const rec = await scope.resolve('record', withRegion(r.spec, 'record', kernel, t.region), r.pointer);
           built.push({ cls: r.spec.class, run: async (i) => rec.generate({ ...i, task: t.task }) });
         } else if (hasKind('workflowRecord') && scope.registry.has('workflowRecord' as never, r.spec.class)) {
           const rec = (await scope.resolve('workflowRecord' as never, r.spec, r.pointer)) as unknown as WorkflowRecord;
@@ -218,6 +218,18 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
     await kernel.stop();
     lock.release();
   }
+}
+
+/**
+ * qlib_init.region reaches every record that takes a `region` option
+ * (PortAnaRecord: the exchange's region defaults), unless the record sets it.
+ */
+function withRegion(spec: ComponentSpec, kind: string, kernel: Kernel, region: string | undefined): ComponentSpec {
+  if (!region || !kernel.registry.has(kind as never, spec.class)) return spec;
+  const schema = kernel.registry.lookup(kind as never, spec.class, spec.module_path).def.schema as { properties?: Record<string, unknown> };
+  const kwargs = (spec.kwargs ?? {}) as Record<string, unknown>;
+  if (!schema.properties || !('region' in schema.properties) || kwargs['region'] !== undefined) return spec;
+  return { ...spec, kwargs: { ...kwargs, region } };
 }
 
 /** The home folder of a workflow run: --home, QONLINE_HOME, the file's `home:`, or the default. */
@@ -270,7 +282,7 @@ export async function checkWorkflow(config: LoadedConfig, kernel: Kernel, home: 
     if (!kinds.length) {
       const known = ['record', 'workflowRecord'].flatMap((k) => (kernel.registry.kinds().includes(k as never) ? kernel.registry.names(k as never) : []));
       problems.push({ pointer: `${r.pointer}/class`, message: `record class ${JSON.stringify(r.spec.class)} is not supported (supported: ${known.join(', ')})` });
-    } else check(kinds[0]!, r.spec, r.pointer);
+    } else check(kinds[0]!, withRegion(r.spec, kinds[0]!, kernel, t.region), r.pointer);
   }
   if (problems.length) throw configError(config, problems);
   // The data's own checks need a valid spec; the translated QlibData's problems belong to qlib_init.provider_uri.

@@ -165,6 +165,21 @@ describe('qonline run WORKFLOW.yaml (Qlib workflow files, built CLI)', () => {
     expect(b.out!.records).toEqual(a.out!.records);
   }, 300_000);
 
+  it("qlib_init.region reaches PortAnaRecord (us: trade unit 1 instead of cn's 100); ann_scaler scales the long-short figures", async () => {
+    const home = path.join(dir, 'home-linear');
+    const cn = await run('linear', workflow(LINEAR), home);
+    const us = await run('linear-us', workflow(LINEAR).replace('region: cn', 'region: us').replace('ann_scaler: 252', 'ann_scaler: 126'), home);
+    expect(us.code, us.stderr).toBe(0);
+    // The same task (the region is not part of it): nothing trained, the same IC.
+    expect(us.out!.reused).toBe(true);
+    const sigCn = cn.out!.records[1]!.results as Record<string, number>;
+    const sigUs = us.out!.records[1]!.results as Record<string, number>;
+    expect(sigUs['IC']).toBe(sigCn['IC']);
+    expect(sigUs['Long-Short Ann Return']).toBeCloseTo(sigCn['Long-Short Ann Return']! / 2, 12);
+    const port = (r: Result): number => (r.records[2]!.results as Record<string, Record<string, number>>)['excess_return_with_cost']!['mean']!;
+    expect(port(us.out!)).not.toBe(port(cn.out!));
+  }, 120_000);
+
   it('GBDT with LightGBM names on Alpha158 (label as a plain list of expressions)', async () => {
     const text = workflow(LGB).replace('label: [["Ref($close, -2) / Ref($close, -1) - 1"], ["LABEL0"]]', 'label: ["Ref($close, -2) / Ref($close, -1) - 1"]');
     expect(text).not.toBe(workflow(LGB));
