@@ -326,6 +326,7 @@ ${LINEAR.replace(/^ {8}/gm, '          ')}
       ['strategy', workflow(LINEAR).replace('class: TopkDropoutStrategy', 'class: EnhancedIndexingStrategy'), /EnhancedIndexingStrategy/],
       ['region', workflow(LINEAR).replace('region: cn', 'region: tw'), /bad-region\.yaml:\d+:\d+ .*region must be cn or us/],
       ['lightgbm-key', workflow(LGB.replace('loss: mse', 'loss: mse\n            boosting: goss')), /boosting/],
+      ['nnls-alpha', workflow(LINEAR.replace('estimator: ridge', 'estimator: nnls')), /bad-nnls-alpha\.yaml:\d+:\d+ at \/task\/model\/kwargs\/alpha: Linear: estimator "nnls" takes no penalty/],
       ['torch', workflow(`        class: LSTM\n        module_path: qlib.contrib.model.pytorch_lstm\n        kwargs: {d_feat: 6}`), /LSTM.*qlib.contrib.model.pytorch_lstm.*PyTorch models are not supported/s],
       ['dart', workflow(LGB.replace('loss: mse', 'loss: mse\n            boosting_type: dart')), /bad-dart\.yaml:\d+:\d+ .*boosting_type/],
       ['record', workflow(LINEAR).replace('- class: SigAnaRecord', '- class: MyRecord'), /record class "MyRecord" is not supported \(supported: (?=.*PortAnaRecord)(?=.*SigAnaRecord)(?=.*SignalRecord)/],
@@ -336,6 +337,12 @@ ${LINEAR.replace(/^ {8}/gm, '          ')}
       const r = await run(`bad-${name}`, text, home);
       expect(r.code, `${name}: ${r.stderr}`).toBe(2);
       expect(r.stderr, name).toMatch(message);
+      // validate finds the same problem.
+      const v = await runCli(['validate', path.join(dir, `bad-${name}.yaml`)]);
+      expect(v.code, `${name}: ${v.stderr}`).toBe(2);
+      expect(v.stderr, name).toMatch(message);
     }
+    // Every refusal comes before anything is written: no home, no recorder.
+    expect(existsSync(home)).toBe(false);
   }, 300_000);
 });
