@@ -5,11 +5,12 @@ import { evaluate, parseExpression, parseExpressionWith, qlibStartDependent } fr
 import { f32, input } from './series.js';
 
 /**
- * Slope, Rsquare and Resi under `expressions: qlib` against Qlib's Cython
- * running sums (rolling.pyx, expanding.pyx): reference values from a
- * line-by-line Python transcription (test/fixtures/qlib-compat/
- * qlib-regression-reference.py, Python floats are C doubles), compared bit
- * for bit, and hand-computed cases of the infinity that poisons every later row.
+ * Slope, Rsquare and Resi under `expressions: qlib` against the running
+ * sums Qlib's Cython uses (rolling.pyx, expanding.pyx): reference values from
+ * an independent Python implementation of that recurrence (test/fixtures/
+ * qlib-compat/qlib-regression-reference.py; Python floats are C doubles),
+ * compared bit for bit, and hand-computed cases of the infinity that poisons
+ * every later row.
  */
 const qlib = (expr: string, x: ArrayLike<number>): Float32Array => evaluate(parseExpressionWith(expr, { mode: 'qlib' }), input({ x: Float32Array.from(x) }), { mode: 'qlib' });
 const dflt = (expr: string, x: ArrayLike<number>): Float32Array => evaluate(parseExpression(expr), input({ x: Float32Array.from(x) }));
@@ -41,7 +42,7 @@ function naiveOls(y: readonly number[], t: number, window: number): { slope: num
 describe("expressions: qlib — Slope, Rsquare, Resi as Qlib's Cython computes them", () => {
   for (const [op, key] of [['Slope', 'slope'], ['Rsquare', 'rsquare'], ['Resi', 'resi']] as const) {
     for (const N of [5, 0]) {
-      it(`${op}($x, ${N}) equals the transcription of Qlib's ${N ? 'rolling' : 'expanding'} sums bit for bit, and naive OLS to float32 rounding`, () => {
+      it(`${op}($x, ${N}) equals the Python reference of Qlib's ${N ? 'rolling' : 'expanding'} sums bit for bit, and naive OLS to float32 rounding`, () => {
         const got = qlib(`${op}($x, ${N})`, x);
         const want = ref[`${key}${N}`]!;
         got.forEach((v, t) => {
