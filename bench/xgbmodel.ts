@@ -6,7 +6,9 @@
  * cuts, trees and float32 arithmetic).
  *
  * QONLINE_BENCH_XGB_SCALE (default 0.1: 170 train dates x 300 stocks x 158),
- * QONLINE_BENCH_XGB_ROUNDS (default 100), QONLINE_BENCH_XGB_REPEATS (default 3).
+ * QONLINE_BENCH_XGB_ROUNDS (default 100), QONLINE_BENCH_XGB_REPEATS (default 3);
+ * QONLINE_BENCH_XGB_THREADS=N also times XGBModel with nthread N in the
+ * same interleaving and checks its predictions equal the one-thread ones.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,13 +47,20 @@ export async function runXgbModelBench(): Promise<void> {
   writeFileSync(join(dir, 'train_x.f32'), bytes(train.features));
   writeFileSync(join(dir, 'train_y.f32'), bytes(train.labels));
   writeFileSync(join(dir, 'valid_x.f32'), bytes(valid.features));
+  const threads = Number(process.env['QONLINE_BENCH_XGB_THREADS'] ?? 1);
+  const oursThreaded: Timing[] = [];
+  let threadedEqual = true;
   const ours: Timing[] = [];
   const theirs: Timing[] = [];
   let ourPred: Float32Array | null = null;
   let refPred: Float32Array | null = null;
   try {
     for (let i = 0; i < repeats; i++) {
-      ourPred = await fitOurs(train, valid, rounds, depth, eta, ours);
+      ourPred = await fitOurs(train, valid, rounds, depth, eta, ours, 1);
+      if (threads > 1) {
+        const p = await fitOurs(train, valid, rounds, depth, eta, oursThreaded, threads);
+        threadedEqual &&= p.every((v, k) => v === ourPred![k]);
+      }
       if (exe && script) {
         const r = spawnSync(exe, [script, dir, train.rows, valid.rows, train.cols, rounds, depth, eta].map(String), { encoding: 'utf8', maxBuffer: 1 << 24 });
         if (r.status !== 0) {
@@ -68,6 +77,9 @@ export async function runXgbModelBench(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`XGBModel             fit wall ${summary(ours.map((t) => t.wall))}, cpu ${summary(ours.map((t) => t.cpu))}`);
+  if (oursThreaded.length) {
+    console.log(`XGBModel nthread ${threads}    fit wall ${summary(oursThreaded.map((t) => t.wall))}, cpu ${summary(oursThreaded.map((t) => t.cpu))}; predictions ${threadedEqual ? 'equal' : 'DIFFER from'} one thread's`);
+  }
   if (theirs.length) {
     console.log(`XGBoost hist 1 thread fit wall ${summary(theirs.map((t) => t.wall))}, cpu ${summary(theirs.map((t) => t.cpu))}`);
     const ratios = ours.slice(0, theirs.length).map((t, i) => t.cpu / theirs[i]!.cpu);
@@ -84,8 +96,8 @@ export async function runXgbModelBench(): Promise<void> {
   }
 }
 
-async function fitOurs(train: MatrixDataset, valid: MatrixDataset, rounds: number, depth: number, eta: number, out: Timing[]): Promise<Float32Array> {
-  const model = createModel('XGBModel', { tree_method: 'hist', max_depth: depth, eta, num_boost_round: rounds, early_stopping_rounds: 0 });
+async function fitOurs(train: MatrixDataset, valid: MatrixDataset, rounds: number, depth: number, eta: number, out: Timing[], nthread: number): Promise<Float32Array> {
+  const model = createModel('XGBModel', { tree_method: 'hist', max_depth: depth, eta, num_boost_round: rounds, early_stopping_rounds: 0, nthread });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await model.fit(train);
