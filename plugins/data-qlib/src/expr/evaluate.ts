@@ -13,11 +13,11 @@ import {
   type BinaryOp,
   type UnaryOp,
 } from './kernels/elementwise.js';
-import { rollingExtremum } from './kernels/extrema.js';
+import { rollingExtremumInto } from './kernels/extrema.js';
 import { rollingMoments } from './kernels/moments.js';
-import { rollingOrderStat } from './kernels/order-stats.js';
+import { rollingOrderStatsInto, type OrderStat, type OrderStatOutput } from './kernels/order-stats.js';
 import { rollingPair } from './kernels/pairwise.js';
-import { rollingRegression } from './kernels/regression.js';
+import { rollingRegression, rollingRegressionInto, type RegressionStat } from './kernels/regression.js';
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
@@ -52,6 +52,91 @@ interface Context {
   fieldArrays: Set<Float32Array>;
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
+  /** Rolling calls that share one kernel pass (same series and window), by sharedKernelKey. */
+  shared: Map<string, SharedPass>;
+}
+
+/**
+ * Rolling statistics computed together in one kernel pass: Slope, Rsquare
+ * and Resi share the regression sums; Max and IdxMax (Min and IdxMin) one
+ * deque; Quantile, Med, Mad and Rank one sorted window or set of trees.
+ * Alpha158 asks for all of these on the same field and window.
+ */
+type SharedFamily = 'regression' | 'max' | 'min' | 'order';
+
+interface SharedPass {
+  family: SharedFamily;
+  /** The statistics asked for, by their output name (see statOf). */
+  stats: Map<string, { stat: string; q: number }>;
+  /** The kernel's outputs once it ran, by output name. */
+  outputs: Map<string, Float32Array> | null;
+}
+
+const FAMILY_OF: Readonly<Record<string, SharedFamily>> = {
+  Slope: 'regression',
+  Rsquare: 'regression',
+  Resi: 'regression',
+  Max: 'max',
+  IdxMax: 'max',
+  Min: 'min',
+  IdxMin: 'min',
+  Quantile: 'order',
+  Med: 'order',
+  Mad: 'order',
+  Rank: 'order',
+};
+
+const STAT_OF: Readonly<Record<string, string>> = {
+  Slope: 'slope',
+  Rsquare: 'rsquare',
+  Resi: 'resi',
+  Max: 'value',
+  Min: 'value',
+  IdxMax: 'position',
+  IdxMin: 'position',
+  Quantile: 'quantile',
+  Med: 'median',
+  Mad: 'mad',
+  Rank: 'rank',
+};
+
+/**
+ * The key of the kernel pass a rolling call can share, or null when it goes
+ * its own way (qlib mode's EWM windows and unmasked expanding Rsquare).
+ */
+function sharedKernelKey(plan: Extract<Plan, { kind: 'call' }>, mode: ExprMode): string | null {
+  const family = FAMILY_OF[plan.spec.name];
+  if (!family) return null;
+  const N = plan.params[0]!;
+  if (!Number.isInteger(N)) return null;
+  if (mode === 'qlib' && plan.spec.name === 'Rsquare' && N === 0) return null;
+  return `${family}|${N}|${plan.inputs[0]!.key}`;
+}
+
+function outputName(plan: Extract<Plan, { kind: 'call' }>): string {
+  const stat = STAT_OF[plan.spec.name]!;
+  return stat === 'quantile' ? `quantile:${plan.params[1]}` : stat;
+}
+
+/** The shared passes of a set of plans: every distinct rolling call that can share one, grouped. */
+function sharedPasses(plans: readonly Plan[], mode: ExprMode): Map<string, SharedPass> {
+  const passes = new Map<string, SharedPass>();
+  const seen = new Set<string>();
+  const visit = (p: Plan): void => {
+    if (p.kind !== 'call' || seen.has(p.key)) return;
+    seen.add(p.key);
+    p.inputs.forEach(visit);
+    const key = sharedKernelKey(p, mode);
+    if (key === null) return;
+    let pass = passes.get(key);
+    if (!pass) {
+      pass = { family: FAMILY_OF[p.spec.name]!, stats: new Map(), outputs: null };
+      passes.set(key, pass);
+    }
+    pass.stats.set(outputName(p), { stat: STAT_OF[p.spec.name]!, q: p.params[1] ?? 0.5 });
+  };
+  plans.forEach(visit);
+  return passes;
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
@@ -118,7 +203,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map() };
+  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map(), shared: sharedPasses(plans, mode) };
   const handedOut = new Set<Float32Array>();
   return plans.map((plan) => {
     const value = evaluatePlan(plan, ctx);
@@ -172,12 +257,13 @@ function compute(plan: Plan, ctx: Context): Value {
     if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = infinitiesAsNaN(raw);
-      return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'));
+      return qlibArgExtremum(x, N, sharedKernel(plan, x, ctx));
     }
     if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
   }
   if (op === 'Count') return rollingCount(raw, N);
   const x = infinitiesAsNaN(raw);
+  if (FAMILY_OF[op] && sharedKernelKey(plan, ctx.mode) !== null) return sharedKernel(plan, x, ctx);
   switch (op) {
     case 'Mean':
       return rollingMoments(x, N, 'mean');
@@ -191,28 +277,6 @@ function compute(plan: Plan, ctx: Context): Value {
       return rollingMoments(x, N, 'skew');
     case 'Kurt':
       return rollingMoments(x, N, 'kurt');
-    case 'Max':
-      return rollingExtremum(x, N, 'max');
-    case 'Min':
-      return rollingExtremum(x, N, 'min');
-    case 'IdxMax':
-      return rollingExtremum(x, N, 'idxmax');
-    case 'IdxMin':
-      return rollingExtremum(x, N, 'idxmin');
-    case 'Quantile':
-      return rollingOrderStat(x, N, 'quantile', q, () => ranksOf(x, ctx));
-    case 'Med':
-      return rollingOrderStat(x, N, 'median', 0.5, () => ranksOf(x, ctx));
-    case 'Mad':
-      return rollingOrderStat(x, N, 'mad', 0.5, () => ranksOf(x, ctx));
-    case 'Rank':
-      return rollingOrderStat(x, N, 'rank', 0.5, () => ranksOf(x, ctx));
-    case 'Slope':
-      return rollingRegression(x, N, 'slope');
-    case 'Rsquare':
-      return rollingRegression(x, N, 'rsquare');
-    case 'Resi':
-      return rollingRegression(x, N, 'resi');
     case 'WMA':
       return rollingWma(x, N);
     case 'Corr':
@@ -222,6 +286,38 @@ function compute(plan: Plan, ctx: Context): Value {
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
+}
+
+/** A rolling call's output from the kernel pass it shares with its siblings (run on the first one's request). */
+function sharedKernel(plan: Extract<Plan, { kind: 'call' }>, x: Float32Array, ctx: Context): Float32Array {
+  const pass = ctx.shared.get(sharedKernelKey(plan, ctx.mode)!);
+  if (!pass) throw new QonlineError('QONLINE_INTERNAL', `no shared kernel pass for ${plan.key}`);
+  if (!pass.outputs) pass.outputs = runSharedPass(pass, x, plan.params[0]!, ctx);
+  return pass.outputs.get(outputName(plan))!;
+}
+
+function runSharedPass(pass: SharedPass, x: Float32Array, N: number, ctx: Context): Map<string, Float32Array> {
+  const outputs = new Map<string, Float32Array>();
+  for (const name of pass.stats.keys()) outputs.set(name, new Float32Array(ctx.length));
+  switch (pass.family) {
+    case 'regression': {
+      const outs: Partial<Record<RegressionStat, Float32Array>> = {};
+      for (const [name, o] of pass.stats) outs[o.stat as RegressionStat] = outputs.get(name)!;
+      rollingRegressionInto(x, N, outs);
+      break;
+    }
+    case 'max':
+    case 'min':
+      rollingExtremumInto(x, N, pass.family === 'max', outputs.get('value') ?? null, outputs.get('position') ?? null);
+      break;
+    case 'order': {
+      const outs: OrderStatOutput[] = [];
+      for (const [name, o] of pass.stats) outs.push({ stat: o.stat as OrderStat, q: o.q, out: outputs.get(name)! });
+      rollingOrderStatsInto(x, N, outs, () => ranksOf(x, ctx));
+      break;
+    }
+  }
+  return outputs;
 }
 
 function ranksOf(x: Float32Array, ctx: Context): ValueRanks {

@@ -1,8 +1,16 @@
-import { sortedWindowStat } from './sorted-window.js';
+import { sortedWindowStatsInto } from './sorted-window.js';
 import { valueRanks, type ValueRanks } from './value-ranks.js';
 import { IdenticalRun, REBUILD_RATIO, rowsOf, windowStart } from './window.js';
 
 export type OrderStat = 'rank' | 'quantile' | 'median' | 'mad';
+
+/** One statistic of a multi-output order-statistic pass, written into `out` (x.length values). */
+export interface OrderStatOutput {
+  stat: OrderStat;
+  /** The quantile (quantile only). */
+  q: number;
+  out: Float32Array;
+}
 
 /** Number of window values with rank <= r (Fenwick prefix sum, 1-based tree). */
 function countUpTo(counts: Int32Array, r: number): number {
@@ -71,15 +79,29 @@ export function rollingOrderStat(
   q = 0.5,
   ranks?: () => ValueRanks,
 ): Float32Array {
+  const out = new Float32Array(x.length);
+  rollingOrderStatsInto(x, N, [{ stat, q, out }], ranks);
+  return out;
+}
+
+/**
+ * rollingOrderStat for several statistics of one series and window in one
+ * pass (one sorted window or one set of trees for all of them: Alpha158 asks
+ * for Rank and two quantiles of $close at each window). Each output gets what
+ * its own call would give.
+ */
+export function rollingOrderStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[], ranks?: () => ValueRanks): void {
   const n = x.length;
   const rows = rowsOf(N, n);
-  if (rows <= SMALL_WINDOW) return sortedWindowStat(x, N, stat, q);
-  const out = new Float32Array(n);
+  if (rows <= SMALL_WINDOW) {
+    sortedWindowStatsInto(x, N, outputs);
+    return;
+  }
   const global = ranks ? ranks() : valueRanks(x);
   if (rows >= n) {
     // Expanding (or a window as long as the series): one block, the series' own ranks.
-    orderStatBlock(x, rows, stat, q, 0, n, 0, global.rank, global.values, out, new IdenticalRun());
-    return out;
+    orderStatBlock(x, rows, outputs, 0, n, 0, global.rank, global.values, new IdenticalRun());
+    return;
   }
   const rank = new Int32Array(n).fill(-1);
   // Global rank -> local rank of the current block (only entries of the block's values are read).
@@ -102,9 +124,8 @@ export function rollingOrderStat(
       }
     }
     for (let t = d0; t < b1; t++) rank[t] = global.rank[t]! >= 0 ? localOf[global.rank[t]!]! : -1;
-    orderStatBlock(x, rows, stat, q, b0, b1, d0, rank, values.subarray(0, m), out, run);
+    orderStatBlock(x, rows, outputs, b0, b1, d0, rank, values.subarray(0, m), run);
   }
-  return out;
 }
 
 /**
@@ -116,19 +137,18 @@ export function rollingOrderStat(
 function orderStatBlock(
   x: Float32Array,
   rows: number,
-  stat: OrderStat,
-  q: number,
+  outputs: readonly OrderStatOutput[],
   b0: number,
   b1: number,
   d0: number,
   rank: Int32Array,
   values: Float64Array,
-  out: Float32Array,
   run: IdenticalRun,
 ): void {
   const m = values.length;
   const counts = new Int32Array(m + 1);
-  const mad = stat === 'mad';
+  const outs = outputs.length;
+  const mad = outputs.some((o) => o.stat === 'mad');
   const sums = new Float64Array(mad ? m + 1 : 1);
   let topBit = 1;
   while (topBit * 2 <= m) topBit *= 2;
@@ -179,9 +199,11 @@ function orderStatBlock(
       }
     }
     if (cnt === 0) {
-      out[t] = NaN;
+      for (let o = 0; o < outs; o++) outputs[o]!.out[t] = NaN;
       continue;
     }
+    for (let o = 0; o < outs; o++) {
+    const { stat, q, out } = outputs[o]!;
     switch (stat) {
       case 'rank': {
         if (r < 0) out[t] = NaN;
@@ -232,6 +254,7 @@ function orderStatBlock(
         out[t] = (lowCount * mean - lowSum + (total - lowSum) - (cnt - lowCount) * mean) / cnt;
         break;
       }
+    }
     }
   }
 }

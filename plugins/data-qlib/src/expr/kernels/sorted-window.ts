@@ -1,4 +1,4 @@
-import type { OrderStat } from './order-stats.js';
+import type { OrderStat, OrderStatOutput } from './order-stats.js';
 import { rowsOf } from './window.js';
 
 /**
@@ -21,10 +21,27 @@ function countBelow(buf: Float64Array, size: number, v: number): number {
  * Same results as the Fenwick path in order-stats.ts.
  */
 export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q: number): Float32Array {
+  const out = new Float32Array(x.length);
+  sortedWindowStatsInto(x, N, [{ stat, q, out }]);
+  return out;
+}
+
+/**
+ * sortedWindowStat for several statistics of one series and window: the
+ * sorted window is kept once for all of them (Alpha158 asks for the 0.8 and
+ * 0.2 quantiles of $close at each window). Each output gets what its own
+ * call would give.
+ */
+export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[]): void {
   const n = x.length;
   const rows = rowsOf(N, n);
-  if (stat === 'rank') return scanRank(x, rows);
-  const out = new Float32Array(n);
+  const sorted: OrderStatOutput[] = [];
+  for (const o of outputs) {
+    if (o.stat === 'rank') scanRank(x, rows, o.out);
+    else sorted.push(o);
+  }
+  if (sorted.length === 0) return;
+  const outs = sorted.length;
   const buf = new Float64Array(rows);
   let size = 0;
   for (let t = 0; t < n; t++) {
@@ -51,9 +68,11 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
       }
     }
     if (size === 0) {
-      out[t] = NaN;
+      for (let o = 0; o < outs; o++) sorted[o]!.out[t] = NaN;
       continue;
     }
+    for (let o = 0; o < outs; o++) {
+    const { stat, q, out } = sorted[o]!;
     switch (stat) {
       case 'median': {
         const h = size >> 1;
@@ -81,14 +100,13 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
         break;
       }
     }
+    }
   }
-  return out;
 }
 
 /** Rank over short windows: count the values below and equal to the current one directly, O(w) per row. */
-function scanRank(x: Float32Array, rows: number): Float32Array {
+function scanRank(x: Float32Array, rows: number, out: Float32Array): void {
   const n = x.length;
-  const out = new Float32Array(n);
   for (let t = 0; t < n; t++) {
     const v = x[t]!;
     if (v !== v) {
@@ -106,5 +124,4 @@ function scanRank(x: Float32Array, rows: number): Float32Array {
     }
     out[t] = (below + (equal + 1) / 2) / count;
   }
-  return out;
 }
