@@ -21,6 +21,7 @@ import { rollingRegression, rollingRegressionInto, type RegressionStat } from '.
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
+import { newSeries, recycleSeries } from './kernels/series-pool.js';
 import { infinitiesAsNaN } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
 import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
@@ -48,12 +49,12 @@ interface Context {
   mode: ExprMode;
   input: SeriesInput;
   length: number;
-  memo: Map<string, Value>;
   fieldArrays: Set<Float32Array>;
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
-  /** Rolling calls that share one kernel pass (same series and window), by sharedKernelKey. */
-  shared: Map<string, SharedPass>;
+  /** Outputs of each shared kernel pass of the program once it ran (by pass index). */
+  passOutputs: (Map<string, Float32Array> | null)[];
+  program: Program;
 }
 
 /**
@@ -66,10 +67,8 @@ type SharedFamily = 'regression' | 'max' | 'min' | 'order';
 
 interface SharedPass {
   family: SharedFamily;
-  /** The statistics asked for, by their output name (see statOf). */
+  /** The statistics asked for, by their output name (see outputName). */
   stats: Map<string, { stat: string; q: number }>;
-  /** The kernel's outputs once it ran, by output name. */
-  outputs: Map<string, Float32Array> | null;
 }
 
 const FAMILY_OF: Readonly<Record<string, SharedFamily>> = {
@@ -100,11 +99,13 @@ const STAT_OF: Readonly<Record<string, string>> = {
   Rank: 'rank',
 };
 
+type CallPlan = Extract<Plan, { kind: 'call' }>;
+
 /**
  * The key of the kernel pass a rolling call can share, or null when it goes
  * its own way (qlib mode's EWM windows and unmasked expanding Rsquare).
  */
-function sharedKernelKey(plan: Extract<Plan, { kind: 'call' }>, mode: ExprMode): string | null {
+function sharedKernelKey(plan: CallPlan, mode: ExprMode): string | null {
   const family = FAMILY_OF[plan.spec.name];
   if (!family) return null;
   const N = plan.params[0]!;
@@ -113,30 +114,93 @@ function sharedKernelKey(plan: Extract<Plan, { kind: 'call' }>, mode: ExprMode):
   return `${family}|${N}|${plan.inputs[0]!.key}`;
 }
 
-function outputName(plan: Extract<Plan, { kind: 'call' }>): string {
+function outputName(plan: CallPlan): string {
   const stat = STAT_OF[plan.spec.name]!;
   return stat === 'quantile' ? `quantile:${plan.params[1]}` : stat;
 }
 
-/** The shared passes of a set of plans: every distinct rolling call that can share one, grouped. */
-function sharedPasses(plans: readonly Plan[], mode: ExprMode): Map<string, SharedPass> {
-  const passes = new Map<string, SharedPass>();
-  const seen = new Set<string>();
-  const visit = (p: Plan): void => {
-    if (p.kind !== 'call' || seen.has(p.key)) return;
-    seen.add(p.key);
-    p.inputs.forEach(visit);
-    const key = sharedKernelKey(p, mode);
-    if (key === null) return;
-    let pass = passes.get(key);
-    if (!pass) {
-      pass = { family: FAMILY_OF[p.spec.name]!, stats: new Map(), outputs: null };
-      passes.set(key, pass);
+/** One distinct sub-expression of a program, with its inputs as step indices. */
+interface Step {
+  plan: Plan;
+  inputs: number[];
+  /** Index of the shared kernel pass it reads its output from, -1 for none. */
+  pass: number;
+  /** Its output name in that pass. */
+  output: string;
+}
+
+/**
+ * A set of root plans compiled for evaluation: every distinct sub-expression
+ * once, inputs before the calls that read them (the order the recursive
+ * evaluation had), how many calls read each one (so an intermediate series
+ * goes back to the scratch pool after its last reader), and the shared
+ * kernel passes. Built once per list of plans and reused for every
+ * instrument.
+ */
+interface Program {
+  roots: readonly Plan[];
+  steps: Step[];
+  rootSteps: number[];
+  /** Readers of each step among the steps (roots are kept regardless). */
+  readers: Int32Array;
+  isRoot: Uint8Array;
+  passes: SharedPass[];
+}
+
+function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
+  const steps: Step[] = [];
+  const index = new Map<string, number>();
+  const passIndex = new Map<string, number>();
+  const passes: SharedPass[] = [];
+  const visit = (p: Plan): number => {
+    const known = index.get(p.key);
+    if (known !== undefined) return known;
+    const inputs = p.kind === 'call' ? p.inputs.map(visit) : [];
+    let pass = -1;
+    let output = '';
+    if (p.kind === 'call') {
+      const key = sharedKernelKey(p, mode);
+      if (key !== null) {
+        pass = passIndex.get(key) ?? -1;
+        if (pass < 0) {
+          pass = passes.length;
+          passes.push({ family: FAMILY_OF[p.spec.name]!, stats: new Map() });
+          passIndex.set(key, pass);
+        }
+        output = outputName(p);
+        passes[pass]!.stats.set(output, { stat: STAT_OF[p.spec.name]!, q: p.params[1] ?? 0.5 });
+      }
     }
-    pass.stats.set(outputName(p), { stat: STAT_OF[p.spec.name]!, q: p.params[1] ?? 0.5 });
+    steps.push({ plan: p, inputs, pass, output });
+    index.set(p.key, steps.length - 1);
+    return steps.length - 1;
   };
-  plans.forEach(visit);
-  return passes;
+  const rootSteps = roots.map(visit);
+  const readers = new Int32Array(steps.length);
+  for (const s of steps) for (const i of s.inputs) readers[i]!++;
+  const isRoot = new Uint8Array(steps.length);
+  for (const r of rootSteps) isRoot[r] = 1;
+  return { roots, steps, rootSteps, readers, isRoot, passes };
+}
+
+/** Programs by their first root plan (then compared root by root): callers repeat the same lists. */
+const programs = { default: new WeakMap<Plan, Program[]>(), qlib: new WeakMap<Plan, Program[]>() };
+
+function programOf(roots: readonly Plan[], mode: ExprMode): Program {
+  if (roots.length === 0) return buildProgram(roots, mode);
+  let list = programs[mode].get(roots[0]!);
+  if (!list) {
+    list = [];
+    programs[mode].set(roots[0]!, list);
+  }
+  for (const p of list) {
+    if (p.roots.length === roots.length && p.roots.every((r, i) => r === roots[i])) return p;
+  }
+  const program = buildProgram(roots, mode);
+  // A few lists per first plan (the provider's full list, tails, single expressions) at most.
+  if (list.length >= 8) list.shift();
+  list.push(program);
+  return program;
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
@@ -203,10 +267,31 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map(), shared: sharedPasses(plans, mode) };
+  const program = programOf(plans, mode);
+  const ctx: Context = { mode, input, length, fieldArrays: new Set(), ranks: new Map(), passOutputs: program.passes.map(() => null), program };
+  const { steps, readers: initialReaders, isRoot } = program;
+  const values: (Value | undefined)[] = new Array(steps.length);
+  const readers = initialReaders.slice();
+  // Arrays that may not go back to the pool: the caller's fields and results that are one of their inputs.
+  const kept = new Set<Float32Array>();
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const args = step.inputs.map((j) => values[j]!);
+    const value = compute(step, args, ctx);
+    values[i] = value;
+    if (typeof value !== 'number' && args.includes(value)) kept.add(value);
+    for (const j of step.inputs) {
+      if (--readers[j]! > 0 || isRoot[j]) continue;
+      const v = values[j]!;
+      values[j] = undefined;
+      if (typeof v === 'number' || kept.has(v) || ctx.fieldArrays.has(v)) continue;
+      ctx.ranks.delete(v);
+      recycleSeries(v);
+    }
+  }
   const handedOut = new Set<Float32Array>();
-  return plans.map((plan) => {
-    const value = evaluatePlan(plan, ctx);
+  return program.rootSteps.map((i) => {
+    const value = values[i]!;
     let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value;
     // Never give out the caller's own field arrays or one array twice.
     if (ctx.fieldArrays.has(result) || handedOut.has(result)) result = result.slice();
@@ -215,15 +300,8 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   });
 }
 
-function evaluatePlan(plan: Plan, ctx: Context): Value {
-  const known = ctx.memo.get(plan.key);
-  if (known !== undefined) return known;
-  const value = compute(plan, ctx);
-  ctx.memo.set(plan.key, value);
-  return value;
-}
-
-function compute(plan: Plan, ctx: Context): Value {
+function compute(step: Step, args: Value[], ctx: Context): Value {
+  const plan = step.plan;
   switch (plan.kind) {
     case 'number':
       return plan.value;
@@ -232,7 +310,6 @@ function compute(plan: Plan, ctx: Context): Value {
     case 'call':
       break;
   }
-  const args = plan.inputs.map((p) => evaluatePlan(p, ctx));
   const op = plan.spec.name;
   const [N = 0, q = 0.5] = plan.params;
   switch (plan.spec.extent) {
@@ -257,13 +334,13 @@ function compute(plan: Plan, ctx: Context): Value {
     if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = infinitiesAsNaN(raw);
-      return qlibArgExtremum(x, N, sharedKernel(plan, x, ctx));
+      return qlibArgExtremum(x, N, sharedKernel(step, x, ctx));
     }
     if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
   }
   if (op === 'Count') return rollingCount(raw, N);
   const x = infinitiesAsNaN(raw);
-  if (FAMILY_OF[op] && sharedKernelKey(plan, ctx.mode) !== null) return sharedKernel(plan, x, ctx);
+  if (step.pass >= 0) return sharedKernel(step, x, ctx);
   switch (op) {
     case 'Mean':
       return rollingMoments(x, N, 'mean');
@@ -289,16 +366,18 @@ function compute(plan: Plan, ctx: Context): Value {
 }
 
 /** A rolling call's output from the kernel pass it shares with its siblings (run on the first one's request). */
-function sharedKernel(plan: Extract<Plan, { kind: 'call' }>, x: Float32Array, ctx: Context): Float32Array {
-  const pass = ctx.shared.get(sharedKernelKey(plan, ctx.mode)!);
-  if (!pass) throw new QonlineError('QONLINE_INTERNAL', `no shared kernel pass for ${plan.key}`);
-  if (!pass.outputs) pass.outputs = runSharedPass(pass, x, plan.params[0]!, ctx);
-  return pass.outputs.get(outputName(plan))!;
+function sharedKernel(step: Step, x: Float32Array, ctx: Context): Float32Array {
+  let outputs = ctx.passOutputs[step.pass];
+  if (!outputs) {
+    outputs = runSharedPass(ctx.program.passes[step.pass]!, x, (step.plan as CallPlan).params[0]!, ctx);
+    ctx.passOutputs[step.pass] = outputs;
+  }
+  return outputs.get(step.output)!;
 }
 
 function runSharedPass(pass: SharedPass, x: Float32Array, N: number, ctx: Context): Map<string, Float32Array> {
   const outputs = new Map<string, Float32Array>();
-  for (const name of pass.stats.keys()) outputs.set(name, new Float32Array(ctx.length));
+  for (const name of pass.stats.keys()) outputs.set(name, newSeries(ctx.length));
   switch (pass.family) {
     case 'regression': {
       const outs: Partial<Record<RegressionStat, Float32Array>> = {};

@@ -1,3 +1,5 @@
+import { newSeries } from './series-pool.js';
+
 /**
  * Row-by-row operators. Inputs and outputs are float32 arrays, so each
  * result is the float32 rounding of the exact result, as numpy computes on
@@ -87,7 +89,7 @@ export function binaryScalar(op: BinaryOp, a: number, b: number): number {
 
 export function unaryArray(op: UnaryOp, a: Float32Array): Float32Array {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   switch (op) {
     case 'Neg':
       for (let i = 0; i < n; i++) out[i] = -a[i]!;
@@ -106,7 +108,7 @@ export function unaryArray(op: UnaryOp, a: Float32Array): Float32Array {
 
 export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Float32Array {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   // The hot arithmetic gets its own loops; the rest share the scalar definition.
   switch (op) {
     case 'Add':
@@ -140,7 +142,7 @@ export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Flo
  */
 export function binarySeriesScalar(op: BinaryOp, a: Float32Array, scalar: number, scalarFirst: boolean): Float32Array {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   const s = Math.fround(scalar);
   switch (op) {
     case 'Add':
@@ -167,7 +169,7 @@ export function binarySeriesScalar(op: BinaryOp, a: Float32Array, scalar: number
 /** If(cond, a, b): a where cond is nonzero (NaN counts as true, as numpy.where), else b. */
 export function ifArray(cond: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
   const n = cond.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   for (let i = 0; i < n; i++) out[i] = cond[i] !== 0 ? a[i]! : b[i]!;
   return out;
 }

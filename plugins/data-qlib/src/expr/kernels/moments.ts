@@ -1,3 +1,4 @@
+import { newSeries } from './series-pool.js';
 import { IdenticalRun, REBUILD_RATIO, rowsOf, windowStart } from './window.js';
 
 export type MomentStat = 'sum' | 'mean' | 'var' | 'std' | 'skew' | 'kurt';
@@ -72,7 +73,7 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
   const rows = rowsOf(N, n);
   if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean');
   if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std');
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   const order = ORDER[stat];
   const high = order >= 3;
   const run = new IdenticalRun();
@@ -212,7 +213,7 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
  */
 function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   const run = new IdenticalRun();
   let k = 0;
   let cnt = 0;
@@ -287,7 +288,7 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
  */
 function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: Float32Array): Float32Array {
   const n = x.length;
-  const out = into ?? new Float32Array(n);
+  const out = into ?? newSeries(n);
   const run = new IdenticalRun();
   let k = 0;
   let cnt = 0;

@@ -1,3 +1,4 @@
+import { newSeries } from './series-pool.js';
 import { rollingStdInto } from './moments.js';
 import { NEAR_CONSTANT_STD } from './regression.js';
 import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
@@ -64,7 +65,7 @@ function rebuildSums(a: Float32Array, b: Float32Array, start: number, t: number,
  */
 export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: PairStat): Float32Array {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   const rows = rowsOf(N, n);
   const st = new Float64Array(8);
   let ka = 0;

@@ -1,10 +1,12 @@
+import { newSeries } from './series-pool.js';
+
 /**
  * Ref(x, N): the value N rows earlier (N < 0: |N| rows later), NaN where that
  * row does not exist. Ref(x, 0) is x (Qlib repeats the first loaded value).
  */
 export function shiftRows(x: Float32Array, N: number): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n).fill(NaN);
+  const out = newSeries(n).fill(NaN);
   for (let t = Math.max(0, N); t < n && t - N < n; t++) out[t] = x[t - N]!;
   return out;
 }
@@ -16,7 +18,7 @@ export function shiftRows(x: Float32Array, N: number): Float32Array {
  */
 export function deltaRows(x: Float32Array, N: number): Float32Array {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = newSeries(n);
   if (N === 0) {
     let first = NaN;
     for (let t = 0; t < n && first !== first; t++) first = x[t]!;
