@@ -214,7 +214,10 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
 function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float32Array {
   const n = x.length;
   const out = newSeries(n);
-  const run = new IdenticalRun();
+  // IdenticalRun's state, kept in locals (the method calls cost more than the sums here).
+  let lastDifferent = -1;
+  let lastRow = -1;
+  let lastValue = NaN;
   let k = 0;
   let cnt = 0;
   let s1 = 0;
@@ -247,7 +250,11 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
       mass1 += Math.abs(d);
       ops++;
     }
-    if (mean) run.push(t, v);
+    if (mean && v === v) {
+      if (lastRow >= 0 && v !== lastValue) lastDifferent = lastRow;
+      lastValue = v;
+      lastRow = t;
+    }
     if (cnt === 0) {
       out[t] = NaN;
       continue;
@@ -277,7 +284,7 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
       cnt = c;
       ops = cnt;
     }
-    out[t] = !mean ? cnt * k + s1 : run.identicalSince(windowStart(t, rows)) ? run.value : k + s1 / cnt;
+    out[t] = !mean ? cnt * k + s1 : lastDifferent < windowStart(t, rows) ? lastValue : k + s1 / cnt;
   }
   return out;
 }
@@ -289,7 +296,10 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
 function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: Float32Array): Float32Array {
   const n = x.length;
   const out = into ?? newSeries(n);
-  const run = new IdenticalRun();
+  // IdenticalRun's state, kept in locals (as in rollingFirstOrder).
+  let lastDifferent = -1;
+  let lastRow = -1;
+  let lastValue = NaN;
   let k = 0;
   let cnt = 0;
   let s1 = 0;
@@ -324,7 +334,11 @@ function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: 
       mass2 += d2;
       ops++;
     }
-    run.push(t, v);
+    if (v === v) {
+      if (lastRow >= 0 && v !== lastValue) lastDifferent = lastRow;
+      lastValue = v;
+      lastRow = t;
+    }
     if (cnt === 0) {
       out[t] = NaN;
       continue;
@@ -355,7 +369,7 @@ function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: 
       ops = cnt;
       m2c = s2 - (s1 * s1) / cnt;
     }
-    const variance = cnt < 2 ? NaN : run.identicalSince(windowStart(t, rows)) ? 0 : Math.max(m2c, 0) / (cnt - 1);
+    const variance = cnt < 2 ? NaN : lastDifferent < windowStart(t, rows) ? 0 : Math.max(m2c, 0) / (cnt - 1);
     out[t] = std ? Math.sqrt(variance) : variance;
   }
   return out;

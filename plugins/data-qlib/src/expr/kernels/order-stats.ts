@@ -50,8 +50,16 @@ function upperBound(values: Float64Array, v: number): number {
   return lo;
 }
 
-/** Up to this many rows, a sorted window array is faster than the Fenwick trees. */
+/** Up to this many rows, a sorted window array is faster than the Fenwick trees for Mad (its two passes per row). */
 export const SMALL_WINDOW = 40;
+
+/**
+ * The same for Rank, Quantile and Med, which read the sorted window in O(1):
+ * measured on 2500-row price series, two quantiles and a rank over 60 rows
+ * took 82 ms per 300 series sorted against 156 ms with the trees, even at
+ * 160 rows. Both paths give the same values (the same order statistics).
+ */
+export const SMALL_SORTED_WINDOW = 100;
 
 /**
  * Rolling Rank/Quantile/Med/Mad over the non-NaN values of each window in
@@ -62,8 +70,8 @@ export const SMALL_WINDOW = 40;
  * Local ranks come from the series' value ranks (`ranks` gives
  * valueRanks(x), possibly shared; a radix sort, O(n)) by sorting a block's
  * ranks, O(w log w) per block. Expanding windows are one block. Windows of
- * at most SMALL_WINDOW rows use sorted-window.ts instead (at most
- * SMALL_WINDOW steps per row).
+ * at most SMALL_SORTED_WINDOW rows (SMALL_WINDOW with Mad) use
+ * sorted-window.ts instead (at most that many steps per row).
  *
  * - rank: (values below + (equal values + 1) / 2) / count, for the current
  *   row's value (pandas rank(pct=True), method average); NaN if it is NaN.
@@ -93,7 +101,7 @@ export function rollingOrderStat(
 export function rollingOrderStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[], ranks?: () => ValueRanks): void {
   const n = x.length;
   const rows = rowsOf(N, n);
-  if (rows <= SMALL_WINDOW) {
+  if (rows <= (outputs.some((o) => o.stat === 'mad') ? SMALL_WINDOW : SMALL_SORTED_WINDOW)) {
     sortedWindowStatsInto(x, N, outputs);
     return;
   }

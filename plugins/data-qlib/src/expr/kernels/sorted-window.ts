@@ -17,7 +17,9 @@ function countBelow(buf: Float64Array, size: number, v: number): number {
  * constant, which beats the O(log n) Fenwick trees up to a few dozen rows:
  * Quantile/Med/Mad keep the window's non-NaN values sorted in a small array
  * (a shift of at most w doubles per update; Mad is then computed from the
- * window directly, two passes, exact); Rank just counts over the window.
+ * window directly, two passes, exact); Rank alone just counts over the
+ * window, and with the others reads the current value's place in the sorted
+ * window (its equal neighbours are next to it).
  * Same results as the Fenwick path in order-stats.ts.
  */
 export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q: number): Float32Array {
@@ -35,15 +37,17 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
 export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[]): void {
   const n = x.length;
   const rows = rowsOf(N, n);
-  const sorted: OrderStatOutput[] = [];
-  for (const o of outputs) {
-    if (o.stat === 'rank') scanRank(x, rows, o.out);
-    else sorted.push(o);
+  // Rank alone over a short window counts over the raw window; otherwise it reads its place in the sorted window.
+  if (rows < 16 && outputs.every((o) => o.stat === 'rank')) {
+    for (const o of outputs) scanRank(x, rows, o.out);
+    return;
   }
-  if (sorted.length === 0) return;
+  const sorted = outputs;
   const outs = sorted.length;
   const buf = new Float64Array(rows);
   let size = 0;
+  // Where the current row's value sits in buf (-1 when it is NaN).
+  let at = -1;
   for (let t = 0; t < n; t++) {
     const u = t >= rows ? x[t - rows]! : NaN;
     const v = x[t]!;
@@ -55,7 +59,9 @@ export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: reado
       if (w > buf[j]!) for (; j + 1 < size && buf[j + 1]! < w; j++) buf[j] = buf[j + 1]!;
       else for (; j > 0 && buf[j - 1]! > w; j--) buf[j] = buf[j - 1]!;
       buf[j] = w;
+      at = j;
     } else {
+      at = -1;
       if (u === u) {
         for (let j = countBelow(buf, size, u) + 1; j < size; j++) buf[j - 1] = buf[j]!;
         size--;
@@ -65,6 +71,7 @@ export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: reado
         for (; j > 0 && buf[j - 1]! > v; j--) buf[j] = buf[j - 1]!;
         buf[j] = v + 0; // -0 and +0 are one value
         size++;
+        at = j;
       }
     }
     if (size === 0) {
@@ -74,6 +81,20 @@ export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: reado
     for (let o = 0; o < outs; o++) {
     const { stat, q, out } = sorted[o]!;
     switch (stat) {
+      case 'rank': {
+        if (at < 0) {
+          out[t] = NaN;
+          break;
+        }
+        // The values equal to the current one are next to it: below = the first one's position.
+        const w = buf[at]!;
+        let lo = at;
+        while (lo > 0 && buf[lo - 1] === w) lo--;
+        let hi = at;
+        while (hi + 1 < size && buf[hi + 1] === w) hi++;
+        out[t] = (lo + (hi - lo + 1 + 1) / 2) / size;
+        break;
+      }
       case 'median': {
         const h = size >> 1;
         out[t] = size % 2 === 1 ? buf[h]! : (buf[h - 1]! + buf[h]!) / 2;
