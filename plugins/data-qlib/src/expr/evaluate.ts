@@ -228,8 +228,8 @@ function plannedOf(node: ExprNode, mode: ExprMode): Plan {
 
 /**
  * Evaluates several expressions over the same rows, computing each distinct
- * sub-expression once (Alpha158 repeats many). Results never alias the
- * input's arrays or each other.
+ * sub-expression once (Alpha158 repeats many). The results are views of one
+ * new buffer, in order: they never alias the input's arrays or each other.
  */
 export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput, options: EvaluateOptions = {}): Float32Array[] {
   const mode = options.mode ?? 'default';
@@ -289,15 +289,26 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
       recycleSeries(v);
     }
   }
-  const handedOut = new Set<Float32Array>();
-  return program.rootSteps.map((i) => {
+  // The results are copied into one buffer (as views of it, one per root): the series computed go back
+  // to the pool, and the caller's cache holds one allocation per instrument instead of one per
+  // expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
+  const roots = program.rootSteps;
+  const packed = new Float32Array(length * roots.length);
+  const results = roots.map((i, r) => {
     const value = values[i]!;
-    let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value;
-    // Never give out the caller's own field arrays or one array twice.
-    if (ctx.fieldArrays.has(result) || handedOut.has(result)) result = result.slice();
-    handedOut.add(result);
-    return result;
+    const view = packed.subarray(r * length, (r + 1) * length);
+    if (typeof value === 'number') view.fill(value);
+    else view.set(value);
+    return view;
   });
+  const recycled = new Set<Float32Array>();
+  for (const i of roots) {
+    const v = values[i]!;
+    if (typeof v === 'number' || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
+    recycled.add(v);
+    recycleSeries(v);
+  }
+  return results;
 }
 
 function compute(step: Step, args: Value[], ctx: Context): Value {

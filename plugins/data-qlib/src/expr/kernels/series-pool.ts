@@ -8,9 +8,9 @@
  * length are kept (an instrument's): a new length drops the pool.
  *
  * A series from `newSeries` holds old values: a kernel that takes one must
- * write every element.
+ * write every element. At most MAX_POOLED series are kept (2.5 MB at 2500 rows).
  */
-const MAX_POOLED = 64;
+const MAX_POOLED = 256;
 let pooledLength = -1;
 const free: Float32Array[] = [];
 
