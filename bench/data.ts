@@ -129,7 +129,7 @@ export async function runDataBench(): Promise<void> {
     console.log(`  with the disk feature cache: ${fmt(diskCold.wall)} writing it, ${fmt(diskWarm.wall)} reading it back in a new provider`);
 
     // Two threads forced (the machine's 2 cores), interleaved with the automatic choice's reasoning printed.
-    const auto = defaultFeatureThreads();
+    const auto = defaultFeatureThreads(rows * fields.length);
     const threads = 2;
     const parallel = new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads });
     const featN = await timed(() => parallel.featureRows(request, widths));
