@@ -15,15 +15,17 @@ import {
 } from './kernels/elementwise.js';
 import { rollingExtremumInto } from './kernels/extrema.js';
 import { rollingMoments } from './kernels/moments.js';
-import { rollingOrderStatsInto, type OrderStat, type OrderStatOutput } from './kernels/order-stats.js';
+import { rollingOrderStatsInto, SMALL_WINDOW, type OrderStat, type OrderStatOutput } from './kernels/order-stats.js';
 import { rollingPair } from './kernels/pairwise.js';
-import { rollingRegression, rollingRegressionInto, type RegressionStat } from './kernels/regression.js';
+import { rollingRegressionInto, type RegressionStat } from './kernels/regression.js';
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
 import { newSeries, recycleSeries } from './kernels/series-pool.js';
-import { infinitiesAsNaN } from './kernels/window.js';
+import { f64Series, infinitiesAsNaN, rowsOf, type Alloc, type Series } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
+import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
+import { NEAR_CONSTANT_STD } from './kernels/regression.js';
 import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
 import { planOf, type Plan } from './plan.js';
@@ -37,8 +39,11 @@ export interface SeriesInput {
   field(name: string): Float32Array;
 }
 
-/** A number (a constant sub-expression, kept in float64 as Python would) or a float32 series. */
-type Value = Float32Array | number;
+/**
+ * A number (a constant sub-expression, kept in float64 as Python would) or a
+ * series: float32, or float64 where Qlib keeps float64 (`expressions: qlib`).
+ */
+type Value = Series | number;
 
 /** Evaluation options: `mode: 'qlib'` gives Qlib's semantics (docs/expressions.md). */
 export interface EvaluateOptions {
@@ -53,8 +58,13 @@ interface Context {
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
   /** Outputs of each shared kernel pass of the program once it ran (by pass index). */
-  passOutputs: (Map<string, Float32Array> | null)[];
+  passOutputs: (Map<string, Series> | null)[];
   program: Program;
+  /**
+   * Outputs of windowed operators: float64 under `expressions: qlib` (pandas and Qlib's Cython return
+   * float64), else float32 from the scratch pool.
+   */
+  alloc: Alloc;
 }
 
 /**
@@ -110,7 +120,8 @@ function sharedKernelKey(plan: CallPlan, mode: ExprMode): string | null {
   if (!family) return null;
   const N = plan.params[0]!;
   if (!Number.isInteger(N)) return null;
-  if (mode === 'qlib' && plan.spec.name === 'Rsquare' && N === 0) return null;
+  // Qlib's Slope/Rsquare/Resi have their own kernels (Cython's running sums) in qlib mode.
+  if (mode === 'qlib' && family === 'regression') return null;
   return `${family}|${N}|${plan.inputs[0]!.key}`;
 }
 
@@ -268,12 +279,21 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
   const program = programOf(plans, mode);
-  const ctx: Context = { mode, input, length, fieldArrays: new Set(), ranks: new Map(), passOutputs: program.passes.map(() => null), program };
+  const ctx: Context = {
+    mode,
+    input,
+    length,
+    fieldArrays: new Set(),
+    ranks: new Map(),
+    passOutputs: program.passes.map(() => null),
+    program,
+    alloc: mode === 'qlib' ? f64Series : newSeries,
+  };
   const { steps, readers: initialReaders, isRoot } = program;
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
   // Arrays that may not go back to the pool: the caller's fields and results that are one of their inputs.
-  const kept = new Set<Float32Array>();
+  const kept = new Set<Series>();
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const args = step.inputs.map((j) => values[j]!);
@@ -284,12 +304,13 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
       if (--readers[j]! > 0 || isRoot[j]) continue;
       const v = values[j]!;
       values[j] = undefined;
-      if (typeof v === 'number' || kept.has(v) || ctx.fieldArrays.has(v)) continue;
+      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v)) continue;
       ctx.ranks.delete(v);
       recycleSeries(v);
     }
   }
-  // The results are copied into one buffer (as views of it, one per root): the series computed go back
+  // The results are copied into one buffer (as views of it, one per root; float64 series are cast to
+  // float32 there, once at the end as Qlib does): the series computed go back
   // to the pool, and the caller's cache holds one allocation per instrument instead of one per
   // expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
   const roots = program.rootSteps;
@@ -304,7 +325,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const recycled = new Set<Float32Array>();
   for (const i of roots) {
     const v = values[i]!;
-    if (typeof v === 'number' || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
+    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
     recycled.add(v);
     recycleSeries(v);
   }
@@ -333,51 +354,62 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
     }
     case 'ema': {
       const x = infinitiesAsNaN(asArray(args[0]!, ctx.length));
-      if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x);
-      return ewmMean(x, emaAlpha(N));
+      if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x, ctx.alloc);
+      return ewmMean(x, emaAlpha(N), ctx.alloc);
     }
     case 'rolling':
       break;
   }
   const raw = asArray(args[0]!, ctx.length);
+  const alloc = ctx.alloc;
   if (ctx.mode === 'qlib') {
     // Qlib's Rolling turns a window between 0 and 1 into ewm(alpha=N).mean(), whatever the operator.
-    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N);
+    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N, alloc);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = infinitiesAsNaN(raw);
-      return qlibArgExtremum(x, N, sharedKernel(step, x, ctx));
+      return qlibArgExtremum(x, N, sharedKernel(step, x, ctx), alloc);
     }
-    if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
+    if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') {
+      const stat = op === 'Slope' ? 'slope' : op === 'Rsquare' ? 'rsquare' : 'resi';
+      if (N === 0) return qlibExpandingRegression(raw, stat, alloc); // Qlib does not mask the expanding Rsquare
+      const out = qlibRollingRegression(raw, N, stat, alloc);
+      if (op === 'Rsquare') {
+        // Qlib blanks rows where pandas' rolling std (min_periods 1; inf counts as missing) is np.isclose to 0.
+        const std = rollingMoments(infinitiesAsNaN(raw), N, 'std', alloc);
+        for (let t = 0; t < out.length; t++) if (Math.abs(std[t]!) <= NEAR_CONSTANT_STD) out[t] = NaN;
+      }
+      return out;
+    }
   }
-  if (op === 'Count') return rollingCount(raw, N);
+  if (op === 'Count') return rollingCount(raw, N, alloc);
   const x = infinitiesAsNaN(raw);
   if (step.pass >= 0) return sharedKernel(step, x, ctx);
   switch (op) {
     case 'Mean':
-      return rollingMoments(x, N, 'mean');
+      return rollingMoments(x, N, 'mean', alloc);
     case 'Sum':
-      return rollingMoments(x, N, 'sum');
+      return rollingMoments(x, N, 'sum', alloc);
     case 'Std':
-      return rollingMoments(x, N, 'std');
+      return rollingMoments(x, N, 'std', alloc);
     case 'Var':
-      return rollingMoments(x, N, 'var');
+      return rollingMoments(x, N, 'var', alloc);
     case 'Skew':
-      return rollingMoments(x, N, 'skew');
+      return rollingMoments(x, N, 'skew', alloc);
     case 'Kurt':
-      return rollingMoments(x, N, 'kurt');
+      return rollingMoments(x, N, 'kurt', alloc);
     case 'WMA':
-      return rollingWma(x, N);
+      return rollingWma(x, N, alloc);
     case 'Corr':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr');
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr', alloc);
     case 'Cov':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov');
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov', alloc);
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
 }
 
 /** A rolling call's output from the kernel pass it shares with its siblings (run on the first one's request). */
-function sharedKernel(step: Step, x: Float32Array, ctx: Context): Float32Array {
+function sharedKernel(step: Step, x: Series, ctx: Context): Series {
   let outputs = ctx.passOutputs[step.pass];
   if (!outputs) {
     outputs = runSharedPass(ctx.program.passes[step.pass]!, x, (step.plan as CallPlan).params[0]!, ctx);
@@ -386,24 +418,37 @@ function sharedKernel(step: Step, x: Float32Array, ctx: Context): Float32Array {
   return outputs.get(step.output)!;
 }
 
-function runSharedPass(pass: SharedPass, x: Float32Array, N: number, ctx: Context): Map<string, Float32Array> {
-  const outputs = new Map<string, Float32Array>();
-  for (const name of pass.stats.keys()) outputs.set(name, newSeries(ctx.length));
+function runSharedPass(pass: SharedPass, x: Series, N: number, ctx: Context): Map<string, Series> {
+  const outputs = new Map<string, Series>();
   switch (pass.family) {
     case 'regression': {
-      const outs: Partial<Record<RegressionStat, Float32Array>> = {};
-      for (const [name, o] of pass.stats) outs[o.stat as RegressionStat] = outputs.get(name)!;
+      const outs: Partial<Record<RegressionStat, Series>> = {};
+      for (const [name, o] of pass.stats) outputs.set(name, (outs[o.stat as RegressionStat] = ctx.alloc(ctx.length)));
       rollingRegressionInto(x, N, outs);
       break;
     }
     case 'max':
-    case 'min':
-      rollingExtremumInto(x, N, pass.family === 'max', outputs.get('value') ?? null, outputs.get('position') ?? null);
+    case 'min': {
+      // The raw positions of qlib mode's IdxMax/IdxMin are whole numbers, float32 as before.
+      const value = pass.stats.has('value') ? ctx.alloc(ctx.length) : null;
+      const position = pass.stats.has('position') ? (ctx.mode === 'qlib' ? new Float32Array(ctx.length) : ctx.alloc(ctx.length)) : null;
+      if (value) outputs.set('value', value);
+      if (position) outputs.set('position', position);
+      rollingExtremumInto(x, N, pass.family === 'max', value, position);
       break;
+    }
     case 'order': {
+      // The order statistics rank float32 values (a float64 input is rounded first: not bit for bit with Qlib there).
+      const y = x instanceof Float32Array ? x : Float32Array.from(x);
+      // Short windows give float32 whatever the mode (as rollingOrderStat), longer ones the mode's type.
+      const short = rowsOf(N, ctx.length) <= SMALL_WINDOW;
       const outs: OrderStatOutput[] = [];
-      for (const [name, o] of pass.stats) outs.push({ stat: o.stat as OrderStat, q: o.q, out: outputs.get(name)! });
-      rollingOrderStatsInto(x, N, outs, () => ranksOf(x, ctx));
+      for (const [name, o] of pass.stats) {
+        const out = short ? newSeries(ctx.length) : ctx.alloc(ctx.length);
+        outputs.set(name, out);
+        outs.push({ stat: o.stat as OrderStat, q: o.q, out });
+      }
+      rollingOrderStatsInto(y, N, outs, () => ranksOf(y, ctx));
       break;
     }
   }
@@ -431,13 +476,13 @@ function elementwise(op: string, args: Value[], length: number): Value {
   }
   const [a, b] = args as [Value, Value];
   if (typeof a === 'number' && typeof b === 'number') return binaryScalar(op as BinaryOp, a, b);
-  if (typeof a === 'number') return binarySeriesScalar(op as BinaryOp, b as Float32Array, a, true);
+  if (typeof a === 'number') return binarySeriesScalar(op as BinaryOp, b as Series, a, true);
   if (typeof b === 'number') return binarySeriesScalar(op as BinaryOp, a, b, false);
   return binaryArray(op as BinaryOp, a, b);
 }
 
 /** A number used as a series: broadcast, rounded to float32 as numpy casts a scalar to the array's dtype. */
-function asArray(v: Value, length: number): Float32Array {
+function asArray(v: Value, length: number): Series {
   return typeof v === 'number' ? new Float32Array(length).fill(v) : v;
 }
 

@@ -1,4 +1,4 @@
-import { rowsOf, windowStart } from './window.js';
+import { f32Series, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
 
@@ -8,8 +8,8 @@ export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
  * deque: O(n). Ties go to the oldest row: an equal newer value does not
  * displace an older one. All-NaN windows give NaN.
  */
-export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat): Float32Array {
-  const out = new Float32Array(x.length);
+export function rollingExtremum(x: Series, N: number, stat: ExtremumStat, alloc: Alloc = f32Series): Series {
+  const out = alloc(x.length);
   const position = stat === 'idxmax' || stat === 'idxmin';
   rollingExtremumInto(x, N, stat === 'max' || stat === 'idxmax', position ? null : out, position ? out : null);
   return out;
@@ -20,7 +20,7 @@ export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat):
  * one series and window from one deque pass (Alpha158 asks for Max($high, N)
  * and IdxMax($high, N)); either may be null.
  */
-export function rollingExtremumInto(x: Float32Array, N: number, wantMax: boolean, valueOut: Float32Array | null, positionOut: Float32Array | null): void {
+export function rollingExtremumInto(x: Series, N: number, wantMax: boolean, valueOut: Series | null, positionOut: Series | null): void {
   const n = x.length;
   const rows = rowsOf(N, n);
   // Row indices, values monotone from head (the extremum) to tail; each row enters once.

@@ -1,6 +1,6 @@
 import { sortedWindowStatsInto } from './sorted-window.js';
 import { valueRanks, type ValueRanks } from './value-ranks.js';
-import { IdenticalRun, REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type OrderStat = 'rank' | 'quantile' | 'median' | 'mad';
 
@@ -9,7 +9,7 @@ export interface OrderStatOutput {
   stat: OrderStat;
   /** The quantile (quantile only). */
   q: number;
-  out: Float32Array;
+  out: Series;
 }
 
 /** Number of window values with rank <= r (Fenwick prefix sum, 1-based tree). */
@@ -86,8 +86,10 @@ export function rollingOrderStat(
   stat: OrderStat,
   q = 0.5,
   ranks?: () => ValueRanks,
-): Float32Array {
-  const out = new Float32Array(x.length);
+  alloc: Alloc = f32Series,
+): Series {
+  // Short windows give float32 whatever `alloc` says (as before the shared passes: qlib mode's figures).
+  const out = rowsOf(N, x.length) <= SMALL_WINDOW ? new Float32Array(x.length) : alloc(x.length);
   rollingOrderStatsInto(x, N, [{ stat, q, out }], ranks);
   return out;
 }

@@ -1,4 +1,4 @@
-import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type RegressionStat = 'slope' | 'rsquare' | 'resi';
 
@@ -15,7 +15,7 @@ const SYY = 6;
 const SXY = 7;
 
 /** OLS sums over the non-NaN rows start..t with x = row - t and y shifted by their mean, into `st`. */
-function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array): void {
+function rebuildSums(y: Series, start: number, t: number, st: Float64Array): void {
   let total = 0;
   let c = 0;
   for (let j = start; j <= t; j++) {
@@ -62,21 +62,21 @@ function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array
  * - resi: current value minus the fitted value at its position; NaN when the
  *   current value is NaN or there are fewer than 2 values.
  */
-export function rollingRegression(y: Float32Array, N: number, stat: RegressionStat, mask = true): Float32Array {
-  const out = new Float32Array(y.length);
+export function rollingRegression(y: Series, N: number, stat: RegressionStat, mask = true, alloc: Alloc = f32Series): Series {
+  const out = alloc(y.length);
   rollingRegressionInto(y, N, { [stat]: out }, mask);
   return out;
 }
 
 /** Where rollingRegressionInto writes each statistic (any subset; each array has y.length values). */
-export type RegressionOutputs = Partial<Record<RegressionStat, Float32Array>>;
+export type RegressionOutputs = Partial<Record<RegressionStat, Series>>;
 
 /**
  * rollingRegression for several statistics of one series and window in one
  * pass (Alpha158 asks for Slope, Rsquare and Resi of $close at each window):
  * the same sums, so each output is what its own call would give.
  */
-export function rollingRegressionInto(y: Float32Array, N: number, outs: RegressionOutputs, mask = true): void {
+export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutputs, mask = true): void {
   const n = y.length;
   const slopeOut = outs.slope ?? null;
   const rsquareOut = outs.rsquare ?? null;

@@ -1,12 +1,13 @@
 import { newSeries } from './series-pool.js';
-
+import type { Series } from './window.js';
 /**
  * Ref(x, N): the value N rows earlier (N < 0: |N| rows later), NaN where that
  * row does not exist. Ref(x, 0) is x (Qlib repeats the first loaded value).
  */
-export function shiftRows(x: Float32Array, N: number): Float32Array {
+export function shiftRows(x: Series, N: number): Series {
   const n = x.length;
-  const out = newSeries(n).fill(NaN);
+  // Same dtype as the input (pandas' shift keeps it).
+  const out = (x instanceof Float32Array ? newSeries(n) : new Float64Array(n)).fill(NaN);
   for (let t = Math.max(0, N); t < n && t - N < n; t++) out[t] = x[t - N]!;
   return out;
 }
@@ -16,9 +17,9 @@ export function shiftRows(x: Float32Array, N: number): Float32Array {
  * non-NaN value of the series (Qlib subtracts the first loaded value even
  * when it is NaN, which turns the whole result into NaN).
  */
-export function deltaRows(x: Float32Array, N: number): Float32Array {
+export function deltaRows(x: Series, N: number): Series {
   const n = x.length;
-  const out = newSeries(n);
+  const out = x instanceof Float32Array ? newSeries(n) : new Float64Array(n);
   if (N === 0) {
     let first = NaN;
     for (let t = 0; t < n && first !== first; t++) first = x[t]!;

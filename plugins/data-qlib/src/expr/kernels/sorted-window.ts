@@ -1,5 +1,5 @@
 import type { OrderStat, OrderStatOutput } from './order-stats.js';
-import { rowsOf } from './window.js';
+import { rowsOf, type Series } from './window.js';
 
 /**
  * Number of values in buf[0..size) below v. A full scan without early exit:
@@ -126,7 +126,7 @@ export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: reado
 }
 
 /** Rank over short windows: count the values below and equal to the current one directly, O(w) per row. */
-function scanRank(x: Float32Array, rows: number, out: Float32Array): void {
+function scanRank(x: Float32Array, rows: number, out: Series): void {
   const n = x.length;
   for (let t = 0; t < n; t++) {
     const v = x[t]!;
