@@ -2,14 +2,33 @@ import type { OrderStat, OrderStatOutput } from './order-stats.js';
 import { rowsOf, type Series } from './window.js';
 
 /**
- * Number of values in buf[0..size) below v. A full scan without early exit:
- * on short windows this beats a binary search, whose branches the CPU
- * mispredicts half the time on market data.
+ * Number of values in buf[0..size) below v. Up to SCAN_LIMIT values a full
+ * scan without early exit (it beats a binary search, whose branches the CPU
+ * mispredicts half the time on market data); above, the binary search.
  */
 function countBelow(buf: Float64Array, size: number, v: number): number {
+  if (size > SCAN_LIMIT) return lowerBound(buf, size, v);
   let c = 0;
   for (let j = 0; j < size; j++) c += buf[j]! < v ? 1 : 0;
   return c;
+}
+
+/**
+ * Above this many values a binary search beats the scan (two quantiles and a
+ * rank of 300 series x 2500 rows: 20 rows 47 -> 37 ms, 60 rows 90 -> 57 ms).
+ */
+const SCAN_LIMIT = 12;
+
+/** First index of buf[0..size) whose value is not below v (buf sorted): the same count as the scan. */
+function lowerBound(buf: Float64Array, size: number, v: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (buf[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
