@@ -1,13 +1,17 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os, { availableParallelism, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { FeatureRowBlocks, HandlerFrame } from '../core/index.js';
 import { alpha158Fields, DEFAULT_LABEL } from '../plugins/data-qlib/src/alpha/index.js';
 import { ExprHandler, fromRowBlocks } from '../plugins/data-qlib/src/handler/expr-handler.js';
 import { createProcessor, fitInferLearn } from '../plugins/data-qlib/src/processors/index.js';
 import { QlibDataProvider } from '../plugins/data-qlib/src/provider/qlib-provider.js';
-import { defaultFeatureThreads } from '../plugins/data-qlib/src/parallel/feature-workers.js';
+import { idleCores, machineLoad } from '../core/index.js';
+import { defaultFeatureThreads, MIN_VALUES_PER_THREAD } from '../plugins/data-qlib/src/parallel/feature-workers.js';
 import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js';
 import { BinaryDataReader } from '../plugins/data-qlib/src/storage/index.js';
 import { compileExpression, evaluateAll, formatExpression, parseExpression, type ExprNode, type SeriesInput } from '../plugins/data-qlib/src/expr/index.js';
@@ -26,6 +30,13 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ value: T; wall: num
 }
 
 const fmt = (s: number): string => `${s.toFixed(2)} s`;
+const REPS = Math.max(3, Number(process.env['QONLINE_BENCH_REPS'] ?? 3));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+const spread = (xs: number[], digits = 2): string => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 
 /** SHA-256 of a frame's rows and values. */
 function digestOf(f: FeatureRowBlocks): string {
@@ -128,19 +139,38 @@ export async function runDataBench(): Promise<void> {
     const diskWarm = await setupWithDisk();
     console.log(`  with the disk feature cache: ${fmt(diskCold.wall)} writing it, ${fmt(diskWarm.wall)} reading it back in a new provider`);
 
-    // Two threads forced (the machine's 2 cores), interleaved with the automatic choice's reasoning printed.
-    const auto = defaultFeatureThreads();
-    const threads = 2;
-    const parallel = new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads });
-    const featN = await timed(() => parallel.featureRows(request, widths));
-    await parallel.close();
-    const used = parallel.lastThreads;
-    const identical = digestOf(featN.value) === singleDigest;
+    // 1 and 2 feature threads, each on a fresh provider (features + handler frame), interleaved A B A B.
+    const auto = defaultFeatureThreads(rows * fields.length);
+    const perThreads = new Map<number, { wall: number[]; cpu: number[] }>([
+      [1, { wall: [], cpu: [] }],
+      [2, { wall: [], cpu: [] }],
+    ]);
+    let identical = true;
+    let used = 2;
+    for (let r = 0; r < REPS; r++) {
+      for (const threads of [1, 2]) {
+        const provider = new QlibDataProvider({ id: 'bench', uri, cacheMiB: 4096, threads });
+        const run = await timed(() => provider.featureRows(request, widths));
+        await provider.close();
+        if (threads === 2) used = provider.lastThreads;
+        identical &&= digestOf(run.value) === singleDigest;
+        perThreads.get(threads)!.wall.push(run.wall);
+        perThreads.get(threads)!.cpu.push(run.cpu);
+      }
+    }
+    const one = perThreads.get(1)!;
+    const two = perThreads.get(2)!;
+    console.log(`features + handler frame, fresh provider, ${REPS} rounds interleaved (1 thread, 2 threads, ...):`);
+    console.log(`  1 thread:  wall ${spread(one.wall)} s, CPU ${spread(one.cpu)} s`);
     console.log(
-      `features + handler frame, ${used} worker thread${used === 1 ? '' : 's'}${used === 1 ? ' (no built worker: run from dist/)' : ''}: ${fmt(featN.wall)} (CPU ${fmt(featN.cpu)}), speedup ${((feat1.wall + assemble.wall) / featN.wall).toFixed(2)}x over 1 thread, identical to 1 thread: ${identical ? 'yes' : 'NO'}`,
+      `  ${used} thread${used === 1 ? ' (no built worker: run from dist/)' : 's'}: wall ${spread(two.wall)} s, CPU ${spread(two.cpu)} s; ` +
+        `speedup (1 thread / 2, per round) ${spread(one.wall.map((w, i) => w / two.wall[i]!))}x, identical to 1 thread: ${identical ? 'yes' : 'NO'}`,
     );
-    console.log(`automatic thread choice now: ${auto} (1-minute load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
-    console.log(`total with ${used} feature thread${used === 1 ? '' : 's'}: ${fmt(read.wall + featN.wall + proc.wall)}`);
+    const load = machineLoad();
+    console.log(
+      `automatic thread choice now: ${auto} (idle cores ${idleCores(load)}: 1-minute load ${load.load1.toFixed(1)}, ${load.runnable ?? '?'} tasks runnable, ${availableParallelism()} cores; ${(rows * fields.length / 1e6).toFixed(0)} M values, ${MIN_VALUES_PER_THREAD / 1e6} M per thread)`,
+    );
+    console.log(`Alpha158 + label frame digest: ${singleDigest}`);
 
     // Where the time goes, on a subset of instruments (each measured alone, one thread).
     const sample = codes.slice(0, small ? codes.length : 60);
@@ -157,6 +187,7 @@ export async function runDataBench(): Promise<void> {
       // Each field series of an instrument has the same length in the synthetic market.
       return { length: len, field: (n: string) => m.get(n) ?? new Float32Array(len).fill(NaN) };
     });
+    await compareWithQlibAnchor(uri, sample, inputs, fields);
     printTop(`slowest operators (kernel seconds over ${sample.length} instruments, every distinct call of Alpha158 + label once):`, operatorSeconds(fields, inputs));
     const family = new Map<string, number>();
     fields.forEach((expr, k) => {
@@ -169,6 +200,63 @@ export async function runDataBench(): Promise<void> {
     printTop(`slowest feature families (each expression evaluated alone, ${sample.length} instruments):`, family);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Alpha158 + label on `codes` (their rows in memory on both sides, not
+ * timed): qonline's evaluateAll on one thread against Qlib's way of
+ * computing the same expressions on pandas (bench/qlib_expr_ref.py, one
+ * long-lived python3 process), interleaved A B A B. Prints wall and CPU
+ * seconds (median, min-max) and the ratio per round.
+ */
+async function compareWithQlibAnchor(uri: string, codes: string[], inputs: SeriesInput[], fields: string[]): Promise<void> {
+  const exe = ['python3', '/usr/bin/python3'].find((e) => spawnSync(e, ['-c', 'import pandas, numpy'], { stdio: 'ignore' }).status === 0);
+  const script = [path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'qlib_expr_ref.py'), path.join(process.cwd(), 'bench', 'qlib_expr_ref.py')].find((p) => existsSync(p));
+  if (!exe || !script) {
+    console.log('Qlib-style anchor skipped: needs python3 with pandas and numpy (apt-get install python3-pandas) and bench/qlib_expr_ref.py');
+    return;
+  }
+  const exprsFile = path.join(path.dirname(uri), 'alpha158-exprs.json');
+  writeFileSync(exprsFile, JSON.stringify(fields));
+  const child = spawn(exe, [script, uri, exprsFile, codes.join(',')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done) throw new Error('the Qlib-style anchor (bench/qlib_expr_ref.py) stopped');
+    return r.value;
+  };
+  try {
+    if ((await next()) !== 'ready') throw new Error('the Qlib-style anchor did not start');
+    const nodes = fields.map((f) => parseExpression(f));
+    evaluateAll(nodes, inputs[0]!); // compiled once, as a provider would have
+    const theirs = { wall: [] as number[], cpu: [] as number[] };
+    const ours = { wall: [] as number[], cpu: [] as number[] };
+    let values = 0;
+    for (let r = 0; r < REPS; r++) {
+      child.stdin!.write('run\n');
+      const a = JSON.parse(await next()) as { seconds: number; cpu: number; values: number };
+      theirs.wall.push(a.seconds);
+      theirs.cpu.push(a.cpu);
+      const b = await timed(() => {
+        let n = 0;
+        for (const input of inputs) n += evaluateAll(nodes, input).reduce((k, v) => k + v.length, 0);
+        return n;
+      });
+      values = b.value;
+      if (a.values !== b.value) throw new Error(`the anchor computed ${a.values} values, qonline ${b.value}`);
+      ours.wall.push(b.wall);
+      ours.cpu.push(b.cpu);
+    }
+    console.log(`Alpha158 + label on ${codes.length} instruments (${values} values), one thread, ${REPS} rounds interleaved with a Qlib-style anchor (Qlib's operators on pandas, bench/qlib_expr_ref.py):`);
+    console.log(`  Qlib-style anchor: wall ${spread(theirs.wall)} s, CPU ${spread(theirs.cpu)} s`);
+    console.log(`  qonline:           wall ${spread(ours.wall)} s, CPU ${spread(ours.cpu)} s`);
+    console.log(
+      `  qonline is ${spread(theirs.wall.map((w, i) => w / ours.wall[i]!), 1)}x faster in wall time, ${spread(theirs.cpu.map((c, i) => c / ours.cpu[i]!), 1)}x in CPU time (per round; goal >= 10x)`,
+    );
+  } finally {
+    child.stdin!.end();
+    child.kill();
   }
 }
 

@@ -5,7 +5,7 @@ import { runDataBench } from './data.js';
 import { runExprBench } from './expr.js';
 import { runKernelsBench } from './kernels.js';
 import { runModelBench, runModelImportBench } from './model.js';
-import { runPoolBench } from './pool.js';
+import { runPoolBench, runPoolWorkerProcess } from './pool.js';
 import { runRoutineBench } from './routine.js';
 import { runSimulateBench } from './simulate.js';
 import { runServeBench, serveBenchChild, SERVE_BENCH_CHILD_ENV } from './serve.js';
@@ -33,6 +33,8 @@ const benches: Bench[] = [
 ];
 
 async function main(): Promise<void> {
+  // A worker process of the pool bench (it starts this bundle again).
+  if (process.argv[2] === '--pool-worker') return runPoolWorkerProcess(process.argv[3]!, process.argv[4]!);
   // The serve benchmark's server process (see bench/serve.ts).
   if (process.env[SERVE_BENCH_CHILD_ENV]) return serveBenchChild();
   const wanted = process.argv.slice(2);

@@ -4,7 +4,13 @@
  * correlated feature groups, a few missing values, a weak non-linear signal in
  * heavy noise). Prints fit seconds, predict rows/s, valid MSE and mean daily
  * IC for GBDT (1 and 2 threads) and ridge, and for XGBoost `hist` on the
- * identical matrix when python3 with xgboost is available (bench/xgb_ref.py).
+ * identical matrix when python3 with xgboost is available (bench/xgb_ref.py),
+ * with the same tree limits: depth 6, 256 bins, eta 0.1, lambda 1, and
+ * XGBoost's min_child_weight set to GBDT's min_data_in_leaf (the hessian of
+ * a squared-error row is 1). GBDT 1 thread, XGBoost 1 thread and GBDT 2
+ * threads run in turn, QONLINE_BENCH_REPS rounds (default 3): the summary
+ * gives medians and min-max, the GBDT/XGBoost ratio and the 2-thread speedup
+ * per round.
  *
  * QONLINE_BENCH_MODEL_SCALE=0.05 shrinks the dates for a smoke run;
  * QONLINE_BENCH_MODEL_ROUNDS overrides the 200 rounds;
@@ -21,6 +27,8 @@ import { runImportBench } from './model-import.js';
 
 const COLS = 158;
 const STOCKS = 300;
+/** GBDT's min_data_in_leaf, also XGBoost's min_child_weight in the anchor. */
+const MIN_DATA_IN_LEAF = 20;
 
 interface Synthetic {
   train: MatrixDataset;
@@ -184,7 +192,7 @@ export function python(): string | null {
   return null;
 }
 
-function runXgboost(data: Synthetic, rounds: number): Row | null {
+function runXgboost(data: Synthetic, rounds: number, round: number): Row | null {
   const exe = python();
   if (!exe) {
     console.log('XGBoost reference skipped: no python3 with xgboost and numpy (apt-get install python3-xgboost)');
@@ -203,7 +211,7 @@ function runXgboost(data: Synthetic, rounds: number): Row | null {
       console.log(`XGBoost reference skipped: bench/xgb_ref.py not found (looked at ${candidates.join(', ')})`);
       return null;
     }
-    const args = [script, dir, data.train.rows, data.valid.rows, COLS, rounds, 6, 256, 0.1, 1, 1].map(String);
+    const args = [script, dir, data.train.rows, data.valid.rows, COLS, rounds, 6, 256, 0.1, 1, 1, MIN_DATA_IN_LEAF].map(String);
     const r = spawnSync(exe, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {
       console.log(`XGBoost reference failed: ${r.stderr.trim().split('\n').pop()}`);
@@ -213,7 +221,7 @@ function runXgboost(data: Synthetic, rounds: number): Row | null {
     const buf = readFileSync(join(dir, 'xgb_pred.f32'));
     const pred = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     return {
-      name: `XGBoost ${out.version} hist, 1 thread`,
+      name: `XGBoost ${out.version} hist, 1 thread #${round + 1}`,
       fitSeconds: out.fit_seconds,
       fitCpuSeconds: out.fit_cpu_seconds,
       predictRowsPerSecond: data.valid.rows / out.predict_seconds,
@@ -233,24 +241,40 @@ export async function runModelBench(): Promise<void> {
   console.log(
     `synthetic Alpha158-like data: train ${data.train.rows.toLocaleString('en-US')} x ${COLS}, valid ${data.valid.rows.toLocaleString('en-US')} rows (${data.validDates} dates), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
-  const gbdtParams = { num_boost_round: rounds, num_leaves: 63, max_depth: 6, max_bin: 255, learning_rate: 0.1, lambda_l2: 1, early_stopping_rounds: 0, seed: 1 };
-  const rows: Row[] = [];
-  for (const threads of [1, 2]) {
-    const row = await runOne(`GBDT ${rounds} rounds, ${threads} thread${threads > 1 ? 's' : ''}`, createModel('GBDT', { ...gbdtParams, num_threads: threads }), data);
-    print(row);
-    rows.push(row);
+  const gbdtParams = { num_boost_round: rounds, num_leaves: 63, max_depth: 6, max_bin: 255, learning_rate: 0.1, lambda_l2: 1, min_data_in_leaf: MIN_DATA_IN_LEAF, early_stopping_rounds: 0, seed: 1 };
+  const reps = Math.max(1, Number(process.env['QONLINE_BENCH_REPS'] ?? 3));
+  const withXgb = process.env['QONLINE_BENCH_MODEL_XGB'] !== '0';
+  const series = new Map<string, Row[]>([['gbdt1', []], ['xgb', []], ['gbdt2', []]]);
+  // A B C A B C: GBDT 1 thread, XGBoost 1 thread, GBDT 2 threads, in turn.
+  for (let round = 0; round < reps; round++) {
+    for (const what of ['gbdt1', 'xgb', 'gbdt2']) {
+      let row: Row | null;
+      if (what === 'xgb') row = withXgb ? runXgboost(data, rounds, round) : null;
+      else {
+        const threads = what === 'gbdt1' ? 1 : 2;
+        row = await runOne(`GBDT ${rounds} rounds, ${threads} thread${threads > 1 ? 's' : ''} #${round + 1}`, createModel('GBDT', { ...gbdtParams, num_threads: threads }), data);
+      }
+      if (!row) continue;
+      print(row);
+      series.get(what)!.push(row);
+    }
   }
   const ridge = await runOne('Ridge (alpha 1)', createModel('Linear', { alpha: 1 }), data);
   print(ridge);
-  if (process.env['QONLINE_BENCH_MODEL_XGB'] !== '0') {
-    const xgbRow = runXgboost(data, rounds);
-    if (xgbRow) {
-      print(xgbRow);
-      const ours = rows[0]!;
-      console.log(
-        `GBDT 1 thread vs XGBoost 1 thread: fit time ratio ${(ours.fitSeconds / xgbRow.fitSeconds).toFixed(2)} wall, ${(ours.fitCpuSeconds / xgbRow.fitCpuSeconds).toFixed(2)} cpu (below 1 = faster), IC ${ours.ic.toFixed(4)} vs ${xgbRow.ic.toFixed(4)}, valid MSE ${ours.validMse.toFixed(6)} vs ${xgbRow.validMse.toFixed(6)}`,
-      );
-    }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const span = (xs: number[]): string => `${med(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+  const g1 = series.get('gbdt1')!;
+  const g2 = series.get('gbdt2')!;
+  const xg = series.get('xgb')!;
+  console.log(`summary over ${reps} rounds, median (min-max):`);
+  for (const [name, rs] of [['GBDT 1 thread', g1], ['GBDT 2 threads', g2], ['XGBoost 1 thread', xg]] as const) {
+    if (rs.length) console.log(`  ${name.padEnd(17)} fit ${span(rs.map((r) => r.fitSeconds))} s wall, ${span(rs.map((r) => r.fitCpuSeconds))} s CPU`);
+  }
+  console.log(`  GBDT 2 threads speedup over 1 (wall, per round): ${span(g1.map((r, i) => r.fitSeconds / g2[i]!.fitSeconds))}x`);
+  if (xg.length === g1.length && xg.length) {
+    console.log(
+      `  GBDT 1 thread / XGBoost 1 thread (per round; below 1 = faster): wall ${span(g1.map((r, i) => r.fitSeconds / xg[i]!.fitSeconds))}, CPU ${span(g1.map((r, i) => r.fitCpuSeconds / xg[i]!.fitCpuSeconds))}; IC ${g1[0]!.ic.toFixed(4)} vs ${xg[0]!.ic.toFixed(4)}, valid MSE ${g1[0]!.validMse.toFixed(6)} vs ${xg[0]!.validMse.toFixed(6)}`,
+    );
   }
   if (process.env['QONLINE_BENCH_MODEL_XGB'] !== '0') await runImportBench(generate, python());
 }

@@ -1,8 +1,11 @@
 """Reference run for bench/model.ts: XGBoost `hist` on the identical matrix.
 
-Usage: python3 xgb_ref.py <dir> <train_rows> <valid_rows> <cols> <rounds> <max_depth> <max_bin> <eta> <lambda> <nthread>
+Usage: python3 xgb_ref.py <dir> <train_rows> <valid_rows> <cols> <rounds> <max_depth> <max_bin> <eta> <lambda> <nthread> <min_child_weight>
 Reads <dir>/train_x.f32, train_y.f32, valid_x.f32 (float32, row-major), writes
 <dir>/xgb_pred.f32 (float32 predictions on valid) and prints one JSON line.
+min_child_weight is the minimum hessian sum of a leaf: with squared error
+every row's hessian is 1, so it is a minimum row count, matched by the bench
+to qonline's min_data_in_leaf.
 """
 import json
 import sys
@@ -13,7 +16,7 @@ import xgboost as xgb
 
 
 def main() -> None:
-    d, n, m, cols, rounds, depth, max_bin, eta, lam, nthread = sys.argv[1:11]
+    d, n, m, cols, rounds, depth, max_bin, eta, lam, nthread, min_child_weight = sys.argv[1:12]
     n, m, cols, rounds, depth, max_bin, nthread = map(int, (n, m, cols, rounds, depth, max_bin, nthread))
     x = np.fromfile(f"{d}/train_x.f32", dtype="<f4").reshape(n, cols)
     y = np.fromfile(f"{d}/train_y.f32", dtype="<f4")
@@ -26,6 +29,7 @@ def main() -> None:
         "eta": float(eta),
         "lambda": float(lam),
         "nthread": nthread,
+        "min_child_weight": float(min_child_weight),
         "objective": "reg:squarederror",
         "base_score": float(y.mean()),
     }

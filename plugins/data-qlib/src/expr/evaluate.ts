@@ -13,15 +13,16 @@ import {
   type BinaryOp,
   type UnaryOp,
 } from './kernels/elementwise.js';
-import { rollingExtremum } from './kernels/extrema.js';
+import { rollingExtremumInto } from './kernels/extrema.js';
 import { rollingMoments } from './kernels/moments.js';
-import { rollingOrderStat } from './kernels/order-stats.js';
+import { rollingOrderStatsInto, SMALL_WINDOW, type OrderStat, type OrderStatOutput } from './kernels/order-stats.js';
 import { rollingPair } from './kernels/pairwise.js';
-import { rollingRegression } from './kernels/regression.js';
+import { rollingRegressionInto, type RegressionStat } from './kernels/regression.js';
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
-import { f32Series, f64Series, infinitiesAsNaN, type Alloc, type Series } from './kernels/window.js';
+import { newSeries, recycleSeries } from './kernels/series-pool.js';
+import { f64Series, infinitiesAsNaN, rowsOf, type Alloc, type Series } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
 import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
 import { NEAR_CONSTANT_STD } from './kernels/regression.js';
@@ -53,12 +54,164 @@ interface Context {
   mode: ExprMode;
   input: SeriesInput;
   length: number;
-  memo: Map<string, Value>;
   fieldArrays: Set<Float32Array>;
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
-  /** Outputs of windowed operators: float64 under `expressions: qlib` (pandas and Qlib's Cython return float64), else float32. */
+  /** Outputs of each shared kernel pass of the program once it ran (by pass index). */
+  passOutputs: (Map<string, Series> | null)[];
+  program: Program;
+  /**
+   * Outputs of windowed operators: float64 under `expressions: qlib` (pandas and Qlib's Cython return
+   * float64), else float32 from the scratch pool.
+   */
   alloc: Alloc;
+}
+
+/**
+ * Rolling statistics computed together in one kernel pass: Slope, Rsquare
+ * and Resi share the regression sums; Max and IdxMax (Min and IdxMin) one
+ * deque; Quantile, Med, Mad and Rank one sorted window or set of trees.
+ * Alpha158 asks for all of these on the same field and window.
+ */
+type SharedFamily = 'regression' | 'max' | 'min' | 'order';
+
+interface SharedPass {
+  family: SharedFamily;
+  /** The statistics asked for, by their output name (see outputName). */
+  stats: Map<string, { stat: string; q: number }>;
+}
+
+const FAMILY_OF: Readonly<Record<string, SharedFamily>> = {
+  Slope: 'regression',
+  Rsquare: 'regression',
+  Resi: 'regression',
+  Max: 'max',
+  IdxMax: 'max',
+  Min: 'min',
+  IdxMin: 'min',
+  Quantile: 'order',
+  Med: 'order',
+  Mad: 'order',
+  Rank: 'order',
+};
+
+const STAT_OF: Readonly<Record<string, string>> = {
+  Slope: 'slope',
+  Rsquare: 'rsquare',
+  Resi: 'resi',
+  Max: 'value',
+  Min: 'value',
+  IdxMax: 'position',
+  IdxMin: 'position',
+  Quantile: 'quantile',
+  Med: 'median',
+  Mad: 'mad',
+  Rank: 'rank',
+};
+
+type CallPlan = Extract<Plan, { kind: 'call' }>;
+
+/**
+ * The key of the kernel pass a rolling call can share, or null when it goes
+ * its own way (qlib mode's EWM windows and unmasked expanding Rsquare).
+ */
+function sharedKernelKey(plan: CallPlan, mode: ExprMode): string | null {
+  const family = FAMILY_OF[plan.spec.name];
+  if (!family) return null;
+  const N = plan.params[0]!;
+  if (!Number.isInteger(N)) return null;
+  // Qlib's Slope/Rsquare/Resi have their own kernels (Cython's running sums) in qlib mode.
+  if (mode === 'qlib' && family === 'regression') return null;
+  return `${family}|${N}|${plan.inputs[0]!.key}`;
+}
+
+function outputName(plan: CallPlan): string {
+  const stat = STAT_OF[plan.spec.name]!;
+  return stat === 'quantile' ? `quantile:${plan.params[1]}` : stat;
+}
+
+/** One distinct sub-expression of a program, with its inputs as step indices. */
+interface Step {
+  plan: Plan;
+  inputs: number[];
+  /** Index of the shared kernel pass it reads its output from, -1 for none. */
+  pass: number;
+  /** Its output name in that pass. */
+  output: string;
+}
+
+/**
+ * A set of root plans compiled for evaluation: every distinct sub-expression
+ * once, inputs before the calls that read them (the order the recursive
+ * evaluation had), how many calls read each one (so an intermediate series
+ * goes back to the scratch pool after its last reader), and the shared
+ * kernel passes. Built once per list of plans and reused for every
+ * instrument.
+ */
+interface Program {
+  roots: readonly Plan[];
+  steps: Step[];
+  rootSteps: number[];
+  /** Readers of each step among the steps (roots are kept regardless). */
+  readers: Int32Array;
+  isRoot: Uint8Array;
+  passes: SharedPass[];
+}
+
+function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
+  const steps: Step[] = [];
+  const index = new Map<string, number>();
+  const passIndex = new Map<string, number>();
+  const passes: SharedPass[] = [];
+  const visit = (p: Plan): number => {
+    const known = index.get(p.key);
+    if (known !== undefined) return known;
+    const inputs = p.kind === 'call' ? p.inputs.map(visit) : [];
+    let pass = -1;
+    let output = '';
+    if (p.kind === 'call') {
+      const key = sharedKernelKey(p, mode);
+      if (key !== null) {
+        pass = passIndex.get(key) ?? -1;
+        if (pass < 0) {
+          pass = passes.length;
+          passes.push({ family: FAMILY_OF[p.spec.name]!, stats: new Map() });
+          passIndex.set(key, pass);
+        }
+        output = outputName(p);
+        passes[pass]!.stats.set(output, { stat: STAT_OF[p.spec.name]!, q: p.params[1] ?? 0.5 });
+      }
+    }
+    steps.push({ plan: p, inputs, pass, output });
+    index.set(p.key, steps.length - 1);
+    return steps.length - 1;
+  };
+  const rootSteps = roots.map(visit);
+  const readers = new Int32Array(steps.length);
+  for (const s of steps) for (const i of s.inputs) readers[i]!++;
+  const isRoot = new Uint8Array(steps.length);
+  for (const r of rootSteps) isRoot[r] = 1;
+  return { roots, steps, rootSteps, readers, isRoot, passes };
+}
+
+/** Programs by their first root plan (then compared root by root): callers repeat the same lists. */
+const programs = { default: new WeakMap<Plan, Program[]>(), qlib: new WeakMap<Plan, Program[]>() };
+
+function programOf(roots: readonly Plan[], mode: ExprMode): Program {
+  if (roots.length === 0) return buildProgram(roots, mode);
+  let list = programs[mode].get(roots[0]!);
+  if (!list) {
+    list = [];
+    programs[mode].set(roots[0]!, list);
+  }
+  for (const p of list) {
+    if (p.roots.length === roots.length && p.roots.every((r, i) => r === roots[i])) return p;
+  }
+  const program = buildProgram(roots, mode);
+  // A few lists per first plan (the provider's full list, tails, single expressions) at most.
+  if (list.length >= 8) list.shift();
+  list.push(program);
+  return program;
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
@@ -86,8 +239,8 @@ function plannedOf(node: ExprNode, mode: ExprMode): Plan {
 
 /**
  * Evaluates several expressions over the same rows, computing each distinct
- * sub-expression once (Alpha158 repeats many). Results never alias the
- * input's arrays or each other.
+ * sub-expression once (Alpha158 repeats many). The results are views of one
+ * new buffer, in order: they never alias the input's arrays or each other.
  */
 export function evaluateAll(nodes: readonly ExprNode[], input: SeriesInput, options: EvaluateOptions = {}): Float32Array[] {
   const mode = options.mode ?? 'default';
@@ -125,28 +278,62 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map(), alloc: mode === 'qlib' ? f64Series : f32Series };
-  const handedOut = new Set<Float32Array>();
-  return plans.map((plan) => {
-    const value = evaluatePlan(plan, ctx);
-    // The result is float32, cast once at the end as Qlib does (float64 intermediates stay float64 until here).
-    let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value instanceof Float64Array ? Float32Array.from(value) : value;
-    // Never give out the caller's own field arrays or one array twice.
-    if (ctx.fieldArrays.has(result) || handedOut.has(result)) result = result.slice();
-    handedOut.add(result);
-    return result;
+  const program = programOf(plans, mode);
+  const ctx: Context = {
+    mode,
+    input,
+    length,
+    fieldArrays: new Set(),
+    ranks: new Map(),
+    passOutputs: program.passes.map(() => null),
+    program,
+    alloc: mode === 'qlib' ? f64Series : newSeries,
+  };
+  const { steps, readers: initialReaders, isRoot } = program;
+  const values: (Value | undefined)[] = new Array(steps.length);
+  const readers = initialReaders.slice();
+  // Arrays that may not go back to the pool: the caller's fields and results that are one of their inputs.
+  const kept = new Set<Series>();
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const args = step.inputs.map((j) => values[j]!);
+    const value = compute(step, args, ctx);
+    values[i] = value;
+    if (typeof value !== 'number' && args.includes(value)) kept.add(value);
+    for (const j of step.inputs) {
+      if (--readers[j]! > 0 || isRoot[j]) continue;
+      const v = values[j]!;
+      values[j] = undefined;
+      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v)) continue;
+      ctx.ranks.delete(v);
+      recycleSeries(v);
+    }
+  }
+  // The results are copied into one buffer (as views of it, one per root; float64 series are cast to
+  // float32 there, once at the end as Qlib does): the series computed go back
+  // to the pool, and the caller's cache holds one allocation per instrument instead of one per
+  // expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
+  const roots = program.rootSteps;
+  const packed = new Float32Array(length * roots.length);
+  const results = roots.map((i, r) => {
+    const value = values[i]!;
+    const view = packed.subarray(r * length, (r + 1) * length);
+    if (typeof value === 'number') view.fill(value);
+    else view.set(value);
+    return view;
   });
+  const recycled = new Set<Float32Array>();
+  for (const i of roots) {
+    const v = values[i]!;
+    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
+    recycled.add(v);
+    recycleSeries(v);
+  }
+  return results;
 }
 
-function evaluatePlan(plan: Plan, ctx: Context): Value {
-  const known = ctx.memo.get(plan.key);
-  if (known !== undefined) return known;
-  const value = compute(plan, ctx);
-  ctx.memo.set(plan.key, value);
-  return value;
-}
-
-function compute(plan: Plan, ctx: Context): Value {
+function compute(step: Step, args: Value[], ctx: Context): Value {
+  const plan = step.plan;
   switch (plan.kind) {
     case 'number':
       return plan.value;
@@ -155,7 +342,6 @@ function compute(plan: Plan, ctx: Context): Value {
     case 'call':
       break;
   }
-  const args = plan.inputs.map((p) => evaluatePlan(p, ctx));
   const op = plan.spec.name;
   const [N = 0, q = 0.5] = plan.params;
   switch (plan.spec.extent) {
@@ -181,7 +367,7 @@ function compute(plan: Plan, ctx: Context): Value {
     if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N, alloc);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = infinitiesAsNaN(raw);
-      return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'), alloc);
+      return qlibArgExtremum(x, N, sharedKernel(step, x, ctx), alloc);
     }
     if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') {
       const stat = op === 'Slope' ? 'slope' : op === 'Rsquare' ? 'rsquare' : 'resi';
@@ -197,8 +383,7 @@ function compute(plan: Plan, ctx: Context): Value {
   }
   if (op === 'Count') return rollingCount(raw, N, alloc);
   const x = infinitiesAsNaN(raw);
-  // The order statistics rank float32 values (a float64 input is rounded first: not bit for bit with Qlib there).
-  const x32 = (): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
+  if (step.pass >= 0) return sharedKernel(step, x, ctx);
   switch (op) {
     case 'Mean':
       return rollingMoments(x, N, 'mean', alloc);
@@ -212,28 +397,6 @@ function compute(plan: Plan, ctx: Context): Value {
       return rollingMoments(x, N, 'skew', alloc);
     case 'Kurt':
       return rollingMoments(x, N, 'kurt', alloc);
-    case 'Max':
-      return rollingExtremum(x, N, 'max', alloc);
-    case 'Min':
-      return rollingExtremum(x, N, 'min', alloc);
-    case 'IdxMax':
-      return rollingExtremum(x, N, 'idxmax', alloc);
-    case 'IdxMin':
-      return rollingExtremum(x, N, 'idxmin', alloc);
-    case 'Quantile':
-    case 'Med':
-    case 'Mad':
-    case 'Rank': {
-      const y = x32();
-      const stat = op === 'Quantile' ? 'quantile' : op === 'Med' ? 'median' : op === 'Mad' ? 'mad' : 'rank';
-      return rollingOrderStat(y, N, stat, op === 'Quantile' ? q : 0.5, () => ranksOf(y, ctx), alloc);
-    }
-    case 'Slope':
-      return rollingRegression(x, N, 'slope', true, alloc);
-    case 'Rsquare':
-      return rollingRegression(x, N, 'rsquare', true, alloc);
-    case 'Resi':
-      return rollingRegression(x, N, 'resi', true, alloc);
     case 'WMA':
       return rollingWma(x, N, alloc);
     case 'Corr':
@@ -243,6 +406,53 @@ function compute(plan: Plan, ctx: Context): Value {
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
+}
+
+/** A rolling call's output from the kernel pass it shares with its siblings (run on the first one's request). */
+function sharedKernel(step: Step, x: Series, ctx: Context): Series {
+  let outputs = ctx.passOutputs[step.pass];
+  if (!outputs) {
+    outputs = runSharedPass(ctx.program.passes[step.pass]!, x, (step.plan as CallPlan).params[0]!, ctx);
+    ctx.passOutputs[step.pass] = outputs;
+  }
+  return outputs.get(step.output)!;
+}
+
+function runSharedPass(pass: SharedPass, x: Series, N: number, ctx: Context): Map<string, Series> {
+  const outputs = new Map<string, Series>();
+  switch (pass.family) {
+    case 'regression': {
+      const outs: Partial<Record<RegressionStat, Series>> = {};
+      for (const [name, o] of pass.stats) outputs.set(name, (outs[o.stat as RegressionStat] = ctx.alloc(ctx.length)));
+      rollingRegressionInto(x, N, outs);
+      break;
+    }
+    case 'max':
+    case 'min': {
+      // The raw positions of qlib mode's IdxMax/IdxMin are whole numbers, float32 as before.
+      const value = pass.stats.has('value') ? ctx.alloc(ctx.length) : null;
+      const position = pass.stats.has('position') ? (ctx.mode === 'qlib' ? new Float32Array(ctx.length) : ctx.alloc(ctx.length)) : null;
+      if (value) outputs.set('value', value);
+      if (position) outputs.set('position', position);
+      rollingExtremumInto(x, N, pass.family === 'max', value, position);
+      break;
+    }
+    case 'order': {
+      // The order statistics rank float32 values (a float64 input is rounded first: not bit for bit with Qlib there).
+      const y = x instanceof Float32Array ? x : Float32Array.from(x);
+      // Short windows give float32 whatever the mode (as rollingOrderStat), longer ones the mode's type.
+      const short = rowsOf(N, ctx.length) <= SMALL_WINDOW;
+      const outs: OrderStatOutput[] = [];
+      for (const [name, o] of pass.stats) {
+        const out = short ? newSeries(ctx.length) : ctx.alloc(ctx.length);
+        outputs.set(name, out);
+        outs.push({ stat: o.stat as OrderStat, q: o.q, out });
+      }
+      rollingOrderStatsInto(y, N, outs, () => ranksOf(y, ctx));
+      break;
+    }
+  }
+  return outputs;
 }
 
 function ranksOf(x: Float32Array, ctx: Context): ValueRanks {
@@ -266,7 +476,7 @@ function elementwise(op: string, args: Value[], length: number): Value {
   }
   const [a, b] = args as [Value, Value];
   if (typeof a === 'number' && typeof b === 'number') return binaryScalar(op as BinaryOp, a, b);
-  if (typeof a === 'number') return binarySeriesScalar(op as BinaryOp, b as Float32Array, a, true);
+  if (typeof a === 'number') return binarySeriesScalar(op as BinaryOp, b as Series, a, true);
   if (typeof b === 'number') return binarySeriesScalar(op as BinaryOp, a, b, false);
   return binaryArray(op as BinaryOp, a, b);
 }

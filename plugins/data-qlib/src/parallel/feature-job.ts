@@ -7,8 +7,9 @@ import type { FeatureJob, FeatureJobResult } from './feature-protocol.js';
 /**
  * What a feature worker does for one instrument: read the missing fields,
  * build the series exactly as the provider would (mergeSeries), and evaluate
- * the expressions together with evaluateAll. `nodes` caches parsed
- * expressions across jobs.
+ * the expressions together with evaluateAll (its results are views of one
+ * buffer: one transfer per instrument, not one per expression). `nodes`
+ * caches parsed expressions across jobs.
  */
 export function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes: Map<string, ExprNode>): FeatureJobResult {
   const loaded = job.read.map((f) => [f, readFeatureSync(uri, job.code, f, freq)] as [string, FeatureSeries | null]);
@@ -27,20 +28,7 @@ export function runFeatureJob(uri: string, freq: string, job: FeatureJob, nodes:
     if (!n) nodes.set(key, (n = parseExpressionWith(e, { mode })));
     return n;
   });
-  return { code: job.code, loaded, start: s.start, length: s.length, values: packed(evaluateAll(parsed, { length: s.length, field }, { mode }), s.length) };
-}
-
-/**
- * The results copied into one buffer, as views of it: one transfer per
- * instrument instead of one per expression (transfers cost more than the
- * copy, and the receiving thread handles a single buffer).
- */
-function packed(values: Float32Array[], length: number): Float32Array[] {
-  const all = new Float32Array(values.length * length);
-  return values.map((v, k) => {
-    all.set(v, k * length);
-    return all.subarray(k * length, (k + 1) * length);
-  });
+  return { code: job.code, loaded, start: s.start, length: s.length, values: evaluateAll(parsed, { length: s.length, field }, { mode }) };
 }
 
 /** The distinct ArrayBuffers of a batch of results (each transferred once). */

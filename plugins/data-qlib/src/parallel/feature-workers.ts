@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ERROR_CODES, QonlineError, type ErrorCode } from '../../../../core/index.js';
+import { autoThreads, ERROR_CODES, machineLoad, QonlineError, type ErrorCode, type MachineLoad } from '../../../../core/index.js';
 import {
   FEATURE_PROTOCOL_VERSION,
   type FeatureJob,
@@ -22,17 +21,23 @@ const BATCHES_PER_WORKER = 8;
 const MAX_BATCH = 8;
 
 /**
- * Default worker count for large requests: up to 4, never more than the
- * cores this process may use nor than the cores other processes leave idle
- * (the 1-minute load average, rounded: this request is not running yet).
- * On this project's shared 2-core machine a second feature thread measured
- * 0.7-0.8x the speed of one at one time, and 1.54x the wall speed for 1.2-1.4x
- * the CPU at a load of 15 (taken from the other jobs): with no idle core the
- * automatic choice is 1.
+ * Values (expressions x rows) each automatic feature thread must have to
+ * evaluate: about 0.8 s of one thread's work (~50 M values/s for Alpha158).
+ * Below that, starting a worker (~0.1 s) and warming up its compiled code
+ * (the first instruments run several times slower) cost more than it saves.
  */
-export function defaultFeatureThreads(load: number = loadavg()[0] ?? 0, cores: number = availableParallelism()): number {
-  const idle = Math.floor(cores - load + 0.5);
-  return Math.min(4, Math.max(1, Math.min(cores, idle)));
+export const MIN_VALUES_PER_THREAD = 40_000_000;
+
+/**
+ * Automatic worker count for a request of `work` values: up to 4, one per
+ * core other processes leave idle (idleCores: the load average and the tasks
+ * runnable now), no more than MIN_VALUES_PER_THREAD each pays for. On this
+ * project's shared 2-core machine (load 10-16 from other jobs) a second
+ * feature thread was slower than one (issue 15; docs/data.md): with no idle
+ * core the choice is 1.
+ */
+export function defaultFeatureThreads(work: number, load: MachineLoad = machineLoad()): number {
+  return autoThreads(work, MIN_VALUES_PER_THREAD, 4, load);
 }
 
 /**

@@ -27,14 +27,6 @@ import { ArrayLruCache } from './lru-cache.js';
 import { digestOfField, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
-/**
- * With automatic threads, requests below this many values to evaluate
- * (expressions x rows, ~20 M/s on one thread) stay on the calling thread:
- * starting workers (~0.1 s) and warming up their compiled code cost more
- * than they save on smaller ones.
- */
-const PARALLEL_MIN_VALUES = 30_000_000;
-
 interface Compiled {
   text: string;
   fields: string[];
@@ -312,7 +304,7 @@ export class QlibDataProvider implements DataProvider {
       owners.push({ index: i, pending: p });
       work += p.full.length * p.s.length;
     }
-    const threads = wanted === 0 ? (work >= PARALLEL_MIN_VALUES ? defaultFeatureThreads() : 1) : wanted;
+    const threads = wanted === 0 ? defaultFeatureThreads(work) : wanted;
     const redo: number[] = [];
     const onResult = (j: number, r: FeatureJobResult): void => {
       const { index, pending } = owners[j]!;

@@ -105,7 +105,7 @@ export class GBDTModel implements Model {
     const cols = train.cols;
     const started = Date.now();
 
-    const threads = usableThreads(cfg.numThreads);
+    const threads = usableThreads(cfg.numThreads, n * cols);
     const shared = threads > 1;
     const alloc = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed);

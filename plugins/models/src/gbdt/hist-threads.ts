@@ -3,15 +3,29 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { QonlineError, type Logger } from '../../../../core/index.js';
+import { autoThreads, machineLoad, QonlineError, type Logger, type MachineLoad } from '../../../../core/index.js';
 import { addHistogram, buildExactHistogram, buildPackedHistogram, clearWords, EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
 import { claimChunk, controlSize, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
 import type { HistogramBuild } from './tree-builder.js';
 
-/** Requested threads (0 = all cores), capped at the cores this process may use. */
-export function usableThreads(requested: number): number {
+/**
+ * Training cells (rows x features) each automatic thread must have: below
+ * that the per-histogram hand-off (waking the workers, merging their
+ * histograms) costs more than the shared building saves.
+ */
+export const MIN_CELLS_PER_THREAD = 4_000_000;
+
+/**
+ * Requested threads capped at the cores this process may use; 0 is the
+ * automatic choice: one per core other processes leave idle, no more than
+ * MIN_CELLS_PER_THREAD each pays for, and 1 on a busy machine (on this
+ * project's loaded 2-core machine 2 threads were no faster than one: issue
+ * 15, docs/models.md).
+ */
+export function usableThreads(requested: number, cells: number, load: MachineLoad = machineLoad()): number {
   const cores = Math.max(1, availableParallelism());
-  return Math.max(1, requested === 0 ? cores : Math.min(requested, cores));
+  if (requested === 0) return autoThreads(cells, MIN_CELLS_PER_THREAD, cores, load);
+  return Math.max(1, Math.min(requested, cores));
 }
 
 /** Below this many row-words a histogram is built on the calling thread alone (waking workers costs more). */

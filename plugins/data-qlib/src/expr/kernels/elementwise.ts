@@ -1,3 +1,4 @@
+import { newSeries } from './series-pool.js';
 import type { Series } from './window.js';
 /**
  * Row-by-row operators. Inputs and outputs are float32 arrays, so each
@@ -88,12 +89,12 @@ export function binaryScalar(op: BinaryOp, a: number, b: number): number {
 
 /** An output of the input's dtype (numpy keeps float32 for float32 input). */
 function like(a: Series, n: number): Series {
-  return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return a instanceof Float64Array ? new Float64Array(n) : newSeries(n);
 }
 
 /** numpy's promotion: float64 if either operand is, else float32. Comparisons' 0/1 are exact either way. */
 function promoted(a: Series, b: Series, n: number): Series {
-  return a instanceof Float64Array || b instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return a instanceof Float64Array || b instanceof Float64Array ? new Float64Array(n) : newSeries(n);
 }
 
 export function unaryArray(op: UnaryOp, a: Series): Series {

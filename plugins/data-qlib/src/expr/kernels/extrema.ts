@@ -9,11 +9,20 @@ export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
  * displace an older one. All-NaN windows give NaN.
  */
 export function rollingExtremum(x: Series, N: number, stat: ExtremumStat, alloc: Alloc = f32Series): Series {
-  const n = x.length;
-  const out = alloc(n);
-  const rows = rowsOf(N, n);
-  const wantMax = stat === 'max' || stat === 'idxmax';
+  const out = alloc(x.length);
   const position = stat === 'idxmax' || stat === 'idxmin';
+  rollingExtremumInto(x, N, stat === 'max' || stat === 'idxmax', position ? null : out, position ? out : null);
+  return out;
+}
+
+/**
+ * rollingExtremum's value (Max/Min) and position (IdxMax/IdxMin) outputs of
+ * one series and window from one deque pass (Alpha158 asks for Max($high, N)
+ * and IdxMax($high, N)); either may be null.
+ */
+export function rollingExtremumInto(x: Series, N: number, wantMax: boolean, valueOut: Series | null, positionOut: Series | null): void {
+  const n = x.length;
+  const rows = rowsOf(N, n);
   // Row indices, values monotone from head (the extremum) to tail; each row enters once.
   const deque = dequeScratch(n);
   let head = 0;
@@ -27,10 +36,14 @@ export function rollingExtremum(x: Series, N: number, stat: ExtremumStat, alloc:
     }
     const start = windowStart(t, rows);
     while (tail > head && deque[head]! < start) head++;
-    if (tail === head) out[t] = NaN;
-    else out[t] = position ? deque[head]! - start + 1 : x[deque[head]!]!;
+    if (tail === head) {
+      if (valueOut) valueOut[t] = NaN;
+      if (positionOut) positionOut[t] = NaN;
+    } else {
+      if (valueOut) valueOut[t] = x[deque[head]!]!;
+      if (positionOut) positionOut[t] = deque[head]! - start + 1;
+    }
   }
-  return out;
 }
 
 /** One deque buffer reused across calls (kernels run to completion, one at a time per thread). */

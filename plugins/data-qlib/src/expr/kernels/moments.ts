@@ -213,7 +213,10 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
 function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc): Series {
   const n = x.length;
   const out = alloc(n);
-  const run = new IdenticalRun();
+  // IdenticalRun's state, kept in locals (the method calls cost more than the sums here).
+  let lastDifferent = -1;
+  let lastRow = -1;
+  let lastValue = NaN;
   let k = 0;
   let cnt = 0;
   let s1 = 0;
@@ -246,7 +249,11 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
       mass1 += Math.abs(d);
       ops++;
     }
-    if (mean) run.push(t, v);
+    if (mean && v === v) {
+      if (lastRow >= 0 && v !== lastValue) lastDifferent = lastRow;
+      lastValue = v;
+      lastRow = t;
+    }
     if (cnt === 0) {
       out[t] = NaN;
       continue;
@@ -276,7 +283,7 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
       cnt = c;
       ops = cnt;
     }
-    out[t] = !mean ? cnt * k + s1 : run.identicalSince(windowStart(t, rows)) ? run.value : k + s1 / cnt;
+    out[t] = !mean ? cnt * k + s1 : lastDifferent < windowStart(t, rows) ? lastValue : k + s1 / cnt;
   }
   return out;
 }
@@ -287,7 +294,10 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
  */
 function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: boolean, out: T): T {
   const n = x.length;
-  const run = new IdenticalRun();
+  // IdenticalRun's state, kept in locals (as in rollingFirstOrder).
+  let lastDifferent = -1;
+  let lastRow = -1;
+  let lastValue = NaN;
   let k = 0;
   let cnt = 0;
   let s1 = 0;
@@ -322,7 +332,11 @@ function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: bool
       mass2 += d2;
       ops++;
     }
-    run.push(t, v);
+    if (v === v) {
+      if (lastRow >= 0 && v !== lastValue) lastDifferent = lastRow;
+      lastValue = v;
+      lastRow = t;
+    }
     if (cnt === 0) {
       out[t] = NaN;
       continue;
@@ -353,7 +367,7 @@ function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: bool
       ops = cnt;
       m2c = s2 - (s1 * s1) / cnt;
     }
-    const variance = cnt < 2 ? NaN : run.identicalSince(windowStart(t, rows)) ? 0 : Math.max(m2c, 0) / (cnt - 1);
+    const variance = cnt < 2 ? NaN : lastDifferent < windowStart(t, rows) ? 0 : Math.max(m2c, 0) / (cnt - 1);
     out[t] = std ? Math.sqrt(variance) : variance;
   }
   return out;

@@ -63,8 +63,24 @@ function rebuildSums(y: Series, start: number, t: number, st: Float64Array): voi
  *   current value is NaN or there are fewer than 2 values.
  */
 export function rollingRegression(y: Series, N: number, stat: RegressionStat, mask = true, alloc: Alloc = f32Series): Series {
+  const out = alloc(y.length);
+  rollingRegressionInto(y, N, { [stat]: out }, mask);
+  return out;
+}
+
+/** Where rollingRegressionInto writes each statistic (any subset; each array has y.length values). */
+export type RegressionOutputs = Partial<Record<RegressionStat, Series>>;
+
+/**
+ * rollingRegression for several statistics of one series and window in one
+ * pass (Alpha158 asks for Slope, Rsquare and Resi of $close at each window):
+ * the same sums, so each output is what its own call would give.
+ */
+export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutputs, mask = true): void {
   const n = y.length;
-  const out = alloc(n);
+  const slopeOut = outs.slope ?? null;
+  const rsquareOut = outs.rsquare ?? null;
+  const resiOut = outs.resi ?? null;
   const rows = rowsOf(N, n);
   const st = new Float64Array(8);
   let base = 0; // row at x = 0
@@ -116,7 +132,9 @@ export function rollingRegression(y: Series, N: number, stat: RegressionStat, ma
       ops++;
     }
     if (cnt < 2) {
-      out[t] = NaN;
+      if (slopeOut) slopeOut[t] = NaN;
+      if (rsquareOut) rsquareOut[t] = NaN;
+      if (resiOut) resiOut[t] = NaN;
       continue;
     }
     if (t - base > rows) {
@@ -144,20 +162,12 @@ export function rollingRegression(y: Series, N: number, stat: RegressionStat, ma
     const sxxc = sxx - (sx * sx) / cnt;
     const sxyc = sxy - (sx * sy) / cnt;
     const slope = sxyc / sxxc;
-    switch (stat) {
-      case 'slope':
-        out[t] = slope;
-        break;
-      case 'rsquare': {
-        const syyc = syy - (sy * sy) / cnt;
-        const std = Math.sqrt(Math.max(syyc, 0) / (cnt - 1));
-        out[t] = mask && std <= NEAR_CONSTANT_STD ? NaN : (sxyc * sxyc) / (sxxc * syyc);
-        break;
-      }
-      case 'resi':
-        out[t] = v !== v ? NaN : v - k - sy / cnt - slope * (t - base - sx / cnt);
-        break;
+    if (slopeOut) slopeOut[t] = slope;
+    if (rsquareOut) {
+      const syyc = syy - (sy * sy) / cnt;
+      const std = Math.sqrt(Math.max(syyc, 0) / (cnt - 1));
+      rsquareOut[t] = mask && std <= NEAR_CONSTANT_STD ? NaN : (sxyc * sxyc) / (sxxc * syyc);
     }
+    if (resiOut) resiOut[t] = v !== v ? NaN : v - k - sy / cnt - slope * (t - base - sx / cnt);
   }
-  return out;
 }

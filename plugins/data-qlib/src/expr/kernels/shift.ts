@@ -1,3 +1,4 @@
+import { newSeries } from './series-pool.js';
 import type { Series } from './window.js';
 /**
  * Ref(x, N): the value N rows earlier (N < 0: |N| rows later), NaN where that
@@ -6,7 +7,7 @@ import type { Series } from './window.js';
 export function shiftRows(x: Series, N: number): Series {
   const n = x.length;
   // Same dtype as the input (pandas' shift keeps it).
-  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n).fill(NaN);
+  const out = (x instanceof Float32Array ? newSeries(n) : new Float64Array(n)).fill(NaN);
   for (let t = Math.max(0, N); t < n && t - N < n; t++) out[t] = x[t - N]!;
   return out;
 }
@@ -18,7 +19,7 @@ export function shiftRows(x: Series, N: number): Series {
  */
 export function deltaRows(x: Series, N: number): Series {
   const n = x.length;
-  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
+  const out = x instanceof Float32Array ? newSeries(n) : new Float64Array(n);
   if (N === 0) {
     let first = NaN;
     for (let t = 0; t < n && first !== first; t++) first = x[t]!;

@@ -88,7 +88,7 @@ describe('rolling operators against naive O(n*w) references', () => {
     const r = rng(21);
     // Long enough for several blocks of the O(n log w) path (blocks of N rows, each ranked on its own).
     const x = f32(Array.from({ length: 1300 }, (_, t) => (t % 37 === 5 || (t > 700 && t < 760) ? NaN : Math.round(r() * 60) / 4 + (t > 900 ? 1e4 : 0))));
-    for (const N of [39, 40, 41, 48, 64, 120, 250, 599]) {
+    for (const N of [39, 40, 41, 48, 64, 99, 100, 101, 120, 250, 599]) {
       for (const [op, reference] of [
         ['Rank', naive.rank],
         ['Med', naive.med],
