@@ -9,6 +9,7 @@ import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
 import { runSimulateBench } from './simulate.js';
 import { runServeBench, serveBenchChild, SERVE_BENCH_CHILD_ENV } from './serve.js';
+import { runXgbModelBench } from './xgbmodel.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -23,6 +24,7 @@ const benches: Bench[] = [
   { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
+  { name: 'xgbmodel', run: runXgbModelBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },
   { name: 'simulate', run: runSimulateBench },
