@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 interface Out {
-  report: { date: string; account: number; return: number; cost: number; bench: number | null }[];
+  report: { date: string; account: number; return: number; turnover: number; cost: number; bench: number | null }[];
   trades: { date: string; instrument: string; direction: string; amount: number; price: number; cost: number }[];
   positions: { date: string; cash: number }[];
   risk: Record<string, Record<string, number>>;
@@ -18,10 +18,13 @@ describe('backtest of a manager (configs/simulate.yaml, built CLI)', () => {
     const config = path.join('configs', 'simulate.yaml');
     const run = await runCli(['run', config, '--home', home, '--json'], { timeoutMs: 300_000 });
     expect(run.code, run.stderr).toBe(0);
-    const step = (JSON.parse(run.stdout) as { steps: { step: string; backtest?: { days: number; trades: number; risk: Out['risk'] } }[] }).steps.at(-1)!;
+    const step = (JSON.parse(run.stdout) as { steps: { step: string; detail: string; backtest?: { days: number; trades: number; lastTrade: string | null; risk: Out['risk'] } }[] }).steps.at(-1)!;
     expect(step.step).toBe('backtest');
     expect(step.backtest!.days).toBeGreaterThan(200);
     expect(step.backtest!.trades).toBeGreaterThan(10);
+    // docs/backtest.md "Why trading can stop": two delisted holdings block TopkDropout's drop from 2021-03-29 on
+    expect(step.backtest!.lastTrade).toBe('2021-03-26');
+    expect(step.detail).toContain(`${step.backtest!.trades} trades (the last on 2021-03-26)`);
 
     // The CONFIG form reruns the step over the stored signals: same numbers.
     const byConfig = await runCli(['backtest', config, '--home', home, '--json']);
@@ -29,6 +32,11 @@ describe('backtest of a manager (configs/simulate.yaml, built CLI)', () => {
     const a = JSON.parse(byConfig.stdout) as Out;
     expect(a.risk).toEqual(step.backtest!.risk);
     expect(a.report.length).toBe(step.backtest!.days);
+    // the turnover 0 after the last trade is no reporting gap: each day's turnover is its traded value / the previous account value
+    const traded = new Map<string, number>();
+    for (const t of a.trades) traded.set(t.date, (traded.get(t.date) ?? 0) + t.amount * t.price);
+    a.report.forEach((r, k) => expect(r.turnover).toBeCloseTo((traded.get(r.date) ?? 0) / (k === 0 ? 1e8 : a.report[k - 1]!.account), 12));
+    expect(a.report.filter((r) => r.date > '2021-03-26').every((r) => r.turnover === 0)).toBe(true);
 
     // Independently: the manager's signals as a score file, the step's kwargs as PORT.yaml, the synthetic market's files.
     const sig = JSON.parse((await runCli(['signals', '--home', home, '--start', '2000-01-01', '--end', '2100-01-01', '--json'])).stdout) as { rows: { date: string; instrument: string; score: number }[] };

@@ -8,7 +8,8 @@ const regionOption = S.optional(S.enum(['cn', 'us'], { description: "Region defa
 
 /** What the `backtest` step reports (a StepReport with the backtest's figures). */
 export interface BacktestStepReport extends StepReport {
-  backtest: { name: string; start: string; end: string; days: number; trades: number; finalAccount: number | null; risk: StoredBacktest['risk'] };
+  /** lastTrade: the day of the last trade (null without any): before the last day when the strategy stopped trading. */
+  backtest: { name: string; start: string; end: string; days: number; trades: number; lastTrade: string | null; finalAccount: number | null; risk: StoredBacktest['risk'] };
 }
 
 /**
@@ -43,7 +44,10 @@ export const backtestStep = defineComponent({
       const { name = 'backtest', region = 'cn', ...config } = o;
       const stored = await backtestManager(p, { config: config as PortAnalysisConfig, name, region, createdAt: new Date(ctx.deps.clock.now()).toISOString(), resolve: ctx.resolve.bind(ctx) });
       const last = stored.report.at(-1);
-      const detail = `${name} ${stored.start}..${stored.end}: ${stored.report.length} days, ${stored.trades.length} trades, annualised excess return ${stored.risk.excess_return_without_cost.annualized_return.toFixed(4)} without cost, ${stored.risk.excess_return_with_cost.annualized_return.toFixed(4)} with cost (stored; qonline report shows it)`;
+      const lastTrade = stored.trades.at(-1)?.date ?? null;
+      // a run that stops trading early (e.g. unsellable holdings, docs/backtest.md) says so where turnover 0 would puzzle
+      const stopped = lastTrade !== null && last !== undefined && lastTrade < last.date ? ` (the last on ${lastTrade})` : '';
+      const detail = `${name} ${stored.start}..${stored.end}: ${stored.report.length} days, ${stored.trades.length} trades${stopped}, annualised excess return ${stored.risk.excess_return_without_cost.annualized_return.toFixed(4)} without cost, ${stored.risk.excess_return_with_cost.annualized_return.toFixed(4)} with cost (stored; qonline report shows it)`;
       p.logger.info(`backtest ${detail}`);
       return {
         step: 'backtest',
@@ -53,7 +57,7 @@ export const backtestStep = defineComponent({
         online: {},
         signalDates: 0,
         predictionsUpdated: 0,
-        backtest: { name, start: stored.start, end: stored.end, days: stored.report.length, trades: stored.trades.length, finalAccount: last?.account ?? null, risk: stored.risk },
+        backtest: { name, start: stored.start, end: stored.end, days: stored.report.length, trades: stored.trades.length, lastTrade, finalAccount: last?.account ?? null, risk: stored.risk },
       };
     },
   }),

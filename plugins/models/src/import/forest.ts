@@ -75,7 +75,8 @@ export function float32Below(v: number): number {
 /**
  * All trees flattened into typed arrays. Every node, leaves included, is a
  * step `right = (x > T) | (isNaN(x) & missRight)`: the XGBoost rule
- * (x < t left) becomes x > float32Below(t), LightGBM's None missing type
+ * (x < t left) becomes x > float32Below(t) (t = -inf: the children swap,
+ * T = +inf), LightGBM's None missing type
  * becomes the side 0 takes, and leaves absorb (both children point back to
  * the leaf, T = NaN), so a block of rows walks each tree for exactly its
  * depth in steps without a data-dependent exit. Without slow nodes the
@@ -127,9 +128,18 @@ export class CompiledForest {
         const defaultLeft = (d & DEFAULT_LEFT_MASK) !== 0;
         let flags = 0;
         let T: number;
+        let swap = false;
         if (this.float32) {
-          T = float32Below(Math.fround(thr));
-          if (!defaultLeft) flags |= 1;
+          if (Math.fround(thr) === -Infinity) {
+            // x < -inf holds for no x, so every number (-inf too) goes right; no T has -inf > T, so the
+            // children swap and T = +inf (x > +inf holds for no x): numbers take the swapped-in side, NaN the default.
+            swap = true;
+            T = Infinity;
+            if (defaultLeft) flags |= 1;
+          } else {
+            T = float32Below(Math.fround(thr));
+            if (!defaultLeft) flags |= 1;
+          }
         } else if (d & CATEGORICAL_MASK) {
           T = NaN;
           flags |= 2;
@@ -148,8 +158,8 @@ export class CompiledForest {
           }
         }
         this.links[4 * g] = t.split_feature[k]!;
-        this.links[4 * g + 1] = at(t.left[k]!);
-        this.links[4 * g + 2] = at(t.right[k]!);
+        this.links[4 * g + 1] = at((swap ? t.right : t.left)[k]!);
+        this.links[4 * g + 2] = at((swap ? t.left : t.right)[k]!);
         this.links[4 * g + 3] = flags;
         this.thresholds[g] = T;
       }

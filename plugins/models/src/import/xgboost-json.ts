@@ -194,7 +194,8 @@ function readTree(raw: Json, path: string, cols: number): TreeState {
   const childOf = (id: number) => (left[id] === -1 ? ~leafIndex[id]! : splitIndex[id]!);
   const tree: TreeState = {
     split_feature: order.map((id) => feat[id]!),
-    threshold: order.map((id) => Math.fround(cond[id]!)),
+    // As read (finite, so it survives JSON when the model is saved); the predictor rounds it to float32, where it may overflow to +-inf.
+    threshold: order.map((id) => cond[id]!),
     decision: order.map((id) => (dleft[id] ? DEFAULT_LEFT_MASK : 0) | (MISSING_NAN << 2)),
     left: order.map((id) => childOf(left[id]!)),
     right: order.map((id) => childOf(right[id]!)),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QlibDataProvider } from '../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { D, SCORES, writeBacktestMarket } from '../../../helpers/backtest-market.js';
-import { Exchange, initialAccountState, runBacktest, scoreTable, selectScores, tradeDay, TopkDropoutStrategy, WeightStrategy, type BacktestResult } from '../../../../plugins/backtest/index.js';
+import { Exchange, initialAccountState, Position, runBacktest, scoreTable, selectScores, tradeDay, TopkDropoutStrategy, WeightStrategy, type BacktestResult } from '../../../../plugins/backtest/index.js';
 
 let root = '';
 let provider: QlibDataProvider;
@@ -144,6 +144,33 @@ describe('TopkDropoutStrategy backtest on a 5-day x 3-instrument market (hand-co
       expect(day.positions).toEqual(res.positions[k - 1]);
       state = day.state;
     }
+  });
+});
+
+describe('TopkDropoutStrategy with unscored holdings that cannot trade (Qlib\'s stall)', () => {
+  // A, B, C trade at 10 on day d; X is delisted (not in the quote) and has no score, so pandas'
+  // sort puts it last: it is always the one `bottom` drops, and the sell is skipped as untradable.
+  const quote = (f: number) => ({ d: { A: f, B: f, C: f } });
+  const exchange = Exchange.fromQuote({ $close: quote(10), $factor: quote(1), $change: quote(0), $volume: quote(1e9) }, { min_cost: 0, open_cost: 0, close_cost: 0 });
+  const scores = new Map([['A', 1], ['B', 3], ['C', 2]]);
+  const held = (codes: string[]): Position => new Position(1000, codes.map((c) => [c, { amount: 100, price: 10, count_day: 5, weight: 0 }]));
+  const orders = (codes: string[], opts: Record<string, unknown> = {}) =>
+    new TopkDropoutStrategy({ topk: 2, n_drop: 1, risk_degree: 1, ...opts })
+      .generateOrders({ date: 'd', predDate: 'c', scores, position: held(codes), exchange })
+      .map((o) => [o.direction, o.instrument, o.amount]);
+
+  it('holding {A, X}: the drop is X (not sold) yet the buy of B happens, so the book grows past topk', () => {
+    // last [A, X]; today = best 1 not held = [B]; comb [B, A, X]; sell [X]; buy today[:1 + 2 - 2] = [B]: 1000 / 10 = 100.
+    expect(orders(['A', 'X'])).toEqual([['buy', 'B', 100]]);
+  });
+
+  it('holding {A, B, X}: today is empty (1 + 2 - 3 = 0), the drop is X again: no order on any later day', () => {
+    expect(orders(['A', 'B', 'X'])).toEqual([]);
+  });
+
+  it('only_tradable drops the worst tradable holding instead, so trading goes on', () => {
+    // comb [B, A, X]; the last tradable one is A.
+    expect(orders(['A', 'B', 'X'], { only_tradable: true })).toEqual([['sell', 'A', 100]]);
   });
 });
 

@@ -96,7 +96,8 @@ async function stepOn(storeSpec: { class: string; kwargs?: Record<string, unknow
     const p: StepPipeline = { manager: m, store, strategies: [], calendar: await provider.calendar('day'), provider, home: root, configFile: path.join(root, 'c.yaml'), logger: new SilentLogger() };
     const step = await k.resolve('step', { class: 'backtest', kwargs: { ...PORT, name: 'bt1' } });
     const rep = (await step.run(p, {})) as BacktestStepReport;
-    expect(rep.backtest).toMatchObject({ name: 'bt1', start: D[1], end: D[5], days: 5, trades: 7 });
+    expect(rep.backtest).toMatchObject({ name: 'bt1', start: D[1], end: D[5], days: 5, trades: 7, lastTrade: D[5] });
+    expect(rep.detail).toContain('5 days, 7 trades, annualised'); // traded to the end: no "(the last on ...)"
     // Stored with the manager; a rerun replaces it (one row per manager and name).
     await step.run(p, {});
     const stored = await backtestResults(store, manager);

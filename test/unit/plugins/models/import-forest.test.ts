@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { importModel } from '../../../../plugins/models/index.js';
+import { ImportedModel, importModel, restoreModel } from '../../../../plugins/models/index.js';
 import { CompiledForest, float32Below, type ForestState } from '../../../../plugins/models/src/import/forest.js';
 import { rng } from './helpers.js';
 
@@ -50,6 +50,42 @@ describe('CompiledForest: the implicit (padded complete) layout predicts exactly
     const x = (r: number[]) => ({ features: Float32Array.from(r), rows: 1, cols: 3 });
     expect(m.predictDouble(x([0.25, NaN, 0]))[0]).toBe(0 + 0.2 + -0.05);
     expect(m.predictDouble(x([0.25, 0, 0]))[0]).toBe(0 + 0.1 + -0.05);
+  });
+
+  it('XGBoost threshold -inf (a split_condition beyond float32): every number goes right, -inf too; NaN the default side', () => {
+    // One split at node 0, leaves -1/3 (left) and 1/3 (right), base 0.5. XGBoost 1.7.4 reads -1e39 as -inf and
+    // predicts margins 0.8333334 for -inf, -3e38, 0 and +inf (x < -inf holds for none), and for NaN 0.16666666
+    // with default_left 1, 0.8333334 with default_left 0 (python3-xgboost, inplace_predict).
+    const model = (defaultLeft: number) => JSON.stringify({
+      learner: {
+        attributes: {}, feature_names: [], feature_types: [],
+        gradient_booster: { name: 'gbtree', model: { gbtree_model_param: { num_parallel_tree: '1', num_trees: '1', size_leaf_vector: '0' }, tree_info: [0], trees: [{
+          base_weights: [0, -0.33333334, 0.33333334], categories: [], categories_nodes: [], categories_segments: [], categories_sizes: [],
+          default_left: [defaultLeft, 0, 0], id: 0, left_children: [1, -1, -1], right_children: [2, -1, -1], loss_changes: [0.6666667, 0, 0], parents: [2147483647, 0, 0],
+          split_conditions: [-1e39, -0.33333334, 0.33333334], split_indices: [0, 0, 0], split_type: [0, 0, 0], sum_hessian: [4, 2, 2],
+          tree_param: { num_deleted: '0', num_feature: '1', num_nodes: '3', size_leaf_vector: '0' },
+        }] } },
+        learner_model_param: { base_score: '5E-1', boost_from_average: '0', num_class: '0', num_feature: '1', num_target: '1' },
+        objective: { name: 'reg:squarederror', reg_loss_param: { scale_pos_weight: '1' } },
+      },
+      version: [1, 7, 4],
+    });
+    const x = Float32Array.from([-Infinity, -3e38, 0, Infinity, NaN]);
+    const right = Math.fround(0.5 + Math.fround(0.33333334));
+    const left = Math.fround(0.5 + Math.fround(-0.33333334));
+    for (const [dl, nan] of [[1, left], [0, right]] as const) {
+      const forest = forestOf(model(dl), 'xgboost-json');
+      expect(Math.fround(forest.trees[0]!.threshold[0]!)).toBe(-Infinity);
+      // the saved model keeps the finite threshold (JSON has no -inf) and predicts the same after restore
+      const restored = restoreModel(JSON.parse(JSON.stringify(importModel(model(dl), 'xgboost-json').toJSON()))) as ImportedModel;
+      expect(Array.from(restored.predictDouble({ features: x, rows: 5, cols: 1 }))).toEqual([right, right, right, right, nan]);
+      for (const layout of ['auto', 'linked'] as const) {
+        const m = new CompiledForest(forest, { layout });
+        expect(Array.from(m.margins(x, 5, 1)), `default_left ${dl}, ${m.layout}`).toEqual([right, right, right, right, nan]);
+      }
+    }
+    expect(right).toBe(Math.fround(0.8333334));
+    expect(left).toBe(Math.fround(0.16666666));
   });
 
   it('float32Below gives the float32 just below (x >= t exactly when x > float32Below(t))', () => {
