@@ -40,9 +40,14 @@ interface Compiled {
   evaluate(input: SeriesInput): Float32Array;
 }
 
-/** One instrument's series with what the caches gave (`out`) and what is left to evaluate (`full`). */
+/**
+ * One instrument's series with what the caches gave (`out`: each
+ * expression's rows [lo, s.length)) and what is left to evaluate (`full`).
+ */
 interface Pending {
   s: InstrumentSeries;
+  /** First series row wanted: a request that starts late (a routine's new days) needs no earlier rows. */
+  lo: number;
   out: Float32Array[];
   full: number[];
   hashOf(names: string[], length: number): Buffer;
@@ -172,9 +177,9 @@ export class QlibDataProvider implements DataProvider {
    * are reused, the rest evaluated together so shared sub-expressions are
    * computed once (Alpha158 repeats many).
    */
-  async evaluateMany(code: string, exprs: string[]): Promise<{ start: number; values: Float32Array[] } | null> {
+  async evaluateMany(code: string, exprs: string[], fromRow = 0): Promise<{ start: number; values: Float32Array[] } | null> {
     const compiled = exprs.map((e) => this.compile(e));
-    const p = await this.prepare(code, exprs, compiled);
+    const p = await this.prepare(code, exprs, compiled, fromRow);
     if (!p) return null;
     if (p.full.length) {
       const values = evaluateAll(
@@ -184,22 +189,25 @@ export class QlibDataProvider implements DataProvider {
       );
       this.store(code, p, compiled, values);
     }
-    return { start: p.s.start, values: p.out };
+    return { start: p.s.start + p.lo, values: p.out };
   }
 
   /**
-   * Loads the series and takes what the memory and disk caches hold; `full`
-   * lists the expressions left to evaluate.
+   * Loads the series and takes what the memory and disk caches hold for
+   * rows from calendar row `fromRow` on; `full` lists the expressions left
+   * to evaluate.
    */
-  private async prepare(code: string, exprs: string[], compiled: Compiled[]): Promise<Pending | null> {
+  private async prepare(code: string, exprs: string[], compiled: Compiled[], fromRow = 0): Promise<Pending | null> {
     const fields = [...new Set(compiled.flatMap((c) => c.fields))];
     const s = await this.series(code, fields);
     if (!s) return null;
+    const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
     compiled.forEach((c, k) => {
       const v = this.cache.get(this.key(code, c));
-      if (v && v.length === s.length) out[k] = v;
+      const vFrom = v ? (this.tailFrom.get(v) ?? 0) : 0;
+      if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = v.subarray(lo - vFrom);
       else missing.push(k);
     });
     const hashes = new Map<string, Buffer>();
@@ -218,31 +226,54 @@ export class QlibDataProvider implements DataProvider {
     };
     const full: number[] = [];
     const pack = missing.length ? this.disk?.open(code) : undefined;
-    const grow: { k: number; cached: Float32Array }[] = [];
+    const grow: { k: number; cachedLength: number; head: Float32Array }[] = [];
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
       if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
-          out[k] = hit.values;
-          this.cache.set(this.key(code, c), out[k]!);
-        } else if (Number.isFinite(this.extent(exprs[k]!).back)) grow.push({ k, cached: hit.values });
+          // Only the wanted rows are read from the file.
+          const v = hit.read(lo);
+          if (v) {
+            out[k] = v;
+            this.remember(code, c, v, lo);
+          } else full.push(k);
+          continue;
+        }
+        const { forward, back } = this.extent(exprs[k]!);
+        const from = Math.max(0, hit.length - forward);
+        // The cached rows the request wants before the recomputed tail (none for a routine's new days).
+        const head = Number.isFinite(back) ? (lo < from ? hit.read(lo) : new Float32Array(0)) : null;
+        if (head) grow.push({ k, cachedLength: hit.length, head: head.subarray(0, Math.max(0, from - lo)) });
         else full.push(k);
       } else full.push(k);
     }
     if (grow.length) {
-      const extended = this.extend(grow.map((g) => ({ cached: g.cached, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
-      grow.forEach(({ k }, j) => {
+      const extended = this.extend(grow.map((g) => ({ cachedLength: g.cachedLength, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
+      grow.forEach(({ k, head }, j) => {
         const c = compiled[k]!;
-        const e = extended[j]!;
-        out[k] = e.values;
-        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: e.values, keep: e.from });
-        this.cache.set(this.key(code, c), out[k]!);
+        const { tail, from } = extended[j]!;
+        let v: Float32Array;
+        if (lo >= from) v = tail.subarray(lo - from);
+        else {
+          v = new Float32Array(s.length - lo);
+          v.set(head);
+          v.set(tail, from - lo);
+        }
+        out[k] = v;
+        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
+        this.remember(code, c, v, lo);
       });
     }
     // Extended entries are written now unless evaluated ones will follow (store writes both).
     if (!full.length) pack?.flush();
-    return { s, out, full, hashOf, pack };
+    return { s, lo, out, full, hashOf, pack };
+  }
+
+  /** Keeps an expression's rows [from, length) in the memory cache. */
+  private remember(code: string, c: Compiled, values: Float32Array, from: number): void {
+    if (from) this.tailFrom.set(values, from);
+    this.cache.set(this.key(code, c), values);
   }
 
   /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
@@ -251,7 +282,7 @@ export class QlibDataProvider implements DataProvider {
     this.rowsEvaluated += p.full.length * p.s.length;
     p.full.forEach((k, j) => {
       const c = compiled[k]!;
-      p.out[k] = values[j]!;
+      p.out[k] = values[j]!.subarray(p.lo);
       this.cache.set(this.key(code, c), values[j]!);
       p.pack?.put(this.keyOf(c.text), { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
@@ -271,6 +302,7 @@ export class QlibDataProvider implements DataProvider {
     exprs: string[],
     calendarLength: number,
     onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
+    fromRow = 0,
   ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
     const results: ({ start: number; values: Float32Array[] } | null)[] = new Array(codes.length).fill(null);
     const ready = (i: number): void => {
@@ -281,7 +313,7 @@ export class QlibDataProvider implements DataProvider {
     this.lastThreads = 1;
     if (wanted === 1 || codes.length < 2 || exprs.length === 0) {
       for (let i = 0; i < codes.length; i++) {
-        results[i] = await this.evaluateMany(codes[i]!, exprs);
+        results[i] = await this.evaluateMany(codes[i]!, exprs, fromRow);
         ready(i);
       }
       return results;
@@ -299,9 +331,9 @@ export class QlibDataProvider implements DataProvider {
         work += exprs.length * calendarLength;
         continue;
       }
-      const p = await this.prepare(code, exprs, compiled);
+      const p = await this.prepare(code, exprs, compiled, fromRow);
       if (!p) continue;
-      results[i] = { start: p.s.start, values: p.out };
+      results[i] = { start: p.s.start + p.lo, values: p.out };
       if (!p.full.length) {
         ready(i);
         continue;
@@ -326,8 +358,9 @@ export class QlibDataProvider implements DataProvider {
           redo.push(index);
           return;
         }
-        p = { s, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
-        results[index] = { start: s.start, values: p.out };
+        const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
+        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
+        results[index] = { start: s.start + lo, values: p.out };
       }
       this.store(code, p, compiled, r.values!);
       ready(index);
@@ -337,7 +370,7 @@ export class QlibDataProvider implements DataProvider {
       if (await this.pool.run(jobs, threads, onResult)) {
         this.lastThreads = Math.min(threads, jobs.length);
         for (const i of redo) {
-          results[i] = await this.evaluateMany(codes[i]!, exprs);
+          results[i] = await this.evaluateMany(codes[i]!, exprs, fromRow);
           ready(i);
         }
         return results;
@@ -347,7 +380,7 @@ export class QlibDataProvider implements DataProvider {
     for (let j = 0; j < jobs.length; j++) {
       const { index, pending } = owners[j]!;
       if (!pending) {
-        results[index] = await this.evaluateMany(codes[index]!, exprs);
+        results[index] = await this.evaluateMany(codes[index]!, exprs, fromRow);
         ready(index);
         continue;
       }
@@ -382,7 +415,8 @@ export class QlibDataProvider implements DataProvider {
     onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
   ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
     const dependent = this.mode === 'qlib' ? exprs.map((e) => qlibStartDependent(this.node(e))) : exprs.map(() => false);
-    if (!dependent.some(Boolean)) return this.evaluateCodes(codes, exprs, calendarLength, onValues);
+    // Rows before the request's start are not needed: only its rows are read from caches and kept.
+    if (!dependent.some(Boolean)) return this.evaluateCodes(codes, exprs, calendarLength, onValues, a);
     const plainIdx = exprs.map((_, k) => k).filter((k) => !dependent[k]);
     const sdIdx = exprs.map((_, k) => k).filter((k) => dependent[k]);
     const plain = plainIdx.length ? await this.evaluateCodes(codes, plainIdx.map((k) => exprs[k]!), calendarLength) : codes.map(() => null);
@@ -452,14 +486,14 @@ export class QlibDataProvider implements DataProvider {
    * rows whose window reaches new data, plus the widest window of history
    * among them. All expressions of one instrument are evaluated together
    * (shared sub-expressions once). Each needs a bounded window (see
-   * `extent`). `from`: an expression's first recomputed row (rows before it
-   * are `cached`'s).
+   * `extent`). Returns each expression's rows [from, length), `from` its
+   * first recomputed row (rows before it are the cached ones).
    */
-  private extend(items: { cached: Float32Array; expr: string }[], length: number, field: (n: string) => Float32Array): { values: Float32Array; from: number }[] {
+  private extend(items: { cachedLength: number; expr: string }[], length: number, field: (n: string) => Float32Array): { tail: Float32Array; from: number }[] {
     let sliceStart = length;
-    const froms = items.map(({ cached, expr }) => {
+    const froms = items.map(({ cachedLength, expr }) => {
       const { back, forward } = this.extent(expr);
-      const from = Math.max(0, cached.length - forward);
+      const from = Math.max(0, cachedLength - forward);
       sliceStart = Math.min(sliceStart, Math.max(0, from - back));
       return from;
     });
@@ -478,16 +512,15 @@ export class QlibDataProvider implements DataProvider {
     );
     this.evaluations += items.length;
     this.rowsEvaluated += items.length * (length - sliceStart);
-    return items.map(({ cached }, j) => {
+    return items.map((_, j) => {
       const from = froms[j]!;
-      const out = new Float32Array(length);
-      out.set(cached.subarray(0, from));
-      out.set(tails[j]!.subarray(from - sliceStart), from);
-      return { values: out, from };
+      return { tail: tails[j]!.subarray(from - sliceStart), from };
     });
   }
 
   private readonly nodes = new Map<string, ExprNode>();
+  /** First series row of memory-cached arrays that hold only an instrument's last rows (absent: all rows). */
+  private readonly tailFrom = new WeakMap<Float32Array, number>();
   private readonly extents = new Map<string, { back: number; forward: number }>();
   /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
   private readonly textIds = new Map<string, number>();

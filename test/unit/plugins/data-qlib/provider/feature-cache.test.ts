@@ -110,60 +110,60 @@ describe('feature disk cache: appended records', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
     const cache = new FeatureDiskCache(dir);
     const file = path.join(dir, 'aaa.qofc');
-    const a100 = series(100, 1);
+    const a1000 = series(1000, 1);
     const p1 = cache.open('AAA');
-    p1.put('A', { start: 0, inputHash: hash(1), values: a100 });
+    p1.put('A', { start: 0, inputHash: hash(1), values: a1000 });
     p1.put('B', { start: 3, inputHash: hash(2), values: series(97, 2) });
     p1.flush();
     expect(cache.rewrites).toBe(1);
     const base = readFileSync(file);
 
     // Extend A by 3 rows (the last 2 recomputed) and add C: one record appended after the untouched base.
-    const a103 = series(103, 1);
-    a103[98] = 42;
+    const a1003 = series(1003, 1);
+    a1003[998] = 42;
     const p2 = cache.open('AAA');
-    expect(Array.from(p2.get('A')!.values)).toEqual(Array.from(a100));
-    p2.put('A', { start: 0, inputHash: hash(3), values: a103, keep: 98 });
+    expect(Array.from(p2.get('A')!.read()!)).toEqual(Array.from(a1000));
+    p2.put('A', { start: 0, inputHash: hash(3), values: a1003.subarray(998), keep: 998 });
     p2.put('C', { start: 0, inputHash: hash(4), values: series(10, 3) });
     p2.flush();
     expect(cache.appends).toBe(1);
     const appended = readFileSync(file);
     expect(appended.subarray(0, base.byteLength).equals(base)).toBe(true);
-    // The record holds the new values only (5 of A, 10 of C) plus its fixed headers.
-    expect(appended.byteLength - base.byteLength).toBe(40 + 2 * 80 + (5 + 10) * 4);
+    // The record holds the index (a descriptor per entry: A, B, C) and the new values only (5 of A, 10 of C), header and trailer.
+    expect(appended.byteLength - base.byteLength).toBe(40 + 3 * 80 + (5 + 10) * 4 + 16);
 
     const p3 = cache.open('AAA');
-    expect(Array.from(p3.get('A')!.values)).toEqual(Array.from(a103));
+    expect(Array.from(p3.get('A')!.read()!)).toEqual(Array.from(a1003));
     expect(p3.get('A')!.inputHash.equals(hash(3))).toBe(true);
-    expect(Array.from(p3.get('B')!.values)).toEqual(Array.from(series(97, 2)));
-    expect(Array.from(p3.get('C')!.values)).toEqual(Array.from(series(10, 3)));
+    expect(Array.from(p3.get('B')!.read()!)).toEqual(Array.from(series(97, 2)));
+    expect(Array.from(p3.get('C')!.read()!)).toEqual(Array.from(series(10, 3)));
 
     // A second append on top of the first.
-    const a104 = series(104, 1);
-    a104[98] = 42;
-    p3.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    const a1004 = series(1004, 1);
+    a1004[998] = 42;
+    p3.put('A', { start: 0, inputHash: hash(5), values: a1004.subarray(1003), keep: 1003 });
     p3.flush();
     expect(cache.appends).toBe(2);
     const two = readFileSync(file);
-    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+    expect(Array.from(cache.open('AAA').get('A')!.read()!)).toEqual(Array.from(a1004));
 
     // Torn second record (a crash mid-append): the first record still applies, the torn one is ignored.
     writeFileSync(file, two.subarray(0, two.byteLength - 3));
     const torn = cache.open('AAA');
-    expect(Array.from(torn.get('A')!.values)).toEqual(Array.from(a103));
+    expect(Array.from(torn.get('A')!.read()!)).toEqual(Array.from(a1003));
     expect(torn.get('C')).not.toBeNull();
     // The next write replaces the damaged file whole (nothing is appended after garbage).
-    torn.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    torn.put('A', { start: 0, inputHash: hash(5), values: a1004.subarray(1003), keep: 1003 });
     torn.flush();
     expect(cache.rewrites).toBe(2);
-    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+    expect(Array.from(cache.open('AAA').get('A')!.read()!)).toEqual(Array.from(a1004));
 
     // A corrupt record (a flipped value byte) fails its checksum: base only.
     const bad = Buffer.from(appended);
-    bad[bad.byteLength - 1] ^= 0xff;
+    bad[bad.byteLength - 17] ^= 0xff;
     writeFileSync(file, bad);
     const corrupt = cache.open('AAA');
-    expect(Array.from(corrupt.get('A')!.values)).toEqual(Array.from(a100));
+    expect(Array.from(corrupt.get('A')!.read()!)).toEqual(Array.from(a1000));
     expect(corrupt.get('C')).toBeNull();
   });
 
@@ -176,10 +176,10 @@ describe('feature disk cache: appended records', () => {
     // Two processes read the same file; both extend A from length 50.
     const one = cache.open('X');
     const other = cache.open('X');
-    one.put('A', { start: 0, inputHash: hash(2), values: series(52, 1), keep: 50 });
+    one.put('A', { start: 0, inputHash: hash(2), values: series(52, 1).subarray(50), keep: 50 });
     one.flush();
     // `other` sees a file that grew since it read: it rewrites whole with what it knows.
-    other.put('A', { start: 0, inputHash: hash(3), values: series(51, 1), keep: 50 });
+    other.put('A', { start: 0, inputHash: hash(3), values: series(51, 1).subarray(50), keep: 50 });
     other.flush();
     expect(cache.rewrites).toBe(2);
     expect(cache.open('X').get('A')!.length).toBe(51);
@@ -189,7 +189,7 @@ describe('feature disk cache: appended records', () => {
     const before = cache.rewrites;
     for (let day = 0; day < 40; day++) {
       const q = cache.open('X');
-      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1), keep: n });
+      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1).subarray(n), keep: n });
       q.flush();
       n++;
     }
@@ -197,7 +197,7 @@ describe('feature disk cache: appended records', () => {
     expect(cache.appends).toBeGreaterThan(15);
     const last = cache.open('X').get('A')!;
     expect(last.length).toBe(n);
-    expect(Array.from(last.values)).toEqual(Array.from(series(n, 1)));
+    expect(Array.from(last.read()!)).toEqual(Array.from(series(n, 1)));
   });
 });
 
