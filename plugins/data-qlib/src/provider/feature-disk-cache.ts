@@ -90,6 +90,8 @@ interface Desc {
   prev: number;
   inputHash: Buffer;
   ref: number;
+  /** The descriptor's 80 bytes as read (copied as they are into the next record). */
+  raw?: Buffer;
 }
 
 /** A change not yet on disk: rows [keep, length) in memory, rows [0, keep) from `from`. */
@@ -132,11 +134,11 @@ export class FeatureDiskCache {
     return path.join(this.dir, `${code.toLowerCase()}.qofc`);
   }
 
-  /** sha1 of an expression's text, as the hex key of its entry. */
+  /** sha1 of an expression's text, as the key of its entry (its 20 bytes as a latin1 string). */
   private key(exprText: string): string {
     let k = this.keys.get(exprText);
     if (!k) {
-      k = createHash('sha1').update(exprText).digest('hex');
+      k = createHash('sha1').update(exprText).digest().toString('latin1');
       this.keys.set(exprText, k);
     }
     return k;
@@ -362,7 +364,9 @@ export class FeatureDiskCache {
     if (read.size - read.baseBytes + bytes > read.baseBytes * COMPACT_SHARE || read.records + 1 > COMPACT_RECORDS) return false;
     const at = read.size;
     const seq = read.records + 1;
-    const buf = Buffer.alloc(bytes);
+    // Every byte is written below (header, descriptors, values, trailer; the header's 4 spare bytes zeroed).
+    const buf = Buffer.allocUnsafe(bytes);
+    buf.fill(0, 36, RECORD_HEADER);
     buf.writeUInt32LE(RECORD_MAGIC, 0);
     buf.writeUInt32LE(payload, 4);
     buf.writeUInt32LE(keys.size, 8);
@@ -378,8 +382,14 @@ export class FeatureDiskCache {
         d = { start: c.start, length: c.length, keep: c.keep, piece: at + offset, prev: c.from ? c.from.ref : 0, inputHash: c.inputHash, ref };
         Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).copy(buf, offset);
         offset += c.values.byteLength;
-      } else d = { ...read.index.get(key)!, ref };
-      writeDesc(buf, ref - at, key, d);
+        writeDesc(buf, ref - at, key, d);
+      } else {
+        const old = read.index.get(key)!;
+        d = { ...old, ref };
+        if (old.raw) old.raw.copy(buf, ref - at);
+        else writeDesc(buf, ref - at, key, d);
+      }
+      d.raw = buf.subarray(ref - at, ref - at + DESC);
       next.set(key, d);
     }
     checksum(buf, 0, payload).copy(buf, 16);
@@ -441,12 +451,13 @@ function descAt(buf: Buffer, at: number): Desc {
     prev: buf.readUInt32LE(at + 40),
     inputHash: buf.subarray(at + 48, at + 80),
     ref: at,
+    raw: buf.subarray(at, at + DESC),
   };
 }
 
 function writeDesc(buf: Buffer, at: number, key: string, d: Omit<Desc, 'ref'>): void {
   buf.fill(0, at, at + DESC);
-  buf.write(key, at, 20, 'hex');
+  buf.write(key, at, 20, 'latin1');
   buf.writeInt32LE(d.start, at + 24);
   buf.writeUInt32LE(d.length, at + 28);
   buf.writeUInt32LE(d.keep, at + 32);
@@ -462,7 +473,7 @@ function parseDescs(buf: Buffer, count: number, at: number, fileAt: number): Map
     const d = descAt(buf, at + i * DESC);
     if (d.keep > d.length) continue;
     d.ref = fileAt + i * DESC;
-    index.set(buf.toString('hex', at + i * DESC, at + i * DESC + 20), d);
+    index.set(buf.toString('latin1', at + i * DESC, at + i * DESC + 20), d);
   }
   return index;
 }
