@@ -181,7 +181,7 @@ const PHASES: [string, RegExp][] = [
   ['signals', /^(computeSignals|signalsFrom|recomputeSignals)$/],
   ['store writes', /^(writeScores|replaceSignals|writeSignals)$/],
   ['data: calendar, instruments, version', /^(calendar|instruments|version|computeDataVersion)$/],
-  ['features: assembly + other', /^(featureRows|features|evaluateCodes|evaluateMany|evaluateAt)$/],
+  ['features: assembly + other', /^(featureRows|features|evaluateCodes|evaluateMany|evaluateAt|prepare)$/],
 ];
 /** Inside a feature request, the innermost of these names the work. */
 const FEATURE_PHASES: [string, RegExp][] = [
@@ -193,7 +193,7 @@ const FEATURE_PHASES: [string, RegExp][] = [
 ];
 
 /** Microseconds per phase of a CPU profile: module import, GC and the V8 runtime are phases of their own. */
-function phaseBreakdown(p: CpuProfile): Map<string, number> {
+export function phaseBreakdown(p: CpuProfile): Map<string, number> {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const phaseOf = new Map<number, string>();
   const visit = (id: number, inherited: string | null): void => {
@@ -204,7 +204,8 @@ function phaseBreakdown(p: CpuProfile): Map<string, number> {
     else if (f.functionName === '(idle)') phase = 'idle (waiting on I/O)';
     else if (!phase) {
       if (f.url.startsWith('node:internal/modules') || (f.lineNumber === 0 && f.functionName === '' && f.url !== '')) phase = 'module import (plugins, dependencies)';
-      else phase = PHASES.find(([, re]) => re.test(f.functionName))?.[0] ?? null;
+      // After an await the stack starts afresh: a feature sub-phase may be the outermost frame.
+      else phase = (PHASES.find(([, re]) => re.test(f.functionName)) ?? FEATURE_PHASES.find(([, re]) => re.test(f.functionName)))?.[0] ?? null;
     } else if (phase.startsWith('features')) {
       phase = FEATURE_PHASES.find(([, re]) => re.test(f.functionName))?.[0] ?? phase;
     }

@@ -64,6 +64,8 @@ export interface CachedSeries {
   start: number;
   length: number;
   inputHash: Buffer;
+  /** Whether the entry was computed from inputs with this hash (no copy of the stored one). */
+  hasInputs(hash: Buffer): boolean;
   /** Rows [from, length) of the values (reading only their bytes); null when the file no longer holds them whole. */
   read(from?: number): Float32Array | null;
 }
@@ -88,10 +90,14 @@ interface Desc {
   keep: number;
   piece: number;
   prev: number;
-  inputHash: Buffer;
   ref: number;
-  /** The descriptor's 80 bytes as read (copied as they are into the next record). */
-  raw?: Buffer;
+  /** Where its 80 bytes are (copied as they are into the next record; the input hash at +48). */
+  buf: Buffer;
+  at: number;
+}
+
+function hashOfDesc(d: Desc): Buffer {
+  return d.buf.subarray(d.at + 48, d.at + 80);
 }
 
 /** A change not yet on disk: rows [keep, length) in memory, rows [0, keep) from `from`. */
@@ -152,7 +158,10 @@ export class FeatureDiskCache {
     const series = (d: Desc): CachedSeries => ({
       start: d.start,
       length: d.length,
-      inputHash: d.inputHash,
+      get inputHash() {
+        return hashOfDesc(d);
+      },
+      hasInputs: (hash) => hash.length === 32 && d.buf.compare(hash, 0, 32, d.at + 48, d.at + 80) === 0,
       read: (from = 0) => this.values(file, read, d, from),
     });
     return {
@@ -164,6 +173,7 @@ export class FeatureDiskCache {
             start: c.start,
             length: c.length,
             inputHash: c.inputHash,
+            hasInputs: (hash) => hash.equals(c.inputHash),
             read: (from = 0) => {
               if (from >= c.keep) return c.values.slice(from - c.keep);
               const head = c.from && this.values(file, read, c.from, from);
@@ -379,17 +389,15 @@ export class FeatureDiskCache {
       const c = changes.get(key);
       let d: Desc;
       if (c) {
-        d = { start: c.start, length: c.length, keep: c.keep, piece: at + offset, prev: c.from ? c.from.ref : 0, inputHash: c.inputHash, ref };
+        d = { start: c.start, length: c.length, keep: c.keep, piece: at + offset, prev: c.from ? c.from.ref : 0, ref, buf, at: ref - at };
         Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).copy(buf, offset);
         offset += c.values.byteLength;
-        writeDesc(buf, ref - at, key, d);
+        writeDesc(buf, ref - at, key, d, c.inputHash);
       } else {
         const old = read.index.get(key)!;
-        d = { ...old, ref };
-        if (old.raw) old.raw.copy(buf, ref - at);
-        else writeDesc(buf, ref - at, key, d);
+        old.buf.copy(buf, ref - at, old.at, old.at + DESC);
+        d = { ...old, ref, buf, at: ref - at };
       }
-      d.raw = buf.subarray(ref - at, ref - at + DESC);
       next.set(key, d);
     }
     checksum(buf, 0, payload).copy(buf, 16);
@@ -423,7 +431,7 @@ export class FeatureDiskCache {
     for (const [key, d] of read.index) {
       if (changes.has(key)) continue;
       const v = this.values(file, read, d, 0);
-      if (v) whole.set(key, { start: d.start, inputHash: d.inputHash, values: v });
+      if (v) whole.set(key, { start: d.start, inputHash: Buffer.from(hashOfDesc(d)), values: v });
     }
     for (const [key, c] of changes) {
       if (!c.keep) {
@@ -449,21 +457,22 @@ function descAt(buf: Buffer, at: number): Desc {
     keep: buf.readUInt32LE(at + 32),
     piece: buf.readUInt32LE(at + 36),
     prev: buf.readUInt32LE(at + 40),
-    inputHash: buf.subarray(at + 48, at + 80),
     ref: at,
-    raw: buf.subarray(at, at + DESC),
+    buf,
+    at,
   };
 }
 
-function writeDesc(buf: Buffer, at: number, key: string, d: Omit<Desc, 'ref'>): void {
-  buf.fill(0, at, at + DESC);
+function writeDesc(buf: Buffer, at: number, key: string, d: Pick<Desc, 'start' | 'length' | 'keep' | 'piece' | 'prev'>, inputHash: Buffer): void {
   buf.write(key, at, 20, 'latin1');
+  buf.writeUInt32LE(0, at + 20);
   buf.writeInt32LE(d.start, at + 24);
   buf.writeUInt32LE(d.length, at + 28);
   buf.writeUInt32LE(d.keep, at + 32);
   buf.writeUInt32LE(d.piece, at + 36);
   buf.writeUInt32LE(d.prev, at + 40);
-  d.inputHash.copy(buf, at + 48, 0, 32);
+  buf.writeUInt32LE(0, at + 44);
+  inputHash.copy(buf, at + 48, 0, 32);
 }
 
 /** `count` descriptors at `at` in `buf`; the first one is at file offset `fileAt` (refs are file offsets). */
@@ -512,16 +521,19 @@ function writePack(file: string, entries: Map<string, { start: number; inputHash
   buf.writeUInt32LE(entries.size, 8);
   buf.writeUInt32LE(size, 12);
   const index = new Map<string, Desc>();
+  // The index keeps its descriptors' bytes: a copy of the table, as the scratch buffer is reused.
+  const tableCopy = Buffer.allocUnsafe(table);
   let i = 0;
   let offset = table;
   for (const [key, e] of entries) {
     const at = HEADER + i++ * DESC;
-    const d: Desc = { start: e.start, length: e.values.length, keep: 0, piece: offset, prev: 0, inputHash: Buffer.from(e.inputHash), ref: at };
-    writeDesc(buf, at, key, d);
-    index.set(key, d);
+    const d = { start: e.start, length: e.values.length, keep: 0, piece: offset, prev: 0 };
+    writeDesc(buf, at, key, d, e.inputHash);
+    index.set(key, { ...d, ref: at, buf: tableCopy, at });
     Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).copy(buf, offset);
     offset += e.values.byteLength;
   }
+  buf.copy(tableCopy, 0, 0, table);
   mkdirSync(path.dirname(file), { recursive: true });
   // Unique per process, thread and write: a manager's training thread may update the same instrument.
   const tmp = `${file}.tmp-${process.pid}-${threadId}-${++writes}`;

@@ -148,6 +148,8 @@ export class QlibDataProvider implements DataProvider {
     this.instrumentsCache.clear();
     this.raw.clear();
     this.cache.clear();
+    this.cacheFrom.clear();
+    this.inputHashes.clear();
   }
 
   private compile(expr: string): Compiled {
@@ -205,13 +207,16 @@ export class QlibDataProvider implements DataProvider {
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
     compiled.forEach((c, k) => {
-      const v = this.cache.get(this.key(code, c));
-      const vFrom = v ? (this.tailFrom.get(v) ?? 0) : 0;
-      if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = v.subarray(lo - vFrom);
+      const key = this.key(code, c);
+      const v = this.cache.get(key);
+      const vFrom = v ? (this.cacheFrom.get(key) ?? 0) : 0;
+      if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = vFrom === lo ? v : v.subarray(lo - vFrom);
       else missing.push(k);
     });
-    const hashes = new Map<string, Buffer>();
-    const digests = new Map<string, Buffer | null>();
+    // Input hashes per instrument, kept across requests (a routine's requests share fields): the raw rows do not change until refresh().
+    let memo = this.inputHashes.get(code);
+    if (!memo || memo.series !== s) this.inputHashes.set(code, (memo = { series: s, digests: new Map(), hashes: new Map() }));
+    const { digests, hashes } = memo;
     const fieldDigest = (name: string, length: number): Buffer | null => {
       const key = `${name}|${length}`;
       let d = digests.get(key);
@@ -219,9 +224,11 @@ export class QlibDataProvider implements DataProvider {
       return d;
     };
     const hashOf = (names: string[], length: number): Buffer => {
-      const key = `${names.join(',')}|${length}`;
-      let h = hashes.get(key);
-      if (!h) hashes.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
+      let byNames = hashes.get(length);
+      if (!byNames) hashes.set(length, (byNames = new Map()));
+      const key = names.length === 1 ? names[0]! : names.join(',');
+      let h = byNames.get(key);
+      if (!h) byNames.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
       return h;
     };
     const full: number[] = [];
@@ -230,7 +237,7 @@ export class QlibDataProvider implements DataProvider {
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
-      if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
+      if (hit && hit.start === s.start && hit.length <= s.length && hit.hasInputs(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
           // Only the wanted rows are read from the file.
           const v = hit.read(lo);
@@ -254,7 +261,7 @@ export class QlibDataProvider implements DataProvider {
         const c = compiled[k]!;
         const { tail, from } = extended[j]!;
         let v: Float32Array;
-        if (lo >= from) v = tail.subarray(lo - from);
+        if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
         else {
           v = new Float32Array(s.length - lo);
           v.set(head);
@@ -272,8 +279,10 @@ export class QlibDataProvider implements DataProvider {
 
   /** Keeps an expression's rows [from, length) in the memory cache. */
   private remember(code: string, c: Compiled, values: Float32Array, from: number): void {
-    if (from) this.tailFrom.set(values, from);
-    this.cache.set(this.key(code, c), values);
+    const key = this.key(code, c);
+    if (from) this.cacheFrom.set(key, from);
+    else this.cacheFrom.delete(key);
+    this.cache.set(key, values);
   }
 
   /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
@@ -282,8 +291,8 @@ export class QlibDataProvider implements DataProvider {
     this.rowsEvaluated += p.full.length * p.s.length;
     p.full.forEach((k, j) => {
       const c = compiled[k]!;
-      p.out[k] = values[j]!.subarray(p.lo);
-      this.cache.set(this.key(code, c), values[j]!);
+      p.out[k] = p.lo ? values[j]!.subarray(p.lo) : values[j]!;
+      this.remember(code, c, values[j]!, 0);
       p.pack?.put(this.keyOf(c.text), { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
     p.pack?.flush();
@@ -528,8 +537,12 @@ export class QlibDataProvider implements DataProvider {
   }
 
   private readonly nodes = new Map<string, ExprNode>();
-  /** First series row of memory-cached arrays that hold only an instrument's last rows (absent: all rows). */
-  private readonly tailFrom = new WeakMap<Float32Array, number>();
+  /** First series row of memory-cached arrays that hold only an instrument's last rows, by cache key (absent: all rows). */
+  private readonly cacheFrom = new Map<string, number>();
+  /** Per instrument: digests of its raw fields and input hashes of field sets, by length (valid while its series is). */
+  private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string, Buffer>> }>();
+  /** Memory-cache keys per instrument and expression id (the same string each time: no concatenation and hashing per lookup). */
+  private readonly keys = new Map<string, string[]>();
   private readonly extents = new Map<string, { back: number; forward: number }>();
   /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
   private readonly textIds = new Map<string, number>();
@@ -538,7 +551,9 @@ export class QlibDataProvider implements DataProvider {
   private key(code: string, c: Compiled): string {
     let id = this.textIds.get(c.text);
     if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
-    return `${code}|${id}`;
+    let perCode = this.keys.get(code);
+    if (!perCode) this.keys.set(code, (perCode = []));
+    return (perCode[id] ??= `${code}|${id}`);
   }
   private node(expr: string): ExprNode {
     let n = this.nodes.get(expr);
