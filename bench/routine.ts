@@ -301,23 +301,31 @@ export async function runRoutineBench(): Promise<void> {
         console.log(`this build / anchor, ${key} (cpu medians): ${(cpu(runs[1]![key]) / cpu(runs[0]![key])).toFixed(2)}x`);
       }
     }
-    // Where a 1-day routine's time goes: one profiled run per build.
-    for (const b of builds) {
-      rmSync(home, { recursive: true, force: true });
-      cpSync(b.base, home, { recursive: true });
-      use(d1);
-      const profDir = path.join(dir, 'prof');
-      rmSync(profDir, { recursive: true, force: true });
-      cli(['run', cfgFile, '--step', 'routine'], home, b.cli, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']);
-      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-      if (!file) continue;
-      const phases = phaseBreakdown(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile);
-      const busy = [...phases.values()].reduce((x, y) => x + y, 0) - (phases.get('idle (waiting on I/O)') ?? 0);
-      console.log(`${b.name}: a 1-day routine by phase (cpu profile, ${(busy / 1000).toFixed(0)} ms busy; sampled wall time, so a loaded machine inflates it)`);
+    // Where a 1-day routine's time goes: profiled runs per build (QONLINE_BENCH_REPS, interleaved), median per phase.
+    const profiles = builds.map(() => [] as Map<string, number>[]);
+    for (let r = 0; r < reps; r++) {
+      builds.forEach((b, i) => {
+        rmSync(home, { recursive: true, force: true });
+        cpSync(b.base, home, { recursive: true });
+        use(d1);
+        const profDir = path.join(dir, 'prof');
+        rmSync(profDir, { recursive: true, force: true });
+        cli(['run', cfgFile, '--step', 'routine'], home, b.cli, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']);
+        const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) profiles[i]!.push(phaseBreakdown(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile));
+      });
+    }
+    builds.forEach((b, i) => {
+      const runs = profiles[i]!;
+      if (!runs.length) return;
+      const phases = new Map<string, number>();
+      for (const name of new Set(runs.flatMap((m) => [...m.keys()]))) phases.set(name, median(runs.map((m) => m.get(name) ?? 0)));
+      const busy = [...phases].filter(([k]) => !k.startsWith('idle')).reduce((x, [, y]) => x + y, 0);
+      console.log(`${b.name}: a 1-day routine by phase (CPU profiles, median of ${runs.length}; ${(busy / 1000).toFixed(0)} ms busy: sampled wall time, which a loaded machine inflates)`);
       for (const [phase, us] of [...phases].sort((x, y) => y[1] - x[1])) {
         console.log(`  ${phase.padEnd(44)} ${(us / 1000).toFixed(0).padStart(6)} ms ${phase.startsWith('idle') ? '' : `${((100 * us) / busy).toFixed(0).padStart(3)}%`}`);
       }
-    }
+    });
   } finally {
     // QONLINE_BENCH_KEEP=1 keeps the folder (data, config, homes) for profiling.
     if (process.env['QONLINE_BENCH_KEEP'] === '1') console.log(`kept ${dir}`);

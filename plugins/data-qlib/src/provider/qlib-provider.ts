@@ -34,6 +34,10 @@ import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
  */
 const PARALLEL_MIN_VALUES = 30_000_000;
 
+/** `featureRows` results of at most this many values (16 MiB) are kept for an identical request, the last few of them. */
+const ROWS_MEMO_VALUES = 4 << 20;
+const ROWS_MEMO_ENTRIES = 4;
+
 interface Compiled {
   text: string;
   fields: string[];
@@ -150,6 +154,7 @@ export class QlibDataProvider implements DataProvider {
     this.cache.clear();
     this.cacheFrom.clear();
     this.inputHashes.clear();
+    this.rowsMemo.clear();
   }
 
   private compile(expr: string): Compiled {
@@ -539,6 +544,8 @@ export class QlibDataProvider implements DataProvider {
   private readonly nodes = new Map<string, ExprNode>();
   /** First series row of memory-cached arrays that hold only an instrument's last rows, by cache key (absent: all rows). */
   private readonly cacheFrom = new Map<string, number>();
+  /** The last few small `featureRows` results, by request (copies). */
+  private readonly rowsMemo = new Map<string, FeatureRowBlocks>();
   /** Per instrument: digests of its raw fields and input hashes of field sets, by length (valid while its series is). */
   private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string, Buffer>> }>();
   /** Memory-cache keys per instrument and expression id (the same string each time: no concatenation and hashing per lookup). */
@@ -582,6 +589,21 @@ export class QlibDataProvider implements DataProvider {
     if (!widths.every((w) => Number.isInteger(w) && w >= 0) || widths.reduce((x, y) => x + y, 0) !== request.fields.length) {
       throw new QonlineError('QONLINE_DATA_INVALID', `featureRows: widths [${widths.join(', ')}] must be whole numbers summing to the ${request.fields.length} fields`);
     }
+    // Models of one routine often share a dataset (GBDT and ridge on Alpha158): a small frame asked again is a copy.
+    const memoKey = JSON.stringify([request.instruments, request.fields, request.start, request.end, request.freq ?? null, widths]);
+    const memo = this.rowsMemo.get(memoKey);
+    if (memo) return copyRowBlocks(memo);
+    const result = await this.assembleRows(request, widths);
+    let values = 0;
+    for (const b of result.blocks) values += b.length;
+    if (values <= ROWS_MEMO_VALUES) {
+      if (this.rowsMemo.size >= ROWS_MEMO_ENTRIES) this.rowsMemo.delete(this.rowsMemo.keys().next().value!);
+      this.rowsMemo.set(memoKey, copyRowBlocks(result));
+    }
+    return result;
+  }
+
+  private async assembleRows(request: FeatureRequest, widths: readonly number[]): Promise<FeatureRowBlocks> {
     const columns = [...request.fields];
     const plan = await this.planRequest(request);
     if (!plan) return { ...emptyFrame(columns), widths: [...widths], blocks: widths.map(() => new Float32Array(0)) };
@@ -661,6 +683,11 @@ export class QlibDataProvider implements DataProvider {
     });
     return { dates: plan.cal.dates, a: plan.a, b: plan.b, parts };
   }
+}
+
+/** Frames handed out are the caller's (processors work in place): the memo keeps and gives copies. */
+function copyRowBlocks(f: FeatureRowBlocks): FeatureRowBlocks {
+  return { ...f, dates: [...f.dates], instruments: [...f.instruments], rowDate: f.rowDate.slice(), rowInst: f.rowInst.slice(), columns: [...f.columns], widths: [...f.widths], blocks: f.blocks.map((b) => b.slice()) };
 }
 
 function fieldOf(s: InstrumentSeries, code: string): (name: string) => Float32Array {
