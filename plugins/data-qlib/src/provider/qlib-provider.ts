@@ -152,7 +152,8 @@ export class QlibDataProvider implements DataProvider {
     this.instrumentsCache.clear();
     this.raw.clear();
     this.cache.clear();
-    this.cacheFrom.clear();
+    this.slots.clear();
+    this.packs.clear();
     this.inputHashes.clear();
     this.rowsMemo.clear();
   }
@@ -205,16 +206,19 @@ export class QlibDataProvider implements DataProvider {
    * to evaluate.
    */
   private async prepare(code: string, exprs: string[], compiled: Compiled[], fromRow = 0): Promise<Pending | null> {
-    const fields = [...new Set(compiled.flatMap((c) => c.fields))];
+    let fields = this.fieldsOfExprs.get(exprs);
+    if (!fields) this.fieldsOfExprs.set(exprs, (fields = [...new Set(compiled.flatMap((c) => c.fields))]));
     const s = await this.series(code, fields);
     if (!s) return null;
     const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
+    const slots = this.slotsOf(code);
     compiled.forEach((c, k) => {
-      const key = this.key(code, c);
+      const id = this.textId(c);
+      const key = (slots.keys[id] ??= `${code}|${id}`);
       const v = this.cache.get(key);
-      const vFrom = v ? (this.cacheFrom.get(key) ?? 0) : 0;
+      const vFrom = v ? (slots.from[id] ?? 0) : 0;
       if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = vFrom === lo ? v : v.subarray(lo - vFrom);
       else missing.push(k);
     });
@@ -237,8 +241,10 @@ export class QlibDataProvider implements DataProvider {
       return h;
     };
     const full: number[] = [];
-    const pack = missing.length ? this.disk?.open(code) : undefined;
-    const grow: { k: number; cachedLength: number; head: Float32Array }[] = [];
+    // One pack per instrument for the provider's life: its index is read once and kept current by its own writes.
+    let pack = missing.length ? this.packs.get(code) : undefined;
+    if (missing.length && !pack && this.disk) this.packs.set(code, (pack = this.disk.open(code)));
+    const grow: { k: number; cachedLength: number; head: Float32Array | null }[] = [];
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
@@ -255,9 +261,13 @@ export class QlibDataProvider implements DataProvider {
         const { forward, back } = this.extent(exprs[k]!);
         const from = Math.max(0, hit.length - forward);
         // The cached rows the request wants before the recomputed tail (none for a routine's new days).
-        const head = Number.isFinite(back) ? (lo < from ? hit.read(lo) : new Float32Array(0)) : null;
-        if (head) grow.push({ k, cachedLength: hit.length, head: head.subarray(0, Math.max(0, from - lo)) });
-        else full.push(k);
+        if (!Number.isFinite(back)) full.push(k);
+        else if (lo >= from) grow.push({ k, cachedLength: hit.length, head: null });
+        else {
+          const head = hit.read(lo);
+          if (head) grow.push({ k, cachedLength: hit.length, head: head.subarray(0, from - lo) });
+          else full.push(k);
+        }
       } else full.push(k);
     }
     if (grow.length) {
@@ -269,7 +279,7 @@ export class QlibDataProvider implements DataProvider {
         if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
         else {
           v = new Float32Array(s.length - lo);
-          v.set(head);
+          v.set(head!);
           v.set(tail, from - lo);
         }
         out[k] = v;
@@ -284,10 +294,10 @@ export class QlibDataProvider implements DataProvider {
 
   /** Keeps an expression's rows [from, length) in the memory cache. */
   private remember(code: string, c: Compiled, values: Float32Array, from: number): void {
-    const key = this.key(code, c);
-    if (from) this.cacheFrom.set(key, from);
-    else this.cacheFrom.delete(key);
-    this.cache.set(key, values);
+    const slots = this.slotsOf(code);
+    const id = this.textId(c);
+    slots.from[id] = from;
+    this.cache.set((slots.keys[id] ??= `${code}|${id}`), values);
   }
 
   /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
@@ -542,25 +552,40 @@ export class QlibDataProvider implements DataProvider {
   }
 
   private readonly nodes = new Map<string, ExprNode>();
-  /** First series row of memory-cached arrays that hold only an instrument's last rows, by cache key (absent: all rows). */
-  private readonly cacheFrom = new Map<string, number>();
+  /** The disk cache's pack of each instrument met so far. */
+  private readonly packs = new Map<string, CachePack>();
+  /** The raw fields a request's expressions read (by the request's expression list). */
+  private readonly fieldsOfExprs = new WeakMap<string[], string[]>();
   /** The last few small `featureRows` results, by request (copies). */
   private readonly rowsMemo = new Map<string, FeatureRowBlocks>();
   /** Per instrument: digests of its raw fields and input hashes of field sets, by length (valid while its series is). */
   private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string, Buffer>> }>();
-  /** Memory-cache keys per instrument and expression id (the same string each time: no concatenation and hashing per lookup). */
-  private readonly keys = new Map<string, string[]>();
+  /**
+   * Per instrument and expression id: the memory-cache key (the same string
+   * each time: no concatenation and hashing per lookup) and the first series
+   * row the cached array holds (a late request caches only its rows).
+   */
+  private readonly slots = new Map<string, { keys: string[]; from: number[] }>();
+
+  private slotsOf(code: string): { keys: string[]; from: number[] } {
+    let s = this.slots.get(code);
+    if (!s) this.slots.set(code, (s = { keys: [], from: [] }));
+    return s;
+  }
+
+  private textId(c: Compiled): number {
+    let id = this.textIds.get(c.text);
+    if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
+    return id;
+  }
   private readonly extents = new Map<string, { back: number; forward: number }>();
   /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
   private readonly textIds = new Map<string, number>();
 
   /** The memory-cache key of an instrument's expression. */
   private key(code: string, c: Compiled): string {
-    let id = this.textIds.get(c.text);
-    if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
-    let perCode = this.keys.get(code);
-    if (!perCode) this.keys.set(code, (perCode = []));
-    return (perCode[id] ??= `${code}|${id}`);
+    const id = this.textId(c);
+    return (this.slotsOf(code).keys[id] ??= `${code}|${id}`);
   }
   private node(expr: string): ExprNode {
     let n = this.nodes.get(expr);
