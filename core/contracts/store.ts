@@ -144,3 +144,23 @@ export interface ExperimentStore {
    */
   tryLock?(name: string): Promise<(() => Promise<void>) | null>;
 }
+
+/** The schema migrations of one owner (the store itself, or a plugin) in a database. */
+export interface MigrationStatus {
+  /** `store`, or the plugin that registered them. */
+  owner: string;
+  /** Versions applied. */
+  applied: number[];
+  /** Known to this qonline and not applied yet (the next writing command applies them). */
+  pending: { version: number; name: string }[];
+  /** Applied but unknown to this qonline: the database was migrated by a newer version. */
+  newer: number[];
+}
+
+/** A store opened for reading only (`qonline doctor`): nothing is created, migrated or written. */
+export interface ReadOnlyStore {
+  store: ExperimentStore;
+  /** The store's own migrations first, then those plugins registered. */
+  migrations: MigrationStatus[];
+  close(): Promise<void>;
+}

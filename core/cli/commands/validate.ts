@@ -35,7 +35,8 @@ export const validateCommand: Command = {
   },
 };
 
-function isUserConfig(file: string): boolean {
+/** A user config (top-level init_cash + strategy + model, no manager): the users plugin's, not a pipeline. */
+export function isUserConfig(file: string): boolean {
   try {
     const v = parse(readFileSync(file, 'utf8')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) return false;

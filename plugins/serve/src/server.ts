@@ -1,6 +1,6 @@
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { emptyTaskStat, type OpenedManager, type TaskStat } from '../../../core/index.js';
+import { QonlineMetrics } from '../../metrics/index.js';
 import { buildDashboardData, modelRow } from './data.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { APP_CSS, APP_JS, pageHtml, PAGES } from './page.js';
@@ -77,17 +77,10 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     if (ct.startsWith('text/html')) reply.header('content-security-policy', CSP);
     return payload;
   });
-  // Prometheus metrics (GET /metrics): one registry per server.
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'qonline_serve_' });
-  const httpDuration = new Histogram({ name: 'qonline_http_request_duration_seconds', help: 'HTTP request latency by route and status', labelNames: ['route', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry] });
-  const gVersion = new Gauge({ name: 'qonline_state_version', help: 'State version of the manager served', labelNames: ['manager'], registers: [registry] });
-  const gLast = new Gauge({ name: 'qonline_last_routine_timestamp_seconds', help: 'Date of the last routine (Unix seconds, UTC midnight)', labelNames: ['manager'], registers: [registry] });
-  const gDates = new Gauge({ name: 'qonline_signal_dates', help: 'Signal dates in the store', labelNames: ['manager'], registers: [registry] });
-  const gCoverage = new Gauge({ name: 'qonline_signal_coverage', help: 'Instruments with a signal on the latest signal date', labelNames: ['manager'], registers: [registry] });
-  const gTasks = new Gauge({ name: 'qonline_pool_tasks', help: 'Task-pool tasks by pool and status', labelNames: ['pool', 'status'], registers: [registry] });
+  // Prometheus metrics (GET /metrics): the definitions daemon and worker share, one registry per server.
+  const metrics = new QonlineMetrics({ process: 'serve', http: true });
   app.addHook('onResponse', async (req, reply) => {
-    httpDuration.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.observeRequest(req.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
     req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), remote: req.ip }, 'request');
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
@@ -272,21 +265,19 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/metrics', async (_req, reply) => {
     const s = await snap();
-    const labels = { manager: m.manager };
-    gVersion.set(labels, s.version);
-    if (s.lastRoutine) gLast.set(labels, Date.parse(`${s.lastRoutine}T00:00:00Z`) / 1000);
-    gDates.set(labels, s.dates.length);
     const last = s.dates[s.dates.length - 1];
-    gCoverage.set(labels, last ? (JSON.parse(s.rowsJson.get(last) ?? '[]') as unknown[]).length : 0);
-    gTasks.reset();
-    if (m.taskPools) {
-      for (const name of await m.taskPools.listPools()) {
-        const st = await m.taskPools.pool(name).stat();
-        for (const [k, v] of Object.entries(st)) gTasks.set({ pool: name, status: k }, v);
-      }
-    }
-    void reply.type(registry.contentType);
-    return registry.metrics();
+    const pools: Record<string, TaskStat> = {};
+    if (m.taskPools) for (const name of await m.taskPools.listPools()) pools[name] = await m.taskPools.pool(name).stat();
+    metrics.setManager({
+      manager: m.manager,
+      stateVersion: s.version,
+      lastRoutine: s.lastRoutine,
+      signalDates: s.dates.length,
+      coverage: last ? (JSON.parse(s.rowsJson.get(last) ?? '[]') as unknown[]).length : 0,
+      pools,
+    });
+    void reply.type(metrics.contentType);
+    return metrics.text();
   });
 
   app.get('/api/openapi.json', async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));

@@ -15,6 +15,8 @@ export interface PgDriverOptions {
   /** Give up connecting after this long. Default 10000. */
   connectTimeoutMs?: number;
   applicationName?: string;
+  /** Create `schema` when missing (default true); false for readers that must write nothing. */
+  createSchema?: boolean;
 }
 
 /** `pg`, loaded on first use: a process on SQLite does not pay its module load (about 0.1 s on a busy machine). */
@@ -67,7 +69,7 @@ export class PgDriver implements SqlDriver {
     const where = describeUrl(options.url);
     const driver = new PgDriver(pool, clientConfig, options.schema, where);
     try {
-      if (options.schema) await driver.ensureSchema(options.schema);
+      if (options.schema && options.createSchema !== false) await driver.ensureSchema(options.schema);
       else await pool.query('SELECT 1');
     } catch (e) {
       await pool.end().catch(() => undefined);
