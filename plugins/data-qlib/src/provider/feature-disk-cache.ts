@@ -209,7 +209,11 @@ export class FeatureDiskCache {
       },
       flush: () => {
         if (!changes.size) return;
-        if (read.validEnd > 0 && read.validEnd === read.size && this.append(file, read, changes)) {
+        const appended = read.validEnd > 0 && read.validEnd === read.size ? this.append(file, read, changes) : false;
+        if (appended === 'replaced') {
+          // Another process replaced the file since we read it: keep its file, drop our changes (computed again when needed).
+          Object.assign(read, { whole: undefined }, this.readIndex(file));
+        } else if (appended) {
           this.appends++;
         } else {
           this.rewrite(file, read, changes);
@@ -364,8 +368,12 @@ export class FeatureDiskCache {
     return out;
   }
 
-  /** Appends one record (a snapshot of the index plus the changed values); false when the file should be rewritten instead. */
-  private append(file: string, read: ReadPack, changes: Map<string, Change>): boolean {
+  /**
+   * Appends one record (a snapshot of the index plus the changed values);
+   * false when the file should be rewritten instead, 'replaced' when another
+   * process replaced it since it was read.
+   */
+  private append(file: string, read: ReadPack, changes: Map<string, Change>): boolean | 'replaced' {
     const keys = new Set([...read.index.keys(), ...changes.keys()]);
     let values = 0;
     for (const c of changes.values()) values += c.values.length;
@@ -414,7 +422,8 @@ export class FeatureDiskCache {
     try {
       // Someone else appended or rewrote since we read: rewrite (ours is then the whole truth we know).
       const st = fstatSync(fd);
-      if (st.size !== read.size || st.ino !== read.ino) return false;
+      if (st.ino !== read.ino) return 'replaced';
+      if (st.size !== read.size) return false;
       writeSync(fd, buf);
     } finally {
       closeSync(fd);

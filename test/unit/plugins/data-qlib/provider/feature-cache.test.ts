@@ -201,6 +201,79 @@ describe('feature disk cache: appended records', () => {
   });
 });
 
+describe('feature disk cache: index and tail reads', () => {
+  const hash = (n: number): Buffer => Buffer.alloc(32, n);
+  const series = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.cos(seed * 1000 + i));
+
+  it('reads the last rows with positioned reads, older rows through the chain of pieces, and never through a replaced file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const file = path.join(dir, 'aaa.qofc');
+    const p = cache.open('AAA');
+    p.put('A', { start: 0, inputHash: hash(1), values: series(2000, 1) });
+    p.put('B', { start: 5, inputHash: hash(2), values: series(1990, 2) });
+    p.flush();
+    // Three daily appends of A (the last row recomputed each time, as a label would be); B unchanged.
+    let n = 2000;
+    for (let day = 0; day < 3; day++) {
+      const q = cache.open('AAA');
+      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1).subarray(n - 1), keep: n - 1 });
+      q.flush();
+      n++;
+    }
+    expect(cache.appends).toBe(3);
+    const reader = new FeatureDiskCache(dir);
+    const r = reader.open('AAA');
+    const a = r.get('A')!;
+    expect(a.length).toBe(2003);
+    expect(a.hasInputs(hash(12))).toBe(true);
+    expect(a.hasInputs(hash(11))).toBe(false);
+    // The index: header, the last record (two descriptors, A's 2 new values) and its trailer; no history.
+    expect(reader.bytesRead).toBe(16 + 40 + 2 * 80 + 2 * 4 + 16);
+    expect(Array.from(a.read(2001)!)).toEqual(Array.from(series(2003, 1).subarray(2001)));
+    expect(reader.wholeReads).toBe(0);
+    // Rows of older pieces: the file is read once and the chain followed.
+    expect(Array.from(a.read(0)!)).toEqual(Array.from(series(2003, 1)));
+    expect(Array.from(r.get('B')!.read(0)!)).toEqual(Array.from(series(1990, 2)));
+    expect(reader.wholeReads).toBe(1);
+
+    // A file replaced after its index was read (another process compacted it): its offsets are not trusted.
+    const stale = new FeatureDiskCache(dir).open('AAA');
+    const other = new FeatureDiskCache(dir);
+    const o = other.open('AAA');
+    o.put('C', { start: 0, inputHash: hash(3), values: series(3000, 3) });
+    o.put('A', { start: 0, inputHash: hash(13), values: series(2004, 1).subarray(2003), keep: 2003 });
+    // Past half the base: rewritten whole under a new inode.
+    o.flush();
+    expect(other.rewrites).toBe(1);
+    expect(stale.get('A')!.read(2002)).toBeNull();
+    // The stale pack's own write neither appends to the new file's offsets nor replaces it: its change is dropped.
+    stale.put('A', { start: 0, inputHash: hash(14), values: series(2004, 1).subarray(2003), keep: 2003 });
+    stale.flush();
+    const after = new FeatureDiskCache(dir).open('AAA');
+    expect(after.get('A')!.hasInputs(hash(13))).toBe(true);
+    expect(Array.from(after.get('A')!.read(0)!)).toEqual(Array.from(series(2004, 1)));
+    expect(Array.from(after.get('C')!.read(2990)!)).toEqual(Array.from(series(3000, 3).subarray(2990)));
+    // A damaged trailer: the file is scanned from the start and the last whole record serves.
+    const fresh = new FeatureDiskCache(dir);
+    const f = fresh.open('BBB');
+    f.put('A', { start: 0, inputHash: hash(1), values: series(2000, 1) });
+    f.flush();
+    const g = fresh.open('BBB');
+    g.put('A', { start: 0, inputHash: hash(2), values: series(2001, 1).subarray(2000), keep: 2000 });
+    g.flush();
+    const bfile = path.join(dir, 'bbb.qofc');
+    const bytes = readFileSync(bfile);
+    writeFileSync(bfile, Buffer.concat([bytes, Buffer.from([1, 2, 3])]));
+    const scanned = new FeatureDiskCache(dir);
+    const e = scanned.open('BBB').get('A')!;
+    expect(scanned.wholeReads).toBe(1);
+    expect(e.length).toBe(2001);
+    expect(Array.from(e.read(0)!)).toEqual(Array.from(series(2001, 1)));
+    expect(readFileSync(file).byteLength).toBeGreaterThan(0);
+  });
+});
+
 describe('feature disk cache: daily appends through the provider', () => {
   it('appends each new day to the instrument file and serves what a fresh computation gives, also after a torn append', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
