@@ -8,7 +8,7 @@ import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
 import { runSimulateBench } from './simulate.js';
-import { runServeBench } from './serve.js';
+import { runServeBench, serveBenchChild, SERVE_BENCH_CHILD_ENV } from './serve.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -31,6 +31,8 @@ const benches: Bench[] = [
 ];
 
 async function main(): Promise<void> {
+  // The serve benchmark's server process (see bench/serve.ts).
+  if (process.env[SERVE_BENCH_CHILD_ENV]) return serveBenchChild();
   const wanted = process.argv.slice(2);
   const selected = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
   if (selected.length === 0) {

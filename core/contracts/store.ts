@@ -130,6 +130,14 @@ export interface ExperimentStore {
    * transaction, the caller's whole commit rolls back).
    */
   putManager(state: ManagerState, expectedVersion: number): Promise<void>;
+  /**
+   * Optional: calls `onChange(manager)` when any process commits a new
+   * manager state (a new state version), and `onChange(null)` when changes
+   * may have been missed (the listening connection was re-established).
+   * Resolves to the unsubscribe, or null when the backend cannot notify
+   * across processes (readers then check the version themselves).
+   */
+  watchManagers?(onChange: (manager: string | null) => void): Promise<(() => Promise<void>) | null>;
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry>;
   listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]>;
 

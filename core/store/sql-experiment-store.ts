@@ -45,6 +45,9 @@ export interface SqlStoreOptions {
 
 const SYSTEM_CLOCK: Clock = new SystemClock();
 
+/** NOTIFY channel of manager-state writes (a new state version); the payload is the manager name. */
+const MANAGER_STATE_CHANNEL = 'qonline_manager_state';
+
 /**
  * The experiment store over any SQL driver: portable SQL, with what differs
  * between databases taken from the driver's dialect, so every backend passes
@@ -421,6 +424,13 @@ export class SqlExperimentStore implements ExperimentStore {
       const now = rows.length ? `version ${Number(rows[0]!.v)}` : 'no stored state';
       throw stateConflict(state.name, expectedVersion, now);
     }
+    // Sent through the same executor: inside a transaction it goes out when that commits, with the data the version labels.
+    if (this.driver.notify) await this.driver.notify(this.ex, MANAGER_STATE_CHANNEL, state.name);
+  }
+
+  async watchManagers(onChange: (manager: string | null) => void): Promise<(() => Promise<void>) | null> {
+    if (!this.driver.listen) return null;
+    return this.driver.listen(MANAGER_STATE_CHANNEL, (payload) => onChange(payload), () => onChange(null));
   }
 
   async appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry> {

@@ -24,6 +24,11 @@ const requireCjs = createRequire(import.meta.url);
 let pgModule: typeof pg | undefined;
 const pgLib = (): typeof pg => (pgModule ??= requireCjs('pg') as typeof pg);
 
+interface Subscriber {
+  onMessage: (payload: string) => void;
+  onResubscribed?: () => void;
+}
+
 const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -37,7 +42,7 @@ export class PgDriver implements SqlDriver {
   readonly maxParams = 65535;
   private readonly sqlCache = new Map<string, string>();
   private listener?: Promise<pg.Client>;
-  private readonly channels = new Map<string, Set<(payload: string) => void>>();
+  private readonly channels = new Map<string, Set<Subscriber>>();
   private readonly lockClients = new Set<pg.Client>();
   private closed = false;
 
@@ -173,7 +178,7 @@ export class PgDriver implements SqlDriver {
     await ex.run('SELECT pg_notify(?, ?)', [this.channel(channel), payload]);
   }
 
-  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onMessage: (payload: string) => void, onResubscribed?: () => void): Promise<() => Promise<void>> {
     const name = this.channel(channel);
     let set = this.channels.get(name);
     const fresh = !set;
@@ -181,15 +186,22 @@ export class PgDriver implements SqlDriver {
       set = new Set();
       this.channels.set(name, set);
     }
-    set.add(onMessage);
+    const sub: Subscriber = { onMessage, onResubscribed };
+    set.add(sub);
     if (fresh) {
-      const client = await this.listenerClient();
-      await client.query(`LISTEN "${name}"`);
+      try {
+        const client = await this.listenerClient();
+        await client.query(`LISTEN "${name}"`);
+      } catch (e) {
+        set.delete(sub);
+        if (!set.size) this.channels.delete(name);
+        throw e;
+      }
     }
     return async () => {
       const s = this.channels.get(name);
       if (!s) return;
-      s.delete(onMessage);
+      s.delete(sub);
       if (!s.size) {
         this.channels.delete(name);
         const client = this.closed ? undefined : await this.listener?.catch(() => undefined);
@@ -212,7 +224,7 @@ export class PgDriver implements SqlDriver {
     this.listener ??= (async () => {
       const client = new (pgLib().Client)(this.clientConfig);
       client.on('notification', (msg) => {
-        for (const h of this.channels.get(msg.channel) ?? []) h(msg.payload ?? '');
+        for (const sub of this.channels.get(msg.channel) ?? []) sub.onMessage(msg.payload ?? '');
       });
       let lost = false;
       const onLost = (): void => {
@@ -241,6 +253,8 @@ export class PgDriver implements SqlDriver {
     try {
       const client = await this.listenerClient();
       for (const name of this.channels.keys()) await client.query(`LISTEN "${name}"`);
+      // Whatever was notified while the connection was down is lost: subscribers re-read.
+      for (const set of this.channels.values()) for (const sub of set) sub.onResubscribed?.();
     } catch {
       const timer = setTimeout(() => void this.relisten(), 5000);
       timer.unref();

@@ -50,7 +50,9 @@ import { threadId } from 'node:worker_threads';
 const MAGIC = 0x5046_4f51; // 'QOFP'
 const RECORD_MAGIC = 0x5446_4f51; // 'QOFT'
 const TRAILER_MAGIC = 0x4546_4f51; // 'QOFE'
-const VERSION = 4;
+// 4: `expressions: qlib` values changed (float64 intermediates, Qlib's Slope/Rsquare/Resi sums), in the base + tail-records layout.
+// 5: this layout (descriptors with chains of pieces, records with the whole index and a trailer).
+const VERSION = 5;
 const HEADER = 16;
 const DESC = 80;
 const RECORD_HEADER = 40;
