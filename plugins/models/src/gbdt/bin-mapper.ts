@@ -1,5 +1,6 @@
 import { SeededRandom } from './seeded-random.js';
-import { sortFloat32 } from './sort-float32.js';
+import type { BinSampleCache } from './bin-sample-cache.js';
+import { keysToFloat32, sortFloat32 } from './sort-float32.js';
 
 /** Upper-bound slots per feature in the padded lookup table (255 bounds + an open end). */
 const TABLE_WIDTH = 256;
@@ -19,11 +20,24 @@ export interface BinMapper {
   upperOffset: Int32Array;
 }
 
-export function computeBinMapper(features: Float32Array, rows: number, cols: number, maxBin: number, sampleCount: number, seed: number): BinMapper {
+/**
+ * Bins from a seeded sample of `sampleCount` rows (all rows when there are no
+ * more). With a cache, a window of all rows overlapping the previous one is
+ * sorted by merging (the same bins, see BinSampleCache).
+ */
+export function computeBinMapper(
+  features: Float32Array,
+  rows: number,
+  cols: number,
+  maxBin: number,
+  sampleCount: number,
+  seed: number,
+  cache: BinSampleCache | null = null,
+): BinMapper {
+  if (cache && rows <= sampleCount) return mapperFromBounds(cache.sortedKeys(features, rows, cols).map((k) => binUpperBounds(keysToFloat32(k), maxBin)));
   const sample = rows <= sampleCount ? null : new SeededRandom(seed).sampleSorted(rows, sampleCount);
   const m = sample ? sample.length : rows;
   const uppers: Float64Array[] = [];
-  const numBins = new Int32Array(cols);
   // Gather a group of columns per pass over the sampled rows: consecutive floats share cache lines.
   const GROUP = 64;
   const buffers = Array.from({ length: Math.min(GROUP, cols) }, () => new Float32Array(m));
@@ -39,11 +53,16 @@ export function computeBinMapper(features: Float32Array, rows: number, cols: num
       }
     }
     for (let j = 0; j < width; j++) {
-      const u = binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin);
-      uppers.push(u);
-      numBins[f0 + j] = u.length + 1;
+      uppers.push(binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin));
     }
   }
+  return mapperFromBounds(uppers);
+}
+
+function mapperFromBounds(uppers: Float64Array[]): BinMapper {
+  const cols = uppers.length;
+  const numBins = new Int32Array(cols);
+  for (let f = 0; f < cols; f++) numBins[f] = uppers[f]!.length + 1;
   const upperOffset = new Int32Array(cols + 1);
   for (let f = 0; f < cols; f++) upperOffset[f + 1] = upperOffset[f]! + uppers[f]!.length;
   const upper = new Float64Array(upperOffset[cols]!);
