@@ -78,45 +78,50 @@ function mapperFromBounds(uppers: Float64Array[]): BinMapper {
 export function binUpperBounds(sorted: Float32Array, maxBin: number): Float64Array {
   const n = sorted.length;
   if (n === 0) return new Float64Array(0);
-  const distinct = new Float64Array(n);
-  const counts = new Int32Array(n);
-  let d = 0;
-  for (let i = 0; i < n; i++) {
-    const v = sorted[i]!;
-    if (d > 0 && distinct[d - 1] === v) counts[d - 1]!++;
-    else {
-      distinct[d] = v;
-      counts[d++] = 1;
-    }
-  }
-  const bounds: number[] = [];
+  // Runs of equal values (-0 and +0 are one value; a run is represented by its first element).
+  let d = 1;
+  for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) d++;
+  const bounds = new Float64Array(Math.max(0, Math.min(d, maxBin) - 1));
+  let nb = 0;
   if (d <= maxBin) {
-    for (let i = 0; i + 1 < d; i++) bounds.push(between(distinct[i]!, distinct[i + 1]!));
-    return Float64Array.from(bounds);
+    let v = sorted[0]!;
+    for (let i = 1; i < n; i++) {
+      const x = sorted[i]!;
+      if (x === v) continue;
+      bounds[nb++] = between(v, x);
+      v = x;
+    }
+    return bounds;
   }
   let remaining = n;
   let binsLeft = maxBin;
   let acc = 0;
-  for (let i = 0; i < d; i++) {
-    const c = counts[i]!;
+  let previous = 0;
+  for (let start = 0; start < n; ) {
+    const v = sorted[start]!;
+    let end = start + 1;
+    while (end < n && sorted[end] === v) end++;
+    const c = end - start;
     const target = remaining / binsLeft;
     // Close the current bin before a value that would overshoot the target by more than it undershoots.
     if (acc > 0 && binsLeft > 1 && acc + c > target && acc + c - target > target - acc) {
-      bounds.push(between(distinct[i - 1]!, distinct[i]!));
+      bounds[nb++] = between(previous, v);
       remaining -= acc;
       binsLeft--;
       acc = 0;
     }
     acc += c;
-    if (binsLeft > 1 && i + 1 < d && acc >= remaining / binsLeft) {
-      bounds.push(between(distinct[i]!, distinct[i + 1]!));
+    if (binsLeft > 1 && end < n && acc >= remaining / binsLeft) {
+      bounds[nb++] = between(v, sorted[end]!);
       remaining -= acc;
       binsLeft--;
       acc = 0;
     }
     if (binsLeft === 1) break;
+    previous = v;
+    start = end;
   }
-  return Float64Array.from(bounds);
+  return bounds.slice(0, nb);
 }
 
 /** A bound strictly between two float32 values (midpoint in float64; the lower one next to an infinity). */

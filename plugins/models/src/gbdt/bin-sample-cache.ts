@@ -1,4 +1,4 @@
-import { float32Key, sortedFloat32Keys } from './sort-float32.js';
+import { sortedFloat32Keys } from './sort-float32.js';
 
 /** A window binned earlier: its rows (a copy) and each feature's sorted non-NaN keys. */
 interface BinnedWindow {
@@ -129,16 +129,17 @@ function mergeFrom(previous: BinnedWindow, features: Float32Array, hashes: Uint3
     else next[prev] = next[j]!;
   }
   if (rows - numAdded < MIN_SHARED_FRACTION * rows) return null;
-  const removed: number[] = [];
-  for (let j = 0; j < oldRows; j++) if (!matched[j]) removed.push(j);
+  const removed = new Int32Array(oldRows - (rows - numAdded));
+  for (let j = 0, m = 0; j < oldRows; j++) if (!matched[j]) removed[m++] = j;
+  // The few removed and added rows, column by column (one pass over their rows each).
+  const rem = columnKeys(oldBits, removed, removed.length, cols);
+  const add = columnKeys(newBits, added, numAdded, cols);
   const out: Uint32Array[] = [];
-  const rem = new Uint32Array(removed.length);
-  const add = new Uint32Array(numAdded);
   for (let f = 0; f < cols; f++) {
-    const nr = gatherKeys(oldBits, removed, removed.length, cols, f, rem);
-    const na = gatherKeys(newBits, added, numAdded, cols, f, add);
-    const r = rem.subarray(0, nr).sort();
-    const a = add.subarray(0, na).sort();
+    const r = rem[f]!;
+    const a = add[f]!;
+    const nr = r.length;
+    const na = a.length;
     const old = previous.keys[f]!;
     const merged = new Uint32Array(old.length - nr + na);
     let ri = 0;
@@ -161,16 +162,21 @@ function mergeFrom(previous: BinnedWindow, features: Float32Array, hashes: Uint3
   return out;
 }
 
-/** Keys of feature f over the listed rows, NaN skipped; returns the count. */
-function gatherKeys(bits: Uint32Array, rowList: ArrayLike<number>, count: number, cols: number, f: number, out: Uint32Array): number {
-  let m = 0;
+/** Each feature's sorted keys over the listed rows, NaN skipped. */
+function columnKeys(bits: Uint32Array, rowList: Int32Array, count: number, cols: number): Uint32Array[] {
+  const values = new Float32Array(count * cols);
+  const valueBits = new Uint32Array(values.buffer);
+  const filled = new Int32Array(cols);
   for (let i = 0; i < count; i++) {
-    const b = bits[rowList[i]! * cols + f]!;
-    // NaN: exponent all ones and a non-zero mantissa.
-    if ((b & 0x7fffffff) > 0x7f800000) continue;
-    out[m++] = float32Key(b);
+    const base = rowList[i]! * cols;
+    for (let f = 0; f < cols; f++) {
+      const b = bits[base + f]!;
+      // NaN: exponent all ones and a non-zero mantissa.
+      if ((b & 0x7fffffff) > 0x7f800000) continue;
+      valueBits[f * count + filled[f]!++] = b;
+    }
   }
-  return m;
+  return Array.from({ length: cols }, (_, f) => sortedFloat32Keys(values.subarray(f * count, f * count + filled[f]!)));
 }
 
 /** The cache every GBDT fit of this thread shares (rolling tasks are trained one after another). */
