@@ -101,23 +101,54 @@ export function findBestSplit(
     const word = f >> 2;
     const lane = f & 3;
     if (format.packed) {
+      // Decoded while scanning (no scratch): each bin is q * 2^S + rows, and the hessian is the row count,
+      // so hl and cl are the same sum and the arithmetic below equals the general scan's.
       const base = slotOffset + word * PACKED_WORD_STRIDE + lane * 256;
-      for (let b = 0; b <= nb; b++) {
-        const t = hist[base + b]!;
-        const q = Math.floor(t * invPow2S);
-        const c = t - q * pow2S;
-        bg[b] = q;
-        bh[b] = c;
-        bc[b] = c;
+      const tNaN = hist[base + nb]!;
+      const qNaN = Math.floor(tNaN * invPow2S);
+      const cNaN = tNaN - qNaN * pow2S;
+      for (let pass = 0; pass < (cNaN > 0 ? 2 : 1); pass++) {
+        let gl = pass ? qNaN : 0;
+        let cl = pass ? cNaN : 0;
+        const last = pass ? nb - 1 : nb;
+        for (let t = 0; t < last; t++) {
+          const x = hist[base + t]!;
+          const q = Math.floor(x * invPow2S);
+          gl += q;
+          cl += x - q * pow2S;
+          if (cl < minC || cl < minH) continue;
+          const cr = parentCount - cl;
+          const hr = parentH - cl;
+          if (cr < minC || hr < minH) break;
+          let gain: number;
+          if (l1 === 0) {
+            const a = gl * scale;
+            const b = (parentG - gl) * scale;
+            gain = (a * a) / (cl + l2) + (b * b) / (hr + l2);
+          } else {
+            gain = leafScore(gl * scale, cl, l1, l2) + leafScore((parentG - gl) * scale, hr, l1, l2);
+          }
+          if (gain > best) {
+            best = gain;
+            out.gain = gain - parentScore;
+            out.feature = f;
+            out.bin = t;
+            out.nanLeft = pass === 1;
+            out.leftG = gl;
+            out.leftH = cl;
+            out.leftCount = cl;
+          }
+        }
       }
-    } else {
-      const base = slotOffset + word * EXACT_WORD_STRIDE + lane * 512;
-      for (let b = 0; b <= nb; b++) {
-        bg[b] = hist[base + 2 * b]!;
-        const h = hist[base + 2 * b + 1]!;
-        bh[b] = h;
-        bc[b] = Math.round(h * countPerHessian);
-      }
+      if (!(cNaN > 0) && out.feature === f) out.nanLeft = out.leftH >= parentH - out.leftH;
+      continue;
+    }
+    const base = slotOffset + word * EXACT_WORD_STRIDE + lane * 512;
+    for (let b = 0; b <= nb; b++) {
+      bg[b] = hist[base + 2 * b]!;
+      const h = hist[base + 2 * b + 1]!;
+      bh[b] = h;
+      bc[b] = Math.round(h * countPerHessian);
     }
     const hasMissing = bc[nb]! > 0;
     // Pass 0: missing values to the right; left takes value bins 0..t (t = nb - 1 leaves only NaN on the right).
