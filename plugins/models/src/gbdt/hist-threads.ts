@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -8,10 +8,19 @@ import { addHistogram, buildExactHistogram, buildPackedHistogram, clearWords, EX
 import { claimChunk, controlSize, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
 import type { HistogramBuild } from './tree-builder.js';
 
-/** Requested threads (0 = all cores), capped at the cores this process may use. */
-export function usableThreads(requested: number): number {
-  const cores = Math.max(1, availableParallelism());
-  return Math.max(1, requested === 0 ? cores : Math.min(requested, cores));
+/**
+ * Requested threads, capped at the cores this process may use. 0 chooses:
+ * the cores other processes leave idle (the 1-minute load average, less the
+ * one core this running process accounts for), at least 1. A second
+ * histogram thread measured no faster than one on this project's shared
+ * 2-core machine once other jobs kept its cores busy, so a machine without
+ * an idle core trains on one thread.
+ */
+export function usableThreads(requested: number, load: number = loadavg()[0] ?? 0, available: number = availableParallelism()): number {
+  const cores = Math.max(1, available);
+  if (requested !== 0) return Math.max(1, Math.min(requested, cores));
+  const idle = Math.floor(cores - Math.max(0, load - 1) + 0.5);
+  return Math.max(1, Math.min(cores, idle));
 }
 
 /** Below this many row-words a histogram is built on the calling thread alone (waking workers costs more). */

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { MatrixDataset } from '../../../../core/index.js';
 import { createModel, GBDTModel, restoreModel } from '../../../../plugins/models/index.js';
-import { locateWorkerScript } from '../../../../plugins/models/src/gbdt/hist-threads.js';
+import { locateWorkerScript, usableThreads } from '../../../../plugins/models/src/gbdt/hist-threads.js';
 import { naiveGbdt } from './gbdt-reference.js';
 import { gaussian, rng } from './helpers.js';
 
@@ -288,6 +288,18 @@ describe('GBDT: training behaviour', () => {
       expect(two.threads).toBe(2);
       expect(two.json).toBe(one.json);
     }
+  });
+
+  it('num_threads 0 takes only the cores other processes leave idle (one on a busy machine)', () => {
+    // The load average counts this process too: on an otherwise idle 2-core machine it is about 1.
+    expect(usableThreads(0, 1.0, 2)).toBe(2);
+    expect(usableThreads(0, 0, 4)).toBe(4);
+    expect(usableThreads(0, 2.2, 4)).toBe(3);
+    expect(usableThreads(0, 1.6, 2)).toBe(1);
+    expect(usableThreads(0, 16, 2)).toBe(1);
+    // An explicit count is kept, capped at the cores.
+    expect(usableThreads(2, 16, 2)).toBe(2);
+    expect(usableThreads(20, 0, 2)).toBe(2);
   });
 });
 
