@@ -141,7 +141,7 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-export function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number } {
+export function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number; stdout: string } {
   const timeFile = path.join(home, '..', 'time.txt');
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
@@ -155,7 +155,7 @@ export function cli(args: string[], home: string, cliFile = CLI): { wall: number
     const [u, s] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number) as [number, number];
     cpu = u + s;
   }
-  return { wall, cpu };
+  return { wall, cpu, stdout: r.stdout };
 }
 
 export async function runRoutineBench(): Promise<void> {

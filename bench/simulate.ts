@@ -7,7 +7,8 @@ import { cli, median, stats } from './routine.js';
 /**
  * A one-year daily simulation as a user runs it (`qonline run CONFIG`, one
  * new process, steps: simulate): GBDT on Alpha158, a sliding window rolled
- * every 20 days, 300 instruments (QONLINE_BENCH_SMALL=1: 60). Each run starts
+ * every 20 days, 300 instruments (QONLINE_BENCH_SMALL=1: 60, for a quick run
+ * on a loaded machine). Each run starts
  * from an empty home (features are computed once in the process, then every
  * task's frame comes from the memory cache).
  *
@@ -57,7 +58,7 @@ export async function runSimulateBench(): Promise<void> {
     const builds: { name: string; cli?: string }[] = [{ name: 'this build' }];
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
-    type T = { wall: number; cpu: number };
+    type T = { wall: number; cpu: number; stdout: string };
     const runs = builds.map(() => [] as T[]);
     for (let r = 0; r < reps; r++) {
       builds.forEach((b, i) => {
@@ -67,7 +68,9 @@ export async function runSimulateBench(): Promise<void> {
         runs[i]!.push(b.cli ? cli(['run', cfgFile], home, b.cli) : cli(['run', cfgFile], home));
       });
     }
-    console.log(`${instruments} instruments, GBDT (50 rounds, 31 leaves) on Alpha158, step 20, simulate 2021 (one process, empty home)`);
+    // Every run trains the same tasks; the CLI's summary says how many.
+    const models = /(\d+) recorder\(s\)/.exec(runs[runs.length - 1]![0]!.stdout)?.[1] ?? '?';
+    console.log(`${instruments} instruments, GBDT (50 rounds, 31 leaves) on Alpha158, step 20, simulate 2021: ${models} models (one process, empty home)`);
     builds.forEach((b, i) => {
       const xs = runs[i]!;
       console.log(`${b.name}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))} (goal: < 30 s)`);
