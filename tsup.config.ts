@@ -8,6 +8,7 @@ export default defineConfig({
     cli: 'plugins/cli.ts',
     bench: 'bench/index.ts',
     'gbdt-worker': 'plugins/models/src/gbdt/hist.worker.ts',
+    'xgb-worker': 'plugins/models/src/xgb/xgb-hist.worker.ts',
     'data-worker': 'plugins/data-qlib/src/parallel/feature.worker.ts',
     'precompile-validators': 'plugins/precompile-validators.ts',
   },

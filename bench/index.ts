@@ -8,7 +8,8 @@ import { runModelBench, runModelImportBench } from './model.js';
 import { runPoolBench } from './pool.js';
 import { runRoutineBench } from './routine.js';
 import { runSimulateBench } from './simulate.js';
-import { runServeBench } from './serve.js';
+import { runServeBench, serveBenchChild, SERVE_BENCH_CHILD_ENV } from './serve.js';
+import { runXgbModelBench } from './xgbmodel.js';
 
 /**
  * `npm run bench [name...]`: runs the named benchmarks (all by default) and
@@ -23,6 +24,7 @@ const benches: Bench[] = [
   { name: 'kernels', run: runKernelsBench },
   { name: 'model', run: runModelBench },
   { name: 'model-import', run: runModelImportBench },
+  { name: 'xgbmodel', run: runXgbModelBench },
   { name: 'pool', run: runPoolBench },
   { name: 'routine', run: runRoutineBench },
   { name: 'simulate', run: runSimulateBench },
@@ -31,6 +33,8 @@ const benches: Bench[] = [
 ];
 
 async function main(): Promise<void> {
+  // The serve benchmark's server process (see bench/serve.ts).
+  if (process.env[SERVE_BENCH_CHILD_ENV]) return serveBenchChild();
   const wanted = process.argv.slice(2);
   const selected = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
   if (selected.length === 0) {

@@ -1,24 +1,33 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Model } from '../core/index.js';
-import { createModel } from '../plugins/models/index.js';
+import { createModel, importModel } from '../plugins/models/index.js';
 import { median, stats } from './routine.js';
 
 /**
  * Model kernels against their anchors, interleaved in one run (A B A B,
- * median and min-max of QONLINE_BENCH_REPS, default 5):
+ * median and min-max of QONLINE_BENCH_REPS, default 5), wall and CPU time
+ * (CPU: the process's user + system time, all threads; steadier than wall
+ * time on a shared machine):
  *
- * - GBDT predict, 140k rows x 40 (200 trees, depth 6, min_data_in_leaf 20),
- *   against XGBoost `hist` `inplace_predict` on the same matrix with
- *   min_child_weight 20 (hessian 1 per row: the same rule), both 1 thread;
- * - ridge fit, 424k rows x 40 (whole `fit`: missing-value pass, centring,
- *   normal equations, solve, train loss), against NumPy's float64
+ * - GBDT predict, 140k rows x 40. XGBoost 1.7 `hist` (200 trees, depth 6,
+ *   min_child_weight 20) and qonline GBDT (200 trees, depth 6,
+ *   min_data_in_leaf 20: hessian 1 per row, the same rule) are fitted on the
+ *   same rows; timed is prediction only from the in-memory float32 row-major
+ *   matrix to a new output array: XGBoost's `inplace_predict` (no DMatrix) at
+ *   1 and 2 threads, timed inside Python; qonline's `predict` (input checks,
+ *   block copies, output array) on 1 thread, for its own trees and for
+ *   XGBoost's trees imported from the JSON it saved (the same trees, so the
+ *   same work; the predictions are checked to be equal).
+ * - ridge fit, 424k rows x 40: the whole qonline `fit` (missing-value pass,
+ *   centring, normal equations, solve, train loss) against NumPy's float64
  *   normal-equation solve (float64 copy, missing-value fill, centre, X'X, X'y
- *   by BLAS, solve), and its X'X + X'y + solve alone, 1 BLAS thread.
+ *   by BLAS, solve) and its X'X + X'y + solve alone on a prepared float64
+ *   matrix, at 1 and 2 BLAS threads.
  *
  * The anchors run in one long-lived python3 process (bench/kernels_ref.py)
  * fed one command at a time between our own runs. Needs python3 with numpy
@@ -54,15 +63,43 @@ function matrix(rows: number, seed: number): { x: Float32Array; y: Float32Array 
   return { x, y };
 }
 
-function cpuTimed<T>(fn: () => T): { value: T; seconds: number } {
+interface Timing {
+  seconds: number;
+  cpu: number;
+}
+
+async function measure(fn: () => unknown): Promise<Timing> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const value = fn();
-  return { value, seconds: (performance.now() - t0) / 1000 };
+  await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { seconds, cpu: (c.user + c.system) / 1e6 };
+}
+
+/** Wall and CPU figures of one series. */
+class Series {
+  readonly runs: Timing[] = [];
+  constructor(readonly name: string) {}
+  get wall(): number {
+    return median(this.runs.map((r) => r.seconds));
+  }
+  get cpu(): number {
+    return median(this.runs.map((r) => r.cpu));
+  }
+  print(): void {
+    const ms = (xs: number[]) => stats(xs.map((x) => x * 1000), 'ms', 0);
+    console.log(`  ${this.name.padEnd(44)} wall ${ms(this.runs.map((r) => r.seconds))}   cpu ${ms(this.runs.map((r) => r.cpu))}`);
+  }
+}
+
+function ratio(a: Series, b: Series): string {
+  return `${(a.wall / b.wall).toFixed(2)}x wall, ${(a.cpu / b.cpu).toFixed(2)}x cpu`;
 }
 
 interface Anchor {
-  ask(cmd: string): Promise<{ seconds: number }>;
-  info: { version: string; leaves: number };
+  ask(cmd: string): Promise<Timing>;
+  info: { version: string; numpy: string; blas: string; leaves: number };
   close(): void;
 }
 
@@ -90,10 +127,10 @@ async function startAnchor(dir: string): Promise<Anchor | null> {
     return null;
   }
   return {
-    info: ready as unknown as { version: string; leaves: number },
+    info: ready as unknown as Anchor['info'],
     ask: async (cmd) => {
       child.stdin!.write(cmd + '\n');
-      return (await next()) as unknown as { seconds: number };
+      return (await next()) as unknown as Timing;
     },
     close: () => {
       child.stdin!.end('quit\n');
@@ -115,42 +152,56 @@ export async function runKernelsBench(): Promise<void> {
     const anchor = process.env['QONLINE_BENCH_XGB'] === '0' ? null : await startAnchor(dir);
 
     const gbdt: Model = createModel('GBDT', { num_boost_round: ROUNDS, max_depth: 6, num_leaves: 64, min_data_in_leaf: 20, learning_rate: 0.1, lambda_l2: 1, max_bin: 255, early_stopping_rounds: 0, num_threads: 1, seed: 1 });
-    const f0 = performance.now();
-    await gbdt.fit({ features: train.x, labels: train.y, rows: ROWS, cols: COLS });
-    const fit = { seconds: (performance.now() - f0) / 1000 };
-    console.log(`GBDT: ${ROUNDS} trees fitted on ${ROWS.toLocaleString('en-US')} x ${COLS} (fit ${fit.seconds.toFixed(1)} s)${anchor ? `; XGBoost ${anchor.info.version}: ${anchor.info.leaves} leaves in ${ROUNDS} trees` : ''}; predict input: the training matrix`);
-    const ours: number[] = [];
-    const theirs: number[] = [];
+    const fit = await measure(() => gbdt.fit({ features: train.x, labels: train.y, rows: ROWS, cols: COLS }));
+    const ownLeaves = (gbdt.toJSON().state as { trees: { num_leaves: number }[] }).trees.reduce((n, t) => n + t.num_leaves, 0);
+    console.log(`GBDT predict, ${ROWS.toLocaleString('en-US')} x ${COLS} (the training rows): qonline GBDT ${ROUNDS} trees, ${ownLeaves} leaves (fit ${fit.seconds.toFixed(1)} s)${anchor ? `; XGBoost ${anchor.info.version} ${ROUNDS} trees, ${anchor.info.leaves} leaves` : ''}`);
     const input = { features: train.x, rows: ROWS, cols: COLS };
-    gbdt.predict(input); // warm-up (JIT)
-    for (let r = 0; r < reps; r++) {
-      if (anchor) theirs.push((await anchor.ask('predict')).seconds);
-      ours.push(cpuTimed(() => gbdt.predict(input)).seconds);
-    }
-    console.log(`GBDT predict ${ROWS.toLocaleString('en-US')} x ${COLS}, 1 thread:   qonline ${stats(ours, 's', 3)}`);
+    let imported: Model | null = null;
     if (anchor) {
-      console.log(`                                    XGBoost ${stats(theirs, 's', 3)}`);
-      console.log(`  ratio qonline / XGBoost (medians): ${(median(ours) / median(theirs)).toFixed(2)}x (goal <= 1.0x)`);
+      imported = importModel(readFileSync(join(dir, 'xgb.json'), 'utf8'), 'xgboost-json');
+      const buf = readFileSync(join(dir, 'xgb_pred.f32'));
+      const ref = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+      const ours = imported.predict(input);
+      let differ = 0;
+      for (let i = 0; i < ROWS; i++) if (ours[i] !== ref[i]) differ++;
+      console.log(`  XGBoost's model imported into qonline: ${differ} of ${ROWS.toLocaleString('en-US')} predictions differ from XGBoost's`);
+    }
+    const xgb1 = new Series('XGBoost inplace_predict, 1 thread');
+    const xgb2 = new Series('XGBoost inplace_predict, 2 threads');
+    const own = new Series('qonline GBDT.predict (own trees), 1 thread');
+    const same = new Series("qonline predict of XGBoost's trees, 1 thread");
+    gbdt.predict(input); // warm-up (JIT)
+    imported?.predict(input);
+    for (let r = 0; r < reps; r++) {
+      if (anchor) xgb1.runs.push(await anchor.ask('predict 1'));
+      own.runs.push(await measure(() => gbdt.predict(input)));
+      if (anchor) xgb2.runs.push(await anchor.ask('predict 2'));
+      if (imported) same.runs.push(await measure(() => imported!.predict(input)));
+    }
+    for (const s of anchor ? [xgb1, xgb2, own, same] : [own]) s.print();
+    if (anchor) {
+      console.log(`  ratio, same trees:    qonline / XGBoost 1 thread ${ratio(same, xgb1)}; / 2 threads ${ratio(same, xgb2)} (goal <= 1.0x)`);
+      console.log(`  ratio, same settings: qonline / XGBoost 1 thread ${ratio(own, xgb1)}; / 2 threads ${ratio(own, xgb2)}`);
     }
 
-    const ridgeOurs: number[] = [];
-    const ridgeTheirs: number[] = [];
-    const ridgeBlas: number[] = [];
     const ds = { features: ridge.x, labels: ridge.y, rows: RIDGE_ROWS, cols: COLS };
     await createModel('Linear', { alpha: 1 }).fit(ds); // warm-up
+    const ours = new Series('qonline Linear fit (whole), 1 thread');
+    const whole = new Series('NumPy whole solve, 1 BLAS thread');
+    const blas1 = new Series("NumPy X'X + X'y + solve, 1 BLAS thread");
+    const blas2 = new Series("NumPy X'X + X'y + solve, 2 BLAS threads");
     for (let r = 0; r < reps; r++) {
-      if (anchor) ridgeTheirs.push((await anchor.ask('ridge')).seconds);
-      if (anchor) ridgeBlas.push((await anchor.ask('ridge_blas')).seconds);
-      const m = createModel('Linear', { alpha: 1 });
-      const t0 = performance.now();
-      await m.fit(ds);
-      ridgeOurs.push((performance.now() - t0) / 1000);
+      if (anchor) whole.runs.push(await anchor.ask('ridge 1'));
+      ours.runs.push(await measure(() => createModel('Linear', { alpha: 1 }).fit(ds)));
+      if (anchor) blas1.runs.push(await anchor.ask('ridge_blas 1'));
+      ours.runs.push(await measure(() => createModel('Linear', { alpha: 1 }).fit(ds)));
+      if (anchor) blas2.runs.push(await anchor.ask('ridge_blas 2'));
     }
-    console.log(`ridge fit ${RIDGE_ROWS.toLocaleString('en-US')} x ${COLS}:              qonline ${stats(ridgeOurs, 's', 3)}`);
+    console.log(`ridge fit, ${RIDGE_ROWS.toLocaleString('en-US')} x ${COLS}${anchor ? ` (NumPy ${anchor.info.numpy}, ${anchor.info.blas})` : ''}:`);
+    for (const s of anchor ? [ours, whole, blas1, blas2] : [ours]) s.print();
     if (anchor) {
-      console.log(`                                    NumPy   ${stats(ridgeTheirs, 's', 3)}`);
-      console.log(`                    NumPy, X'X + solve only ${stats(ridgeBlas, 's', 3)}`);
-      console.log(`  ratio qonline / NumPy whole solve (medians): ${(median(ridgeOurs) / median(ridgeTheirs)).toFixed(2)}x; / X'X + solve only: ${(median(ridgeOurs) / median(ridgeBlas)).toFixed(2)}x (goal <= 2x)`);
+      console.log(`  ratio qonline / NumPy whole solve: ${ratio(ours, whole)}`);
+      console.log(`  ratio qonline / X'X + X'y + solve: 1 BLAS thread ${ratio(ours, blas1)}; 2 BLAS threads ${ratio(ours, blas2)} (goal <= 2x)`);
     }
     anchor?.close();
   } finally {

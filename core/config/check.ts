@@ -32,10 +32,39 @@ export async function checkConfig(
   options: CheckOptions,
 ): Promise<DataFacts> {
   const pipeline = config.value as unknown as PipelineConfig;
-  const problems: ConfigProblem[] = [];
   const dataSpec = (pipeline.data ?? options.defaultData) as ComponentSpec;
-  const facts = await describeData(registry, dataSpec, pipeline.data ? '/data' : '', config, options, problems);
+  const { facts, problems } = await checkComponents(config, registry, validator, found, dataSpec, pipeline.data ? '/data' : '', options);
 
+  const begin = pipeline.manager.begin_time;
+  if (begin && facts.calendar && begin > facts.calendar.last) {
+    problems.push({
+      pointer: '/manager/begin_time',
+      message: `begin_time ${begin} is after the data's last date ${facts.calendar.last}`,
+      hint: `the data covers ${facts.calendar.first} .. ${facts.calendar.last}`,
+    });
+  }
+  if (pipeline.daemon) problems.push(...checkSchedule(pipeline.daemon.schedule, pipeline.daemon.timezone ?? undefined));
+  if (problems.length) throw configError(config, problems);
+  return facts;
+}
+
+/**
+ * The data provider describes its data from its options (nothing generated
+ * or written), then every found component's own `check` runs against those
+ * facts. Returns the facts and the problems (each at its JSON pointer).
+ * Shared by pipeline configs and Qlib workflow files.
+ */
+export async function checkComponents(
+  config: LoadedConfig,
+  registry: ComponentRegistry,
+  validator: SchemaValidator,
+  found: readonly FoundComponent[],
+  dataSpec: ComponentSpec,
+  dataPointer: string,
+  options: { home: string },
+): Promise<{ facts: DataFacts; problems: ConfigProblem[] }> {
+  const problems: ConfigProblem[] = [];
+  const facts = await describeData(registry, dataSpec, dataPointer, config, options, problems);
   const runCheck = async (f: FoundComponent): Promise<void> => {
     const def = f.registered.def;
     if (!def.check) return;
@@ -60,18 +89,7 @@ export async function checkConfig(
     for (const p of found) problems.push({ pointer: base + p.path, message: `${def.name}: ${p.message}`, hint: p.hint });
   };
   for (const f of found) await runCheck(f);
-
-  const begin = pipeline.manager.begin_time;
-  if (begin && facts.calendar && begin > facts.calendar.last) {
-    problems.push({
-      pointer: '/manager/begin_time',
-      message: `begin_time ${begin} is after the data's last date ${facts.calendar.last}`,
-      hint: `the data covers ${facts.calendar.first} .. ${facts.calendar.last}`,
-    });
-  }
-  if (pipeline.daemon) problems.push(...checkSchedule(pipeline.daemon.schedule, pipeline.daemon.timezone ?? undefined));
-  if (problems.length) throw configError(config, problems);
-  return facts;
+  return { facts, problems };
 }
 
 async function describeData(
@@ -79,7 +97,7 @@ async function describeData(
   spec: ComponentSpec,
   pointer: string,
   config: LoadedConfig,
-  options: CheckOptions,
+  options: { home: string },
   problems: ConfigProblem[],
 ): Promise<DataFacts> {
   let def;

@@ -87,7 +87,12 @@ export interface OpenedManager {
  */
 export interface ApiRoute {
   method: 'GET' | 'POST';
-  /** Starts with /api/ (a page: any path, with `contentType: 'text/html'`); `:name` marks a path parameter. */
+  /**
+   * Starts with /api/; a page: any path, with `contentType: 'text/html'`
+   * (served under a content-security policy: no inline script or style);
+   * a page's stylesheet or script: a GET under /assets/ with `contentType`
+   * `text/css` or `text/javascript`. `:name` marks a path parameter.
+   */
   url: string;
   schema: { summary: string; querystring?: object; params?: object; body?: object; response?: Record<number, object> };
   /** The handler returns this content as a string (default: JSON, serialised through `schema.response`). */

@@ -13,3 +13,4 @@ export * from './cli.js';
 export * from './step.js';
 export * from './record.js';
 export * from './report.js';
+export * from './metrics.js';

@@ -5,7 +5,7 @@ import type { Dataset, Handler, Processor } from './dataset.js';
 import type { Logger } from './logger.js';
 import type { Model, SerializedModel } from './model.js';
 import type { Ensemble, OnlineStrategy, Trainer } from './online.js';
-import type { ExperimentStore } from './store.js';
+import type { ExperimentStore, ReadOnlyStore } from './store.js';
 import type { ReportSection } from './report.js';
 import type { TaskGenerator } from './task.js';
 import type { TaskRecord } from './record.js';
@@ -176,6 +176,12 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
    * (read-only commands refuse to create one). Must not create anything.
    */
   exists?(options: Readonly<Static<S>>, ctx: DescribeContext): boolean | Promise<boolean>;
+  /**
+   * `store` components: opens the existing store for reading without
+   * creating, migrating or writing anything (`qonline doctor`); null when
+   * there is no store there.
+   */
+  openReadOnly?(options: Readonly<Static<S>>, ctx: DescribeContext): Promise<ReadOnlyStore | null>;
   /** `dataProvider` components: the DataFacts of the data these options name, read without writing (may throw a QonlineError). */
   describe?(options: Readonly<Static<S>>, ctx: DescribeContext): DataFacts | Promise<DataFacts>;
   /**

@@ -16,8 +16,8 @@ export interface ReportSectionData {
   title: string;
   /** Headline figures. */
   cards: { label: string; value: number | null; format: 'pct' | 'number' }[];
-  /** Line charts over dates. */
-  charts: { title: string; dates: string[]; series: ReportSeries[]; zeroLine?: boolean }[];
+  /** Line charts over dates (`bars`: drawn as bars; `format`: how values read out, default number). */
+  charts: { title: string; dates: string[]; series: ReportSeries[]; zeroLine?: boolean; bars?: boolean; format?: 'pct' | 'number' }[];
   /** Tables: column names, then rows (numbers drawn with `format`). */
   tables: { title?: string; columns: string[]; rows: (string | number | null)[][]; format?: 'pct' | 'number' }[];
 }

@@ -17,6 +17,8 @@ export interface StepReport {
   online: Record<string, string[]>;
   signalDates: number;
   predictionsUpdated: number;
+  /** Seconds spent in each part of the step (a routine: train, update, commit), for metrics. */
+  timings?: Record<string, number>;
 }
 
 /**

@@ -130,6 +130,14 @@ export interface ExperimentStore {
    * transaction, the caller's whole commit rolls back).
    */
   putManager(state: ManagerState, expectedVersion: number): Promise<void>;
+  /**
+   * Optional: calls `onChange(manager)` when any process commits a new
+   * manager state (a new state version), and `onChange(null)` when changes
+   * may have been missed (the listening connection was re-established).
+   * Resolves to the unsubscribe, or null when the backend cannot notify
+   * across processes (readers then check the version themselves).
+   */
+  watchManagers?(onChange: (manager: string | null) => void): Promise<(() => Promise<void>) | null>;
   appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry>;
   listHistory(manager: string, strategy?: string): Promise<HistoryEntry[]>;
 
@@ -143,4 +151,24 @@ export interface ExperimentStore {
    * reached by one machine only may omit it (the home lock covers them).
    */
   tryLock?(name: string): Promise<(() => Promise<void>) | null>;
+}
+
+/** The schema migrations of one owner (the store itself, or a plugin) in a database. */
+export interface MigrationStatus {
+  /** `store`, or the plugin that registered them. */
+  owner: string;
+  /** Versions applied. */
+  applied: number[];
+  /** Known to this qonline and not applied yet (the next writing command applies them). */
+  pending: { version: number; name: string }[];
+  /** Applied but unknown to this qonline: the database was migrated by a newer version. */
+  newer: number[];
+}
+
+/** A store opened for reading only (`qonline doctor`): nothing is created, migrated or written. */
+export interface ReadOnlyStore {
+  store: ExperimentStore;
+  /** The store's own migrations first, then those plugins registered. */
+  migrations: MigrationStatus[];
+  close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { Calendar } from '../calendar/calendar.js';
 import type { DataProvider } from './data.js';
+import type { MetricsService } from './metrics.js';
 import type { Clock, Logger, Progress } from './logger.js';
 import type { Resolver } from './online.js';
 import type { ExperimentStore } from './store.js';
@@ -28,4 +29,6 @@ export const TOKENS = {
    * locally then keeps renewing its leases however long a fit blocks.
    */
   taskThreads: createToken<() => TaskExecutor>('taskThreads'),
+  /** Metrics of long-running processes (`--metrics-port` of daemon and worker); the built-in metrics plugin provides it. */
+  metrics: createToken<MetricsService>('metrics'),
 } as const;

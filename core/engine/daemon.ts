@@ -1,5 +1,6 @@
 import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
 import { checkSchedule } from '../config/check.js';
+import type { EngineMetrics } from '../contracts/metrics.js';
 import type { TaskExecutor } from '../contracts/task-pool.js';
 import { QonlineError, isQonlineError } from '../errors/index.js';
 import type { StepReport } from '../online/online-manager.js';
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   taskThreads?: () => TaskExecutor;
   /** Updated while the daemon runs: what it is doing now (null when idle), for a forced exit to report what it abandons. */
   status?: { current: string | null };
+  /** Told how long each routine run and its steps took (`--metrics-port`). */
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -60,8 +63,11 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
       if (o.status) o.status.current = `the ${why} routine of manager ${prepared.pipeline.manager.name} started at ${new Date().toISOString()}`;
       let report: StepReport | null = null;
       let error: unknown = null;
+      const steps: Record<string, number> = {};
+      const t0 = performance.now();
       try {
         const p = await openPipeline(await prepareConfig(o.configFile, o.envx), { lock: true, taskThreads: o.taskThreads });
+        steps['open'] = (performance.now() - t0) / 1000;
         let failed = false;
         try {
           report = await runStep(p, { step: 'routine', at: null });
@@ -76,12 +82,18 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
             logger.error(`closing after the failed ${why} routine: ${(c as Error).message}`);
           });
         }
-        if (cfg?.trade && o.afterRoutine) await o.afterRoutine();
+        Object.assign(steps, report.timings);
+        if (cfg?.trade && o.afterRoutine) {
+          const t = performance.now();
+          await o.afterRoutine();
+          steps['trade'] = (performance.now() - t) / 1000;
+        }
       } catch (e) {
         error = e;
         failures++;
         logger.error(`${why} routine failed: ${isQonlineError(e) ? `${e.code}: ${e.message}` : (e as Error).message}`);
       }
+      o.metrics?.routineEnded({ manager: prepared.pipeline.manager.name, ok: error === null, seconds: (performance.now() - t0) / 1000, steps });
       runs++;
       if (o.status) o.status.current = null;
       o.onRun?.(report, error);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import path from 'node:path';
 import { QonlineError } from '../errors/index.js';
@@ -108,6 +108,35 @@ export class HomeLock {
     held.delete(this.nonce);
     this.nonce = null;
   }
+}
+
+/** What a reader sees of a home lock (`qonline doctor`): nothing is taken, removed or written. */
+export type HomeLockState =
+  | { state: 'free'; leftovers: string[] }
+  | { state: 'held' | 'stale'; owner: { pid: number; what: string; since: string | null } | null; leftovers: string[] };
+
+/**
+ * Whether `file` is free, held by a live process, or stale (its process is
+ * gone, or it stayed empty past the grace period), and the files a dead
+ * taker left beside it (`<lock>.takeover-*`, `<lock>.*.tmp`).
+ */
+export function inspectHomeLock(file: string): HomeLockState {
+  let leftovers: string[] = [];
+  try {
+    const base = path.basename(file);
+    leftovers = readdirSync(path.dirname(file))
+      .filter((f) => f.startsWith(`${base}.takeover-`) || (f.startsWith(`${base}.`) && f.endsWith('.tmp')))
+      .sort()
+      .map((f) => path.join(path.dirname(file), f));
+  } catch {
+    // no home folder: nothing beside the lock either
+  }
+  const st = statSafe(file);
+  if (!st) return { state: 'free', leftovers };
+  const owner = readOwner(file);
+  if (!owner) return { state: Date.now() - st.mtimeMs < EMPTY_GRACE_MS ? 'held' : 'stale', owner: null, leftovers };
+  const shown = { pid: owner.pid, what: owner.what, since: owner.since ?? null };
+  return { state: ownerGone(owner) ? 'stale' : 'held', owner: shown, leftovers };
 }
 
 /** How long an empty or half-written lock counts as held (its writer may be between create and write). */

@@ -5,7 +5,7 @@ import type { Calendar } from '../calendar/calendar.js';
 import type { DataProvider } from '../contracts/data.js';
 import type { Clock, Logger, Progress } from '../contracts/logger.js';
 import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
-import type { PluginManifest } from '../contracts/plugin.js';
+import type { DataFacts, PluginManifest } from '../contracts/plugin.js';
 import type { ExperimentStore } from '../contracts/store.js';
 import { isTaskPoolHost, type TaskExecutor } from '../contracts/task-pool.js';
 import { TOKENS } from '../contracts/tokens.js';
@@ -47,6 +47,8 @@ export interface PreparedConfig {
   pipeline: PipelineConfig;
   kernel: Kernel;
   home: string;
+  /** What the data provider says of its data, read without writing (its calendar's first and last dates). */
+  facts?: DataFacts;
 }
 
 export async function prepareConfig(configFile: string, envx: EngineEnv): Promise<PreparedConfig> {
@@ -59,8 +61,8 @@ export async function prepareConfig(configFile: string, envx: EngineEnv): Promis
   const found: FoundComponent[] = [];
   validateConfig(config, kernel.registry, kernel.validator, found);
   // Checks against the data (fields, markets, calendar) and each component's own rules: before anything is opened or written.
-  await checkConfig(config, kernel.registry, kernel.validator, found, { home, defaultData: DEFAULT_COMPONENTS.data });
-  return { config, pipeline: config.value as unknown as PipelineConfig, kernel, home };
+  const facts = await checkConfig(config, kernel.registry, kernel.validator, found, { home, defaultData: DEFAULT_COMPONENTS.data });
+  return { config, pipeline: config.value as unknown as PipelineConfig, kernel, home, facts };
 }
 
 export interface Pipeline extends PreparedConfig {

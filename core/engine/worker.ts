@@ -1,7 +1,9 @@
 import type { Clock, Logger } from '../contracts/logger.js';
+import type { EngineMetrics, TaskEnd } from '../contracts/metrics.js';
 import type { Resolver } from '../contracts/online.js';
 import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
 import { isQonlineError } from '../errors/index.js';
+import { takenOver } from '../store/lease-expiry.js';
 import { SystemClock } from '../kernel/clock.js';
 import { keepLeaseAlive, runPoolTask, workerName, type PoolTaskOutcome } from '../online/pool-training.js';
 import type { TaskRunner } from '../online/task-runner.js';
@@ -73,6 +75,8 @@ export interface WorkerLoopOptions {
   name?: (slot: number) => string;
   /** Schedules lease renewals and times tasks (TOKENS.clock; tests move a TestClock). Idle pauses are the pools' own clock. Default: the system clock. */
   clock?: Clock;
+  /** Told of lease renewals and takeovers and of every task's end (`--metrics-port`). */
+  metrics?: EngineMetrics;
 }
 
 export interface WorkerReport {
@@ -130,6 +134,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
     const { task, lease } = fetched;
     const what = describeTask(task);
     const t0 = clock.now().getTime();
+    if (takenOver(task)) o.metrics?.leaseTakenOver(pool.name);
     logger.info(`slot ${slot}: task ${task.id} of pool ${pool.name} (${what}), attempt ${task.attempts} of ${task.maxAttempts}`);
     const keeper = keepLeaseAlive(pool, lease, {
       leaseSeconds: o.leaseSeconds,
@@ -139,7 +144,9 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
         void o.executor.abort(slot);
       },
       onError: (e) => logger.warn(`slot ${slot}: renewing the lease of task ${task.id} failed (will retry): ${(e as Error).message}`),
+      onRenewed: o.metrics ? () => o.metrics!.leaseRenewed(pool.name) : undefined,
     });
+    const ended = (end: TaskEnd): void => o.metrics?.taskEnded(pool.name, end, (clock.now().getTime() - t0) / 1000);
     let onHandBack: (() => void) | undefined;
     const handedBack = new Promise<typeof HANDED_BACK>((resolve) => {
       onHandBack = () => resolve(HANDED_BACK);
@@ -152,15 +159,18 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
         await o.executor.abort(slot);
         const back = await pool.returnTask(lease);
         report.handedBack++;
+        ended('handed_back');
         logger.info(`slot ${slot}: handed task ${task.id} back${back ? ` (${task.priorStatus})` : ' (its lease was already gone)'}`);
         return;
       }
       if (outcome.status === 'done') report.done++;
       else report.partDone++;
+      ended(outcome.status);
       logger.info(`slot ${slot}: task ${task.id} ${outcome.status} in ${((clock.now().getTime() - t0) / 1000).toFixed(1)} s (recorder ${outcome.recorderId})`);
     } catch (e) {
       if (keeper.lost || isLeaseLost(e)) {
         report.lost++;
+        ended('lost');
         logger.warn(`slot ${slot}: task ${task.id}: lease lost, result discarded`);
         return;
       }
@@ -170,6 +180,7 @@ export async function runWorkerLoop(o: WorkerLoopOptions): Promise<WorkerReport>
         return null;
       });
       report.failed++;
+      ended('failed');
       logger.warn(
         `slot ${slot}: task ${task.id} failed at attempt ${task.attempts} of ${task.maxAttempts}${status === 'failed' ? ' (no attempts left: failed)' : status ? ` (back to ${status})` : ''}: ${message}`,
       );

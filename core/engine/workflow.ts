@@ -7,7 +7,8 @@ import { TOKENS } from '../contracts/tokens.js';
 import { isQonlineError, QonlineError } from '../errors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
-import { configError, validateComponentSpec, type ConfigProblem } from '../config/validate.js';
+import { configError, validateComponentSpec, type ConfigProblem, type FoundComponent } from '../config/validate.js';
+import { checkComponents } from '../config/check.js';
 import { Kernel } from '../kernel/kernel.js';
 import type { RecordOutput } from '../contracts/record.js';
 import { taskHash } from '../task/canonical.js';
@@ -152,11 +153,13 @@ function withSource(e: unknown, config: LoadedConfig): unknown {
 
 async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<WorkflowResult> {
   const t = translateWorkflow(config);
-  const home = resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
+  const home = workflowHome(config, envx);
+  const kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
+  // The checks `validate` makes (schemas, then the data's markets, fields and calendar), before anything is written.
+  await checkWorkflow(config, kernel, home);
   ensureHome(home);
   const lock = new HomeLock(path.join(home, 'qonline.lock'));
   lock.acquire('workflow');
-  const kernel = new Kernel({ plugins: envx.builtins, logger: envx.logger, progress: envx.progress, clock: envx.clock, home });
   try {
     await kernel.start();
     const scope = kernel.createScope();
@@ -174,7 +177,7 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
       const built: { cls: string; run: (input: { recorder: RecorderInfo; pred: ScoreRows; label: ScoreRows }) => Promise<RecordOutput> }[] = [];
       for (const r of t.records) {
         if (hasKind('record') && scope.registry.has('record', r.spec.class)) {
-          const rec = await scope.resolve('record', r.spec, r.pointer);
+          const rec = await scope.resolve('record', withRegion(r.spec, 'record', kernel, t.region), r.pointer);
           built.push({ cls: r.spec.class, run: async (i) => rec.generate({ ...i, task: t.task }) });
         } else if (hasKind('workflowRecord') && scope.registry.has('workflowRecord' as never, r.spec.class)) {
           const rec = (await scope.resolve('workflowRecord' as never, r.spec, r.pointer)) as unknown as WorkflowRecord;
@@ -217,6 +220,23 @@ async function runTranslated(config: LoadedConfig, envx: EngineEnv): Promise<Wor
   }
 }
 
+/**
+ * qlib_init.region reaches every record that takes a `region` option
+ * (PortAnaRecord: the exchange's region defaults), unless the record sets it.
+ */
+function withRegion(spec: ComponentSpec, kind: string, kernel: Kernel, region: string | undefined): ComponentSpec {
+  if (!region || !kernel.registry.has(kind as never, spec.class)) return spec;
+  const schema = kernel.registry.lookup(kind as never, spec.class, spec.module_path).def.schema as { properties?: Record<string, unknown> };
+  const kwargs = (spec.kwargs ?? {}) as Record<string, unknown>;
+  if (!schema.properties || !('region' in schema.properties) || kwargs['region'] !== undefined) return spec;
+  return { ...spec, kwargs: { ...kwargs, region } };
+}
+
+/** The home folder of a workflow run: --home, QONLINE_HOME, the file's `home:`, or the default. */
+export function workflowHome(config: LoadedConfig, envx: EngineEnv): string {
+  return resolveHome(envx.home, envx.env ?? process.env, typeof config.value['home'] === 'string' ? (config.value['home'] as string) : undefined, config.dir);
+}
+
 /** Nested numeric results (`excess_return_with_cost.annualized_return`) as flat metrics. */
 function flatNumbers(v: Record<string, unknown>, prefix = ''): Record<string, number> {
   const out: Record<string, number> = {};
@@ -240,16 +260,21 @@ function unflatten(m: Record<string, number>): Record<string, unknown> {
 
 /**
  * Checks a workflow file without opening data or writing anything: the
- * translation, and the data provider, model, dataset (with its handler and
- * processors) and every record against their components' schemas.
+ * translation; the data provider, model, dataset (with its handler and
+ * processors) and every record against their components' schemas; then the
+ * components' own checks against the data's facts (markets, fields,
+ * calendar: described from the options, nothing generated), as a pipeline
+ * config's are. Every problem at once, located in the file.
  */
-export function validateWorkflow(config: LoadedConfig, kernel: Kernel): { records: number } {
+export async function checkWorkflow(config: LoadedConfig, kernel: Kernel, home: string): Promise<{ records: number }> {
   const t = translateWorkflow(config);
   const problems: ConfigProblem[] = [];
+  const found: FoundComponent[] = [];
+  const dataPointer = config.value['data'] !== undefined ? '/data' : '/qlib_init';
   const check = (kind: string, spec: unknown, pointer: string): void => {
-    problems.push(...validateComponentSpec(kind as never, spec, pointer, kernel.registry, kernel.validator));
+    problems.push(...validateComponentSpec(kind as never, spec, pointer, kernel.registry, kernel.validator, found));
   };
-  check('dataProvider', t.data, config.value['data'] !== undefined ? '/data' : '/qlib_init');
+  check('dataProvider', t.data, dataPointer);
   check('model', t.task.model, '/task/model');
   check('dataset', t.task.dataset, '/task/dataset');
   for (const r of t.records) {
@@ -257,8 +282,14 @@ export function validateWorkflow(config: LoadedConfig, kernel: Kernel): { record
     if (!kinds.length) {
       const known = ['record', 'workflowRecord'].flatMap((k) => (kernel.registry.kinds().includes(k as never) ? kernel.registry.names(k as never) : []));
       problems.push({ pointer: `${r.pointer}/class`, message: `record class ${JSON.stringify(r.spec.class)} is not supported (supported: ${known.join(', ')})` });
-    } else check(kinds[0]!, r.spec, r.pointer);
+    } else check(kinds[0]!, withRegion(r.spec, kinds[0]!, kernel, t.region), r.pointer);
   }
   if (problems.length) throw configError(config, problems);
+  // The data's own checks need a valid spec; the translated QlibData's problems belong to qlib_init.provider_uri.
+  const checked = await checkComponents(config, kernel.registry, kernel.validator, found.filter((f) => f.kind !== 'dataProvider'), t.data, config.value['data'] !== undefined ? '/data' : '', { home });
+  for (const p of checked.problems) {
+    if (p.pointer === '' || (dataPointer === '/qlib_init' && p.pointer.startsWith('/kwargs'))) p.pointer = dataPointer === '/qlib_init' ? '/qlib_init/provider_uri' : p.pointer;
+  }
+  if (checked.problems.length) throw configError(config, checked.problems);
   return { records: t.records.length };
 }

@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   QONLINE_STORE: { exit: 1, summary: 'The store failed (database error, migration, constraint).' },
   QONLINE_STORE_LOCKED: { exit: 1, summary: 'Another process holds the lock on this home or manager.' },
   QONLINE_STATE_CONFLICT: { exit: 1, summary: "The manager's state changed while a step ran (another routine, rollback or `online set` committed first); the step's commit was rolled back." },
-  QONLINE_SERVE_LISTEN: { exit: 1, summary: '`qonline serve` cannot listen on its address (the port is in use, or no permission).' },
+  QONLINE_SERVE_LISTEN: { exit: 1, summary: '`qonline serve`, or the `--metrics-port` endpoint of `qonline daemon` or `qonline worker`, cannot listen on its address (the port is in use, or no permission).' },
   QONLINE_NOT_FOUND: { exit: 1, summary: 'A recorder, manager, strategy or task that was asked for does not exist.' },
   QONLINE_TASK_FAILED: { exit: 1, summary: 'A training task failed.' },
   QONLINE_LEASE_LOST: { exit: 1, summary: 'A worker lost the lease of the task it was running; its result was discarded.' },

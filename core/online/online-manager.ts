@@ -140,12 +140,16 @@ export class OnlineManager {
     const cur = curTime ? cal.date(cal.alignEndIndex(curTime)) : cal.last;
     let state = await this.state();
     const untrained = this.o.strategies.filter((s) => !state.strategies[s.name]?.firstTrained);
+    let firstTrainSeconds: number | null = null;
     if (untrained.length) {
       this.o.logger.info(`first-training new strateg${untrained.length > 1 ? 'ies' : 'y'} ${untrained.map((s) => s.name).join(', ')}`);
+      const f0 = performance.now();
       await this.firstTrain(untrained);
+      firstTrainSeconds = (performance.now() - f0) / 1000;
       state = await this.state();
     }
     const report = this.emptyReport('routine', cur);
+    if (firstTrainSeconds !== null) report.timings = { first_train: firstTrainSeconds };
     if (state.lastRoutine && cur <= state.lastRoutine) {
       return { ...report, skipped: `the last routine ran at ${state.lastRoutine}` };
     }
@@ -186,8 +190,10 @@ export class OnlineManager {
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
     const t2 = performance.now();
     report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
+    const t3 = performance.now();
     const ms = (a: number, b: number): string => (b - a).toFixed(0);
-    this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, performance.now())} ms`);
+    this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, t3)} ms`);
+    report.timings = { ...report.timings, train: (t1 - t0) / 1000, update: (t2 - t1) / 1000, commit: (t3 - t2) / 1000 };
     for (const o of outcomes) report.online[o.strategy.name] = o.online.map((r) => r.id);
     return report;
   }

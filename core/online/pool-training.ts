@@ -56,6 +56,8 @@ export interface KeepLeaseOptions {
   onLost?: (error: unknown) => void;
   /** A renewal failed for another reason (the database was unreachable); the next one tries again. */
   onError?: (error: unknown) => void;
+  /** A renewal succeeded (metrics count them). */
+  onRenewed?: () => void;
   /** Schedules the renewals (tests move a TestClock). Default: the system clock. The lease's expiry itself is database time. */
   clock?: Clock;
 }
@@ -81,6 +83,7 @@ export function keepLeaseAlive(pool: TaskPool, lease: TaskLease, options: KeepLe
       if (ended.signal.aborted) return;
       try {
         await pool.renewLease(lease, seconds);
+        options.onRenewed?.();
       } catch (e) {
         if (!isLeaseLost(e)) {
           if (!stopped) options.onError?.(e);

@@ -23,8 +23,13 @@ export interface SqlDriver extends SqlExecutor {
    * a notification inside a transaction goes out when it commits.
    */
   notify?(ex: SqlExecutor, channel: string, payload: string): Promise<void>;
-  /** Optional: subscribes to `notify` from any process (e.g. LISTEN on a dedicated connection). Returns the unsubscribe. */
-  listen?(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Optional: subscribes to `notify` from any process (e.g. LISTEN on a
+   * dedicated connection). Returns the unsubscribe. `onResubscribed` runs when
+   * the subscription was re-established after its connection dropped:
+   * notifications sent meanwhile are lost, so a subscriber re-reads what it watches.
+   */
+  listen?(channel: string, onMessage: (payload: string) => void, onResubscribed?: () => void): Promise<() => Promise<void>>;
   /**
    * Optional: a lock across processes and machines, held until released
    * (e.g. session advisory locks). `wait: false` returns null when another holder has it.

@@ -3,7 +3,9 @@ import type {
   ExperimentStore,
   HistoryEntry,
   ManagerState,
+  MigrationStatus,
   NewRecorder,
+  ReadOnlyStore,
   RecorderFilter,
   RecorderInfo,
   RecorderStatus,
@@ -43,6 +45,9 @@ export interface SqlStoreOptions {
 
 const SYSTEM_CLOCK: Clock = new SystemClock();
 
+/** NOTIFY channel of manager-state writes (a new state version); the payload is the manager name. */
+const MANAGER_STATE_CHANNEL = 'qonline_manager_state';
+
 /**
  * The experiment store over any SQL driver: portable SQL, with what differs
  * between databases taken from the driver's dialect, so every backend passes
@@ -76,6 +81,28 @@ export class SqlExperimentStore implements ExperimentStore {
       throw e;
     }
     return new SqlExperimentStore(driver, driver, false, options.clock);
+  }
+
+  /**
+   * Opens a store on `driver` for reading only: no migration is applied;
+   * says which are applied and which pending. Null when the database holds
+   * no store (its migration table is missing). On failure the driver is closed.
+   */
+  static async openReadOnly(driver: SqlDriver, options: SqlStoreOptions = {}): Promise<ReadOnlyStore | null> {
+    try {
+      const own = await appliedVersions(driver, 'qonline_migrations');
+      if (own === null) {
+        await driver.close();
+        return null;
+      }
+      const migrations = [status('store', experimentMigrations(driver.dialect), own)];
+      for (const [owner, source] of registeredMigrations) migrations.push(status(owner, resolveSource(source, driver.dialect), (await appliedVersions(driver, migrationTable(owner))) ?? []));
+      const store = new SqlExperimentStore(driver, driver, false, options.clock);
+      return { store, migrations, close: () => store.close() };
+    } catch (e) {
+      await driver.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   /**
@@ -397,6 +424,13 @@ export class SqlExperimentStore implements ExperimentStore {
       const now = rows.length ? `version ${Number(rows[0]!.v)}` : 'no stored state';
       throw stateConflict(state.name, expectedVersion, now);
     }
+    // Sent through the same executor: inside a transaction it goes out when that commits, with the data the version labels.
+    if (this.driver.notify) await this.driver.notify(this.ex, MANAGER_STATE_CHANNEL, state.name);
+  }
+
+  async watchManagers(onChange: (manager: string | null) => void): Promise<(() => Promise<void>) | null> {
+    if (!this.driver.listen) return null;
+    return this.driver.listen(MANAGER_STATE_CHANNEL, (payload) => onChange(payload), () => onChange(null));
   }
 
   async appendHistory(entry: Omit<HistoryEntry, 'seq' | 'createdAt'>): Promise<HistoryEntry> {
@@ -475,6 +509,28 @@ export function registerMigrations(owner: string, migrations: MigrationSource): 
 export async function migrateSqlStore(driver: SqlDriver): Promise<void> {
   await migrate(driver, experimentMigrations(driver.dialect));
   for (const [owner, source] of registeredMigrations) await migrate(driver, resolveSource(source, driver.dialect), migrationTable(owner));
+}
+
+/** Versions recorded in a migration table; null when the table does not exist (the database itself answers). */
+async function appliedVersions(driver: SqlDriver, table: string): Promise<number[] | null> {
+  try {
+    return (await driver.all<{ version: number }>(`SELECT version FROM ${table} ORDER BY version`)).map((r) => Number(r.version));
+  } catch {
+    // The query failed but the database answers: the table is missing. A database that does not answer throws here.
+    await driver.all('SELECT 1');
+    return null;
+  }
+}
+
+function status(owner: string, known: readonly Migration[], applied: number[]): MigrationStatus {
+  const done = new Set(applied);
+  const knownVersions = new Set(known.map((m) => m.version));
+  return {
+    owner,
+    applied,
+    pending: known.filter((m) => !done.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+    newer: applied.filter((v) => !knownVersions.has(v)),
+  };
 }
 
 function resolveSource(source: MigrationSource, dialect: SqlDialect): readonly Migration[] {

@@ -28,6 +28,7 @@ import { QonlineError } from '../errors/index.js';
 import { SystemClock } from '../kernel/clock.js';
 import { plainJsonCopy, taskHash } from '../task/canonical.js';
 import { chunkRows, type SqlDriver, type SqlExecutor } from './sql-driver.js';
+import { LEASE_RAN_OUT } from './lease-expiry.js';
 
 /** NOTIFY channel of every pool; the payload is the pool name. */
 export const TASK_POOL_CHANNEL = 'qonline_task_pool';
@@ -288,7 +289,7 @@ export class SqlTaskPool implements TaskPool {
   private async reapOn(ex: SqlExecutor): Promise<number> {
     const r = await ex.run(
       `UPDATE task_pool SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE COALESCE(prior_status, 'waiting') END,
-         last_error = 'the lease of worker ' || COALESCE(worker, '?') || ' ran out (the worker stopped or stalled) at attempt ' || attempts || ' of ' || max_attempts,
+         last_error = '${LEASE_RAN_OUT}' || COALESCE(worker, '?') || ' ran out (the worker stopped or stalled) at attempt ' || attempts || ' of ' || max_attempts,
          lease_token = NULL, lease_expires_at = NULL, updated_at = ${this.now}
        WHERE id IN (SELECT id FROM task_pool WHERE pool = ? AND status = 'running' AND lease_expires_at < ${this.now}${this.skipLocked})`,
       [this.name],

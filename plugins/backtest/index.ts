@@ -4,6 +4,7 @@ import { BACKTEST_MIGRATIONS } from './src/results.js';
 import { resolveExchangeOptions, type ExchangeOptions, type Region } from './src/exchange.js';
 import { TopkDropoutStrategy, WeightStrategy, type TradingStrategy } from './src/strategies.js';
 import { backtestCommand } from './src/cli/backtest-command.js';
+import { backtestApiRoute } from './src/api.js';
 import { exchangeKwargsProps } from './src/port-analysis.js';
 
 export { backtestCommand, readScoresCsv, readPortConfig, portAnalysis } from './src/cli/backtest-command.js';
@@ -94,6 +95,8 @@ export const backtestPlugin = definePlugin({
   description: "Qlib's backtest: exchange, account, TopkDropoutStrategy, WeightStrategy, the backtest step and PortAnaRecord.",
   components: [topkDropout, weightStrategy, exchange, backtestStep, portAnaRecord, backtestReportSection],
   commands: [backtestCommand],
+  // `qonline serve` mounts GET /api/backtest beside its own routes.
+  apiRoutes: [backtestApiRoute],
   // The results table (backtest_results) exists in every SQL store opened after the kernel starts.
   register: () => registerMigrations('backtest', BACKTEST_MIGRATIONS),
 });

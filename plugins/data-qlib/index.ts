@@ -227,7 +227,11 @@ const datasetH = defineComponent({
     handler: S.component({ kind: 'handler', description: 'The data handler.' }),
     segments: S.record(S.tuple([S.date(), S.nullable(S.date())]), { description: 'Segment name -> [start, end]; end null = open.' }),
   }),
-  check: (o) => checkSegments(o.segments as Record<string, [string, string | null]>),
+  check: (o, ctx) => {
+    const h = (o.handler as { kwargs?: { start_time?: unknown; end_time?: unknown } }).kwargs;
+    const handler = h ? { ...(typeof h.start_time === 'string' ? { start: h.start_time } : {}), ...(typeof h.end_time === 'string' || h.end_time === null ? { end: h.end_time as string | null } : {}) } : undefined;
+    return checkSegments(o.segments as Record<string, [string, string | null]>, { calendar: ctx.data.calendar, ...(handler ? { handler } : {}) });
+  },
   async create(o, ctx) {
     const handler = await ctx.resolve('handler', o.handler as ComponentSpec);
     const segments: Record<string, [string, string | null]> = {};

@@ -26,6 +26,13 @@ const postgresStore = defineComponent({
   }),
   deps: { clock: TOKENS.clock },
   dispose: (store) => store.close(),
+  async openReadOnly(options) {
+    const url = options.url ?? process.env['QONLINE_PG_URL'];
+    if (!url) throw new QonlineError('QONLINE_CONFIG_INVALID', 'PostgresStore needs a connection url: set kwargs.url or the environment variable QONLINE_PG_URL');
+    // A missing schema: its tables are missing too, and openReadOnly says there is no store.
+    const driver = await PgDriver.open({ url, schema: options.schema, poolSize: 2, connectTimeoutMs: options.connect_timeout_ms, createSchema: false });
+    return SqlExperimentStore.openReadOnly(driver);
+  },
   async create(options, ctx) {
     const url = options.url ?? process.env['QONLINE_PG_URL'];
     if (!url) {

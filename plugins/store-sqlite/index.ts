@@ -23,6 +23,11 @@ const sqliteStore = defineComponent({
   deps: { home: TOKENS.home, clock: TOKENS.clock },
   dispose: (store) => store.close(),
   exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
+  async openReadOnly(options, ctx) {
+    const file = path.resolve(ctx.home, options.path ?? 'store.sqlite');
+    if (!existsSync(file)) return null;
+    return SqlExperimentStore.openReadOnly(await SqliteDriver.open({ file, existingOnly: true }));
+  },
   async create(options, ctx) {
     const file = path.resolve(ctx.deps.home, options.path ?? 'store.sqlite');
     return openSqliteStore(file, { clock: ctx.deps.clock });

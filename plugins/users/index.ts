@@ -1,6 +1,7 @@
 import { definePlugin, QonlineError, type ExperimentStore } from '../../core/index.js';
 import { USERS_COMMANDS, usersListData, usersPageHtml, userShowData } from './src/cli.js';
 import { TradingDesk } from './src/desk.js';
+import { USERS_CSS } from './src/page.js';
 
 export { TradingDesk, refused } from './src/desk.js';
 export type { DeskEnv, Step, StepName, StepOutcome, StoredFill, StoredOrder, UserRecord, UserShow, UserSummary } from './src/desk.js';
@@ -49,7 +50,14 @@ export const usersPlugin = definePlugin({
       url: '/users',
       contentType: 'text/html; charset=utf-8',
       schema: { summary: 'The users page: account value over time, positions today, last orders' },
-      handler: async ({ store }) => usersPageHtml(await readOnlyDesk(store)),
+      handler: async ({ store }) => usersPageHtml(await readOnlyDesk(store), { stylesheet: '/assets/users.css' }),
+    },
+    {
+      method: 'GET',
+      url: '/assets/users.css',
+      contentType: 'text/css; charset=utf-8',
+      schema: { summary: "The users page's stylesheet" },
+      handler: async () => USERS_CSS,
     },
   ],
 });

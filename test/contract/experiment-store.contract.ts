@@ -5,7 +5,7 @@ import { SqlExperimentStore, type ExperimentStore, type Migration, type SqlDiale
  * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
  * exactly this suite.
  */
-export function experimentStoreContract(name: string, open: () => Promise<ExperimentStore>, opts: { skip?: string } = {}): void {
+export function experimentStoreContract(name: string, open: () => Promise<ExperimentStore>, opts: { skip?: string; notifies?: boolean } = {}): void {
   describe.skipIf(Boolean(opts.skip))(`ExperimentStore contract: ${name}`, () => {
     let store: ExperimentStore;
     beforeEach(async () => {
@@ -88,6 +88,47 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
       }
       await store.writeScores(a.id, 'pred', { dates, instruments: inst, scores });
       expect((await store.readScores(a.id, 'pred')).scores.length).toBe(n);
+    });
+
+    it(opts.notifies ? 'announces each committed manager state (watchManagers), not a rolled-back one' : 'says it cannot announce manager states (watchManagers resolves to null)', async () => {
+      const got: (string | null)[] = [];
+      const unwatch = (await store.watchManagers?.((m) => got.push(m))) ?? null;
+      if (!opts.notifies) {
+        expect(unwatch).toBeNull();
+        return;
+      }
+      expect(unwatch).not.toBeNull();
+      const until = async (cond: () => boolean): Promise<void> => {
+        for (let i = 0; !cond(); i++) {
+          if (i > 250) throw new Error(`no notification; got ${JSON.stringify(got)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      const s = { name: 'w1', beginTime: null, freq: 'day', lastRoutine: null, stateVersion: 1, configHash: '', strategies: {} };
+      await store.putManager(s, 0);
+      await until(() => got.includes('w1'));
+      // Rolled back: nothing announced. Notifications arrive in commit order, so w2's shows w1's second one never went out.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putManager({ ...s, stateVersion: 2 }, 1);
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      await store.putManager({ ...s, name: 'w2' }, 0);
+      await until(() => got.includes('w2'));
+      expect(got).toEqual(['w1', 'w2']);
+      // Inside a transaction: announced when it commits.
+      await store.transaction(async (tx) => {
+        await tx.putManager({ ...s, stateVersion: 2 }, 1);
+        await tx.appendHistory({ manager: 'w1', strategy: 's', effectiveDate: '2020-01-02', recorderIds: ['a'], reason: 'routine' });
+      });
+      await until(() => got.length === 3);
+      expect(got[2]).toBe('w1');
+      await unwatch!();
+      await store.putManager({ ...s, stateVersion: 3 }, 2);
+      await store.putManager({ ...s, name: 'w3' }, 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(got).toHaveLength(3);
     });
 
     it('keeps manager state, history sequence and signals by date', async () => {

@@ -75,6 +75,11 @@ describe('the CLI as people use it (built CLI)', () => {
         expect(r.stderr).toMatch(/QONLINE_NOT_FOUND: no store to read in .*nothing-here: nothing has run with this home yet/);
         expect(existsSync(empty)).toBe(false);
       }
+      // doctor reports the missing store as a finding (exit 1), and creates nothing either.
+      const doctor = await runCli(['doctor', cfg, '--home', empty]);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/no store \(SQLiteStore\) in .*nothing-here: nothing has run/);
+      expect(existsSync(empty)).toBe(false);
       const ok = await runCli(['signals', '--home', home, '--start', '1990-01-01', '--end', '1990-12-31']);
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toMatch(/no signals/);

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const PG_URL = process.env['QONLINE_TEST_PG_URL'];
@@ -14,10 +15,61 @@ if (!PG_URL && !REQUIRE_PG) console.warn('configs.test: QONLINE_TEST_PG_URL is n
 /** User configs (users plugin): trade the signals of the pipeline named here. */
 const USER_CONFIGS = new Map([['user.yaml', 'rolling.yaml']]);
 
+/** A Qlib workflow file (top-level task, no manager): `qonline run` runs its one task and records. */
+function isWorkflow(f: string): boolean {
+  const v = parse(readFileSync(path.join(ROOT, 'configs', f), 'utf8')) as Record<string, unknown>;
+  return 'task' in v && !('manager' in v);
+}
+
+/**
+ * The workflow ports take minutes (configs/alpha158_gbdt.yaml: Qlib's dates
+ * 2008-2020 on 600 instruments), so CI validates the file as it is and runs
+ * a shortened copy: every value the same except these dates and the
+ * market's size (each must be found, so a change of the file shows here).
+ */
+const SHORTENED: Record<string, [string, string][]> = {
+  'alpha158_gbdt.yaml': [
+    ['instruments: 600, start: 2008-01-01, end: 2020-12-31', 'instruments: 120, start: 2013-01-01, end: 2015-12-31'],
+    ['    start_time: 2008-01-01\n    end_time: 2020-08-01\n    fit_start_time: 2008-01-01\n    fit_end_time: 2014-12-31', '    start_time: 2013-01-01\n    end_time: 2015-12-31\n    fit_start_time: 2013-01-01\n    fit_end_time: 2013-12-31'],
+    ['        start_time: 2017-01-01\n        end_time: 2020-08-01', '        start_time: 2014-07-01\n        end_time: 2015-12-28'],
+    ['train: [2008-01-01, 2014-12-31]', 'train: [2013-01-01, 2013-12-31]'],
+    ['valid: [2015-01-01, 2016-12-31]', 'valid: [2014-01-01, 2014-06-30]'],
+    ['test: [2017-01-01, 2020-08-01]', 'test: [2014-07-01, 2015-12-31]'],
+  ],
+};
+
+describe('every Qlib workflow file in configs/ validates, and runs shortened (built CLI)', () => {
+  const files = readdirSync(path.join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml') && isWorkflow(f));
+  it('there is at least one (configs/alpha158_gbdt.yaml)', () => expect(files).toContain('alpha158_gbdt.yaml'));
+  for (const f of files) {
+    it(`qonline validate configs/${f}; qonline run of a shortened copy`, async () => {
+      const home = tempDir('qonline-wf-cfg-');
+      const v = await runCli(['validate', path.join('configs', f), '--home', home, '--json']);
+      expect(v.code, v.stderr).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, workflow: true, records: 3 });
+      let text = readFileSync(path.join(ROOT, 'configs', f), 'utf8');
+      for (const [from, to] of SHORTENED[f] ?? []) {
+        expect(text.includes(from), `configs/${f} holds ${JSON.stringify(from)}`).toBe(true);
+        text = text.replace(from, to);
+      }
+      const short = path.join(home, f);
+      writeFileSync(short, text);
+      const r = await runCli(['run', short, '--home', home, '--json'], { timeoutMs: 300_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { experiment: string; records: { class: string; results: Record<string, unknown> }[] };
+      expect(out.experiment).toBe('workflow');
+      expect(out.records.map((x) => x.class)).toEqual(['SignalRecord', 'SigAnaRecord', 'PortAnaRecord']);
+      for (const k of ['IC', 'ICIR', 'Rank IC', 'Rank ICIR']) expect(Number.isFinite(out.records[1]!.results[k]), k).toBe(true);
+      const port = out.records[2]!.results as Record<string, Record<string, number>>;
+      for (const k of ['excess_return_without_cost', 'excess_return_with_cost']) expect(Number.isFinite(port[k]!['annualized_return']), k).toBe(true);
+    });
+  }
+});
+
 describe('every config in configs/ runs end to end (built CLI)', () => {
   const files = readdirSync(path.join(ROOT, 'configs')).filter((f) => f.endsWith('.yaml'));
   for (const f of files) {
-    if (USER_CONFIGS.has(f)) continue;
+    if (USER_CONFIGS.has(f) || isWorkflow(f)) continue;
     const pg = NEEDS_PG.has(f);
     it.skipIf(pg && !PG_URL && !REQUIRE_PG)(`qonline run configs/${f}`, async () => {
       if (pg) expect(PG_URL, 'QONLINE_TEST_PG_URL must be set (QONLINE_REQUIRE_PG=1)').toBeTruthy();

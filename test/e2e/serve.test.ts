@@ -50,6 +50,18 @@ function expectSchema(schema: object, body: unknown): void {
   expect(v(body), JSON.stringify(v.errors)).toBe(true);
 }
 
+/** The 200 response schema a route declares in /api/openapi.json (OpenAPI's nullable read back as JSON Schema). */
+function oasSchema(oas: { body: any }, p: string): object {
+  const fromOas = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(fromOas);
+    if (typeof x !== 'object' || x === null) return x;
+    const o = Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'nullable').map(([k, v]) => [k, fromOas(v)]));
+    if ((x as { nullable?: boolean }).nullable && typeof o['type'] === 'string') o['type'] = [o['type'], 'null'];
+    return o;
+  };
+  return fromOas(oas.body.paths[p].get.responses['200'].content['application/json'].schema) as object;
+}
+
 let home: string;
 let server: { url: string; child: ChildProcess; stderr: () => string };
 const env = (): NodeJS.ProcessEnv => ({ QONLINE_HOME: home });
@@ -58,6 +70,13 @@ beforeAll(async () => {
   home = tempDir('qonline-serve-');
   const r = await runCli(['run', CONFIG], { env: env() });
   expect(r.code, r.stderr).toBe(0);
+  // A user with a few trading days, for the /users page.
+  const user = path.join(home, 'user.yaml');
+  writeFileSync(user, ['init_cash: 1000000', 'strategy: {class: TopkDropoutStrategy, kwargs: {topk: 3, n_drop: 1}}', 'benchmark: null', 'data: {class: SyntheticMarket, kwargs: {instruments: 20, start: 2018-01-01, end: 2020-12-31, seed: 3}}', 'model: {manager: tiny}', ''].join('\n'));
+  const add = await runCli(['users', 'add', 'desk1', '--config', user, '--date', '2020-12-15'], { env: env() });
+  expect(add.code, add.stderr).toBe(0);
+  const trade = await runCli(['trade', 'run'], { env: env() });
+  expect(trade.code, trade.stderr).toBe(0);
   server = await startServe(home);
 }, 120_000);
 
@@ -101,8 +120,9 @@ describe('qonline serve: the JSON API', () => {
     expectSchema(S.tasksStat.response[200], tasks.body);
     expect(tasks.body.total).toEqual({ waiting: 0, running: 0, part_done: 0, done: 0, failed: 0 });
     const bt = await get('api/backtest');
-    expect(bt.status).toBe(404);
-    expectSchema(S.backtest.response[404], bt.body);
+    expect(bt.status).toBe(200);
+    expect(bt.body).toEqual({ manager: 'tiny', backtests: [] });
+    expectSchema(oasSchema(await get('api/openapi.json'), '/api/backtest'), bt.body);
     const oas = await get('api/openapi.json');
     for (const p of ['/api/health', '/api/signals', '/api/signals/range', '/api/online', '/api/models', '/api/models/{id}', '/api/history', '/api/tasks/stat', '/api/backtest']) {
       expect(oas.body.paths[p]?.get?.responses?.['200'], p).toBeTruthy();
@@ -155,6 +175,19 @@ describe('qonline serve: the JSON API', () => {
     const js = await fetch(server.url + 'assets/uplot.js');
     expect(js.status).toBe(200);
     expect(await js.text()).toContain('uPlot');
+    // Every page, the users plugin's included: the same policy, nothing inline allowed, no inline code to allow.
+    for (const p of ['', 'ic', 'models', 'timeline', 'history', 'tasks', 'users']) {
+      const page = await fetch(server.url + p);
+      expect(page.status, p).toBe(200);
+      const csp = page.headers.get('content-security-policy') ?? '';
+      expect(csp, p).toContain("script-src 'self';");
+      expect(csp, p).toContain("style-src 'self';");
+      expect(csp, p).not.toContain('unsafe-inline');
+      const text = await page.text();
+      expect(text, p).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i);
+    }
+    const css = await fetch(server.url + 'assets/users.css');
+    expect(css.headers.get('content-type')).toContain('text/css');
   });
 
   it('a taken port is a clear error (exit 1, no stack)', async () => {
@@ -227,6 +260,11 @@ describe('qonline serve: state versions', () => {
       const rows = JSON.parse(cli.stdout) as { instrument: string; score: number }[] | { rows?: unknown };
       if (Array.isArray(rows)) expect(rows.length).toBe(body.signals.length);
     }
+    // SQLite cannot notify: the request's own version check found the new version.
+    const health = (await (await fetch(u + 'api/health')).json()) as { snapshot: { notified: boolean; refreshes: Record<string, number> } };
+    expect(health.snapshot.notified).toBe(false);
+    expect(health.snapshot.refreshes['request']).toBeGreaterThanOrEqual(1);
+    expect(health.snapshot.refreshes['notify']).toBe(0);
     const online = (await (await fetch(u + 'api/online')).json()) as { stateVersion: number; strategies: Record<string, unknown[]> };
     expect(online.stateVersion).toBe(v2);
     expect(online.strategies['tiny_ridge']!.length).toBeGreaterThan(1);
@@ -306,6 +344,21 @@ describe('qonline serve and report in Chromium', () => {
       expect(await page.eval<number>(`document.querySelectorAll('main table tbody tr').length`)).toBe(history);
       await visit('tasks', u + 'tasks');
       expect(await page.eval<number>(`document.querySelectorAll('#task-counts .card').length`)).toBe(5);
+
+      // The users plugin's page, under the same policy: its stylesheet from /assets, no inline style.
+      await page.goto(u + 'users');
+      await page.waitFor(`document.querySelector('section#desk1 polyline')`);
+      expect(await page.eval<string>(`getComputedStyle(document.querySelector('table')).borderCollapse`)).toBe('collapse');
+      expect(await page.eval<number>(`document.querySelectorAll('section#desk1 table tr').length`)).toBeGreaterThan(2);
+      writeFileSync(path.join(home, 'page-users.png'), await page.screenshot());
+      shots.push(path.join(home, 'page-users.png'));
+      expect(page.errors).toEqual([]);
+      // The check can fail: an inline script on a served page is blocked and reported.
+      await page.eval(`document.body.appendChild(Object.assign(document.createElement('script'), { textContent: 'window.inlineRan = 1' })), 0`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await page.eval<unknown>(`window.inlineRan`)).toBeUndefined();
+      expect(page.errors.some((e) => e.includes('CSP violation: script-src-elem blocked inline'))).toBe(true);
+      page.errors.length = 0;
 
       // The self-contained report: the same pages from one file, no server.
       const r = await runCli(['report', CONFIG, '--json'], { env: env() });

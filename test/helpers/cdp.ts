@@ -59,6 +59,10 @@ export class CdpPage {
     await page.send('Runtime.enable');
     await page.send('Log.enable');
     await page.send('Page.enable');
+    // Every content-security-policy violation becomes a console error (DevTools scripts are exempt from the policy).
+    await page.send('Page.addScriptToEvaluateOnNewDocument', {
+      source: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' in ' + e.documentURI));`,
+    });
     await page.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 900, deviceScaleFactor: 1, mobile: false });
     return page;
   }

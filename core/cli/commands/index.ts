@@ -1,6 +1,7 @@
 import type { Command } from '../context.js';
 import { daemonCommand } from './daemon.js';
 import { docsCommand } from './docs.js';
+import { doctorCommand } from './doctor.js';
 import { historyCommand, onlineSetCommand, rollbackCommand } from './history.js';
 import { modelsCompareCommand } from './models-compare.js';
 import { modelsImportCommand } from './models-import.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   runCommand,
   daemonCommand,
   validateCommand,
+  doctorCommand,
   tasksPreviewCommand,
   ...TASK_POOL_COMMANDS,
   workerCommand,

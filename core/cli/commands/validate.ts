@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { loadConfigFile } from '../../config/load.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { prepareConfig } from '../../engine/pipeline.js';
-import { isWorkflowConfig, validateWorkflow } from '../../engine/workflow.js';
+import { checkWorkflow, isWorkflowConfig, workflowHome } from '../../engine/workflow.js';
 // main runs the plugin command (a call at run time: the import cycle main -> commands -> validate is harmless)
 import { main } from '../main.js';
 import type { Command } from '../context.js';
@@ -24,8 +24,9 @@ export const validateCommand: Command = {
     const loaded = await loadConfigFile(file, ctx.io.env);
     if (isWorkflowConfig(loaded.value)) {
       const env = ctx.engine();
-      const kernel = new Kernel({ plugins: env.builtins, logger: env.logger, progress: env.progress, clock: env.clock, home: loaded.dir });
-      const { records } = validateWorkflow(loaded, kernel);
+      const home = workflowHome(loaded, env);
+      const kernel = new Kernel({ plugins: env.builtins, logger: env.logger, progress: env.progress, clock: env.clock, home });
+      const { records } = await checkWorkflow(loaded, kernel, home);
       ctx.print({ valid: true, file: loaded.file, workflow: true, records }, () => `${file}: valid (Qlib workflow: one task, ${records} record${records === 1 ? '' : 's'})`);
       return;
     }
@@ -35,7 +36,8 @@ export const validateCommand: Command = {
   },
 };
 
-function isUserConfig(file: string): boolean {
+/** A user config (top-level init_cash + strategy + model, no manager): the users plugin's, not a pipeline. */
+export function isUserConfig(file: string): boolean {
   try {
     const v = parse(readFileSync(file, 'utf8')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) return false;

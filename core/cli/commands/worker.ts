@@ -8,13 +8,15 @@ import { serveTaskThread, TASK_THREAD_FLAG, ThreadExecutor } from '../../engine/
 import { InProcessExecutor, runWorkerLoop, type TaskExecutor } from '../../engine/worker.js';
 import { workerName } from '../../online/pool-training.js';
 import { TaskRunner } from '../../online/task-runner.js';
+import { readManagerGauges } from '../../engine/manager-gauges.js';
 import type { CommandContext, Command } from '../context.js';
+import { metricsAddress, METRICS_FLAGS, startMetrics, type RunningMetrics } from '../metrics-endpoint.js';
 import { requireConfig, threadScript } from './shared.js';
 
 export const workerCommand: Command = {
   name: 'worker',
   longRunning: true,
-  usage: 'worker CONFIG [--concurrency N] [--once] [--pool NAME]...',
+  usage: 'worker CONFIG [--concurrency N] [--once] [--pool NAME]... [--metrics-port PORT]',
   summary: 'Train tasks from the task pools of a config until stopped (SIGINT/SIGTERM: finish the running tasks; a second signal hands them back)',
   flags: {
     concurrency: { value: true, description: 'Tasks trained at once, each on its own thread (default 1)' },
@@ -22,12 +24,14 @@ export const workerCommand: Command = {
     pool: { value: true, multiple: true, description: "Serve this pool (repeatable). Default: the pools of the config's trainer" },
     'poll-ms': { value: true, description: 'Longest idle pause between two looks at the pools (default 500; PostgreSQL wakes at once on NOTIFY)' },
     'in-process': { description: 'Train on the main thread (no worker threads): lease renewal then waits whenever a fit blocks' },
+    ...METRICS_FLAGS,
   },
   async run(ctx) {
     if (!isMainThread && (workerData as Record<string, unknown> | undefined)?.[TASK_THREAD_FLAG]) return serveAsThread(ctx);
     const file = requireConfig(ctx, 'worker');
     const concurrency = intFlag(ctx, 'concurrency', 1, 1, 256);
     const pollMs = intFlag(ctx, 'poll-ms', 500, 10, 600_000);
+    const address = metricsAddress(ctx);
     const prepared = await prepareConfig(file, ctx.engine());
     // No home lock: any number of workers (and a manager) share the home and the store.
     const p = await openPipeline(prepared);
@@ -46,6 +50,7 @@ export const workerCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     let executor: TaskExecutor | undefined;
+    let metrics: RunningMetrics | null = null;
     try {
       if (!p.kernel.has(TOKENS.taskPool)) {
         throw new QonlineError('QONLINE_CONFIG_INVALID', `the store of ${file} (${p.store.backend}) cannot hold task pools; use SQLiteStore or PostgresStore`);
@@ -64,6 +69,7 @@ export const workerCommand: Command = {
       const names = flagPools ?? poolTrainer!.poolNames(p.strategies.map((s) => s.name));
       const leaseSeconds = poolTrainer?.leaseSeconds ?? 60;
       const pools = names.map((n) => provider.pool(n, { leaseSeconds }));
+      if (address) metrics = await startMetrics(ctx, address, 'worker', () => readManagerGauges(p.store, p.manager.name, provider));
       const script = ctx.args.flags['in-process'] ? null : threadScript();
       if (script) {
         const threads = new ThreadExecutor({ script, argv: process.argv.slice(2), logger });
@@ -86,6 +92,7 @@ export const workerCommand: Command = {
         stop: stop.signal,
         handBack: handBack.signal,
         clock: p.kernel.get(TOKENS.clock),
+        metrics: metrics?.metrics,
       });
       const summary = { worker: workerName('*'), pools: names, done: report.done, part_done: report.partDone, failed_attempts: report.failed, lost: report.lost, handed_back: report.handedBack };
       ctx.print(
@@ -97,6 +104,7 @@ export const workerCommand: Command = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       await executor?.close().catch((e: unknown) => logger.warn(`stopping the training threads failed: ${(e as Error).message}`));
+      await metrics?.close();
       await p.close();
     }
   },

@@ -110,6 +110,13 @@ export function backtestSection(b: StoredBacktest): ReportSectionData {
   const w = b.risk.excess_return_without_cost;
   const c = b.risk.excess_return_with_cost;
   const last = b.report.at(-1);
+  const excessWithCost = b.report.map((r) => (exCost += r.return - (r.bench ?? 0) - r.cost));
+  // Drawdown in sum mode, as risk_analysis measures max_drawdown (its minimum is the card's figure): the cumulative excess return below its running peak.
+  let peak = -Infinity;
+  const drawdown = excessWithCost.map((v) => {
+    peak = Math.max(peak, v);
+    return v - peak;
+  });
   const rowOf = (name: string, r: StoredBacktest['risk']['excess_return_with_cost']): (string | number)[] => [name, r.mean, r.std, r.annualized_return, r.information_ratio, r.max_drawdown];
   return {
     id: `backtest-${b.name}`,
@@ -135,9 +142,23 @@ export function backtestSection(b: StoredBacktest): ReportSectionData {
         dates: b.report.map((r) => r.date),
         series: [
           { name: 'without cost', values: b.report.map((r) => (ex += r.return - (r.bench ?? 0))) },
-          { name: 'with cost', values: b.report.map((r) => (exCost += r.return - (r.bench ?? 0) - r.cost)) },
+          { name: 'with cost', values: excessWithCost },
         ],
         zeroLine: true,
+        format: 'pct',
+      },
+      {
+        title: 'Drawdown of the excess return with cost',
+        dates: b.report.map((r) => r.date),
+        series: [{ name: 'drawdown', values: drawdown }],
+        format: 'pct',
+      },
+      {
+        title: 'Turnover (traded value / account value)',
+        dates: b.report.map((r) => r.date),
+        series: [{ name: 'turnover', values: b.report.map((r) => (Number.isFinite(r.turnover) ? r.turnover : null)) }],
+        bars: true,
+        format: 'pct',
       },
     ],
     tables: [{ columns: ['excess return', 'mean', 'std', 'annualised', 'IR', 'max drawdown'], rows: [rowOf('without cost', w), rowOf('with cost', c)], format: 'number' }],

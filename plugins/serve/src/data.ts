@@ -47,7 +47,6 @@ export interface DashboardData {
   timeline: TimelineRow[];
   models: ModelRow[];
   history: HistoryEntry[];
-  backtest: unknown;
   /** What plugins add (`reportSection` components, e.g. the stored backtest). */
   sections: ReportSectionData[];
 }
@@ -84,7 +83,7 @@ export async function modelRow(m: OpenedManager, r: RecorderInfo): Promise<Model
 }
 
 /** Gathers what the pages show, from the store alone. */
-export async function buildDashboardData(m: OpenedManager, opts: { topFraction?: number; backtest?: unknown } = {}): Promise<DashboardData> {
+export async function buildDashboardData(m: OpenedManager, opts: { topFraction?: number; sections?: boolean } = {}): Promise<DashboardData> {
   const topFraction = opts.topFraction ?? 0.2;
   const { store, manager } = m;
   const state = await store.getManager(manager);
@@ -190,7 +189,6 @@ export async function buildDashboardData(m: OpenedManager, opts: { topFraction?:
     timeline,
     models,
     history,
-    backtest: opts.backtest ?? null,
-    sections: m.reportSections ? await m.reportSections() : [],
+    sections: opts.sections !== false && m.reportSections ? await m.reportSections() : [],
   };
 }

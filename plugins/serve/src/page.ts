@@ -122,25 +122,14 @@ function overview(){
   card(cards,'signal dates',String(D.dates.length));card(cards,'models served',String(D.timeline.filter(function(t){return t.served.length;}).length));
   var p=panel('Cumulative return of the signal','label returns of the top 20% minus the bottom 20% (and minus all), summed; drag to zoom, double-click to reset, click a legend entry to hide it');
   lineChart(p,xs,[{label:'top 20% − bottom 20%',values:cumsum(D.longShort)},{label:'top 20% − all',values:cumsum(D.topMinusAll),color:PALETTE[2]}],{pct:true});
-  var bt=D.backtest&&Array.isArray(D.backtest.report)?D.backtest.report:null;
-  if(!bt&&D.sections&&D.sections.length)bt=[];
-  if(bt&&bt.length){
-    var bx=bt.map(function(r){return ts(String(r.date).slice(0,10));});
-    var ex=bt.map(function(r){return r.return-(r.bench||0);}),exc=bt.map(function(r){return r.return-(r.bench||0)-(r.cost||0);});
-    var ce=cumsum(exc),peak=-Infinity,dd=ce.map(function(v){peak=Math.max(peak,v);return v-peak;});
-    var q=panel('Backtest: cumulative excess return against the benchmark');
-    lineChart(q,bx,[{label:'without cost',values:cumsum(ex)},{label:'with cost',values:ce,color:PALETTE[1]},{label:'benchmark',values:cumsum(bt.map(function(r){return r.bench||0;})),color:'#6b7280',dash:[4,4]}],{pct:true});
-    var g=el('div',{cls:'grid2'});app.appendChild(g);
-    var a=el('div',{cls:'panel'},[el('h3',{text:'Drawdown of the excess return with cost'})]);g.appendChild(a);lineChart(a,bx,[{label:'drawdown',values:dd,color:PALETTE[1],fill:'rgba(220,38,38,0.15)'}],{pct:true,height:200});
-    var b=el('div',{cls:'panel'},[el('h3',{text:'Turnover'})]);g.appendChild(b);lineChart(b,bx,[{label:'turnover',values:bt.map(function(r){return r.turnover==null?null:r.turnover;}),color:PALETTE[3],bars:true}],{height:200});
-  } else if(!(D.sections&&D.sections.length)) panel('Backtest','no stored backtest for this manager yet (excess return, drawdown and turnover appear here when one exists)');
+  if(!(D.sections&&D.sections.length)) panel('Backtest','no stored backtest for this manager yet (excess return with and without cost against the benchmark, drawdown and turnover appear here when the backtest step or qonline backtest has run)');
   var c=panel('Signal coverage','instruments with a signal on each date');
   lineChart(c,xs,[{label:'instruments',values:D.coverage,color:PALETTE[3],bars:true}],{height:160,zeroBased:true});
   (D.sections||[]).forEach(function(sec){
     var host=document.getElementById('section-'+sec.id);if(!host){host=el('section',{id:'section-'+sec.id});document.getElementById('sections').appendChild(host);}
     host.innerHTML='';host.style.display='';var p=el('div',{cls:'panel'},[el('h3',{text:sec.title})]);host.appendChild(p);
     var cs=el('div',{cls:'cards'});p.appendChild(cs);sec.cards.forEach(function(c){card(cs,c.label,c.format==='pct'?pct(c.value):fmt(c.value));});
-    sec.charts.forEach(function(ch){var q=el('div',{cls:'panel'},[el('h3',{text:ch.title})]);p.appendChild(q);lineChart(q,ch.dates.map(ts),ch.series.map(function(x,i){return {label:x.name,values:x.values,color:PALETTE[i%PALETTE.length]};}),{height:220});});
+    sec.charts.forEach(function(ch){var q=el('div',{cls:'panel'},[el('h3',{text:ch.title})]);p.appendChild(q);lineChart(q,ch.dates.map(ts),ch.series.map(function(x,i){return {label:x.name,values:x.values,color:PALETTE[i%PALETTE.length],bars:ch.bars};}),{height:220,pct:ch.format==='pct'});});
     sec.tables.forEach(function(t){if(t.title)p.appendChild(el('h3',{text:t.title}));table(p,t.columns.map(function(c,i){return {key:String(i),label:c,num:i>0,get:function(r){var v=r[i];return typeof v==='number'&&t.format==='pct'?pct(v):v;}};}),t.rows);});
   });
   var m=panel('Online models');

@@ -42,7 +42,31 @@ const versioned = { manager: { type: 'string' }, stateVersion: { type: 'integer'
 export const S = {
   health: {
     summary: 'Liveness and the served state version',
-    response: { 200: { type: 'object', required: ['ok', 'manager', 'stateVersion', 'lastRoutine'], properties: { ok: { type: 'boolean' }, ...versioned, lastRoutine: { type: ['string', 'null'] }, dates: { type: 'integer' } } } },
+    response: {
+      200: {
+        type: 'object',
+        required: ['ok', 'manager', 'stateVersion', 'lastRoutine', 'snapshot'],
+        properties: {
+          ok: { type: 'boolean' },
+          ...versioned,
+          lastRoutine: { type: ['string', 'null'] },
+          dates: { type: 'integer' },
+          snapshot: {
+            type: 'object',
+            description: 'How the in-memory snapshot stays current',
+            required: ['notified', 'refreshes'],
+            properties: {
+              notified: { type: 'boolean', description: 'true: the store notifies state changes (PostgreSQL LISTEN/NOTIFY), requests do not check; false: requests check the version (SQLite)' },
+              refreshes: {
+                type: 'object',
+                description: 'Loads of a new state version by what triggered them: start, request (a per-request check), notify, fallback (background check), reconnect (LISTEN re-established)',
+                additionalProperties: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+    },
   },
   signals: {
     summary: 'Signals of one date (the latest when date is omitted)',
@@ -95,9 +119,9 @@ export const S = {
       },
     },
   },
-  backtest: {
-    summary: 'The stored backtest of the manager, when one exists',
-    response: { 200: { type: 'object', required: ['manager', 'stateVersion', 'backtest'], properties: { ...versioned, backtest: {} } }, 404: errorSchema },
+  openapi: {
+    summary: 'This document: every route with its request and response schemas',
+    response: { 200: { type: 'object', required: ['openapi', 'info', 'paths'], additionalProperties: true, properties: { openapi: { type: 'string' }, info: { type: 'object', additionalProperties: true }, paths: { type: 'object', additionalProperties: true } } } },
   },
   dashboard: {
     summary: 'Everything the dashboard pages draw (one state version)',

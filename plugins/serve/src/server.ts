@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { emptyTaskStat, type OpenedManager, type TaskStat } from '../../../core/index.js';
-import { buildDashboardData, modelRow } from './data.js';
+import { QonlineMetrics } from '../../metrics/index.js';
+import { buildDashboardData, type DashboardData } from './data.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { APP_CSS, APP_JS, pageHtml, PAGES } from './page.js';
 import { S } from './schemas.js';
-import { SnapshotCache, type Snapshot } from './snapshot.js';
+import { signalsBody, SnapshotCache, type Snapshot } from './snapshot.js';
 
 export interface ServerOptions {
   /** Pino logger options, or false for none. */
@@ -15,10 +15,10 @@ export interface ServerOptions {
   /** Mount POST /api/rollback and POST /api/online (they need `token`). */
   allowWrites?: boolean;
   token?: string;
-  /** Minimum milliseconds between two state-version checks (default 20). */
+  /** Without store notifications (SQLite): minimum milliseconds between two state-version checks made by requests (default 20). */
   checkMs?: number;
-  /** Reads the stored backtest of the manager (a backtest plugin's result), when there is one. */
-  backtest?: () => Promise<unknown>;
+  /** With store notifications (PostgreSQL LISTEN/NOTIFY): milliseconds between background fallback checks (default 2000). */
+  fallbackMs?: number;
 }
 
 export const STATE_VERSION_HEADER = 'x-qonline-state-version';
@@ -57,7 +57,10 @@ function fnv(s: string): string {
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const SECURITY_HEADERS = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } as const;
+
+/** Pages run only the scripts and styles served from /assets (no inline code; the scripts style elements through the DOM). */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The HTTP API and the dashboard of one manager, on Fastify. */
 export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -73,33 +76,29 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const cache = new SnapshotCache(m, opts.checkMs ?? 20);
+  const cache = new SnapshotCache(m, { checkMs: opts.checkMs, fallbackMs: opts.fallbackMs, onWatchError: (e) => app.log.warn({ err: { message: e.message } }, 'no state notifications from the store; requests check the state version') });
+  await cache.start();
+  app.addHook('onClose', () => cache.stop());
   const mj = JSON.stringify(m.manager);
   const routes: RouteDoc[] = [];
   app.addHook('onRoute', (r) => {
     if (r.url.startsWith('/api/') && r.schema && r.method !== 'HEAD') routes.push({ method: String(r.method), url: r.url, schema: r.schema as Record<string, unknown> });
   });
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    const ct = String(reply.getHeader('content-type') ?? '');
-    if (ct.startsWith('text/html')) reply.header('content-security-policy', CSP);
-    return payload;
+  // Hooks in callback style: every request runs them, and a promise each is measurable at these rates.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.headers(SECURITY_HEADERS);
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('text/html')) reply.header('content-security-policy', CSP);
+    done(null, payload);
   });
-  // Prometheus metrics (GET /metrics): one registry per server.
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'qonline_serve_' });
-  const httpDuration = new Histogram({ name: 'qonline_http_request_duration_seconds', help: 'HTTP request latency by route and status', labelNames: ['route', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [registry] });
-  const gVersion = new Gauge({ name: 'qonline_state_version', help: 'State version of the manager served', labelNames: ['manager'], registers: [registry] });
-  const gLast = new Gauge({ name: 'qonline_last_routine_timestamp_seconds', help: 'Date of the last routine (Unix seconds, UTC midnight)', labelNames: ['manager'], registers: [registry] });
-  const gDates = new Gauge({ name: 'qonline_signal_dates', help: 'Signal dates in the store', labelNames: ['manager'], registers: [registry] });
-  const gCoverage = new Gauge({ name: 'qonline_signal_coverage', help: 'Instruments with a signal on the latest signal date', labelNames: ['manager'], registers: [registry] });
-  const gTasks = new Gauge({ name: 'qonline_pool_tasks', help: 'Task-pool tasks by pool and status', labelNames: ['pool', 'status'], registers: [registry] });
-  app.addHook('onResponse', async (req, reply) => {
-    httpDuration.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), remote: req.ip }, 'request');
+  // Prometheus metrics (GET /metrics): the definitions daemon and worker share, one registry per server.
+  const metrics = new QonlineMetrics({ process: 'serve', http: true });
+  const accessLog = Boolean(opts.logger);
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.observeRequest(req.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+    if (accessLog) req.log.info({ method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(2)), remote: req.ip }, 'request');
+    done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const code = err.validation ? 400 : err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -134,18 +133,27 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/api/health', { schema: S.health }, async (req, reply) => {
     const s = await snap();
-    if (fresh(req, reply, s.version, 'health')) return reply;
-    return json(reply, versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length }));
+    // The refresh counts move within a version: the ETag hashes the body.
+    const body = versioned(s, { ok: true, lastRoutine: s.lastRoutine, dates: s.dates.length, snapshot: { notified: cache.notified, refreshes: cache.refreshes } });
+    if (fresh(req, reply, s.version, fnv(body))) return reply;
+    return json(reply, body);
   });
 
-  app.get('/api/signals', { schema: S.signals }, async (req, reply) => {
+  /** The hot path: a prepared body per date (bytes and ETag made once per state version). */
+  const sendSignals = (req: FastifyRequest, reply: FastifyReply, s: Snapshot, date: string | null): FastifyReply => {
+    const p = (date !== null && s.signals.get(date)) || signalsBody(m.manager, s.version, date, '[]');
+    reply.header(STATE_VERSION_HEADER, s.version).header('etag', p.etag).header('cache-control', 'no-cache');
+    if (req.headers['if-none-match'] === p.etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(p.body);
+  };
+  app.get('/api/signals', { schema: S.signals }, (req, reply) => {
     const q = req.query as { date?: string };
-    if (q.date !== undefined && !isRealDate(q.date)) throw new HttpError(400, `date ${JSON.stringify(q.date)} is not a calendar date (YYYY-MM-DD)`);
-    const s = await snap();
-    if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const date = q.date ?? s.dates[s.dates.length - 1] ?? null;
-    const rows = (date !== null && s.rowsJson.get(date)) || '[]';
-    return json(reply, `{"manager":${mj},"stateVersion":${s.version},"date":${date === null ? 'null' : JSON.stringify(date)},"signals":${rows}}`);
+    const c = cache.current();
+    // A date with signals is a real date: only the others need the calendar check.
+    if (q.date !== undefined && (c instanceof Promise || !c.signals.has(q.date)) && !isRealDate(q.date)) throw new HttpError(400, `date ${JSON.stringify(q.date)} is not a calendar date (YYYY-MM-DD)`);
+    const date = (s: Snapshot): string | null => q.date ?? s.dates[s.dates.length - 1] ?? null;
+    if (c instanceof Promise) return c.then((s) => sendSignals(req, reply, s, date(s)));
+    sendSignals(req, reply, c, date(c));
   });
 
   app.get('/api/signals/range', { schema: S.signalsRange }, async (req, reply) => {
@@ -154,8 +162,15 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     if (q.start > q.end) throw new HttpError(400, `start ${q.start} is after end ${q.end}`);
     const s = await snap();
     if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const parts = s.dates.filter((d) => d >= q.start && d <= q.end).map((d) => `{"date":"${d}","signals":${s.rowsJson.get(d)}}`);
-    return json(reply, `{"manager":${mj},"stateVersion":${s.version},"dates":[${parts.join(',')}]}`);
+    const chunks: Buffer[] = [Buffer.from(`{"manager":${mj},"stateVersion":${s.version},"dates":[`)];
+    for (const d of s.dates) {
+      if (d < q.start || d > q.end) continue;
+      const p = s.signals.get(d)!;
+      chunks.push(Buffer.from(`${chunks.length > 1 ? ',' : ''}{"date":"${d}","signals":`), p.body.subarray(p.rows[0], p.rows[1]), Buffer.from('}'));
+    }
+    chunks.push(Buffer.from(']}'));
+    void reply.type('application/json; charset=utf-8');
+    return Buffer.concat(chunks);
   });
 
   app.get('/api/online', { schema: S.online }, async (req, reply) => {
@@ -164,24 +179,33 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return json(reply, versioned(s, { strategies: s.online }));
   });
 
-  const dashboard = (s: Snapshot) =>
-    s.derived('dashboard', async () => {
-      const backtest = opts.backtest ? await opts.backtest().catch(() => null) : null;
-      return buildDashboardData(m, { backtest });
-    });
+  // What plugins add (report sections, e.g. a stored backtest) may change within a state version (a backtest rerun): read per request.
+  // Built once per version from several reads: kept only if the version did not move during them (else from the newer snapshot).
+  const dashboard = async (): Promise<{ s: Snapshot; d: DashboardData }> => {
+    let s = await snap();
+    for (let attempt = 0; ; attempt++) {
+      const cur = s;
+      const d = await cur.derived('dashboard', async () => {
+        const data = await buildDashboardData(m, { sections: false });
+        const after = (await m.store.getManager(m.manager))?.stateVersion ?? 0;
+        return data.stateVersion === cur.version && after === cur.version ? data : null;
+      });
+      if (d) return { s, d };
+      if (attempt >= 10) throw new HttpError(503, 'the manager state keeps changing; retry');
+      s = await cache.check('request');
+    }
+  };
 
   app.get('/api/models', { schema: S.models }, async (req, reply) => {
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, 'models')) return reply;
-    const d = await dashboard(s);
     return json(reply, versioned(s, { models: d.models }));
   });
 
   app.get('/api/models/:id', { schema: S.model }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, fnv(req.url))) return reply;
-    const d = await dashboard(s);
     let row = d.models.find((x) => x.id === id);
     if (!row) {
       const byPrefix = d.models.filter((x) => x.id.startsWith(id));
@@ -189,15 +213,13 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       row = byPrefix[0];
     }
     if (!row) throw new HttpError(404, `no recorder ${JSON.stringify(id)} in the strategies of manager ${m.manager}`);
-    const rec = await m.store.getRecorder(row.id);
-    const fullRow = await modelRow(m, rec);
-    return json(reply, versioned(s, { model: fullRow, artifacts: await m.store.listArtifacts(row.id), task: (await m.store.getArtifact(row.id, 'task')) ?? null }));
+    // The row of this version (its online flag); artifacts and the task never change.
+    return json(reply, versioned(s, { model: row, artifacts: await m.store.listArtifacts(row.id), task: (await m.store.getArtifact(row.id, 'task')) ?? null }));
   });
 
   app.get('/api/history', { schema: S.history }, async (req, reply) => {
-    const s = await snap();
+    const { s, d } = await dashboard();
     if (fresh(req, reply, s.version, 'history')) return reply;
-    const d = await dashboard(s);
     return json(reply, versioned(s, { history: d.history }));
   });
 
@@ -220,18 +242,12 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
     return json(reply, body);
   });
 
-  app.get('/api/backtest', { schema: S.backtest }, async (req, reply) => {
-    const s = await snap();
-    if (fresh(req, reply, s.version, 'backtest')) return reply;
-    const d = await dashboard(s);
-    if (d.backtest === null || d.backtest === undefined) throw new HttpError(404, `manager ${m.manager} has no stored backtest`);
-    return json(reply, versioned(s, { backtest: d.backtest }));
-  });
-
   app.get('/api/dashboard', { schema: S.dashboard }, async (req, reply) => {
-    const s = await snap();
-    if (fresh(req, reply, s.version, 'dashboard')) return reply;
-    return json(reply, JSON.stringify(await dashboard(s)));
+    const { s, d } = await dashboard();
+    const sections = m.reportSections ? await m.reportSections() : [];
+    const body = JSON.stringify({ ...d, sections });
+    if (fresh(req, reply, s.version, fnv(body))) return reply;
+    return json(reply, body);
   });
 
   if (opts.allowWrites) {
@@ -263,7 +279,9 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
   // Routes other plugins contribute (PluginManifest.apiRoutes), e.g. /api/users.
   for (const { plugin, route } of m.apiRoutes ?? []) {
     const isPage = route.contentType?.startsWith('text/html') ?? false;
-    if (!route.url.startsWith('/api/') && !isPage) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
+    const isAsset = /^text\/(css|javascript)\b/.test(route.contentType ?? '');
+    if (isAsset && (!route.url.startsWith('/assets/') || route.method !== 'GET')) throw new HttpError(500, `plugin ${plugin}: a stylesheet or script route (${route.url}) is a GET under /assets/`);
+    if (!route.url.startsWith('/api/') && !isPage && !isAsset) throw new HttpError(500, `plugin ${plugin}: API route ${route.url} must start with /api/`);
     if (route.write && !opts.allowWrites) continue;
     app.route({
       method: route.method,
@@ -272,9 +290,17 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       handler: async (req, reply) => {
         if (route.write && req.headers.authorization !== `Bearer ${opts.token}`) throw new HttpError(401, 'a bearer token (QONLINE_API_TOKEN) is required');
         const s = await snap();
-        if (!route.write && fresh(req, reply, s.version, fnv(plugin + req.url))) return reply;
         const out = await route.handler({ store: m.store, manager: m.manager, strategies: m.strategies, params: req.params as Record<string, string>, query: req.query as Record<string, string>, body: req.body });
-        if (route.write) req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+        if (route.write) {
+          req.log.warn({ audit: `${plugin} ${route.method} ${route.url}`, remote: req.ip }, 'write through a plugin API route');
+          reply.header(STATE_VERSION_HEADER, String(s.version));
+        } else {
+          // A plugin's data (users, backtests) may change without a new state version: the ETag hashes the body.
+          const body = typeof out === 'string' ? out : String(reply.serialize(out));
+          if (fresh(req, reply, s.version, fnv(body))) return reply;
+          void reply.type(route.contentType ?? 'application/json; charset=utf-8');
+          return body;
+        }
         if (route.contentType) void reply.type(route.contentType);
         return out;
       },
@@ -283,24 +309,21 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
 
   app.get('/metrics', async (_req, reply) => {
     const s = await snap();
-    const labels = { manager: m.manager };
-    gVersion.set(labels, s.version);
-    if (s.lastRoutine) gLast.set(labels, Date.parse(`${s.lastRoutine}T00:00:00Z`) / 1000);
-    gDates.set(labels, s.dates.length);
-    const last = s.dates[s.dates.length - 1];
-    gCoverage.set(labels, last ? (JSON.parse(s.rowsJson.get(last) ?? '[]') as unknown[]).length : 0);
-    gTasks.reset();
-    if (m.taskPools) {
-      for (const name of await m.taskPools.listPools()) {
-        const st = await m.taskPools.pool(name).stat();
-        for (const [k, v] of Object.entries(st)) gTasks.set({ pool: name, status: k }, v);
-      }
-    }
-    void reply.type(registry.contentType);
-    return registry.metrics();
+    const pools: Record<string, TaskStat> = {};
+    if (m.taskPools) for (const name of await m.taskPools.listPools()) pools[name] = await m.taskPools.pool(name).stat();
+    metrics.setManager({
+      manager: m.manager,
+      stateVersion: s.version,
+      lastRoutine: s.lastRoutine,
+      signalDates: s.dates.length,
+      coverage: s.coverage,
+      pools,
+    });
+    void reply.type(metrics.contentType);
+    return metrics.text();
   });
 
-  app.get('/api/openapi.json', async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));
+  app.get('/api/openapi.json', { schema: S.openapi }, async (_req, reply) => json(reply, JSON.stringify(buildOpenApi(routes))));
 
   // Pages and their bundled assets (plus the pages other plugins contribute, in the navigation).
   const extraPages = (m.apiRoutes ?? []).filter(({ route }) => route.method === 'GET' && route.contentType?.startsWith('text/html') && !route.url.includes(':')).map(({ route }) => ({ path: route.url, title: route.url.slice(1).replace(/^./, (c) => c.toUpperCase()) }));

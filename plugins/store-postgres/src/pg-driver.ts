@@ -15,12 +15,19 @@ export interface PgDriverOptions {
   /** Give up connecting after this long. Default 10000. */
   connectTimeoutMs?: number;
   applicationName?: string;
+  /** Create `schema` when missing (default true); false for readers that must write nothing. */
+  createSchema?: boolean;
 }
 
 /** `pg`, loaded on first use: a process on SQLite does not pay its module load (about 0.1 s on a busy machine). */
 const requireCjs = createRequire(import.meta.url);
 let pgModule: typeof pg | undefined;
 const pgLib = (): typeof pg => (pgModule ??= requireCjs('pg') as typeof pg);
+
+interface Subscriber {
+  onMessage: (payload: string) => void;
+  onResubscribed?: () => void;
+}
 
 const SCHEMA_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -35,7 +42,7 @@ export class PgDriver implements SqlDriver {
   readonly maxParams = 65535;
   private readonly sqlCache = new Map<string, string>();
   private listener?: Promise<pg.Client>;
-  private readonly channels = new Map<string, Set<(payload: string) => void>>();
+  private readonly channels = new Map<string, Set<Subscriber>>();
   private readonly lockClients = new Set<pg.Client>();
   private closed = false;
 
@@ -67,7 +74,7 @@ export class PgDriver implements SqlDriver {
     const where = describeUrl(options.url);
     const driver = new PgDriver(pool, clientConfig, options.schema, where);
     try {
-      if (options.schema) await driver.ensureSchema(options.schema);
+      if (options.schema && options.createSchema !== false) await driver.ensureSchema(options.schema);
       else await pool.query('SELECT 1');
     } catch (e) {
       await pool.end().catch(() => undefined);
@@ -171,7 +178,7 @@ export class PgDriver implements SqlDriver {
     await ex.run('SELECT pg_notify(?, ?)', [this.channel(channel), payload]);
   }
 
-  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onMessage: (payload: string) => void, onResubscribed?: () => void): Promise<() => Promise<void>> {
     const name = this.channel(channel);
     let set = this.channels.get(name);
     const fresh = !set;
@@ -179,15 +186,22 @@ export class PgDriver implements SqlDriver {
       set = new Set();
       this.channels.set(name, set);
     }
-    set.add(onMessage);
+    const sub: Subscriber = { onMessage, onResubscribed };
+    set.add(sub);
     if (fresh) {
-      const client = await this.listenerClient();
-      await client.query(`LISTEN "${name}"`);
+      try {
+        const client = await this.listenerClient();
+        await client.query(`LISTEN "${name}"`);
+      } catch (e) {
+        set.delete(sub);
+        if (!set.size) this.channels.delete(name);
+        throw e;
+      }
     }
     return async () => {
       const s = this.channels.get(name);
       if (!s) return;
-      s.delete(onMessage);
+      s.delete(sub);
       if (!s.size) {
         this.channels.delete(name);
         const client = this.closed ? undefined : await this.listener?.catch(() => undefined);
@@ -210,7 +224,7 @@ export class PgDriver implements SqlDriver {
     this.listener ??= (async () => {
       const client = new (pgLib().Client)(this.clientConfig);
       client.on('notification', (msg) => {
-        for (const h of this.channels.get(msg.channel) ?? []) h(msg.payload ?? '');
+        for (const sub of this.channels.get(msg.channel) ?? []) sub.onMessage(msg.payload ?? '');
       });
       let lost = false;
       const onLost = (): void => {
@@ -239,6 +253,8 @@ export class PgDriver implements SqlDriver {
     try {
       const client = await this.listenerClient();
       for (const name of this.channels.keys()) await client.query(`LISTEN "${name}"`);
+      // Whatever was notified while the connection was down is lost: subscribers re-read.
+      for (const set of this.channels.values()) for (const sub of set) sub.onResubscribed?.();
     } catch {
       const timer = setTimeout(() => void this.relisten(), 5000);
       timer.unref();

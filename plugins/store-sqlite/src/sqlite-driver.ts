@@ -24,6 +24,14 @@ export interface SqliteOptions {
   file: string;
   /** Milliseconds to wait for another process's write lock. */
   busyTimeoutMs?: number;
+  /**
+   * For readers that must write nothing (`qonline doctor`): open the file
+   * only if it exists, and leave its journal mode alone. (It is opened for
+   * writing all the same when it can be: a read-only connection to a WAL
+   * database leaves its -wal and -shm files behind, a read-write one
+   * removes them when it closes.)
+   */
+  existingOnly?: boolean;
 }
 
 /**
@@ -49,12 +57,18 @@ export class SqliteDriver implements SqlDriver {
   ) {}
 
   static async open(options: SqliteOptions): Promise<SqliteDriver> {
-    if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(options.file, (err) => (err ? reject(storeError(err, `open ${options.file}`)) : resolve(d)));
-    });
+    if (options.file !== ':memory:' && !options.existingOnly) mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    const openWith = (mode: number | undefined): Promise<sqlite3.Database> =>
+      new Promise<sqlite3.Database>((resolve, reject) => {
+        const done = (err: Error | null): void => (err ? reject(storeError(err, `open ${options.file}`)) : resolve(d));
+        const d = mode === undefined ? new sqlite3.Database(options.file, done) : new sqlite3.Database(options.file, mode, done);
+      });
+    const db = options.existingOnly
+      ? await openWith(sqlite3.OPEN_READWRITE | sqlite3.OPEN_FULLMUTEX).catch(() => openWith(sqlite3.OPEN_READONLY | sqlite3.OPEN_FULLMUTEX))
+      : await openWith(undefined);
     const driver = new SqliteDriver(db, options.file, options.busyTimeoutMs ?? 15000);
     db.configure('busyTimeout', Math.min(BUSY_SLICE_MS, driver.busyTimeoutMs));
+    if (options.existingOnly) return driver;
     // Switching to WAL needs a moment alone with the file: processes opening a new store together take turns.
     await driver.whileBusy(() => driver.rawRun('PRAGMA journal_mode = WAL'));
     await driver.rawRun('PRAGMA synchronous = NORMAL');

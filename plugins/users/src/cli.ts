@@ -283,7 +283,7 @@ export const tradeShowCommand: CliCommand = {
 };
 
 /** The users page (HTML) of every user: account value over time, positions today, last orders. */
-export async function usersPageHtml(desk: TradingDesk, options: { refreshSeconds?: number } = {}): Promise<string> {
+export async function usersPageHtml(desk: TradingDesk, options: { refreshSeconds?: number; stylesheet?: string } = {}): Promise<string> {
   const list = await desk.summaries();
   const users = [];
   for (const u of list) users.push({ show: await desk.show(u.id), day: await desk.dayDetail(u.id) });

@@ -3,6 +3,10 @@ import type { StoredFill, StoredOrder, UserShow, UserSummary } from './desk.js';
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (x: number | null | undefined, d = 2): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '-');
 
+/** The users page's stylesheet (inline in a file, /assets/users.css on a server). */
+export const USERS_CSS =
+  'body{font-family:system-ui,sans-serif;margin:24px;max-width:960px}table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:right}th:first-child,td:first-child{text-align:left}.chart text{font-size:11px;fill:#555}nav a{color:#2563eb}';
+
 /** Account value over time as an SVG line (dates on x). */
 function accountChart(id: string, rows: { date: string; account: number }[]): string {
   const W = 900;
@@ -35,12 +39,15 @@ export interface UserPageData {
 }
 
 /** The users page: every user, and for each the account value over time, today's positions and the last orders. */
-export function renderUsersHtml(list: UserSummary[], users: UserPageData[], options: { refreshSeconds?: number } = {}): string {
+export function renderUsersHtml(list: UserSummary[], users: UserPageData[], options: { refreshSeconds?: number; stylesheet?: string } = {}): string {
   const parts: string[] = [
-    '<!doctype html><html><head><meta charset="utf-8"><title>qonline users</title>',
+    '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>qonline users</title>',
     options.refreshSeconds ? `<meta http-equiv="refresh" content="${options.refreshSeconds}">` : '',
-    '<style>body{font-family:system-ui,sans-serif;margin:24px;max-width:960px}table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #ddd;padding:3px 10px;text-align:right}th:first-child,td:first-child{text-align:left}.chart text{font-size:11px;fill:#555}</style>',
-    '</head><body><h1>Users</h1>',
+    // A server links the stylesheet (its content-security policy allows no inline style); a file carries it inline.
+    options.stylesheet ? `<link rel="stylesheet" href="${esc(options.stylesheet)}">` : `<style>${USERS_CSS}</style>`,
+    '</head><body>',
+    options.stylesheet ? '<nav><a href="/">dashboard</a></nav>' : '',
+    '<h1>Users</h1>',
   ];
   if (!list.length) parts.push('<p>No users. <code>qonline users add ID --config USER.yaml --date D</code></p>');
   else {

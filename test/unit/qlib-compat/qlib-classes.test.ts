@@ -7,7 +7,7 @@ const kernel = standaloneComponents([modelsPlugin]);
 describe("Qlib's classes by module_path", () => {
   it('maps Qlib model classes to the built-ins', () => {
     expect(kernel.create('model', { class: 'LGBModel', module_path: 'qlib.contrib.model.gbdt', kwargs: { loss: 'mse', num_leaves: 31 } }).className).toBe('GBDT');
-    expect(kernel.create('model', { class: 'XGBModel', module_path: 'qlib.contrib.model.xgboost', kwargs: { eta: 0.05, nthread: 1, eval_metric: 'rmse' } }).className).toBe('GBDT');
+    expect(kernel.create('model', { class: 'XGBModel', module_path: 'qlib.contrib.model.xgboost', kwargs: { eta: 0.05, nthread: 1, eval_metric: 'rmse' } }).className).toBe('XGBModel');
     expect(kernel.create('model', { class: 'LinearModel', module_path: 'qlib.contrib.model.linear', kwargs: { estimator: 'nnls' } }).className).toBe('Linear');
   });
 

@@ -21,8 +21,10 @@ import { rollingRegression } from './kernels/regression.js';
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
-import { infinitiesAsNaN } from './kernels/window.js';
+import { f32Series, f64Series, infinitiesAsNaN, type Alloc, type Series } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
+import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
+import { NEAR_CONSTANT_STD } from './kernels/regression.js';
 import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
 import { planOf, type Plan } from './plan.js';
@@ -36,8 +38,11 @@ export interface SeriesInput {
   field(name: string): Float32Array;
 }
 
-/** A number (a constant sub-expression, kept in float64 as Python would) or a float32 series. */
-type Value = Float32Array | number;
+/**
+ * A number (a constant sub-expression, kept in float64 as Python would) or a
+ * series: float32, or float64 where Qlib keeps float64 (`expressions: qlib`).
+ */
+type Value = Series | number;
 
 /** Evaluation options: `mode: 'qlib'` gives Qlib's semantics (docs/expressions.md). */
 export interface EvaluateOptions {
@@ -52,6 +57,8 @@ interface Context {
   fieldArrays: Set<Float32Array>;
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
+  /** Outputs of windowed operators: float64 under `expressions: qlib` (pandas and Qlib's Cython return float64), else float32. */
+  alloc: Alloc;
 }
 
 /** Evaluates an expression over one instrument's rows; the result has `input.length` float32 values. */
@@ -118,11 +125,12 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
-  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map() };
+  const ctx: Context = { mode, input, length, memo: new Map(), fieldArrays: new Set(), ranks: new Map(), alloc: mode === 'qlib' ? f64Series : f32Series };
   const handedOut = new Set<Float32Array>();
   return plans.map((plan) => {
     const value = evaluatePlan(plan, ctx);
-    let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value;
+    // The result is float32, cast once at the end as Qlib does (float64 intermediates stay float64 until here).
+    let result = typeof value === 'number' ? new Float32Array(length).fill(value) : value instanceof Float64Array ? Float32Array.from(value) : value;
     // Never give out the caller's own field arrays or one array twice.
     if (ctx.fieldArrays.has(result) || handedOut.has(result)) result = result.slice();
     handedOut.add(result);
@@ -160,65 +168,78 @@ function compute(plan: Plan, ctx: Context): Value {
     }
     case 'ema': {
       const x = infinitiesAsNaN(asArray(args[0]!, ctx.length));
-      if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x);
-      return ewmMean(x, emaAlpha(N));
+      if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x, ctx.alloc);
+      return ewmMean(x, emaAlpha(N), ctx.alloc);
     }
     case 'rolling':
       break;
   }
   const raw = asArray(args[0]!, ctx.length);
+  const alloc = ctx.alloc;
   if (ctx.mode === 'qlib') {
     // Qlib's Rolling turns a window between 0 and 1 into ewm(alpha=N).mean(), whatever the operator.
-    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N);
+    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N, alloc);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = infinitiesAsNaN(raw);
-      return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'));
+      return qlibArgExtremum(x, N, rollingExtremum(x, N, op === 'IdxMax' ? 'idxmax' : 'idxmin'), alloc);
     }
-    if (op === 'Rsquare' && N === 0) return rollingRegression(infinitiesAsNaN(raw), N, 'rsquare', false);
+    if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') {
+      const stat = op === 'Slope' ? 'slope' : op === 'Rsquare' ? 'rsquare' : 'resi';
+      if (N === 0) return qlibExpandingRegression(raw, stat, alloc); // Qlib does not mask the expanding Rsquare
+      const out = qlibRollingRegression(raw, N, stat, alloc);
+      if (op === 'Rsquare') {
+        // Qlib blanks rows where pandas' rolling std (min_periods 1; inf counts as missing) is np.isclose to 0.
+        const std = rollingMoments(infinitiesAsNaN(raw), N, 'std', alloc);
+        for (let t = 0; t < out.length; t++) if (Math.abs(std[t]!) <= NEAR_CONSTANT_STD) out[t] = NaN;
+      }
+      return out;
+    }
   }
-  if (op === 'Count') return rollingCount(raw, N);
+  if (op === 'Count') return rollingCount(raw, N, alloc);
   const x = infinitiesAsNaN(raw);
+  // The order statistics rank float32 values (a float64 input is rounded first: not bit for bit with Qlib there).
+  const x32 = (): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
   switch (op) {
     case 'Mean':
-      return rollingMoments(x, N, 'mean');
+      return rollingMoments(x, N, 'mean', alloc);
     case 'Sum':
-      return rollingMoments(x, N, 'sum');
+      return rollingMoments(x, N, 'sum', alloc);
     case 'Std':
-      return rollingMoments(x, N, 'std');
+      return rollingMoments(x, N, 'std', alloc);
     case 'Var':
-      return rollingMoments(x, N, 'var');
+      return rollingMoments(x, N, 'var', alloc);
     case 'Skew':
-      return rollingMoments(x, N, 'skew');
+      return rollingMoments(x, N, 'skew', alloc);
     case 'Kurt':
-      return rollingMoments(x, N, 'kurt');
+      return rollingMoments(x, N, 'kurt', alloc);
     case 'Max':
-      return rollingExtremum(x, N, 'max');
+      return rollingExtremum(x, N, 'max', alloc);
     case 'Min':
-      return rollingExtremum(x, N, 'min');
+      return rollingExtremum(x, N, 'min', alloc);
     case 'IdxMax':
-      return rollingExtremum(x, N, 'idxmax');
+      return rollingExtremum(x, N, 'idxmax', alloc);
     case 'IdxMin':
-      return rollingExtremum(x, N, 'idxmin');
+      return rollingExtremum(x, N, 'idxmin', alloc);
     case 'Quantile':
-      return rollingOrderStat(x, N, 'quantile', q, () => ranksOf(x, ctx));
     case 'Med':
-      return rollingOrderStat(x, N, 'median', 0.5, () => ranksOf(x, ctx));
     case 'Mad':
-      return rollingOrderStat(x, N, 'mad', 0.5, () => ranksOf(x, ctx));
-    case 'Rank':
-      return rollingOrderStat(x, N, 'rank', 0.5, () => ranksOf(x, ctx));
+    case 'Rank': {
+      const y = x32();
+      const stat = op === 'Quantile' ? 'quantile' : op === 'Med' ? 'median' : op === 'Mad' ? 'mad' : 'rank';
+      return rollingOrderStat(y, N, stat, op === 'Quantile' ? q : 0.5, () => ranksOf(y, ctx), alloc);
+    }
     case 'Slope':
-      return rollingRegression(x, N, 'slope');
+      return rollingRegression(x, N, 'slope', true, alloc);
     case 'Rsquare':
-      return rollingRegression(x, N, 'rsquare');
+      return rollingRegression(x, N, 'rsquare', true, alloc);
     case 'Resi':
-      return rollingRegression(x, N, 'resi');
+      return rollingRegression(x, N, 'resi', true, alloc);
     case 'WMA':
-      return rollingWma(x, N);
+      return rollingWma(x, N, alloc);
     case 'Corr':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr');
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr', alloc);
     case 'Cov':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov');
+      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov', alloc);
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
@@ -251,7 +272,7 @@ function elementwise(op: string, args: Value[], length: number): Value {
 }
 
 /** A number used as a series: broadcast, rounded to float32 as numpy casts a scalar to the array's dtype. */
-function asArray(v: Value, length: number): Float32Array {
+function asArray(v: Value, length: number): Series {
   return typeof v === 'number' ? new Float32Array(length).fill(v) : v;
 }
 

@@ -13,4 +13,4 @@ export { windowExtent } from './window-extent.js';
 export { OPERATORS } from './operators.js';
 export { EXPR_MODES, type ExprMode } from './operators.js';
 export { type EvaluateOptions } from './evaluate.js';
-export { qlibLeftExtent, qlibStartDependent } from './qlib-extent.js';
+export { qlibLeftExtent, qlibRightExtent, qlibStartDependent } from './qlib-extent.js';

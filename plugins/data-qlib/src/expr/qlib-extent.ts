@@ -34,6 +34,25 @@ function leftOf(plan: Plan): number {
 }
 
 /**
+ * Qlib's right extent (the second value of `get_extended_window_size`): how
+ * many rows after the query's last row Qlib loads. `Ref(x, -N)` adds N;
+ * every other operator, `Delta(x, -N)` included (one of Qlib's Rolling
+ * operators), adds nothing, so Qlib's `Delta(x, -N)` is NaN on the query's
+ * last N rows even when later data exists.
+ */
+export function qlibRightExtent(node: ExprNode): number {
+  return rightOf(planOf(node, 'qlib'));
+}
+
+function rightOf(plan: Plan): number {
+  if (plan.kind !== 'call') return 0;
+  const r = Math.max(0, ...plan.inputs.map(rightOf));
+  const N = plan.params[0] ?? 0;
+  if (plan.spec.name === 'Ref' && N !== 0) return Math.max(r - N, r);
+  return r;
+}
+
+/**
  * Whether an expression's Qlib value depends on where loading started (so it
  * must be computed over Qlib's loaded rows, and cached per load start).
  */
@@ -46,6 +65,8 @@ function dependsOnStart(plan: Plan): boolean {
   const N = plan.params[0] ?? 0;
   const op = plan.spec.name;
   if (op === 'Delta' || plan.spec.extent === 'ema') return true;
+  // Qlib's Cython running sums: their rounding, and an infinity's NaN, carry over from the first loaded row.
+  if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') return true;
   if (N === 0 && (op === 'Ref' || plan.spec.extent === 'rolling')) return true;
   if (plan.spec.extent === 'rolling' && N > 0 && N < 1) return true;
   return plan.inputs.some(dependsOnStart);

@@ -75,6 +75,15 @@ export async function checkHandler(o: HandlerOptions, ctx: CheckContext): Promis
   if (fs !== null && fe !== null && fe < fs) out.push({ path: '/fit_end_time', message: `fit_end_time ${fe} is before fit_start_time ${fs}` });
   if (fs !== null && fs < o.start_time) out.push({ path: '/fit_start_time', message: `the fit window starts (${fs}) before the handler's data (start_time ${o.start_time})` });
   if (fe !== null && end !== null && fe > end) out.push({ path: '/fit_end_time', message: `the fit window ends (${fe}) after the handler's data (end_time ${end})` });
+  const cal = ctx.data.calendar;
+  if (cal) {
+    const covers = `the data covers ${cal.first} .. ${cal.last}`;
+    if (o.start_time > cal.last) out.push({ path: '/start_time', message: `start_time ${o.start_time} is after the data's last date ${cal.last}`, hint: covers });
+    if (end !== null && end < cal.first) out.push({ path: '/end_time', message: `end_time ${end} is before the data's first date ${cal.first}`, hint: covers });
+    if ((fs !== null && fs > cal.last) || (fe !== null && fe < cal.first)) {
+      out.push({ path: fs !== null && fs > cal.last ? '/fit_start_time' : '/fit_end_time', message: `the fit window (${fs ?? 'start'} .. ${fe ?? 'end'}) holds no date of the data`, hint: covers });
+    }
+  }
   const markets = ctx.data.markets;
   if (typeof o.instruments === 'string' && markets && !markets.includes(o.instruments.toLowerCase())) {
     const near = closestMatches(o.instruments, markets, 2);
@@ -102,10 +111,21 @@ const ORDER = ['train', 'valid', 'test'] as const;
  * order without overlap (a test segment overlapping training data is
  * look-ahead). An open end (null) reaches every later date.
  */
-export function checkSegments(segments: Readonly<Record<string, readonly [string, string | null]>>): OptionProblem[] {
+export function checkSegments(
+  segments: Readonly<Record<string, readonly [string, string | null]>>,
+  data?: { calendar: { first: string; last: string } | null; handler?: { start?: string; end?: string | null } },
+): OptionProblem[] {
   const out: OptionProblem[] = [];
+  const cal = data?.calendar ?? null;
+  const h = data?.handler;
   for (const [name, [s, e]] of Object.entries(segments)) {
-    if (e !== null && e < s) out.push({ path: `/segments/${key(name)}`, message: `segment ${name} ends (${e}) before it starts (${s})` });
+    const at = `/segments/${key(name)}`;
+    if (e !== null && e < s) out.push({ path: at, message: `segment ${name} ends (${e}) before it starts (${s})` });
+    else if (cal && (s > cal.last || (e !== null && e < cal.first))) {
+      out.push({ path: at, message: `segment ${name} (${s} .. ${e ?? 'open'}) holds no date of the data`, hint: `the data covers ${cal.first} .. ${cal.last}` });
+    } else if (h && ((typeof h.start === 'string' && e !== null && e < h.start) || (typeof h.end === 'string' && s > h.end))) {
+      out.push({ path: at, message: `segment ${name} (${s} .. ${e ?? 'open'}) is outside the handler's data (start_time ${h.start ?? '-'}, end_time ${h.end ?? 'open'})` });
+    }
   }
   const present = ORDER.filter((n) => segments[n]);
   for (let i = 0; i < present.length; i++) {

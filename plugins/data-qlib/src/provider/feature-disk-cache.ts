@@ -45,7 +45,8 @@ import { threadId } from 'node:worker_threads';
  */
 const MAGIC = 0x5046_4f51; // 'QOFP'
 const TAIL_MAGIC = 0x5446_4f51; // 'QOFT'
-const VERSION = 3;
+// 4: `expressions: qlib` values changed (float64 intermediates, Qlib's Slope/Rsquare/Resi sums).
+const VERSION = 4;
 const HEADER = 16;
 const ENTRY = 64;
 const TAIL_HEADER = 40;

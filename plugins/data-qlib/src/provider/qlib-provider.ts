@@ -12,6 +12,7 @@ import {
   evaluateAll,
   parseExpressionWith,
   qlibLeftExtent,
+  qlibRightExtent,
   qlibStartDependent,
   windowExtent,
   type ExprMode,
@@ -368,14 +369,16 @@ export class QlibDataProvider implements DataProvider {
   }
 
   /**
-   * evaluateCodes for a request starting at calendar row `a`. With Qlib
+   * evaluateCodes for a request over calendar rows [a, b]. With Qlib
    * semantics, expressions whose value depends on where loading started are
-   * evaluated here over the rows Qlib would load (from `a` minus Qlib's
-   * extent, or the instrument's first row), NaN before them, and cached per
-   * load start (memory only); the others go through evaluateCodes.
+   * evaluated here over the rows Qlib would load (from `a` minus Qlib's left
+   * extent, or the instrument's first row, to `b` plus its right extent),
+   * NaN outside them, and cached per load window (memory only); the others
+   * go through evaluateCodes.
    */
   private async evaluateAt(
     a: number,
+    b: number,
     codes: string[],
     exprs: string[],
     calendarLength: number,
@@ -401,22 +404,26 @@ export class QlibDataProvider implements DataProvider {
       plainIdx.forEach((k, j) => {
         values[k] = p!.values[j]!;
       });
-      // Group by load start so shared sub-expressions are computed once.
-      const groups = new Map<number, number[]>();
+      // Group by load window so shared sub-expressions are computed once.
+      const groups = new Map<string, number[]>();
       for (const k of sdIdx) {
-        const loadStart = Math.max(s.start, a - qlibLeftExtent(this.node(exprs[k]!)));
-        const hit = this.cache.get(`${code}|qlib@${loadStart}:${this.key(code, this.compile(exprs[k]!))}`);
+        const node = this.node(exprs[k]!);
+        const loadStart = Math.max(s.start, a - qlibLeftExtent(node));
+        const loadEnd = b + qlibRightExtent(node);
+        const window = `${loadStart}-${loadEnd}`;
+        const hit = this.cache.get(`${code}|qlib@${window}:${this.key(code, this.compile(exprs[k]!))}`);
         if (hit && hit.length === s.length) values[k] = hit;
-        else groups.set(loadStart, [...(groups.get(loadStart) ?? []), k]);
+        else groups.set(window, [...(groups.get(window) ?? []), k]);
       }
-      for (const [loadStart, ks] of groups) {
+      for (const [window, ks] of groups) {
+        const [loadStart, loadEnd] = window.split('-').map(Number) as [number, number];
         const offset = loadStart - s.start;
         const field = fieldOf(s, code);
-        const n = Math.max(0, s.length - offset);
+        const n = Math.max(0, Math.min(s.length, loadEnd - s.start + 1) - offset);
         const computed = n
           ? evaluateAll(
               ks.map((k) => this.node(exprs[k]!)),
-              { length: n, field: (name) => field(name).subarray(offset) },
+              { length: n, field: (name) => field(name).subarray(offset, offset + n) },
               { mode: this.mode },
             )
           : ks.map(() => new Float32Array(0));
@@ -426,7 +433,7 @@ export class QlibDataProvider implements DataProvider {
           const out = new Float32Array(s.length).fill(NaN);
           out.set(computed[j]!, Math.min(offset, s.length));
           values[k] = out;
-          this.cache.set(`${code}|qlib@${loadStart}:${this.key(code, this.compile(exprs[k]!))}`, out);
+          this.cache.set(`${code}|qlib@${window}:${this.key(code, this.compile(exprs[k]!))}`, out);
         });
       }
       results[i] = { start: s.start, values };
@@ -541,7 +548,7 @@ export class QlibDataProvider implements DataProvider {
       parts.push(rows);
     }
     const asm = new RowBlockAssembler(plan.cal.dates, plan.a, plan.b, columns, widths, parts);
-    await this.evaluateAt(plan.a, plan.codes, columns, plan.cal.length, (i, r) => {
+    await this.evaluateAt(plan.a, plan.b, plan.codes, columns, plan.cal.length, (i, r) => {
       if (partOf[i]! >= 0) asm.write(partOf[i]!, r.start, r.values);
     });
     return asm.result();
@@ -594,7 +601,7 @@ export class QlibDataProvider implements DataProvider {
     const plan = await this.planRequest(request);
     if (!plan) return null;
     const columns = [...request.fields];
-    const evaluated = await this.evaluateAt(plan.a, plan.codes, columns, plan.cal.length);
+    const evaluated = await this.evaluateAt(plan.a, plan.b, plan.codes, columns, plan.cal.length);
     const parts: InstrumentColumns[] = [];
     plan.codes.forEach((code, i) => {
       const r = evaluated[i];

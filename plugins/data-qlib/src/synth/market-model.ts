@@ -67,7 +67,14 @@ export interface SimulatedMarket {
   fields: Record<SynthField, Float32Array>;
   /** csi300 membership spans as calendar indices, per instrument index. */
   index: Array<Array<[number, number]>>;
+  /** The csi300 index itself (code BENCHMARK_CODE): one value per calendar day for every field. */
+  benchmark: Record<SynthField, Float32Array>;
 }
+
+/** The benchmark series every synthetic market carries (Qlib's CSI 300 code), outside the `all` and `csi300` lists. */
+export const BENCHMARK_CODE = 'SH000300';
+/** The benchmark's level on the first calendar day. */
+const BENCHMARK_BASE = 1000;
 
 /** Codes that look like A-share tickers: SH600000, SZ000001, SH600001, ... */
 export function synthCode(i: number): string {
@@ -248,7 +255,52 @@ export function simulateMarket(calendar: readonly string[], instruments: number,
   const index = indexMembership(calendar, logClose, shares, first, last, N);
   const codes: string[] = [];
   for (let i = 0; i < N; i++) codes.push(synthCode(i));
-  return { codes, days: T, first, last, sector, fields, index };
+  const benchmark = benchmarkSeries(fields, index, shares, T, N);
+  return { codes, days: T, first, last, sector, fields, index, benchmark };
+}
+
+/**
+ * The csi300 index as a price series: each day's return is the members'
+ * close-to-close return weighted by yesterday's market value (members with
+ * no return that day, e.g. suspended, are left out; no member: flat).
+ * Open is yesterday's close, high/low the larger/smaller of open and close,
+ * vwap the close, volume the members' total, factor 1. Derived from the
+ * stocks alone (no random draws), so the stocks' own bytes do not change.
+ */
+function benchmarkSeries(fields: Record<SynthField, Float32Array>, index: Array<Array<[number, number]>>, shares: Float64Array, T: number, N: number): Record<SynthField, Float32Array> {
+  const member = new Uint8Array(N * T);
+  for (let i = 0; i < N; i++) for (const [a, b] of index[i]!) member.fill(1, i * T + a, i * T + b + 1);
+  const out = {} as Record<SynthField, Float32Array>;
+  for (const f of SYNTH_FIELDS) out[f] = new Float32Array(T);
+  let level = BENCHMARK_BASE;
+  for (let t = 0; t < T; t++) {
+    let weighted = 0;
+    let weights = 0;
+    let volume = 0;
+    for (let i = 0; i < N; i++) {
+      const k = i * T + t;
+      if (!member[k]) continue;
+      const c = fields.close[k]!;
+      if (c === c) volume += fields.volume[k]! * fields.factor[k]!;
+      if (t === 0) continue;
+      const p = fields.close[k - 1]!;
+      if (c !== c || p !== p) continue;
+      const w = shares[i]! * (p / fields.factor[k - 1]!);
+      weighted += w * (c / p - 1);
+      weights += w;
+    }
+    const prev = level;
+    if (weights > 0) level *= 1 + weighted / weights;
+    out.open[t] = prev;
+    out.close[t] = level;
+    out.high[t] = Math.max(prev, level);
+    out.low[t] = Math.min(prev, level);
+    out.vwap[t] = level;
+    out.volume[t] = volume;
+    out.factor[t] = 1;
+    out.change[t] = t === 0 ? NaN : level / prev - 1;
+  }
+  return out;
 }
 
 /** Rebalance days: calendar start, then the first trading day on/after each Jun 15 and Dec 15. */

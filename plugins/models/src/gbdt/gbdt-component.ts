@@ -6,7 +6,7 @@ import { GBDT_PARAMS } from './gbdt-params.js';
 export const gbdtComponent = defineComponent({
   kind: 'model',
   name: GBDT_CLASS,
-  aliases: ['LGBModel', 'XGBModel', 'LightGBM'],
+  aliases: ['LGBModel', 'LightGBM'],
   description:
     'Histogram gradient-boosted regression trees (LightGBM style: quantile bins, leaf-wise growth, missing-value directions, bagging, feature sampling, early stopping). Accepts LightGBM and XGBoost parameter names.',
   schema: paramSchema(GBDT_PARAMS, 'Options of the GBDT model; LightGBM names, with LightGBM/XGBoost/Qlib aliases.'),

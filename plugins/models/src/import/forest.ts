@@ -15,6 +15,8 @@
  *   trunc(x) in a bitset (NaN and negatives go right); leaf values summed in
  *   double.
  */
+import { BlockPredictor, type LinkedNodes } from '../gbdt/flat-forest.js';
+
 export type ForestFormat = 'xgboost' | 'lightgbm';
 export type OutputTransform = 'identity' | 'sigmoid' | 'exp';
 
@@ -53,10 +55,8 @@ export const MISSING_NAN = 2;
 /** LightGBM's kZeroThreshold: the float 1e-35, used as a double. */
 const ZERO_THRESHOLD = Math.fround(1e-35);
 
-/** Rows walked together through one tree; their independent paths overlap in the CPU. */
+/** Rows walked together through one tree by the linked layout. */
 const ROW_BLOCK = 64;
-/** Deeper trees keep the linked layout (a padded complete tree would grow as 2^depth). */
-const MAX_IMPLICIT_DEPTH = 10;
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -78,8 +78,11 @@ export function float32Below(v: number): number {
  * (x < t left) becomes x > float32Below(t), LightGBM's None missing type
  * becomes the side 0 takes, and leaves absorb (both children point back to
  * the leaf, T = NaN), so a block of rows walks each tree for exactly its
- * depth in steps without a data-dependent exit. LightGBM's Zero missing type
- * and categorical nodes take a slower exact path (flagged per node).
+ * depth in steps without a data-dependent exit. Without slow nodes the
+ * forest runs on the GBDT models' block kernel (BlockPredictor: padded
+ * complete trees, missing values resolved when a block is copied); LightGBM's
+ * Zero missing type and categorical nodes take a slower exact path over the
+ * links (flagged per node).
  */
 export class CompiledForest {
   readonly roots: Int32Array;
@@ -93,8 +96,8 @@ export class CompiledForest {
   private readonly slowInfo: Map<number, { threshold: number; decision: number; bits?: Uint32Array }>;
   private readonly float32: boolean;
   private readonly baseMargin: number;
-  /** The faster layout, when no tree is deeper than MAX_IMPLICIT_DEPTH and no node needs the slow path. */
-  private readonly implicit: ImplicitForest | null;
+  /** The shared block kernel (padded complete trees, NaN-free steps), used when no node needs the slow path. */
+  private readonly blockKernel: BlockPredictor | null;
 
   /** `layout: 'linked'` forces the general layout (tests compare the two). */
   constructor(
@@ -161,21 +164,44 @@ export class CompiledForest {
       base += splits + t.leaf_value.length;
     });
     this.slow = this.slowInfo.size > 0;
-    let deepest = 0;
-    for (const d of this.depth) deepest = Math.max(deepest, d);
-    this.implicit = options.layout !== 'linked' && !this.slow && deepest <= MAX_IMPLICIT_DEPTH ? new ImplicitForest(this) : null;
+    this.blockKernel = options.layout !== 'linked' && !this.slow ? new BlockPredictor(this.linkedNodes()) : null;
   }
 
   get cols(): number {
     return this.state.cols;
   }
 
+  /** 'implicit': the block kernel (padded complete trees up to depth 10, linked beyond); 'linked': the general walk. */
   get layout(): 'implicit' | 'linked' {
-    return this.implicit ? 'implicit' : 'linked';
+    return this.blockKernel ? 'implicit' : 'linked';
+  }
+
+  /** The nodes in the block kernel's form (no slow nodes: flags hold only the NaN side). */
+  private linkedNodes(): LinkedNodes {
+    const { links } = this;
+    const total = this.thresholds.length;
+    const nodes: LinkedNodes = {
+      roots: this.roots,
+      depth: this.depth,
+      feature: new Int32Array(total),
+      threshold: this.thresholds,
+      nanRight: new Uint8Array(total),
+      left: new Int32Array(total),
+      right: new Int32Array(total),
+      value: this.values,
+    };
+    for (let g = 0; g < total; g++) {
+      nodes.feature[g] = links[4 * g]!;
+      nodes.left[g] = links[4 * g + 1]!;
+      nodes.right[g] = links[4 * g + 2]!;
+      nodes.nanRight[g] = links[4 * g + 3]! & 1;
+    }
+    return nodes;
   }
 
   /** Raw margins (base + sum of leaves), in the library's precision, as doubles. */
   margins(features: Float32Array, rows: number, cols: number): Float64Array {
+    if (this.blockKernel) return this.blockKernel.predict(features, rows, cols, this.baseMargin, this.float32);
     const out = new Float64Array(rows);
     const { roots, depth, links, thresholds, values } = this;
     const numTrees = roots.length;
@@ -186,11 +212,6 @@ export class CompiledForest {
     for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
       const m = Math.min(ROW_BLOCK, rows - r0);
       acc.fill(this.baseMargin);
-      if (this.implicit) {
-        this.implicit.accumulate(features, r0, m, cols, acc, f32acc);
-        for (let i = 0; i < m; i++) out[r0 + i] = acc[i]!;
-        continue;
-      }
       for (let i = 0; i < m; i++) bases[i] = (r0 + i) * cols;
       for (let t = 0; t < numTrees; t++) {
         const root = roots[t]!;
@@ -261,152 +282,6 @@ export class CompiledForest {
     }
     return out;
   }
-}
-
-/**
- * Trees of bounded depth laid out implicitly, each padded to a complete tree
- * of its own depth d: node n's children are 2n+1 and 2n+2, the 2^d leaves
- * follow, so a step loads no child links. A leaf above depth d becomes a
- * padding node that always goes left (T = NaN, NaN goes left) down to a copy
- * of its value. Eight rows walk a tree together in registers, so eight
- * independent dependency chains overlap in the CPU.
- */
-class ImplicitForest {
-  readonly depth: Int32Array;
-  readonly nodeOffset: Int32Array;
-  readonly leafOffset: Int32Array;
-  /** feature << 1 | (NaN goes right). */
-  readonly code: Int32Array;
-  readonly thresholds: Float64Array;
-  readonly leaves: Float64Array;
-
-  constructor(kernel: KernelNodes) {
-    const T = kernel.roots.length;
-    this.depth = Int32Array.from(kernel.depth);
-    this.nodeOffset = new Int32Array(T);
-    this.leafOffset = new Int32Array(T);
-    let nodes = 0;
-    let leaves = 0;
-    for (let t = 0; t < T; t++) {
-      this.nodeOffset[t] = nodes;
-      this.leafOffset[t] = leaves;
-      nodes += (1 << this.depth[t]!) - 1;
-      leaves += 1 << this.depth[t]!;
-    }
-    this.code = new Int32Array(nodes);
-    this.thresholds = new Float64Array(nodes);
-    this.leaves = new Float64Array(leaves);
-    const { links, thresholds, values } = kernel;
-    for (let t = 0; t < T; t++) {
-      const d = this.depth[t]!;
-      const inner = (1 << d) - 1;
-      const no = this.nodeOffset[t]!;
-      const lo = this.leafOffset[t]! - inner;
-      // (slot in the implicit tree, kernel node, level)
-      const stack = [0, kernel.roots[t]!, 0];
-      while (stack.length) {
-        const level = stack.pop()!;
-        const g = stack.pop()!;
-        const slot = stack.pop()!;
-        if (level === d) {
-          this.leaves[lo + slot] = values[g]!;
-          continue;
-        }
-        const q = g << 2;
-        const isLeaf = links[q + 1] === g;
-        this.code[no + slot] = isLeaf ? 0 : (links[q]! << 1) | (links[q + 3]! & 1);
-        this.thresholds[no + slot] = isLeaf ? NaN : thresholds[g]!;
-        stack.push(2 * slot + 1, isLeaf ? g : links[q + 1]!, level + 1);
-        stack.push(2 * slot + 2, isLeaf ? g : links[q + 2]!, level + 1);
-      }
-    }
-  }
-
-  /** Adds every tree's leaf value to acc[0..m) for rows r0..r0+m (float32 sums when f32). */
-  accumulate(features: Float32Array, r0: number, m: number, cols: number, acc: Float64Array, f32: boolean): void {
-    const { depth, nodeOffset, leafOffset, code, thresholds: thr, leaves } = this;
-    const T = depth.length;
-    for (let t = 0; t < T; t++) {
-      const d = depth[t]!;
-      const no = nodeOffset[t]!;
-      const lo = leafOffset[t]! - ((1 << d) - 1);
-      let i = 0;
-      for (; i + 8 <= m; i += 8) {
-        const b0 = (r0 + i) * cols;
-        const b1 = b0 + cols;
-        const b2 = b1 + cols;
-        const b3 = b2 + cols;
-        const b4 = b3 + cols;
-        const b5 = b4 + cols;
-        const b6 = b5 + cols;
-        const b7 = b6 + cols;
-        let n0 = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0, n6 = 0, n7 = 0;
-        for (let s = 0; s < d; s++) {
-          const c0 = code[no + n0]!;
-          const c1 = code[no + n1]!;
-          const c2 = code[no + n2]!;
-          const c3 = code[no + n3]!;
-          const c4 = code[no + n4]!;
-          const c5 = code[no + n5]!;
-          const c6 = code[no + n6]!;
-          const c7 = code[no + n7]!;
-          const x0 = features[b0 + (c0 >> 1)]!;
-          const x1 = features[b1 + (c1 >> 1)]!;
-          const x2 = features[b2 + (c2 >> 1)]!;
-          const x3 = features[b3 + (c3 >> 1)]!;
-          const x4 = features[b4 + (c4 >> 1)]!;
-          const x5 = features[b5 + (c5 >> 1)]!;
-          const x6 = features[b6 + (c6 >> 1)]!;
-          const x7 = features[b7 + (c7 >> 1)]!;
-          n0 = 2 * n0 + 1 + (+(x0 > thr[no + n0]!) | (+(x0 !== x0) & c0));
-          n1 = 2 * n1 + 1 + (+(x1 > thr[no + n1]!) | (+(x1 !== x1) & c1));
-          n2 = 2 * n2 + 1 + (+(x2 > thr[no + n2]!) | (+(x2 !== x2) & c2));
-          n3 = 2 * n3 + 1 + (+(x3 > thr[no + n3]!) | (+(x3 !== x3) & c3));
-          n4 = 2 * n4 + 1 + (+(x4 > thr[no + n4]!) | (+(x4 !== x4) & c4));
-          n5 = 2 * n5 + 1 + (+(x5 > thr[no + n5]!) | (+(x5 !== x5) & c5));
-          n6 = 2 * n6 + 1 + (+(x6 > thr[no + n6]!) | (+(x6 !== x6) & c6));
-          n7 = 2 * n7 + 1 + (+(x7 > thr[no + n7]!) | (+(x7 !== x7) & c7));
-        }
-        if (f32) {
-          acc[i + 0] = Math.fround(acc[i + 0]! + leaves[lo + n0]!);
-          acc[i + 1] = Math.fround(acc[i + 1]! + leaves[lo + n1]!);
-          acc[i + 2] = Math.fround(acc[i + 2]! + leaves[lo + n2]!);
-          acc[i + 3] = Math.fround(acc[i + 3]! + leaves[lo + n3]!);
-          acc[i + 4] = Math.fround(acc[i + 4]! + leaves[lo + n4]!);
-          acc[i + 5] = Math.fround(acc[i + 5]! + leaves[lo + n5]!);
-          acc[i + 6] = Math.fround(acc[i + 6]! + leaves[lo + n6]!);
-          acc[i + 7] = Math.fround(acc[i + 7]! + leaves[lo + n7]!);
-        } else {
-          acc[i + 0] += leaves[lo + n0]!;
-          acc[i + 1] += leaves[lo + n1]!;
-          acc[i + 2] += leaves[lo + n2]!;
-          acc[i + 3] += leaves[lo + n3]!;
-          acc[i + 4] += leaves[lo + n4]!;
-          acc[i + 5] += leaves[lo + n5]!;
-          acc[i + 6] += leaves[lo + n6]!;
-          acc[i + 7] += leaves[lo + n7]!;
-        }
-      }
-      for (; i < m; i++) {
-        const b = (r0 + i) * cols;
-        let n = 0;
-        for (let s = 0; s < d; s++) {
-          const c = code[no + n]!;
-          const x = features[b + (c >> 1)]!;
-          n = 2 * n + 1 + (+(x > thr[no + n]!) | (+(x !== x) & c));
-        }
-        acc[i] = f32 ? Math.fround(acc[i]! + leaves[lo + n]!) : acc[i]! + leaves[lo + n]!;
-      }
-    }
-  }
-}
-
-interface KernelNodes {
-  roots: Int32Array;
-  depth: Int32Array;
-  links: Int32Array;
-  thresholds: Float64Array;
-  values: Float64Array;
 }
 
 function categoryBits(t: TreeState, catIndex: number): Uint32Array {

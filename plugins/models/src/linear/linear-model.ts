@@ -4,6 +4,7 @@ import { modelInputError } from '../model-error.js';
 import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
+import { LinearKernel } from './linear-kernel.js';
 import { solveSymmetric } from './solve-symmetric.js';
 import { lassoGram, nnlsGram } from './sparse-solvers.js';
 
@@ -30,10 +31,16 @@ export class LinearModel implements Model {
   private readonly fitIntercept: boolean;
   private readonly includeValid: boolean;
   private readonly estimator: 'ridge' | 'ols' | 'lasso' | 'nnls';
+  /** false: the scalar normal-equation loops even where WebAssembly SIMD runs (tests compare the two). */
+  private readonly useKernel: boolean;
   private state: LinearState | null = null;
 
   /** `kwargs`: options validated by the kernel against the schema of LINEAR_PARAMS. */
-  constructor(private readonly kwargs: Readonly<Record<string, unknown>> = {}) {
+  constructor(
+    private readonly kwargs: Readonly<Record<string, unknown>> = {},
+    options: { simd?: boolean } = {},
+  ) {
+    this.useKernel = options.simd ?? true;
     const p = foldParams(LINEAR_PARAMS, kwargs, LINEAR_CLASS);
     this.alpha = p.alpha;
     this.fitIntercept = p.fit_intercept;
@@ -91,15 +98,33 @@ export class LinearModel implements Model {
     const coef = Float64Array.from(s.coef);
     const fill = Float64Array.from(s.fill);
     const out = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let acc = s.intercept;
-      const base = r * cols;
+    const c = s.intercept;
+    let r = 0;
+    // Four rows at a time, four independent sums (each in column order) that overlap in the CPU,
+    // taking the values as they are: a row with a missing value ends non-finite and is redone with
+    // the fills (a row that overflows is redone too, to the same result).
+    for (; r + 4 <= rows; r += 4) {
+      let a0 = c;
+      let a1 = c;
+      let a2 = c;
+      let a3 = c;
+      const b0 = r * cols;
+      const b1 = b0 + cols;
+      const b2 = b1 + cols;
+      const b3 = b2 + cols;
       for (let j = 0; j < cols; j++) {
-        const v = features[base + j]!;
-        acc += coef[j]! * (v - v === 0 ? v : fill[j]!);
+        const k = coef[j]!;
+        a0 += k * features[b0 + j]!;
+        a1 += k * features[b1 + j]!;
+        a2 += k * features[b2 + j]!;
+        a3 += k * features[b3 + j]!;
       }
-      out[r] = acc;
+      out[r] = a0 - a0 === 0 ? a0 : filledRow(features, b0, cols, c, coef, fill);
+      out[r + 1] = a1 - a1 === 0 ? a1 : filledRow(features, b1, cols, c, coef, fill);
+      out[r + 2] = a2 - a2 === 0 ? a2 : filledRow(features, b2, cols, c, coef, fill);
+      out[r + 3] = a3 - a3 === 0 ? a3 : filledRow(features, b3, cols, c, coef, fill);
     }
+    for (; r < rows; r++) out[r] = filledRow(features, r * cols, cols, c, coef, fill);
     return out;
   }
 
@@ -129,18 +154,8 @@ export class LinearModel implements Model {
   private solve(ds: MatrixDataset, featureNames?: string[]): LinearState {
     const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
     // Pass 1: fill values (finite means) and the weighted centres of the filled columns.
-    const sum = new Float64Array(p);
-    const count = new Float64Array(p);
-    for (let r = 0; r < n; r++) {
-      const base = r * p;
-      for (let j = 0; j < p; j++) {
-        const v = X[base + j]!;
-        if (v - v === 0) {
-          sum[j] += v;
-          count[j]++;
-        }
-      }
-    }
+    const kernel = this.useKernel ? LinearKernel.create(p) : null;
+    const { sum, count } = kernel ? kernel.finiteSums(X, n) : finiteSums(X, n, p);
     const fill = new Float64Array(p);
     for (let j = 0; j < p; j++) fill[j] = count[j]! > 0 ? sum[j]! / count[j]! : 0;
     const centre = new Float64Array(p);
@@ -168,30 +183,8 @@ export class LinearModel implements Model {
       yCentre = ysum / wsum;
       for (let j = 0; j < p; j++) centre[j] = w ? wx[j]! / wsum : fill[j]!;
     }
-    // Pass 2: X'WX and X'Wy over row blocks laid out column-major, so each
-    // (j, k) product is a contiguous dot product.
-    const BLOCK = 128;
-    const buf = new Float64Array(p * BLOCK);
-    const yb = new Float64Array(BLOCK);
-    const A = new Float64Array(p * p);
-    const b = new Float64Array(p);
-    for (let r0 = 0; r0 < n; r0 += BLOCK) {
-      const m = Math.min(BLOCK, n - r0);
-      for (let i = 0; i < m; i++) {
-        const r = r0 + i;
-        const sw = w ? Math.sqrt(w[r]!) : 1;
-        const base = r * p;
-        for (let j = 0; j < p; j++) {
-          const v = X[base + j]!;
-          buf[j * BLOCK + i] = ((v - v === 0 ? v : fill[j]!) - centre[j]!) * sw;
-        }
-        yb[i] = (y[r]! - yCentre) * sw;
-      }
-      accumulateBlock(buf, yb, m, p, BLOCK, A, b);
-    }
-    for (let j = 0; j < p; j++) {
-      for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
-    }
+    // Pass 2: X'WX and X'Wy of the filled, centred rows (times sqrt(w)).
+    const { A, b } = normalEquations(ds, fill, centre, yCentre, kernel);
     if (this.estimator === 'nnls') return this.nnlsState(A, b, p, centre, yCentre, weightSum, fill, featureNames);
     let coef: Float64Array;
     let method: LinearState['solver'];
@@ -218,6 +211,33 @@ export class LinearModel implements Model {
   }
 }
 
+/** c + sum_j coef[j] * (x_j finite ? x_j : fill[j]) for the row at `base`, in column order. */
+function filledRow(features: Float32Array, base: number, cols: number, c: number, coef: Float64Array, fill: Float64Array): number {
+  let acc = c;
+  for (let j = 0; j < cols; j++) {
+    const v = features[base + j]!;
+    acc += coef[j]! * (v - v === 0 ? v : fill[j]!);
+  }
+  return acc;
+}
+
+/** Per column, the sum and count of the finite values (row order). */
+function finiteSums(X: Float32Array, n: number, p: number): { sum: Float64Array; count: Float64Array } {
+  const sum = new Float64Array(p);
+  const count = new Float64Array(p);
+  for (let r = 0; r < n; r++) {
+    const base = r * p;
+    for (let j = 0; j < p; j++) {
+      const v = X[base + j]!;
+      if (v - v === 0) {
+        sum[j] += v;
+        count[j]++;
+      }
+    }
+  }
+  return { sum, count };
+}
+
 /**
  * Qlib's nnls: the intercept is one more non-negative coefficient (a column
  * of ones), so the Gram matrix of the uncentred data [X, 1] is rebuilt from
@@ -235,6 +255,41 @@ function uncentred(A: Float64Array, b: Float64Array, p: number, m: Float64Array,
   G[p * q + p] = W;
   c[p] = W * ym;
   return { A: G, b: c };
+}
+
+/**
+ * X'WX (p x p, full) and X'Wy of the rows ((x finite ? x : fill) - centre) *
+ * sqrt(w) and labels (y - yCentre) * sqrt(w): by the WebAssembly SIMD
+ * kernel (the labels ride along as one more column of its Gram matrix), or,
+ * without one (kernel null), by blocked scalar loops doing the same sums.
+ */
+export function normalEquations(ds: MatrixDataset, fill: Float64Array, centre: Float64Array, yCentre: number, kernel: LinearKernel | null = LinearKernel.create(ds.cols)): { A: Float64Array; b: Float64Array } {
+  const { features: X, labels: y, weights: w, rows: n, cols: p } = ds;
+  if (kernel) return kernel.gram(X, y, w, n, fill, centre, yCentre);
+  const A = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  // Row blocks laid out column-major, so each (j, k) product is a contiguous dot product.
+  const BLOCK = 128;
+  const buf = new Float64Array(p * BLOCK);
+  const yb = new Float64Array(BLOCK);
+  for (let r0 = 0; r0 < n; r0 += BLOCK) {
+    const m = Math.min(BLOCK, n - r0);
+    for (let i = 0; i < m; i++) {
+      const r = r0 + i;
+      const sw = w ? Math.sqrt(w[r]!) : 1;
+      const base = r * p;
+      for (let j = 0; j < p; j++) {
+        const v = X[base + j]!;
+        buf[j * BLOCK + i] = ((v - v === 0 ? v : fill[j]!) - centre[j]!) * sw;
+      }
+      yb[i] = (y[r]! - yCentre) * sw;
+    }
+    accumulateBlock(buf, yb, m, p, BLOCK, A, b);
+  }
+  for (let j = 0; j < p; j++) {
+    for (let k = 0; k < j; k++) A[j * p + k] = A[k * p + j]!;
+  }
+  return { A, b };
 }
 
 /**

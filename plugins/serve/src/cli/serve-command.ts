@@ -21,12 +21,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const serveCommand: CliCommand = {
   name: 'serve',
   longRunning: true,
-  usage: 'serve CONFIG [--port N] [--host H] [--allow-writes]',
+  usage: 'serve CONFIG [--port N] [--host H] [--allow-writes] [--fallback-ms N]',
   summary: 'Serve the JSON API (signals, online models, history, tasks) and the dashboard over HTTP',
   flags: {
     port: { value: true, description: 'Port (default 8377; 0 = any free port)' },
     host: { value: true, description: 'Interface (default 127.0.0.1, loopback only)' },
     'allow-writes': { description: 'Mount POST /api/rollback and POST /api/online; they need the bearer token from QONLINE_API_TOKEN' },
+    'fallback-ms': { value: true, description: 'When the store notifies state changes (PostgreSQL LISTEN/NOTIFY): check the state version in the background every N ms anyway, in case a notification was lost (default 2000)' },
   },
   async run(ctx) {
     const file = configArg(ctx, 'serve');
@@ -34,6 +35,8 @@ export const serveCommand: CliCommand = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new QonlineError('QONLINE_USAGE', '--port expects 0..65535');
     const host = (ctx.args.flags['host'] as string | undefined) ?? '127.0.0.1';
     const allowWrites = Boolean(ctx.args.flags['allow-writes']);
+    const fallbackMs = Number((ctx.args.flags['fallback-ms'] as string | undefined) ?? 2000);
+    if (!Number.isInteger(fallbackMs) || fallbackMs < 10) throw new QonlineError('QONLINE_USAGE', '--fallback-ms expects an integer >= 10');
     const token = ctx.env['QONLINE_API_TOKEN'] || undefined;
     if (allowWrites && !token) throw new QonlineError('QONLINE_USAGE', '--allow-writes needs a bearer token in QONLINE_API_TOKEN');
     if (!LOOPBACK.has(host) && !token) ctx.logger.warn(`serving on ${host} without QONLINE_API_TOKEN: anyone who can reach this address reads the signals`);
@@ -41,6 +44,7 @@ export const serveCommand: CliCommand = {
     const app = await buildServer(m, {
       allowWrites,
       token,
+      fallbackMs,
       logger: ctx.json ? false : { level: 'info', stream: process.stderr, timestamp: () => `,"time":"${new Date().toISOString()}"` },
     });
     try {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../../../core/kernel/clock.js';
 import { runWorkerLoop, type TaskExecutor, type TaskOutcome } from '../../../../core/engine/worker.js';
-import type { FetchedTask, SqlExperimentStore, TaskPool } from '../../../../core/index.js';
+import type { EngineMetrics, FetchedTask, SqlExperimentStore, TaskPool } from '../../../../core/index.js';
 import { openSqliteStore } from '../../../../plugins/store-sqlite/index.js';
 import { poolTaskDef } from '../../../contract/task-pool.contract.js';
 import { silentLogger } from '../../../helpers/fake-training.js';
@@ -94,6 +94,33 @@ describe('worker loop (SQLite pool, in process)', () => {
     expect((await running).done).toBe(1);
     const t = (await pool.get(id!))!;
     expect([t.status, t.attempts]).toEqual(['done', 1]);
+  });
+
+  it('tells its metrics of every lease renewal (timed by the clock service), of a takeover and of how each task ended', async () => {
+    const events: string[] = [];
+    const metrics: EngineMetrics = {
+      routineEnded: () => events.push('routine'),
+      leaseRenewed: (p) => events.push(`renewed ${p}`),
+      leaseTakenOver: (p) => events.push(`taken over ${p}`),
+      taskEnded: (p, end, seconds) => events.push(`${end} ${p} ${seconds}s`),
+    };
+    // A holder that died: its lease (database time) runs out by itself.
+    const [dead] = await pool.create([{ def: poolTaskDef(1), experiment: 'e' }]);
+    expect((await pool.fetch({ worker: 'gone:1:0', leaseSeconds: 0.05 }))!.task.id).toBe(dead);
+    // Reaped once it has run out (by whoever looks first: here the test, as a waiting manager would).
+    for (let t0 = Date.now(); (await pool.reapExpired()) === 0; await sleep(10)) if (Date.now() - t0 > 10_000) throw new Error('the lease never ran out');
+    const clock = new TestClock();
+    const slow = new CountingExecutor(pool, () => 90_000, undefined, (ms) => clock.sleep(ms));
+    const running = runWorkerLoop({ pools: [pool], executor: slow, once: true, leaseSeconds: 60, logger: silentLogger, clock, metrics });
+    await until(() => clock.pending === 2, 'the task and its lease keeper to wait on the clock');
+    // Every 20 s of clock time (a third of the lease) one renewal, until the 90 s task ends.
+    for (let i = 0; i < 4; i++) {
+      clock.advance(20_000);
+      await until(() => events.filter((e) => e.startsWith('renewed')).length === i + 1 || events.some((e) => e.startsWith('done')), `renewal ${i + 1}`);
+    }
+    clock.advance(10_000);
+    expect((await running).done).toBe(1);
+    expect(events).toEqual(['taken over p', 'renewed p', 'renewed p', 'renewed p', 'renewed p', 'done p 90s']);
   });
 
   it('a failing task is retried up to max attempts and ends failed with its error', async () => {

@@ -26,7 +26,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 
 const opts = { skip: skip ?? (url ? undefined : 'QONLINE_TEST_PG_URL is not set') };
 
-experimentStoreContract('PostgreSQL', async () => openPgTestStore(url!, freshSchema(), true), opts);
+experimentStoreContract('PostgreSQL', async () => openPgTestStore(url!, freshSchema(), true), { ...opts, notifies: true });
 
 taskPoolContract(
   'PostgreSQL',
@@ -102,7 +102,7 @@ describe.skipIf(Boolean(opts.skip))('PostgreSQL driver', () => {
     const other = await PgDriver.open({ url: url!, schema, poolSize: 1 });
     try {
       const got: string[] = [];
-      await d.listen('chan', (p) => got.push(p));
+      await d.listen('chan', (p) => got.push(p), () => got.push('(resubscribed)'));
       await other.transaction((tx) => other.notify(tx, 'chan', 'one'));
       await until(() => got.includes('one'));
       const killed = await other.all<{ n: number }>(
@@ -110,7 +110,8 @@ describe.skipIf(Boolean(opts.skip))('PostgreSQL driver', () => {
         [`qonline_listen_${schema}`],
       );
       expect(killed[0]!.n).toBe(1);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Back on a new connection, the subscriber is told (what was sent meanwhile is lost).
+      await until(() => got.includes('(resubscribed)'), 10_000);
       await other.transaction((tx) => other.notify(tx, 'chan', 'two'));
       await until(() => got.includes('two'));
     } finally {

@@ -1,9 +1,9 @@
-import { rowsOf } from './window.js';
+import { f32Series, rowsOf, type Alloc, type Series } from './window.js';
 
 /** Rolling count of non-NaN values (0 for an all-NaN window). */
-export function rollingCount(x: Float32Array, N: number): Float32Array {
+export function rollingCount(x: Series, N: number, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const rows = rowsOf(N, n);
   let cnt = 0;
   for (let t = 0; t < n; t++) {

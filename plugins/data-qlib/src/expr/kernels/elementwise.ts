@@ -1,3 +1,4 @@
+import type { Series } from './window.js';
 /**
  * Row-by-row operators. Inputs and outputs are float32 arrays, so each
  * result is the float32 rounding of the exact result, as numpy computes on
@@ -85,9 +86,19 @@ export function binaryScalar(op: BinaryOp, a: number, b: number): number {
   }
 }
 
-export function unaryArray(op: UnaryOp, a: Float32Array): Float32Array {
+/** An output of the input's dtype (numpy keeps float32 for float32 input). */
+function like(a: Series, n: number): Series {
+  return a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** numpy's promotion: float64 if either operand is, else float32. Comparisons' 0/1 are exact either way. */
+function promoted(a: Series, b: Series, n: number): Series {
+  return a instanceof Float64Array || b instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+export function unaryArray(op: UnaryOp, a: Series): Series {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = like(a, n);
   switch (op) {
     case 'Neg':
       for (let i = 0; i < n; i++) out[i] = -a[i]!;
@@ -104,9 +115,9 @@ export function unaryArray(op: UnaryOp, a: Float32Array): Float32Array {
   return out;
 }
 
-export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Float32Array {
+export function binaryArray(op: BinaryOp, a: Series, b: Series): Series {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = promoted(a, b, n);
   // The hot arithmetic gets its own loops; the rest share the scalar definition.
   switch (op) {
     case 'Add':
@@ -136,12 +147,12 @@ export function binaryArray(op: BinaryOp, a: Float32Array, b: Float32Array): Flo
 /**
  * A binary operator between a series and a number (`scalarFirst`: the number
  * is the left operand), without broadcasting the number into an array. The
- * number is rounded to float32 first, as numpy casts it to the array dtype.
+ * number is cast to the array's dtype first, as numpy does (float32: rounded).
  */
-export function binarySeriesScalar(op: BinaryOp, a: Float32Array, scalar: number, scalarFirst: boolean): Float32Array {
+export function binarySeriesScalar(op: BinaryOp, a: Series, scalar: number, scalarFirst: boolean): Series {
   const n = a.length;
-  const out = new Float32Array(n);
-  const s = Math.fround(scalar);
+  const out = like(a, n);
+  const s = a instanceof Float32Array ? Math.fround(scalar) : scalar;
   switch (op) {
     case 'Add':
       for (let i = 0; i < n; i++) out[i] = a[i]! + s;
@@ -165,9 +176,9 @@ export function binarySeriesScalar(op: BinaryOp, a: Float32Array, scalar: number
 }
 
 /** If(cond, a, b): a where cond is nonzero (NaN counts as true, as numpy.where), else b. */
-export function ifArray(cond: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
+export function ifArray(cond: Series, a: Series, b: Series): Series {
   const n = cond.length;
-  const out = new Float32Array(n);
+  const out = promoted(a, b, n);
   for (let i = 0; i < n; i++) out[i] = cond[i] !== 0 ? a[i]! : b[i]!;
   return out;
 }

@@ -1,4 +1,4 @@
-import { rowsOf, windowStart } from './window.js';
+import { f32Series, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
 
@@ -8,9 +8,9 @@ export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
  * deque: O(n). Ties go to the oldest row: an equal newer value does not
  * displace an older one. All-NaN windows give NaN.
  */
-export function rollingExtremum(x: Float32Array, N: number, stat: ExtremumStat): Float32Array {
+export function rollingExtremum(x: Series, N: number, stat: ExtremumStat, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const rows = rowsOf(N, n);
   const wantMax = stat === 'max' || stat === 'idxmax';
   const position = stat === 'idxmax' || stat === 'idxmin';

@@ -1,4 +1,4 @@
-import { IdenticalRun, REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type MomentStat = 'sum' | 'mean' | 'var' | 'std' | 'skew' | 'kurt';
 
@@ -16,7 +16,7 @@ const MASS3 = 7;
 const ABS = 8;
 
 /** Power sums of (x - mean) over the non-NaN values of rows start..t, into `st`. */
-function rebuildSums(x: Float32Array, start: number, t: number, st: Float64Array): void {
+function rebuildSums(x: Series, start: number, t: number, st: Float64Array): void {
   let total = 0;
   let c = 0;
   for (let j = start; j <= t; j++) {
@@ -67,12 +67,12 @@ function rebuildSums(x: Float32Array, start: number, t: number, st: Float64Array
  * below 3/4 values or when the population variance is <= 1e-14, and exactly
  * 0 / -3 when every value in the window is the same.
  */
-export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Float32Array {
+export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Alloc = f32Series): Series {
   const n = x.length;
   const rows = rowsOf(N, n);
-  if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean');
-  if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std');
-  const out = new Float32Array(n);
+  if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean', alloc);
+  if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std', alloc(n));
+  const out = alloc(n);
   const order = ORDER[stat];
   const high = order >= 3;
   const run = new IdenticalRun();
@@ -210,9 +210,9 @@ export function rollingMoments(x: Float32Array, N: number, stat: MomentStat): Fl
  * without the higher power sums, so results are identical and the loop is
  * shorter.
  */
-function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float32Array {
+function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const run = new IdenticalRun();
   let k = 0;
   let cnt = 0;
@@ -285,9 +285,8 @@ function rollingFirstOrder(x: Float32Array, rows: number, mean: boolean): Float3
  * rollingMoments for Var and Std: the same arithmetic on k, cnt, s1, s2 and
  * the rebuild rule's ops / mass2, without the third and fourth powers.
  */
-function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: Float32Array): Float32Array {
+function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: boolean, out: T): T {
   const n = x.length;
-  const out = into ?? new Float32Array(n);
   const run = new IdenticalRun();
   let k = 0;
   let cnt = 0;
@@ -361,6 +360,6 @@ function rollingSecondOrder(x: Float32Array, rows: number, std: boolean, into?: 
 }
 
 /** Rolling Std as rollingMoments(x, N, 'std') computes it, into out[0..x.length) (a caller's scratch). */
-export function rollingStdInto(x: Float32Array, N: number, out: Float32Array): Float32Array {
+export function rollingStdInto(x: Series, N: number, out: Float32Array): Float32Array {
   return rollingSecondOrder(x, rowsOf(N, x.length), true, out);
 }

@@ -1,6 +1,6 @@
 import { sortedWindowStat } from './sorted-window.js';
 import { valueRanks, type ValueRanks } from './value-ranks.js';
-import { IdenticalRun, REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type OrderStat = 'rank' | 'quantile' | 'median' | 'mad';
 
@@ -70,11 +70,12 @@ export function rollingOrderStat(
   stat: OrderStat,
   q = 0.5,
   ranks?: () => ValueRanks,
-): Float32Array {
+  alloc: Alloc = f32Series,
+): Series {
   const n = x.length;
   const rows = rowsOf(N, n);
   if (rows <= SMALL_WINDOW) return sortedWindowStat(x, N, stat, q);
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const global = ranks ? ranks() : valueRanks(x);
   if (rows >= n) {
     // Expanding (or a window as long as the series): one block, the series' own ranks.
@@ -123,7 +124,7 @@ function orderStatBlock(
   d0: number,
   rank: Int32Array,
   values: Float64Array,
-  out: Float32Array,
+  out: Series,
   run: IdenticalRun,
 ): void {
   const m = values.length;

@@ -1,6 +1,6 @@
 import { rollingStdInto } from './moments.js';
 import { NEAR_CONSTANT_STD } from './regression.js';
-import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type PairStat = 'corr' | 'cov';
 
@@ -17,7 +17,7 @@ const SBB = 6;
 const SAB = 7;
 
 /** Sums over rows start..t where both sides are non-NaN, each shifted by its mean, into `st`. */
-function rebuildSums(a: Float32Array, b: Float32Array, start: number, t: number, st: Float64Array): void {
+function rebuildSums(a: Series, b: Series, start: number, t: number, st: Float64Array): void {
   let ta = 0;
   let tb = 0;
   let c = 0;
@@ -62,9 +62,9 @@ function rebuildSums(a: Float32Array, b: Float32Array, start: number, t: number,
  * side's own rolling std (its own non-NaN values) is within 2e-5 of zero, as
  * Qlib masks it, and where a side is constant over the paired rows.
  */
-export function rollingPair(a: Float32Array, b: Float32Array, N: number, stat: PairStat): Float32Array {
+export function rollingPair(a: Series, b: Series, N: number, stat: PairStat, alloc: Alloc = f32Series): Series {
   const n = a.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const rows = rowsOf(N, n);
   const st = new Float64Array(8);
   let ka = 0;

@@ -1,3 +1,4 @@
+import { f32Series, type Alloc, type Series } from './window.js';
 /**
  * Kernels for `expressions: qlib`: Qlib's own behaviour where qonline's
  * default deliberately differs (docs/expressions.md, "Where qonline differs").
@@ -6,15 +7,15 @@
  */
 
 /** Qlib's Ref(x, 0): the first loaded value (NaN included) on every row. */
-export function firstValueRows(x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+export function firstValueRows(x: Series): Series {
+  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(x.length);
   if (x.length) out.fill(x[0]!);
   return out;
 }
 
 /** Qlib's Delta(x, 0): x minus the first loaded value (NaN if that is NaN), in float32. */
-export function minusFirstRows(x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
+export function minusFirstRows(x: Series): Series {
+  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(x.length);
   if (!x.length) return out;
   const first = x[0]!;
   for (let t = 0; t < x.length; t++) out[t] = x[t]! - first;
@@ -29,9 +30,9 @@ export function minusFirstRows(x: Float32Array): Float32Array {
  * equals Qlib's on windows without NaN (first occurrence of the extreme).
  * `x` has infinities already replaced by NaN (pandas does so before apply).
  */
-export function qlibArgExtremum(x: Float32Array, N: number, plain: Float32Array): Float32Array {
+export function qlibArgExtremum(x: Series, N: number, plain: Series, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   // firstNaN[i]: the first NaN row at or after i (n when none).
   const firstNaN = new Int32Array(n + 1);
   firstNaN[n] = n;
@@ -55,9 +56,9 @@ export function qlibArgExtremum(x: Float32Array, N: number, plain: Float32Array)
  * non-NaN rows (numpy nansum). NaN while no value has been seen. O(n²), as in
  * Qlib. `x` has infinities replaced by NaN.
  */
-export function qlibExpandingEma(x: Float32Array): Float32Array {
+export function qlibExpandingEma(x: Series, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   let seen = false;
   for (let t = 0; t < n; t++) {
     if (x[t] === x[t]) seen = true;

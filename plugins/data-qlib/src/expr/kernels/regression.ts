@@ -1,4 +1,4 @@
-import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type RegressionStat = 'slope' | 'rsquare' | 'resi';
 
@@ -15,7 +15,7 @@ const SYY = 6;
 const SXY = 7;
 
 /** OLS sums over the non-NaN rows start..t with x = row - t and y shifted by their mean, into `st`. */
-function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array): void {
+function rebuildSums(y: Series, start: number, t: number, st: Float64Array): void {
   let total = 0;
   let c = 0;
   for (let j = start; j <= t; j++) {
@@ -62,9 +62,9 @@ function rebuildSums(y: Float32Array, start: number, t: number, st: Float64Array
  * - resi: current value minus the fitted value at its position; NaN when the
  *   current value is NaN or there are fewer than 2 values.
  */
-export function rollingRegression(y: Float32Array, N: number, stat: RegressionStat, mask = true): Float32Array {
+export function rollingRegression(y: Series, N: number, stat: RegressionStat, mask = true, alloc: Alloc = f32Series): Series {
   const n = y.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const rows = rowsOf(N, n);
   const st = new Float64Array(8);
   let base = 0; // row at x = 0

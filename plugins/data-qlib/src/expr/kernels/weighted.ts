@@ -1,4 +1,4 @@
-import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
+import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 /**
  * Qlib's WMA: over the window's L rows (L < N at the start of the series),
@@ -8,9 +8,9 @@ import { REBUILD_RATIO, rowsOf, windowStart } from './window.js';
  * divided by N, as in Qlib. NaN for an all-NaN window. O(n) with running
  * sums rebuilt as in window.ts.
  */
-export function rollingWma(x: Float32Array, N: number): Float32Array {
+export function rollingWma(x: Series, N: number, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const rows = rowsOf(N, n);
   let base = -1; // the running weight of row j is (j - base)
   let cnt = 0;
@@ -85,9 +85,9 @@ export function rollingWma(x: Float32Array, N: number): Float32Array {
  * the weight of older observations decays by (1 - alpha) every row, NaN rows
  * included, and a NaN row repeats the previous mean. Leading NaNs stay NaN.
  */
-export function ewmMean(x: Float32Array, alpha: number): Float32Array {
+export function ewmMean(x: Series, alpha: number, alloc: Alloc = f32Series): Series {
   const n = x.length;
-  const out = new Float32Array(n);
+  const out = alloc(n);
   const decay = 1 - alpha;
   let mean = NaN;
   let oldWeight = 1;

@@ -62,11 +62,23 @@ export class IdenticalRun {
  * (they replace it with NaN before computing), so every windowed operator
  * except Count sees infinities as NaN. Returns `x` itself when it holds none.
  */
-export function infinitiesAsNaN(x: Float32Array): Float32Array {
+export function infinitiesAsNaN<T extends Series>(x: T): T {
   let i = 0;
   while (i < x.length && x[i] !== Infinity && x[i] !== -Infinity) i++;
   if (i === x.length) return x;
-  const out = x.slice();
+  const out = x.slice() as T;
   for (; i < out.length; i++) if (out[i] === Infinity || out[i] === -Infinity) out[i] = NaN;
   return out;
 }
+
+/**
+ * A series of values: float32 as Qlib stores data, or float64 for the
+ * results Qlib keeps in float64 under `expressions: qlib` (pandas' rolling
+ * operators and the Cython ones return float64, and numpy promotes
+ * arithmetic with them; only the final result is cast to float32).
+ */
+export type Series = Float32Array | Float64Array;
+/** Allocates a kernel's output: float32 (the default) or float64 (Qlib's intermediates). */
+export type Alloc = (n: number) => Series;
+export const f32Series: Alloc = (n) => new Float32Array(n);
+export const f64Series: Alloc = (n) => new Float64Array(n);

@@ -65,6 +65,30 @@ describe('QlibDataProvider with expressions: qlib', () => {
     expect(column(h, 0, codes[1]!).get(dates[50]!)).toBe(await closeAt(codes[1]!, 50));
   });
 
+  it("ends loading where Qlib would: Delta(x, -N) adds no right extent (NaN on the query's last N rows), Ref(x, -N) adds N", async () => {
+    const p = new QlibDataProvider({ id: 't', uri, threads: 1, expressions: 'qlib' });
+    const d = new QlibDataProvider({ id: 't', uri, threads: 1 });
+    const b = 60;
+    const req = { instruments: codes, fields: ['Delta($close, -2)', 'Ref($close, -2) - $close'], start: dates[40]!, end: dates[b]! };
+    const q = await p.features(req);
+    const x = await d.features(req);
+    const code = codes[1]!;
+    const delta = column(q, 0, code);
+    const ref = column(q, 1, code);
+    // Hand-computed from the stored closes: the last two rows need rows b+1 and b+2, which Qlib does not load for Delta.
+    for (const t of [b - 1, b]) {
+      expect(delta.get(dates[t]!), `row ${t}`).toBeNaN();
+      expect(ref.get(dates[t]!)).toBe(Math.fround((await closeAt(code, t + 2)) - (await closeAt(code, t))));
+      // The default reads the stored rows after the query: x[t] - x[t+2].
+      expect(column(x, 0, code).get(dates[t]!)).toBe(-ref.get(dates[t]!)!);
+    }
+    // Earlier rows: the difference itself (Qlib's Delta computes series - series.shift(-2)).
+    expect(delta.get(dates[b - 2]!)).toBe(Math.fround((await closeAt(code, b - 2)) - (await closeAt(code, b))));
+    // A longer query then has the value on those rows (the value depends on the query's end, as in Qlib).
+    const longer = await p.features({ ...req, end: dates[b + 5]! });
+    expect(column(longer, 0, code).get(dates[b]!)).toBe(Math.fround((await closeAt(code, b)) - (await closeAt(code, b + 2))));
+  });
+
   it('keeps the semantics in the feature cache key (memory and disk)', async () => {
     const cacheDir = path.join(root, 'fcache');
     const expr = `IdxMax(${GAPPY}, 5)`;

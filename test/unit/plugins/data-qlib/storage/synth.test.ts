@@ -208,6 +208,45 @@ describe('generateSyntheticMarket', () => {
       expect(firstMembers).toBeLessThan(csi.size);
     });
 
+    it('carries the SH000300 index: every calendar day, in no market list, a weighted average of its members\' returns', () => {
+      expect(all.has('SH000300')).toBe(false);
+      const csi = readSpans(join(dir, 'instruments/csi300.txt'));
+      expect(csi.has('SH000300')).toBe(false);
+      const idx = Object.fromEntries(SYNTH_FIELDS.map((name) => [name, readBin(dir, 'SH000300', name)]));
+      expect(idx.close!.start).toBe(0);
+      expect(idx.close!.values.length).toBe(calendar.length);
+      expect(idx.close!.values[0]).toBe(1000);
+      const closes = new Map([...csi.keys()].map((code) => [code, readBin(dir, code, 'close')]));
+      const at = (code: string, t: number): number => {
+        const b = closes.get(code)!;
+        return t >= b.start && t < b.start + b.values.length ? b.values[t - b.start]! : NaN;
+      };
+      const bad: string[] = [];
+      const idxRet: number[] = [];
+      const eqRet: number[] = [];
+      for (let t = 1; t < calendar.length; t++) {
+        const d = calendar[t]!;
+        const rets: number[] = [];
+        for (const [code, spans] of csi) {
+          if (!spans.some(([a, b]) => a <= d && d <= b)) continue;
+          const r = at(code, t) / at(code, t - 1) - 1;
+          if (Number.isFinite(r)) rets.push(r);
+        }
+        const c = idx.close!.values[t]!;
+        const p = idx.close!.values[t - 1]!;
+        const r = c / p - 1;
+        // A weighted average lies between the smallest and largest member return.
+        if (rets.length && !(r >= Math.min(...rets) - 1e-6 && r <= Math.max(...rets) + 1e-6)) bad.push(`${d}: ${r} outside [${Math.min(...rets)}, ${Math.max(...rets)}]`);
+        if (!(idx.open!.values[t] === p && idx.high!.values[t]! >= Math.max(p, c) && idx.low!.values[t]! <= Math.min(p, c) && idx.factor!.values[t] === 1)) bad.push(`${d}: OHLC/factor`);
+        if (rets.length) {
+          idxRet.push(r);
+          eqRet.push(rets.reduce((a, x) => a + x, 0) / rets.length);
+        }
+      }
+      expect(bad.slice(0, 5)).toEqual([]);
+      expect(pearson(idxRet, eqRet)).toBeGreaterThan(0.9);
+    });
+
     it('volume is correlated with absolute returns (pooled rank correlation)', () => {
       const absRet: number[] = [];
       const logVolChange: number[] = [];
