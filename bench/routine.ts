@@ -25,7 +25,7 @@ import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js
  * seconds (user + system of the process) are printed too.
  */
 const root = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(root, 'cli.js');
+export const CLI = path.join(root, 'cli.js');
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
