@@ -276,7 +276,8 @@ function checkRoutineAge(writtenAt: string | null, o: DoctorOptions, routineCmd:
   const at = writtenAt === null ? NaN : Date.parse(writtenAt);
   if (Number.isNaN(at)) return;
   const days = (o.now.getTime() - at) / 86_400_000;
-  const age = days >= 1 ? `${Math.floor(days)} day(s)` : `${Math.max(0, Math.floor(days * 24))} hour(s)`;
+  const hours = days * 24;
+  const age = days >= 1 ? `${Math.floor(days)} day(s)` : hours >= 1 ? `${Math.floor(hours)} hour(s)` : `${Math.max(0, Math.floor(hours * 60))} minute(s)`;
   if (days > o.maxRoutineAgeDays) {
     add({
       check: 'routine',

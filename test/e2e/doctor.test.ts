@@ -87,7 +87,7 @@ describe('qonline doctor', () => {
     ]);
     // The users plugin migrates a store when first used: this one never had users.
     expect(finding(report, 'store')[0]!.message).toMatch(/SQLiteStore reachable, schema current \(store v\d+, backtest v\d+; not used with this store: users\)/);
-    expect(finding(report, 'routine')[1]!.message).toMatch(/^last written by a routine \d+ hour\(s\) ago \(\d{4}-/);
+    expect(finding(report, 'routine')[1]!.message).toMatch(/^last written by a routine \d+ (minute|hour)\(s\) ago \(\d{4}-/);
     expect(finding(report, 'routine')[0]!.message).toMatch(/the last routine ran at 2020-12-31/);
     const text = await runCli(['doctor', TINY, '--home', home, ...TODAY]);
     expect(text.code, text.stderr).toBe(0);
@@ -447,7 +447,7 @@ describe.skipIf(Boolean(pgSkip) || !pgUrl)('qonline doctor: PostgreSQL store', (
       expect(r.code, r.stderr).toBe(0);
       const ok = await doctor(cfg, home, TODAY);
       expect(ok.code, JSON.stringify(ok.report.findings)).toBe(0);
-      expect(finding(ok.report, 'store')[0]!.message).toMatch(/^PostgresStore reachable, schema current \(store v\d+, backtest v\d+\)$/);
+      expect(finding(ok.report, 'store')[0]!.message).toMatch(/^PostgresStore reachable, schema current \(store v\d+, backtest v\d+; not used with this store: users\)$/);
       expect(finding(ok.report, 'routine')[0]!.message).toMatch(/the last routine ran at 2020-12-31/);
       const down = path.join(root, 'down.yaml');
       writeFileSync(down, readFileSync(TINY, 'utf8') + store('postgres://postgres@127.0.0.1:1/nothing'));
