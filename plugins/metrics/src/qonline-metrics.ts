@@ -55,7 +55,7 @@ export class QonlineMetrics implements EngineMetrics {
       ? new this.prom.Histogram({ name: 'qonline_http_request_duration_seconds', help: 'HTTP request latency by route and status', labelNames: ['route', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers })
       : null;
     this.snapshotReloads = options.http
-      ? new Counter({ name: 'qonline_snapshot_reloads_total', help: "Reloads of the server's state snapshot by cause (start, request, notify, fallback, reconnect)", labelNames: ['cause'], registers })
+      ? new this.prom.Counter({ name: 'qonline_snapshot_reloads_total', help: "Reloads of the server's state snapshot by cause (start, request, notify, fallback, reconnect)", labelNames: ['cause'], registers })
       : null;
   }
 
