@@ -55,8 +55,9 @@ describe('qonline daemon --metrics-port', () => {
     expect(sample(after, 'qonline_signal_coverage{manager="tiny"}')).toBeGreaterThan(0);
     expect(sample(after, 'qonline_signal_dates{manager="tiny"}')).toBeGreaterThan(0);
     expect(after).toMatch(/^qonline_daemon_process_cpu_seconds_total \d/m);
-    // No server in a daemon: no request latencies.
+    // No server in a daemon: no request latencies, no snapshot reloads.
     expect(after).not.toContain('qonline_http_request_duration_seconds');
+    expect(after).not.toContain('qonline_snapshot_reloads_total');
     // Scheduled runs keep counting (each one after the catch-up has nothing to do, and still takes its time).
     const n = runs(after);
     await until('a scheduled run counted', async () => runs(await scrape(url)) > n);
@@ -183,6 +184,7 @@ steps: [first_train]
     expect(sample(text, 'qonline_state_version{manager="pool_metrics"}')).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^qonline_worker_process_cpu_seconds_total \d/m);
     expect(text).not.toContain('qonline_http_request_duration_seconds');
+    expect(text).not.toContain('qonline_snapshot_reloads_total');
     w.child.kill('SIGTERM');
     expect(await w.exit, w.err()).toBe(0);
     expect(w.out()).toMatch(/worker stopped: 1 done/);
