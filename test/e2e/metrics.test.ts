@@ -45,7 +45,10 @@ describe('qonline daemon --metrics-port', () => {
     // A routine run (the catch-up's, then the schedule's) moves the counters.
     const after = await until('a routine run counted', async () => {
       const t = await scrape(url);
-      return runs(t) > first && runs(t) >= 1 ? t : undefined;
+      // A scrape reads the store's gauges while a run may be finishing, so its counter can be one
+      // scrape ahead of the gauges (metrics are not transactional): wait for both.
+      const gaugesCaughtUp = sample(t, 'qonline_last_routine_timestamp_seconds{manager="tiny"}') !== undefined;
+      return runs(t) > first && runs(t) >= 1 && gaugesCaughtUp ? t : undefined;
     });
     expect(sample(after, 'qonline_routine_duration_seconds_count{manager="tiny",outcome="ok"}')).toBe(runs(after));
     for (const step of ['open', 'train', 'update', 'commit']) expect(after, step).toMatch(new RegExp(`qonline_routine_step_duration_seconds_count\\{manager="tiny",step="${step}"\\} [1-9]`));
