@@ -1,6 +1,6 @@
 import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
-import { modelInputError } from '../model-error.js';
+import { checkModelFile, modelInputError } from '../model-error.js';
 import { binRows, computeBinMapper, wordsPerRow } from './bin-mapper.js';
 import { processBinCache } from './bin-sample-cache.js';
 import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
@@ -52,12 +52,7 @@ export class GBDTModel implements Model {
   }
 
   static fromJSON(serialized: SerializedModel, logger?: Logger): GBDTModel {
-    if (!serialized || serialized.format !== 'qonline-model' || serialized.class !== GBDT_CLASS) {
-      throw modelInputError(`expected a serialised ${GBDT_CLASS} model (format "qonline-model", class "${GBDT_CLASS}"), found class ${JSON.stringify(serialized?.class)}`);
-    }
-    if (serialized.version !== GBDT_FORMAT_VERSION) {
-      throw modelInputError(`${GBDT_CLASS} model file version ${serialized.version} is not supported (this build reads version ${GBDT_FORMAT_VERSION})`);
-    }
+    checkModelFile(serialized, GBDT_CLASS, GBDT_FORMAT_VERSION);
     const model = new GBDTModel(serialized.kwargs ?? {}, logger);
     const s = serialized.state as GbdtState | null;
     if (s === null) return model;
