@@ -21,7 +21,7 @@ import { rollingRegressionInto, type RegressionStat } from './kernels/regression
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
-import { newSeries, recycleSeries } from './kernels/series-pool.js';
+import { claimNextSeries, newSeries, recycleSeries } from './kernels/series-pool.js';
 import { f64Series, infinitiesAsNaN, rowsOf, type Alloc, type Series } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
 import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
@@ -167,6 +167,11 @@ interface Program {
   /** Readers of each step among the steps (roots are kept regardless). */
   readers: Int32Array;
   isRoot: Uint8Array;
+  /**
+   * Per step, the result slot an elementwise root writes straight into (default mode: its one
+   * output, float32, is the result), -1 for none.
+   */
+  directSlot: Int32Array;
   passes: SharedPass[];
 }
 
@@ -209,7 +214,14 @@ function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
   for (const s of steps) for (const i of s.inputs) readers[i]!++;
   const isRoot = new Uint8Array(steps.length);
   for (const r of rootSteps) isRoot[r] = 1;
-  return { roots, steps, rootSteps, readers, isRoot, passes };
+  const directSlot = new Int32Array(steps.length).fill(-1);
+  if (mode === 'default') {
+    rootSteps.forEach((i, r) => {
+      const plan = steps[i]!.plan;
+      if (plan.kind === 'call' && plan.spec.extent === 'elementwise' && directSlot[i] === -1) directSlot[i] = r;
+    });
+  }
+  return { roots, steps, rootSteps, readers, isRoot, directSlot, passes };
 }
 
 /** Programs by their first root plan (then compared root by root): callers repeat the same lists. */
@@ -297,7 +309,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
   const program = programOf(plans, mode);
-  const { steps, readers: initialReaders, isRoot } = program;
+  const { steps, readers: initialReaders, isRoot, directSlot } = program;
   const ctx: Context = {
     mode,
     input,
@@ -311,12 +323,30 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   };
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
+  // The results are views of one buffer, one per root (float64 series are cast to float32 there, once
+  // at the end as Qlib does): the caller's cache holds one allocation per instrument instead of one
+  // per expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
+  // Elementwise roots (most of Alpha158's: a statistic over $close...) are computed into their view;
+  // the others are copied there at the end and their series go back to the pool.
+  const roots = program.rootSteps;
+  const packed = new Float32Array(length * roots.length);
+  const slotView = (r: number): Float32Array => packed.subarray(r * length, (r + 1) * length);
   // Arrays that may not go back to the pool: the caller's fields and results that are one of their inputs.
   const kept = new Set<Series>();
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const args = step.inputs.map((j) => values[j]!);
-    const value = compute(step, args, ctx);
+    const slot = directSlot[i]!;
+    let value: Value;
+    if (slot < 0) value = compute(step, args, ctx);
+    else {
+      claimNextSeries(slotView(slot));
+      try {
+        value = compute(step, args, ctx);
+      } finally {
+        claimNextSeries(null); // unused when the result is a number or float64
+      }
+    }
     values[i] = value;
     if (typeof value !== 'number' && args.includes(value)) kept.add(value);
     for (const j of step.inputs) {
@@ -324,20 +354,15 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
       const v = values[j]!;
       values[j] = undefined;
       ctx.finite[j] = undefined;
-      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v)) continue;
+      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || v.buffer === packed.buffer) continue;
       ctx.ranks.delete(v);
       recycleSeries(v);
     }
   }
-  // The results are copied into one buffer (as views of it, one per root; float64 series are cast to
-  // float32 there, once at the end as Qlib does): the series computed go back
-  // to the pool, and the caller's cache holds one allocation per instrument instead of one per
-  // expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
-  const roots = program.rootSteps;
-  const packed = new Float32Array(length * roots.length);
   const results = roots.map((i, r) => {
     const value = values[i]!;
-    const view = packed.subarray(r * length, (r + 1) * length);
+    if (directSlot[i] === r && value instanceof Float32Array && value.buffer === packed.buffer) return value;
+    const view = slotView(r);
     if (typeof value === 'number') view.fill(value);
     else view.set(value);
     return view;
@@ -345,7 +370,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const recycled = new Set<Float32Array>();
   for (const i of roots) {
     const v = values[i]!;
-    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
+    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v) || v.buffer === packed.buffer) continue;
     recycled.add(v);
     recycleSeries(v);
   }
