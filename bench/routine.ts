@@ -11,21 +11,24 @@ import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js
  * included): 3 online models (ridge on 10 features, GBDT on Alpha158, ridge
  * on Alpha158) on 300 instruments, features already in the disk cache.
  *
- * The market is generated once to day D+5; copies truncated to D, D+1 and
- * D+5 are swapped in under one data folder. The home folder after a routine
- * at D (models trained, cache warm) is kept and restored before each timed
- * run, so each run does the same work:
+ * The market is generated once to day D+20; copies truncated to D, D+1,
+ * D+5 and D+20 are swapped in under one data folder. The home folder after a
+ * routine at D (models trained, cache warm) is kept and restored before each
+ * timed run, so each run does the same work:
  *   - "1 day": data D+1, one routine;
- *   - "5 days": data D+5, one routine;
+ *   - "5 days" / "20 days": data D+5 / D+20, one routine (a late catch-up);
  *   - "startup": `qonline validate CONFIG` (config load + schema compile + plugin registry).
- * Runs are interleaved (1 day, 5 days, 1 day, ...); median and min-max of
- * QONLINE_BENCH_REPS (default 3). QONLINE_BENCH_SMALL=1: 60 instruments.
- * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A B)
- * and the ratios are printed. Wall time on a shared machine is noisy: CPU
- * seconds (user + system of the process) are printed too.
+ * Runs are interleaved (1 day, 5 days, 20 days, 1 day, ...); median and
+ * min-max of QONLINE_BENCH_REPS (default 3). QONLINE_BENCH_SMALL=1: 60
+ * instruments. QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs
+ * interleaved (A B A B) and the ratios are printed. Wall time on a shared
+ * machine is noisy: CPU seconds (user + system of the process) are printed
+ * too. Then one more 1-day routine per build runs under `--cpu-prof` and its
+ * samples are split by phase (the outermost known function on the stack):
+ * where a routine's time goes.
  */
 const root = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.join(root, 'cli.js');
+export const CLI = path.join(root, 'cli.js');
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -141,21 +144,81 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-export function cli(args: string[], home: string, cliFile = CLI): { wall: number; cpu: number } {
-  const timeFile = path.join(home, '..', 'time.txt');
+export function cli(args: string[], home: string, cliFile = CLI, nodeFlags: string[] = []): { wall: number; cpu: number; stdout: string } {
+  return timedNode([...nodeFlags, cliFile, ...args, '--home', home], path.join(home, '..', 'time.txt'), `qonline ${args.join(' ')}`);
+}
+
+/** Wall and CPU seconds of one `node ARGV` process, and what it printed. */
+function timedNode(argv: string[], timeFile: string, what: string): { wall: number; cpu: number; stdout: string } {
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
-  const argv = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, cliFile, ...args, '--home', home] : [cliFile, ...args, '--home', home];
+  const full = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv] : argv;
   const t0 = performance.now();
-  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  const r = spawnSync(cmd, full, { encoding: 'utf8' });
   const wall = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`qonline ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   let cpu = NaN;
   if (useTime) {
     const [u, s] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number) as [number, number];
     cpu = u + s;
   }
-  return { wall, cpu };
+  return { wall, cpu, stdout: r.stdout };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Phases of a routine, each named by the functions that start it (the outermost one on a sample's stack wins). */
+const PHASES: [string, RegExp][] = [
+  ['config load + check + schema validation', /^(loadConfigFile|prepareConfig|checkConfig|validateConfig|isUserConfig|_Kernel|SchemaValidator)$/],
+  ['store open (+ migrations)', /^(openSqliteStore|migrateSqlStore|openPostgresStore)$/],
+  ['summary printed by run (all signals, IC)', /^(summarize|formatSummary)$/],
+  ['processors', /^(applyProcessors|fitInferLearn|loadProcessorStates)$/],
+  ['predict', /^predict$/],
+  ['signals', /^(computeSignals|signalsFrom|recomputeSignals)$/],
+  ['store writes', /^(writeScores|replaceSignals|writeSignals)$/],
+  ['data: calendar, instruments, version', /^(calendar|instruments|version|computeDataVersion)$/],
+  ['features: assembly + other', /^(featureRows|features|evaluateCodes|evaluateMany|evaluateAt|prepare)$/],
+];
+/** Inside a feature request, the innermost of these names the work. */
+const FEATURE_PHASES: [string, RegExp][] = [
+  ['features: raw data reads', /^(readFeatureSync|series)$/],
+  ['features: cache index + value reads', /^(open|readIndex|scan|values|read)$/],
+  ['features: cache appends / rewrites', /^(flush|append|rewrite)$/],
+  ['features: input hashes', /^(hashOf|inputHash)$/],
+  ['features: expression evaluation', /^(extend|evaluateAll|evaluatePlans)$/],
+];
+
+/** Microseconds per phase of a CPU profile: module import, GC and the V8 runtime are phases of their own. */
+export function phaseBreakdown(p: CpuProfile): Map<string, number> {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const phaseOf = new Map<number, string>();
+  const visit = (id: number, inherited: string | null): void => {
+    const f = byId.get(id)!.callFrame;
+    let phase = inherited;
+    if (f.functionName === '(garbage collector)') phase = 'garbage collection';
+    else if (f.functionName === '(program)') phase = 'V8 runtime (program)';
+    else if (f.functionName === '(idle)') phase = 'idle (waiting on I/O)';
+    else if (!phase) {
+      if (f.url.startsWith('node:internal/modules') || (f.lineNumber === 0 && f.functionName === '' && f.url !== '')) phase = 'module import (plugins, dependencies)';
+      // After an await the stack starts afresh: a feature sub-phase may be the outermost frame.
+      else phase = (PHASES.find(([, re]) => re.test(f.functionName)) ?? FEATURE_PHASES.find(([, re]) => re.test(f.functionName)))?.[0] ?? null;
+    } else if (phase.startsWith('features')) {
+      phase = FEATURE_PHASES.find(([, re]) => re.test(f.functionName))?.[0] ?? phase;
+    }
+    phaseOf.set(id, phase ?? 'other');
+    for (const c of byId.get(id)!.children ?? []) visit(c, phase);
+  };
+  visit(p.nodes[0]!.id, null);
+  const out = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const ph = phaseOf.get(id) ?? 'other';
+    out.set(ph, (out.get(ph) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
+  return out;
 }
 
 export async function runRoutineBench(): Promise<void> {
@@ -170,9 +233,11 @@ export async function runRoutineBench(): Promise<void> {
     const dD = path.join(dir, 'd0');
     const d1 = path.join(dir, 'd1');
     const d5 = path.join(dir, 'd5');
-    const begin = truncateData(full, dD, days - 5);
-    truncateData(full, d1, days - 4);
-    truncateData(full, d5, days);
+    const d20 = path.join(dir, 'd20');
+    const begin = truncateData(full, dD, days - 20);
+    truncateData(full, d1, days - 19);
+    truncateData(full, d5, days - 15);
+    truncateData(full, d20, days);
     const link = path.join(dir, 'data');
     const use = (target: string): void => {
       rmSync(link, { force: true });
@@ -185,7 +250,7 @@ export async function runRoutineBench(): Promise<void> {
     mkdirSync(base);
     use(dD);
     const prep = cli(['run', cfgFile], base);
-    console.log(`${instruments} instruments, ${days - 5} days to D=${begin}; first_train + routine at D: ${prep.wall.toFixed(1)} s (not timed below)`);
+    console.log(`${instruments} instruments, ${days - 20} days to D=${begin}; first_train + routine at D: ${prep.wall.toFixed(1)} s (not timed below)`);
     // QONLINE_BENCH_ANCHOR=<another build's dist/>: its CLI runs interleaved with this one (A B A B). Its
     // home is prepared by itself the same way (first_train + routine at D), so its feature cache is warm
     // in its own format.
@@ -200,9 +265,11 @@ export async function runRoutineBench(): Promise<void> {
       builds.unshift({ name: `anchor ${anchorDist}`, cli: acli, base: anchorBase });
     }
     type T = { wall: number; cpu: number };
-    const runs = builds.map(() => ({ startup: [] as T[], day1: [] as T[], day5: [] as T[] }));
+    // A process that does nothing: the floor under every CLI call.
+    const nodeStart = timedNode(['-e', '0'], path.join(dir, 'time.txt'), 'node -e 0');
+    const runs = builds.map(() => ({ startup: [] as T[], day1: [] as T[], day5: [] as T[], day20: [] as T[] }));
     for (let r = 0; r < reps; r++) {
-      for (const [key, data] of [['startup', dD], ['day1', d1], ['day5', d5]] as const) {
+      for (const [key, data] of [['startup', dD], ['day1', d1], ['day5', d5], ['day20', d20]] as const) {
         builds.forEach((b, i) => {
           if (key === 'startup') {
             runs[i]!.startup.push(cli(['validate', cfgFile], b.base, b.cli));
@@ -223,13 +290,42 @@ export async function runRoutineBench(): Promise<void> {
       show('startup (qonline validate)', r.startup);
       show('routine, 1 new day', r.day1);
       show('routine, 5 new days', r.day5);
-      console.log(`  ratio 5 days / 1 day (cpu): ${(cpu(r.day5) / cpu(r.day1)).toFixed(2)}x; startup share of a 1-day routine: ${((100 * cpu(r.startup)) / cpu(r.day1)).toFixed(0)}% (goal: 1 day < 0.5 s)`);
+      show('routine, 20 new days', r.day20);
+      const node = nodeStart.cpu;
+      console.log(
+        `  cpu above 1 day: +5 days ${(cpu(r.day5) - cpu(r.day1)).toFixed(2)} s, +20 days ${(cpu(r.day20) - cpu(r.day1)).toFixed(2)} s; startup share of a 1-day routine: ${((100 * cpu(r.startup)) / cpu(r.day1)).toFixed(0)}% (node itself: ${node.toFixed(2)} s) (goal: 1 day < 0.5 s)`,
+      );
     });
     if (builds.length === 2) {
-      for (const key of ['startup', 'day1', 'day5'] as const) {
+      for (const key of ['startup', 'day1', 'day5', 'day20'] as const) {
         console.log(`this build / anchor, ${key} (cpu medians): ${(cpu(runs[1]![key]) / cpu(runs[0]![key])).toFixed(2)}x`);
       }
     }
+    // Where a 1-day routine's time goes: profiled runs per build (QONLINE_BENCH_REPS, interleaved), median per phase.
+    const profiles = builds.map(() => [] as Map<string, number>[]);
+    for (let r = 0; r < reps; r++) {
+      builds.forEach((b, i) => {
+        rmSync(home, { recursive: true, force: true });
+        cpSync(b.base, home, { recursive: true });
+        use(d1);
+        const profDir = path.join(dir, 'prof');
+        rmSync(profDir, { recursive: true, force: true });
+        cli(['run', cfgFile, '--step', 'routine'], home, b.cli, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '250']);
+        const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) profiles[i]!.push(phaseBreakdown(JSON.parse(readFileSync(path.join(profDir, file), 'utf8')) as CpuProfile));
+      });
+    }
+    builds.forEach((b, i) => {
+      const runs = profiles[i]!;
+      if (!runs.length) return;
+      const phases = new Map<string, number>();
+      for (const name of new Set(runs.flatMap((m) => [...m.keys()]))) phases.set(name, median(runs.map((m) => m.get(name) ?? 0)));
+      const busy = [...phases].filter(([k]) => !k.startsWith('idle')).reduce((x, [, y]) => x + y, 0);
+      console.log(`${b.name}: a 1-day routine by phase (CPU profiles, median of ${runs.length}; ${(busy / 1000).toFixed(0)} ms busy: sampled wall time, which a loaded machine inflates)`);
+      for (const [phase, us] of [...phases].sort((x, y) => y[1] - x[1])) {
+        console.log(`  ${phase.padEnd(44)} ${(us / 1000).toFixed(0).padStart(6)} ms ${phase.startsWith('idle') ? '' : `${((100 * us) / busy).toFixed(0).padStart(3)}%`}`);
+      }
+    });
   } finally {
     // QONLINE_BENCH_KEEP=1 keeps the folder (data, config, homes) for profiling.
     if (process.env['QONLINE_BENCH_KEEP'] === '1') console.log(`kept ${dir}`);

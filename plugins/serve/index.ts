@@ -2,7 +2,9 @@ import { definePlugin } from '../../core/index.js';
 import { reportCommand, serveCommand } from './src/cli/serve-command.js';
 
 export { buildDashboardData, type DashboardData } from './src/data.js';
-export { buildServer, STATE_VERSION_HEADER, type ServerOptions } from './src/server.js';
+export { buildServer } from './src/lazy-server.js';
+export { STATE_VERSION_HEADER } from './src/assets.js';
+export type { ServerOptions } from './src/server.js';
 export { pageHtml } from './src/page.js';
 
 export const servePlugin = definePlugin({

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { emptyTaskStat, type OpenedManager, type TaskStat } from '../../../core/index.js';
 import { QonlineMetrics } from '../../metrics/index.js';
@@ -7,6 +5,7 @@ import { buildDashboardData, type DashboardData } from './data.js';
 import { buildOpenApi, type RouteDoc } from './openapi.js';
 import { APP_CSS, APP_JS, pageHtml, PAGES } from './page.js';
 import { S } from './schemas.js';
+import { STATE_VERSION_HEADER, uplotAssets } from './assets.js';
 import { signalsBody, SnapshotCache, type Snapshot } from './snapshot.js';
 
 export interface ServerOptions {
@@ -21,17 +20,7 @@ export interface ServerOptions {
   fallbackMs?: number;
 }
 
-export const STATE_VERSION_HEADER = 'x-qonline-state-version';
-
-const require = createRequire(import.meta.url);
-let uplotJs: string | undefined;
-let uplotCss: string | undefined;
-/** uPlot, from the installed package (no CDN). */
-export function uplotAssets(): { js: string; css: string } {
-  uplotJs ??= readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
-  uplotCss ??= readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
-  return { js: uplotJs, css: uplotCss };
-}
+export { STATE_VERSION_HEADER, uplotAssets };
 
 /** A real calendar date YYYY-MM-DD (2020-02-30 is not). */
 export function isRealDate(s: string): boolean {
@@ -319,6 +308,7 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       coverage: s.coverage,
       pools,
     });
+    metrics.setSnapshotReloads(cache.refreshes);
     void reply.type(metrics.contentType);
     return metrics.text();
   });

@@ -36,8 +36,24 @@ export function parseExpressionWith(src: string, options: { mode?: ExprMode }): 
   if (typeof src !== 'string') {
     throw syntaxError(String(src), 1, `an expression must be a string, found ${typeof src}`);
   }
-  return new Parser(src, options.mode ?? 'default').parseAll();
+  const mode = options.mode ?? 'default';
+  const memo = parsed[mode];
+  let node = memo.get(src);
+  if (!node) {
+    node = new Parser(src, mode).parseAll();
+    if (memo.size >= PARSED_MAX) memo.clear();
+    memo.set(src, node);
+  }
+  return node;
 }
+
+/**
+ * Nodes parsed so far, per mode: the config check, the provider and the
+ * handlers parse the same texts (Alpha158's 158) in one process, and a
+ * shared node also shares its evaluation plan. Nodes are never mutated.
+ */
+const parsed = { default: new Map<string, ExprNode>(), qlib: new Map<string, ExprNode>() };
+const PARSED_MAX = 20_000;
 
 /**
  * Deepest nesting of parentheses, calls and unary signs an expression may

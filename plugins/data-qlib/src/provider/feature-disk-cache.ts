@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 
@@ -17,88 +17,124 @@ import { threadId } from 'node:worker_threads';
  * One file per instrument (`<dir>/<code>.qofc`) holds all its expressions:
  * a request for Alpha158 over 300 instruments reads 300 files, not 47,700.
  *
- * A file is a base segment followed by tail records:
+ * Layout (little-endian). Every entry is described by an 80-byte
+ * descriptor: sha1 of the canonical expression text (20 bytes), 4 zero
+ * bytes, i32 start, u32 length, u32 keep, u32 piece, u32 prev, 4 zero
+ * bytes, the 32-byte sha256 of the inputs. Rows [keep, length) of the entry
+ * are the float32 values at file offset `piece`; rows [0, keep) are those of
+ * the descriptor at file offset `prev` (a chain of pieces, newest first).
  *
- * - base (little-endian): 'QOFP' magic, u32 version, u32 entry count, u32 0;
- *   per entry 64 bytes: sha1 of the canonical expression text (20 bytes),
- *   4 zero bytes, i32 start, u32 length, 32-byte sha256 of the inputs; then
- *   each entry's `length` float32 values, in entry order.
- * - tail record: 'QOFT' magic, u32 payload bytes, u32 entry count, u32 0,
- *   sha1 of the payload (20 bytes), 4 zero bytes; payload: per entry 80
- *   bytes (sha1 key, i32 start, u32 fromLength, u32 keep, u32 length, the
- *   first 12 bytes of the input hash of the entry it extends, the new
- *   32-byte input hash), then each entry's `length - keep` float32 values.
- *   Applied in order: the entry becomes its first `keep` values followed by
- *   the record's, when it still has `start`, `fromLength` and that input
- *   hash (`fromLength` 0: a new or replaced entry, taken as is); an entry
- *   that does not match is skipped (it was changed by another process) and
- *   simply computed again next time.
+ * - base: 'QOFP' magic, u32 version, u32 entry count, u32 base bytes; the
+ *   descriptors (keep 0), then each entry's values.
+ * - record (appended): 'QOFT' magic, u32 payload bytes, u32 entry count,
+ *   u32 record number, sha1 of the first 16 bytes and the payload (20
+ *   bytes), 4 zero bytes; payload: a descriptor for every entry of the
+ *   instrument (a snapshot of the whole index), then the new values of the
+ *   entries this record changed; trailer: 'QOFE' magic, u32 offset of the
+ *   record, u32 payload bytes, u32 record number.
  *
- * A routine that adds days appends one record (the new days of every
- * expression: cost proportional to the new days), with one `write` in
- * append mode. A torn record (a crash mid-append) fails its length or
- * checksum and it and anything after it are ignored; the next write then
- * replaces the file. Files are replaced whole and atomically (write, then
- * rename) when new, unreadable, torn, or when their records grow past
- * half the base (compaction, so reads stay one pass over little
- * more than the values).
+ * So the file's last 16 bytes lead to the current index, and a reader that
+ * wants the last rows of each expression (a routine: the new days) reads
+ * the trailer, the last record and, per expression, the bytes of its
+ * window: cost proportional to the new days, not to the history. A full
+ * read (training over years) reads the file once and follows the chains.
+ * A routine that adds days appends one record with one `write` in append
+ * mode. A torn record (a crash mid-append) fails its trailer, length or
+ * checksum: the file is then scanned from the start, the last whole record
+ * serves and the next write replaces the file. Two processes appending at
+ * once each write a self-contained snapshot, so the last one wins and the
+ * other's entries are simply computed again later. Files are replaced whole
+ * and atomically (write, then rename) when new, torn, or when their records
+ * grow past half the base (compaction).
  */
 const MAGIC = 0x5046_4f51; // 'QOFP'
-const TAIL_MAGIC = 0x5446_4f51; // 'QOFT'
-// 4: `expressions: qlib` values changed (float64 intermediates, Qlib's Slope/Rsquare/Resi sums).
-const VERSION = 4;
+const RECORD_MAGIC = 0x5446_4f51; // 'QOFT'
+const TRAILER_MAGIC = 0x4546_4f51; // 'QOFE'
+// 4: `expressions: qlib` values changed (float64 intermediates, Qlib's Slope/Rsquare/Resi sums), in the base + tail-records layout.
+// 5: this layout (descriptors with chains of pieces, records with the whole index and a trailer).
+const VERSION = 5;
 const HEADER = 16;
-const ENTRY = 64;
-const TAIL_HEADER = 40;
-const TAIL_ENTRY = 80;
-const PREV_HASH = 12;
+const DESC = 80;
+const RECORD_HEADER = 40;
+const TRAILER = 16;
 /** Records are compacted into a new base when their bytes exceed this share of the base, or their count this number. */
 const COMPACT_SHARE = 0.5;
 const COMPACT_RECORDS = 64;
 
+/** One entry of a pack: what it was computed from, and its values read on demand. */
 export interface CachedSeries {
   start: number;
   length: number;
   inputHash: Buffer;
-  values: Float32Array;
+  /** Whether the entry was computed from inputs with this hash (no copy of the stored one). */
+  hasInputs(hash: Buffer): boolean;
+  /** Rows [from, length) of the values (reading only their bytes); null when the file no longer holds them whole. */
+  read(from?: number): Float32Array | null;
 }
 
-/** The cached expressions of one instrument, read once; `put` collects changes and `flush` writes them. */
+/** The cached expressions of one instrument, its index read once; `put` collects changes and `flush` writes them. */
 export interface CachePack {
   get(exprText: string): CachedSeries | null;
   /**
-   * Sets an entry. `keep`: how many leading values equal those of the entry
-   * `get` returned (an extension); 0 or absent: a new entry.
+   * Sets an entry of `length` rows. `values` holds rows [keep, length):
+   * with `keep` > 0 (an extension), rows [0, keep) are those of the entry
+   * `get` returned; 0 or absent: `values` is the whole entry.
    */
-  put(exprText: string, entry: { start: number; inputHash: Buffer; values: Float32Array; keep?: number }): void;
+  put(exprText: string, entry: { start: number; inputHash: Buffer; values: Float32Array; keep?: number; length?: number }): void;
   /** Writes the changes since the file was read (a no-op when none). */
   flush(): void;
 }
 
-/** What was read from a file: entries and where a record may be appended. */
+/** A descriptor as read, with the file offset it was read at (`ref`). */
+interface Desc {
+  start: number;
+  length: number;
+  keep: number;
+  piece: number;
+  prev: number;
+  ref: number;
+  /** Where its 80 bytes are (copied as they are into the next record; the input hash at +48). */
+  buf: Buffer;
+  at: number;
+}
+
+function hashOfDesc(d: Desc): Buffer {
+  return d.buf.subarray(d.at + 48, d.at + 80);
+}
+
+/** A change not yet on disk: rows [keep, length) in memory, rows [0, keep) from `from`. */
+interface Change {
+  start: number;
+  length: number;
+  keep: number;
+  inputHash: Buffer;
+  values: Float32Array;
+  from: Desc | null;
+}
+
+/** What was read from a file: its index and where a record may be appended. */
 interface ReadPack {
-  entries: Map<string, CachedSeries>;
+  index: Map<string, Desc>;
   /** Bytes of valid base + records (the file's size when nothing is torn); 0 when there is no valid base. */
   validEnd: number;
   /** File size at read. */
   size: number;
   baseBytes: number;
   records: number;
-}
-
-interface Change {
-  key: string;
-  entry: CachedSeries;
-  /** Leading values shared with `from` (0: a whole entry). */
-  keep: number;
-  from: CachedSeries | null;
+  /** The file's inode at read: a file replaced since (a compaction elsewhere) is not read through this index. */
+  ino: number;
+  /** The whole file, once something needed more than the last rows (or the tail was damaged). */
+  whole?: Buffer;
 }
 
 export class FeatureDiskCache {
   private readonly keys = new Map<string, string>();
-  /** Appended records / whole rewrites (for tests and benchmarks). */
+  /** Appended records / whole rewrites / whole-file reads (for tests and benchmarks). */
   appends = 0;
   rewrites = 0;
+  wholeReads = 0;
+  /** Bytes read from cache files. */
+  bytesRead = 0;
 
   constructor(private readonly dir: string) {}
 
@@ -106,84 +142,279 @@ export class FeatureDiskCache {
     return path.join(this.dir, `${code.toLowerCase()}.qofc`);
   }
 
-  /** sha1 of an expression's text, as the hex key of its entry. */
+  /** sha1 of an expression's text, as the key of its entry (its 20 bytes as a latin1 string). */
   private key(exprText: string): string {
     let k = this.keys.get(exprText);
     if (!k) {
-      k = createHash('sha1').update(exprText).digest('hex');
+      k = createHash('sha1').update(exprText).digest().toString('latin1');
       this.keys.set(exprText, k);
     }
     return k;
   }
 
-  /** The instrument's pack: its file as it is now (empty when missing or unreadable). */
+  /** The instrument's pack: its file's index as it is now (empty when missing or unreadable). */
   open(code: string): CachePack {
     const file = this.file(code);
-    const read = readPack(file);
-    const { entries } = read;
-    let changes: Change[] = [];
+    const read = this.readIndex(file);
+    const changes = new Map<string, Change>();
+    const series = (d: Desc): CachedSeries => ({
+      start: d.start,
+      length: d.length,
+      get inputHash() {
+        return hashOfDesc(d);
+      },
+      hasInputs: (hash) => hash.length === 32 && d.buf.compare(hash, 0, 32, d.at + 48, d.at + 80) === 0,
+      read: (from = 0) => this.values(file, read, d, from),
+    });
     return {
-      get: (exprText) => entries.get(this.key(exprText)) ?? null,
+      get: (exprText) => {
+        const key = this.key(exprText);
+        const c = changes.get(key);
+        if (c) {
+          return {
+            start: c.start,
+            length: c.length,
+            inputHash: c.inputHash,
+            hasInputs: (hash) => hash.equals(c.inputHash),
+            read: (from = 0) => {
+              if (from >= c.keep) return c.values.slice(from - c.keep);
+              const head = c.from && this.values(file, read, c.from, from);
+              if (!head) return null;
+              const out = new Float32Array(c.length - from);
+              out.set(head.subarray(0, c.keep - from));
+              out.set(c.values, c.keep - from);
+              return out;
+            },
+          };
+        }
+        const d = read.index.get(key);
+        return d ? series(d) : null;
+      },
       put: (exprText, e) => {
         const key = this.key(exprText);
-        const from = entries.get(key) ?? null;
-        const keep = from && e.keep ? Math.min(e.keep, from.length, e.values.length) : 0;
-        const entry = { start: e.start, length: e.values.length, inputHash: e.inputHash, values: e.values };
-        entries.set(key, entry);
-        changes.push({ key, entry, keep, from: keep ? from : null });
-      },
-      flush: () => {
-        if (!changes.length) return;
-        const todo = changes;
-        changes = [];
-        if (read.validEnd > 0 && read.validEnd === read.size && this.append(file, read, todo)) {
-          this.appends++;
+        const keep = e.keep ?? 0;
+        const length = e.length ?? keep + e.values.length;
+        if (length - keep !== e.values.length) throw new Error(`feature cache: ${e.values.length} values do not fill rows ${keep}..${length} of ${exprText}`);
+        const pending = changes.get(key);
+        if (pending && keep > pending.keep) {
+          // On top of a change made in this pack: its rows [pending.keep, keep) are still in memory.
+          if (keep > pending.length) throw new Error(`feature cache: ${exprText} extends ${keep} rows of an entry of ${pending.length}`);
+          const merged = new Float32Array(length - pending.keep);
+          merged.set(pending.values.subarray(0, keep - pending.keep));
+          merged.set(e.values, keep - pending.keep);
+          changes.set(key, { start: e.start, length, keep: pending.keep, inputHash: e.inputHash, values: merged, from: pending.from });
           return;
         }
-        writePack(file, entries);
-        this.rewrites++;
-        const size = HEADER + entries.size * ENTRY + [...entries.values()].reduce((n, e) => n + e.length * 4, 0);
-        Object.assign(read, { validEnd: size, size, baseBytes: size, records: 0 });
+        const from = keep ? (pending ? pending.from : (read.index.get(key) ?? null)) : null;
+        if (keep && (!from || keep > from.length)) throw new Error(`feature cache: ${exprText} extends an entry that is not in the file`);
+        changes.set(key, { start: e.start, length, keep, inputHash: e.inputHash, values: e.values, from });
+      },
+      flush: () => {
+        if (!changes.size) return;
+        const appended = read.validEnd > 0 && read.validEnd === read.size ? this.append(file, read, changes) : false;
+        if (appended === 'replaced') {
+          // Another process replaced the file since we read it: keep its file, drop our changes (computed again when needed).
+          Object.assign(read, { whole: undefined }, this.readIndex(file));
+        } else if (appended) {
+          this.appends++;
+        } else {
+          this.rewrite(file, read, changes);
+          this.rewrites++;
+        }
+        changes.clear();
       },
     };
   }
 
-  /** Appends one record with `changes`; false when the file should be rewritten instead. */
-  private append(file: string, read: ReadPack, changes: Change[]): boolean {
-    // The last change of an entry wins; earlier ones of the same key are folded away.
-    const last = new Map<string, Change>();
-    for (const c of changes) {
-      const prev = last.get(c.key);
-      // A change on top of a change made in this pack: its `from` is not on disk, so write it whole.
-      if (prev) last.set(c.key, { ...c, keep: 0, from: null });
-      else last.set(c.key, c);
+  /** The index of a file: from its base, or from the record its trailer points to; a scan of the whole file when that fails. */
+  private readIndex(file: string): ReadPack {
+    const none = (size = 0): ReadPack => ({ index: new Map(), validEnd: 0, size, baseBytes: 0, records: 0, ino: -1 });
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return none();
     }
-    const list = [...last.values()];
+    try {
+      const st = fstatSync(fd);
+      const size = st.size;
+      const ino = st.ino;
+      if (size < HEADER) return none(size);
+      const head = this.pread(fd, 0, HEADER);
+      if (head.readUInt32LE(0) !== MAGIC || head.readUInt32LE(4) !== VERSION) return none(size);
+      const count = head.readUInt32LE(8);
+      const baseBytes = head.readUInt32LE(12);
+      if (baseBytes < HEADER + count * DESC || size < baseBytes) return none(size);
+      if (size === baseBytes) {
+        const table = this.pread(fd, HEADER, count * DESC);
+        return { index: parseDescs(table, count, 0, HEADER), validEnd: size, size, baseBytes, records: 0, ino };
+      }
+      if (size >= baseBytes + RECORD_HEADER + TRAILER) {
+        const trailer = this.pread(fd, size - TRAILER, TRAILER);
+        const at = trailer.readUInt32LE(4);
+        const payload = trailer.readUInt32LE(8);
+        if (trailer.readUInt32LE(0) === TRAILER_MAGIC && at >= baseBytes && at + RECORD_HEADER + payload + TRAILER === size) {
+          const rec = this.pread(fd, at, RECORD_HEADER + payload);
+          const index = parseRecord(rec, 0, at, payload);
+          if (index && rec.readUInt32LE(12) === trailer.readUInt32LE(12)) return { index, validEnd: size, size, baseBytes, records: rec.readUInt32LE(12), ino };
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    // Damaged tail (a torn append): scan from the start; the last whole record serves.
+    return this.scan(file);
+  }
+
+  /** Reads the whole file and walks base and records in order. */
+  private scan(file: string): ReadPack {
+    let buf: Buffer;
+    let ino: number;
+    try {
+      const fd = openSync(file, 'r');
+      try {
+        ino = fstatSync(fd).ino;
+        buf = readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return { index: new Map(), validEnd: 0, size: 0, baseBytes: 0, records: 0, ino: -1 };
+    }
+    this.wholeReads++;
+    this.bytesRead += buf.byteLength;
+    const size = buf.byteLength;
+    const none: ReadPack = { index: new Map(), validEnd: 0, size, baseBytes: 0, records: 0, ino };
+    if (size < HEADER || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== VERSION) return none;
+    const count = buf.readUInt32LE(8);
+    const baseBytes = buf.readUInt32LE(12);
+    if (baseBytes < HEADER + count * DESC || size < baseBytes) return none;
+    let index = parseDescs(buf, count, HEADER, HEADER);
+    let end = baseBytes;
+    let records = 0;
+    while (end + RECORD_HEADER + TRAILER <= size) {
+      const payload = buf.readUInt32LE(end + 4);
+      const recEnd = end + RECORD_HEADER + payload + TRAILER;
+      if (recEnd > size) break;
+      const next = parseRecord(buf, end, end, payload);
+      const trailer = recEnd - TRAILER;
+      if (!next || buf.readUInt32LE(trailer) !== TRAILER_MAGIC || buf.readUInt32LE(trailer + 4) !== end || buf.readUInt32LE(trailer + 8) !== payload || buf.readUInt32LE(trailer + 12) !== buf.readUInt32LE(end + 12)) break;
+      index = next;
+      records = buf.readUInt32LE(end + 12);
+      end = recEnd;
+    }
+    return { index, validEnd: end, size, baseBytes, records, ino, whole: buf };
+  }
+
+  private pread(fd: number, position: number, length: number, into?: Uint8Array): Buffer {
+    const buf = into ? Buffer.from(into.buffer, into.byteOffset, into.byteLength) : Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, buf, done, length - done, position + done);
+      if (n === 0) throw new Error('short read');
+      done += n;
+    }
+    this.bytesRead += length;
+    return buf;
+  }
+
+  /**
+   * Rows [from, d.length) of an entry: the newest piece first, then older
+   * ones through `prev`. Rows within the newest piece are read with one
+   * positioned read; older rows need the whole file (read once per pack).
+   * Null when the chain leaves the valid part of the file.
+   */
+  private values(file: string, read: ReadPack, d: Desc, from: number): Float32Array | null {
+    from = Math.max(0, Math.min(from, d.length));
+    const out = new Float32Array(d.length - from);
+    if (!out.length) return out;
+    if (!read.whole && from >= d.keep) {
+      if (d.piece + (d.length - d.keep) * 4 > read.validEnd) return null;
+      let fd: number;
+      try {
+        fd = openSync(file, 'r');
+      } catch {
+        return null;
+      }
+      try {
+        if (fstatSync(fd).ino !== read.ino) return null;
+        this.pread(fd, d.piece + (from - d.keep) * 4, out.byteLength, new Uint8Array(out.buffer));
+      } catch {
+        return null;
+      } finally {
+        closeSync(fd);
+      }
+      return out;
+    }
+    if (!read.whole) {
+      const scanned = this.scan(file);
+      // The file changed since its index was read: that index's offsets may not hold any more.
+      if (scanned.ino !== read.ino || scanned.validEnd < read.validEnd || !scanned.whole) return null;
+      read.whole = scanned.whole;
+    }
+    const buf = read.whole;
+    const bytes = new Uint8Array(out.buffer);
+    let hi = d.length;
+    let cur: Desc | null = d;
+    for (let hops = 0; hi > from; hops++) {
+      if (!cur || hops > COMPACT_RECORDS + 1) return null;
+      const lo = Math.max(from, cur.keep);
+      if (lo < hi) {
+        const at = cur.piece + (lo - cur.keep) * 4;
+        if (cur.length < hi || at + (hi - lo) * 4 > read.validEnd) return null;
+        bytes.set(buf.subarray(at, at + (hi - lo) * 4), (lo - from) * 4);
+      }
+      hi = lo;
+      if (hi > from) cur = cur.prev && cur.prev + DESC <= read.validEnd ? descAt(buf, cur.prev) : null;
+    }
+    return out;
+  }
+
+  /**
+   * Appends one record (a snapshot of the index plus the changed values);
+   * false when the file should be rewritten instead, 'replaced' when another
+   * process replaced it since it was read.
+   */
+  private append(file: string, read: ReadPack, changes: Map<string, Change>): boolean | 'replaced' {
+    const keys = new Set([...read.index.keys(), ...changes.keys()]);
     let values = 0;
-    for (const c of list) values += c.entry.length - c.keep;
-    const payload = list.length * TAIL_ENTRY + values * 4;
-    const bytes = TAIL_HEADER + payload;
-    const tailBytes = read.size - read.baseBytes + bytes;
-    if (tailBytes > read.baseBytes * COMPACT_SHARE || read.records + 1 > COMPACT_RECORDS) return false;
-    const buf = Buffer.alloc(bytes);
-    buf.writeUInt32LE(TAIL_MAGIC, 0);
+    for (const c of changes.values()) values += c.values.length;
+    const payload = keys.size * DESC + values * 4;
+    const bytes = RECORD_HEADER + payload + TRAILER;
+    if (read.size - read.baseBytes + bytes > read.baseBytes * COMPACT_SHARE || read.records + 1 > COMPACT_RECORDS) return false;
+    const at = read.size;
+    const seq = read.records + 1;
+    // Every byte is written below (header, descriptors, values, trailer; the header's 4 spare bytes zeroed).
+    const buf = Buffer.allocUnsafe(bytes);
+    buf.fill(0, 36, RECORD_HEADER);
+    buf.writeUInt32LE(RECORD_MAGIC, 0);
     buf.writeUInt32LE(payload, 4);
-    buf.writeUInt32LE(list.length, 8);
-    let offset = TAIL_HEADER + list.length * TAIL_ENTRY;
-    list.forEach((c, i) => {
-      const at = TAIL_HEADER + i * TAIL_ENTRY;
-      buf.write(c.key, at, 20, 'hex');
-      buf.writeInt32LE(c.entry.start, at + 20);
-      buf.writeUInt32LE(c.from ? c.from.length : 0, at + 24);
-      buf.writeUInt32LE(c.keep, at + 28);
-      buf.writeUInt32LE(c.entry.length, at + 32);
-      if (c.from) c.from.inputHash.copy(buf, at + 36, 0, PREV_HASH);
-      c.entry.inputHash.copy(buf, at + 48, 0, 32);
-      const tail = c.entry.values.subarray(c.keep);
-      Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength).copy(buf, offset);
-      offset += tail.byteLength;
-    });
-    createHash('sha1').update(buf.subarray(TAIL_HEADER)).digest().copy(buf, 16);
+    buf.writeUInt32LE(keys.size, 8);
+    buf.writeUInt32LE(seq, 12);
+    const next = new Map<string, Desc>();
+    let i = 0;
+    let offset = RECORD_HEADER + keys.size * DESC;
+    for (const key of keys) {
+      const ref = at + RECORD_HEADER + i++ * DESC;
+      const c = changes.get(key);
+      let d: Desc;
+      if (c) {
+        d = { start: c.start, length: c.length, keep: c.keep, piece: at + offset, prev: c.from ? c.from.ref : 0, ref, buf, at: ref - at };
+        Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).copy(buf, offset);
+        offset += c.values.byteLength;
+        writeDesc(buf, ref - at, key, d, c.inputHash);
+      } else {
+        const old = read.index.get(key)!;
+        old.buf.copy(buf, ref - at, old.at, old.at + DESC);
+        d = { ...old, ref, buf, at: ref - at };
+      }
+      next.set(key, d);
+    }
+    checksum(buf, 0, payload).copy(buf, 16);
+    buf.writeUInt32LE(TRAILER_MAGIC, bytes - TRAILER);
+    buf.writeUInt32LE(at, bytes - TRAILER + 4);
+    buf.writeUInt32LE(payload, bytes - TRAILER + 8);
+    buf.writeUInt32LE(seq, bytes - TRAILER + 12);
     let fd: number;
     try {
       fd = openSync(file, 'a');
@@ -192,134 +423,135 @@ export class FeatureDiskCache {
     }
     try {
       // Someone else appended or rewrote since we read: rewrite (ours is then the whole truth we know).
-      if (fstatSync(fd).size !== read.size) return false;
+      const st = fstatSync(fd);
+      if (st.ino !== read.ino) return 'replaced';
+      if (st.size !== read.size) return false;
       writeSync(fd, buf);
     } finally {
       closeSync(fd);
     }
-    read.size += bytes;
-    read.validEnd = read.size;
-    read.records++;
     // The entries now on disk are the ones written: later changes extend them.
+    Object.assign(read, { index: next, size: read.size + bytes, validEnd: read.size + bytes, records: seq });
+    if (read.whole) read.whole = Buffer.concat([read.whole.subarray(0, at), buf]);
     return true;
+  }
+
+  /** Replaces the file with a new base holding every entry whole (entries whose older rows cannot be read are dropped). */
+  private rewrite(file: string, read: ReadPack, changes: Map<string, Change>): void {
+    const whole = new Map<string, { start: number; inputHash: Buffer; values: Float32Array }>();
+    for (const [key, d] of read.index) {
+      if (changes.has(key)) continue;
+      const v = this.values(file, read, d, 0);
+      if (v) whole.set(key, { start: d.start, inputHash: Buffer.from(hashOfDesc(d)), values: v });
+    }
+    for (const [key, c] of changes) {
+      if (!c.keep) {
+        whole.set(key, c);
+        continue;
+      }
+      const head = c.from && this.values(file, read, c.from, 0);
+      if (!head) continue;
+      const v = new Float32Array(c.length);
+      v.set(head.subarray(0, c.keep));
+      v.set(c.values, c.keep);
+      whole.set(key, { start: c.start, inputHash: c.inputHash, values: v });
+    }
+    const { size, index, ino } = writePack(file, whole);
+    Object.assign(read, { index, size, validEnd: size, baseBytes: size, records: 0, ino, whole: undefined });
   }
 }
 
-function readPack(file: string): ReadPack {
-  const entries = new Map<string, CachedSeries>();
-  const none = (size = 0): ReadPack => ({ entries: new Map(), validEnd: 0, size, baseBytes: 0, records: 0 });
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch {
-    return none();
-  }
-  const size = buf.byteLength;
-  if (size < HEADER || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== VERSION) return none(size);
-  const count = buf.readUInt32LE(8);
-  const table = HEADER + count * ENTRY;
-  if (size < table) return none(size);
-  let total = 0;
-  for (let i = 0; i < count; i++) total += buf.readUInt32LE(HEADER + i * ENTRY + 28);
-  const baseBytes = table + total * 4;
-  if (size < baseBytes) return none(size); // torn or foreign: ignored, rewritten on the next flush
-  // Values are views of the file's buffer when aligned (a large read has its own buffer), copies otherwise.
-  const aligned = buf.byteOffset % 4 === 0;
-  const floats = (from: number, length: number): Float32Array =>
-    aligned ? new Float32Array(buf.buffer, buf.byteOffset + from, length) : new Float32Array(new Uint8Array(buf.subarray(from, from + length * 4)).buffer);
-  let offset = table;
+function descAt(buf: Buffer, at: number): Desc {
+  return {
+    start: buf.readInt32LE(at + 24),
+    length: buf.readUInt32LE(at + 28),
+    keep: buf.readUInt32LE(at + 32),
+    piece: buf.readUInt32LE(at + 36),
+    prev: buf.readUInt32LE(at + 40),
+    ref: at,
+    buf,
+    at,
+  };
+}
+
+function writeDesc(buf: Buffer, at: number, key: string, d: Pick<Desc, 'start' | 'length' | 'keep' | 'piece' | 'prev'>, inputHash: Buffer): void {
+  buf.write(key, at, 20, 'latin1');
+  buf.writeUInt32LE(0, at + 20);
+  buf.writeInt32LE(d.start, at + 24);
+  buf.writeUInt32LE(d.length, at + 28);
+  buf.writeUInt32LE(d.keep, at + 32);
+  buf.writeUInt32LE(d.piece, at + 36);
+  buf.writeUInt32LE(d.prev, at + 40);
+  buf.writeUInt32LE(0, at + 44);
+  inputHash.copy(buf, at + 48, 0, 32);
+}
+
+/** `count` descriptors at `at` in `buf`; the first one is at file offset `fileAt` (refs are file offsets). */
+function parseDescs(buf: Buffer, count: number, at: number, fileAt: number): Map<string, Desc> {
+  const index = new Map<string, Desc>();
   for (let i = 0; i < count; i++) {
-    const at = HEADER + i * ENTRY;
-    const length = buf.readUInt32LE(at + 28);
-    entries.set(buf.toString('hex', at, at + 20), { start: buf.readInt32LE(at + 24), length, inputHash: buf.subarray(at + 32, at + 64), values: floats(offset, length) });
-    offset += length * 4;
+    const d = descAt(buf, at + i * DESC);
+    if (d.keep > d.length) continue;
+    d.ref = fileAt + i * DESC;
+    index.set(buf.toString('latin1', at + i * DESC, at + i * DESC + 20), d);
   }
-  // Records: each entry's pieces are collected and assembled once at the end.
-  const pieces = new Map<string, { keep: number; values: Float32Array }[]>();
-  let end = baseBytes;
-  let records = 0;
-  while (end + TAIL_HEADER <= size) {
-    if (buf.readUInt32LE(end) !== TAIL_MAGIC) break;
-    const payload = buf.readUInt32LE(end + 4);
-    const n = buf.readUInt32LE(end + 8);
-    const body = end + TAIL_HEADER;
-    if (body + payload > size || n * TAIL_ENTRY > payload) break;
-    if (!createHash('sha1').update(buf.subarray(body, body + payload)).digest().equals(buf.subarray(end + 16, end + 36))) break;
-    let vat = body + n * TAIL_ENTRY;
-    let ok = true;
-    const parsed: { key: string; start: number; fromLength: number; keep: number; length: number; prev: Buffer; hash: Buffer; at: number }[] = [];
-    for (let i = 0; i < n; i++) {
-      const at = body + i * TAIL_ENTRY;
-      const keep = buf.readUInt32LE(at + 28);
-      const length = buf.readUInt32LE(at + 32);
-      if (keep > length) {
-        ok = false;
-        break;
-      }
-      parsed.push({ key: buf.toString('hex', at, at + 20), start: buf.readInt32LE(at + 20), fromLength: buf.readUInt32LE(at + 24), keep, length, prev: buf.subarray(at + 36, at + 48), hash: buf.subarray(at + 48, at + 80), at: vat });
-      vat += (length - keep) * 4;
-    }
-    if (!ok || vat !== body + payload) break;
-    for (const r of parsed) {
-      const cur = entries.get(r.key);
-      const tail = floats(r.at, r.length - r.keep);
-      if (r.fromLength === 0) {
-        entries.set(r.key, { start: r.start, length: r.length, inputHash: r.hash, values: tail });
-        pieces.delete(r.key);
-        continue;
-      }
-      if (!cur || cur.start !== r.start || cur.length !== r.fromLength || r.keep > cur.length || !cur.inputHash.subarray(0, PREV_HASH).equals(r.prev)) continue;
-      let list = pieces.get(r.key);
-      if (!list) pieces.set(r.key, (list = [{ keep: 0, values: cur.values }]));
-      list.push({ keep: r.keep, values: tail });
-      entries.set(r.key, { start: r.start, length: r.length, inputHash: r.hash, values: cur.values });
-    }
-    end = body + payload;
-    records++;
-  }
-  for (const [key, list] of pieces) {
-    const e = entries.get(key)!;
-    let room = 0;
-    for (const p of list) room = Math.max(room, p.keep + p.values.length);
-    const out = new Float32Array(room);
-    for (const p of list) out.set(p.values, p.keep);
-    e.values = out.subarray(0, e.length);
-  }
-  return { entries, validEnd: end, size, baseBytes, records };
+  return index;
+}
+
+/** The index of the record at `at` of `buf` (file offset `fileAt`), or null when it is not whole. */
+function parseRecord(buf: Buffer, at: number, fileAt: number, payload: number): Map<string, Desc> | null {
+  if (at + RECORD_HEADER + payload > buf.byteLength || buf.readUInt32LE(at) !== RECORD_MAGIC || buf.readUInt32LE(at + 4) !== payload) return null;
+  const count = buf.readUInt32LE(at + 8);
+  if (count * DESC > payload) return null;
+  if (!checksum(buf, at, payload).equals(buf.subarray(at + 16, at + 36))) return null;
+  return parseDescs(buf, count, at + RECORD_HEADER, fileAt + RECORD_HEADER);
+}
+
+/** sha1 over a record's first 16 bytes and its payload. */
+function checksum(buf: Buffer, at: number, payload: number): Buffer {
+  return createHash('sha1')
+    .update(buf.subarray(at, at + 16))
+    .update(buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + payload))
+    .digest();
 }
 
 let writes = 0;
 let scratch = Buffer.alloc(0);
 
-function writePack(file: string, entries: Map<string, CachedSeries>): void {
+function writePack(file: string, entries: Map<string, { start: number; inputHash: Buffer; values: Float32Array }>): { size: number; index: Map<string, Desc>; ino: number } {
   let total = 0;
   for (const e of entries.values()) total += e.values.length;
-  const table = HEADER + entries.size * ENTRY;
+  const table = HEADER + entries.size * DESC;
   // One scratch buffer, grown as needed, for every write: fresh megabyte
   // buffers cost a page fault per 4 KiB each time.
   const size = table + total * 4;
   if (scratch.byteLength < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.byteLength));
   const buf = scratch.subarray(0, size);
-  buf.fill(0, 0, table);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt32LE(VERSION, 4);
   buf.writeUInt32LE(entries.size, 8);
+  buf.writeUInt32LE(size, 12);
+  const index = new Map<string, Desc>();
+  // The index keeps its descriptors' bytes: a copy of the table, as the scratch buffer is reused.
+  const tableCopy = Buffer.allocUnsafe(table);
   let i = 0;
   let offset = table;
   for (const [key, e] of entries) {
-    const at = HEADER + i++ * ENTRY;
-    buf.write(key, at, 20, 'hex');
-    buf.writeInt32LE(e.start, at + 24);
-    buf.writeUInt32LE(e.values.length, at + 28);
-    e.inputHash.copy(buf, at + 32, 0, 32);
+    const at = HEADER + i++ * DESC;
+    const d = { start: e.start, length: e.values.length, keep: 0, piece: offset, prev: 0 };
+    writeDesc(buf, at, key, d, e.inputHash);
+    index.set(key, { ...d, ref: at, buf: tableCopy, at });
     Buffer.from(e.values.buffer, e.values.byteOffset, e.values.byteLength).copy(buf, offset);
     offset += e.values.byteLength;
   }
+  buf.copy(tableCopy, 0, 0, table);
   mkdirSync(path.dirname(file), { recursive: true });
   // Unique per process, thread and write: a manager's training thread may update the same instrument.
   const tmp = `${file}.tmp-${process.pid}-${threadId}-${++writes}`;
   writeFileSync(tmp, buf);
+  const ino = statSync(tmp).ino;
   renameSync(tmp, file);
+  return { size, index, ino };
 }
 
 /**

@@ -27,15 +27,24 @@ import { ArrayLruCache } from './lru-cache.js';
 import { digestOfField, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
+/** `featureRows` results of at most this many values (16 MiB) are kept for an identical request, the last few of them. */
+const ROWS_MEMO_VALUES = 4 << 20;
+const ROWS_MEMO_ENTRIES = 4;
+
 interface Compiled {
   text: string;
   fields: string[];
   evaluate(input: SeriesInput): Float32Array;
 }
 
-/** One instrument's series with what the caches gave (`out`) and what is left to evaluate (`full`). */
+/**
+ * One instrument's series with what the caches gave (`out`: each
+ * expression's rows [lo, s.length)) and what is left to evaluate (`full`).
+ */
 interface Pending {
   s: InstrumentSeries;
+  /** First series row wanted: a request that starts late (a routine's new days) needs no earlier rows. */
+  lo: number;
   out: Float32Array[];
   full: number[];
   hashOf(names: string[], length: number): Buffer;
@@ -136,6 +145,10 @@ export class QlibDataProvider implements DataProvider {
     this.instrumentsCache.clear();
     this.raw.clear();
     this.cache.clear();
+    this.slots.clear();
+    this.packs.clear();
+    this.inputHashes.clear();
+    this.rowsMemo.clear();
   }
 
   private compile(expr: string): Compiled {
@@ -165,9 +178,9 @@ export class QlibDataProvider implements DataProvider {
    * are reused, the rest evaluated together so shared sub-expressions are
    * computed once (Alpha158 repeats many).
    */
-  async evaluateMany(code: string, exprs: string[]): Promise<{ start: number; values: Float32Array[] } | null> {
+  async evaluateMany(code: string, exprs: string[], fromRow = 0): Promise<{ start: number; values: Float32Array[] } | null> {
     const compiled = exprs.map((e) => this.compile(e));
-    const p = await this.prepare(code, exprs, compiled);
+    const p = await this.prepare(code, exprs, compiled, fromRow);
     if (!p) return null;
     if (p.full.length) {
       const values = evaluateAll(
@@ -177,26 +190,35 @@ export class QlibDataProvider implements DataProvider {
       );
       this.store(code, p, compiled, values);
     }
-    return { start: p.s.start, values: p.out };
+    return { start: p.s.start + p.lo, values: p.out };
   }
 
   /**
-   * Loads the series and takes what the memory and disk caches hold; `full`
-   * lists the expressions left to evaluate.
+   * Loads the series and takes what the memory and disk caches hold for
+   * rows from calendar row `fromRow` on; `full` lists the expressions left
+   * to evaluate.
    */
-  private async prepare(code: string, exprs: string[], compiled: Compiled[]): Promise<Pending | null> {
-    const fields = [...new Set(compiled.flatMap((c) => c.fields))];
+  private async prepare(code: string, exprs: string[], compiled: Compiled[], fromRow = 0): Promise<Pending | null> {
+    let fields = this.fieldsOfExprs.get(exprs);
+    if (!fields) this.fieldsOfExprs.set(exprs, (fields = [...new Set(compiled.flatMap((c) => c.fields))]));
     const s = await this.series(code, fields);
     if (!s) return null;
+    const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
     const out: Float32Array[] = new Array(exprs.length);
     const missing: number[] = [];
+    const slots = this.slotsOf(code);
     compiled.forEach((c, k) => {
-      const v = this.cache.get(this.key(code, c));
-      if (v && v.length === s.length) out[k] = v;
+      const id = this.textId(c);
+      const key = (slots.keys[id] ??= `${code}|${id}`);
+      const v = this.cache.get(key);
+      const vFrom = v ? (slots.from[id] ?? 0) : 0;
+      if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = vFrom === lo ? v : v.subarray(lo - vFrom);
       else missing.push(k);
     });
-    const hashes = new Map<string, Buffer>();
-    const digests = new Map<string, Buffer | null>();
+    // Input hashes per instrument, kept across requests (a routine's requests share fields): the raw rows do not change until refresh().
+    let memo = this.inputHashes.get(code);
+    if (!memo || memo.series !== s) this.inputHashes.set(code, (memo = { series: s, digests: new Map(), hashes: new Map() }));
+    const { digests, hashes } = memo;
     const fieldDigest = (name: string, length: number): Buffer | null => {
       const key = `${name}|${length}`;
       let d = digests.get(key);
@@ -204,38 +226,71 @@ export class QlibDataProvider implements DataProvider {
       return d;
     };
     const hashOf = (names: string[], length: number): Buffer => {
-      const key = `${names.join(',')}|${length}`;
-      let h = hashes.get(key);
-      if (!h) hashes.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
+      let byNames = hashes.get(length);
+      if (!byNames) hashes.set(length, (byNames = new Map()));
+      const key = names.length === 1 ? names[0]! : names.join(',');
+      let h = byNames.get(key);
+      if (!h) byNames.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
       return h;
     };
     const full: number[] = [];
-    const pack = missing.length ? this.disk?.open(code) : undefined;
-    const grow: { k: number; cached: Float32Array }[] = [];
+    // One pack per instrument for the provider's life: its index is read once and kept current by its own writes.
+    let pack = missing.length ? this.packs.get(code) : undefined;
+    if (missing.length && !pack && this.disk) this.packs.set(code, (pack = this.disk.open(code)));
+    const grow: { k: number; cachedLength: number; head: Float32Array | null }[] = [];
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
-      if (hit && hit.start === s.start && hit.length <= s.length && hit.inputHash.equals(hashOf(c.fields, hit.length))) {
+      if (hit && hit.start === s.start && hit.length <= s.length && hit.hasInputs(hashOf(c.fields, hit.length))) {
         if (hit.length === s.length) {
-          out[k] = hit.values;
-          this.cache.set(this.key(code, c), out[k]!);
-        } else if (Number.isFinite(this.extent(exprs[k]!).back)) grow.push({ k, cached: hit.values });
-        else full.push(k);
+          // Only the wanted rows are read from the file.
+          const v = hit.read(lo);
+          if (v) {
+            out[k] = v;
+            this.remember(code, c, v, lo);
+          } else full.push(k);
+          continue;
+        }
+        const { forward, back } = this.extent(exprs[k]!);
+        const from = Math.max(0, hit.length - forward);
+        // The cached rows the request wants before the recomputed tail (none for a routine's new days).
+        if (!Number.isFinite(back)) full.push(k);
+        else if (lo >= from) grow.push({ k, cachedLength: hit.length, head: null });
+        else {
+          const head = hit.read(lo);
+          if (head) grow.push({ k, cachedLength: hit.length, head: head.subarray(0, from - lo) });
+          else full.push(k);
+        }
       } else full.push(k);
     }
     if (grow.length) {
-      const extended = this.extend(grow.map((g) => ({ cached: g.cached, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
-      grow.forEach(({ k }, j) => {
+      const extended = this.extend(grow.map((g) => ({ cachedLength: g.cachedLength, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
+      grow.forEach(({ k, head }, j) => {
         const c = compiled[k]!;
-        const e = extended[j]!;
-        out[k] = e.values;
-        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: e.values, keep: e.from });
-        this.cache.set(this.key(code, c), out[k]!);
+        const { tail, from } = extended[j]!;
+        let v: Float32Array;
+        if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
+        else {
+          v = new Float32Array(s.length - lo);
+          v.set(head!);
+          v.set(tail, from - lo);
+        }
+        out[k] = v;
+        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
+        this.remember(code, c, v, lo);
       });
     }
     // Extended entries are written now unless evaluated ones will follow (store writes both).
     if (!full.length) pack?.flush();
-    return { s, out, full, hashOf, pack };
+    return { s, lo, out, full, hashOf, pack };
+  }
+
+  /** Keeps an expression's rows [from, length) in the memory cache. */
+  private remember(code: string, c: Compiled, values: Float32Array, from: number): void {
+    const slots = this.slotsOf(code);
+    const id = this.textId(c);
+    slots.from[id] = from;
+    this.cache.set((slots.keys[id] ??= `${code}|${id}`), values);
   }
 
   /** Keeps freshly evaluated values (one per `p.full` entry) in `p.out` and the caches. */
@@ -244,8 +299,8 @@ export class QlibDataProvider implements DataProvider {
     this.rowsEvaluated += p.full.length * p.s.length;
     p.full.forEach((k, j) => {
       const c = compiled[k]!;
-      p.out[k] = values[j]!;
-      this.cache.set(this.key(code, c), values[j]!);
+      p.out[k] = p.lo ? values[j]!.subarray(p.lo) : values[j]!;
+      this.remember(code, c, values[j]!, 0);
       p.pack?.put(this.keyOf(c.text), { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
     p.pack?.flush();
@@ -264,6 +319,7 @@ export class QlibDataProvider implements DataProvider {
     exprs: string[],
     calendarLength: number,
     onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
+    fromRow = 0,
   ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
     const results: ({ start: number; values: Float32Array[] } | null)[] = new Array(codes.length).fill(null);
     const ready = (i: number): void => {
@@ -274,7 +330,7 @@ export class QlibDataProvider implements DataProvider {
     this.lastThreads = 1;
     if (wanted === 1 || codes.length < 2 || exprs.length === 0) {
       for (let i = 0; i < codes.length; i++) {
-        results[i] = await this.evaluateMany(codes[i]!, exprs);
+        results[i] = await this.evaluateMany(codes[i]!, exprs, fromRow);
         ready(i);
       }
       return results;
@@ -292,9 +348,9 @@ export class QlibDataProvider implements DataProvider {
         work += exprs.length * calendarLength;
         continue;
       }
-      const p = await this.prepare(code, exprs, compiled);
+      const p = await this.prepare(code, exprs, compiled, fromRow);
       if (!p) continue;
-      results[i] = { start: p.s.start, values: p.out };
+      results[i] = { start: p.s.start + p.lo, values: p.out };
       if (!p.full.length) {
         ready(i);
         continue;
@@ -319,8 +375,9 @@ export class QlibDataProvider implements DataProvider {
           redo.push(index);
           return;
         }
-        p = { s, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
-        results[index] = { start: s.start, values: p.out };
+        const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
+        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
+        results[index] = { start: s.start + lo, values: p.out };
       }
       this.store(code, p, compiled, r.values!);
       ready(index);
@@ -330,7 +387,7 @@ export class QlibDataProvider implements DataProvider {
       if (await this.pool.run(jobs, threads, onResult)) {
         this.lastThreads = Math.min(threads, jobs.length);
         for (const i of redo) {
-          results[i] = await this.evaluateMany(codes[i]!, exprs);
+          results[i] = await this.evaluateMany(codes[i]!, exprs, fromRow);
           ready(i);
         }
         return results;
@@ -340,7 +397,7 @@ export class QlibDataProvider implements DataProvider {
     for (let j = 0; j < jobs.length; j++) {
       const { index, pending } = owners[j]!;
       if (!pending) {
-        results[index] = await this.evaluateMany(codes[index]!, exprs);
+        results[index] = await this.evaluateMany(codes[index]!, exprs, fromRow);
         ready(index);
         continue;
       }
@@ -377,7 +434,8 @@ export class QlibDataProvider implements DataProvider {
     onValues?: (index: number, r: { start: number; values: Float32Array[] }) => void,
   ): Promise<({ start: number; values: Float32Array[] } | null)[]> {
     const dependent = this.mode === 'qlib' ? exprs.map((e) => qlibStartDependent(this.node(e))) : exprs.map(() => false);
-    if (!dependent.some(Boolean)) return this.evaluateCodes(codes, exprs, calendarLength, onValues);
+    // Rows before the request's start are not needed: only its rows are read from caches and kept.
+    if (!dependent.some(Boolean)) return this.evaluateCodes(codes, exprs, calendarLength, onValues, a);
     const plainIdx = exprs.map((_, k) => k).filter((k) => !dependent[k]);
     const sdIdx = exprs.map((_, k) => k).filter((k) => dependent[k]);
     const plain = plainIdx.length ? await this.evaluateCodes(codes, plainIdx.map((k) => exprs[k]!), calendarLength) : codes.map(() => null);
@@ -451,51 +509,82 @@ export class QlibDataProvider implements DataProvider {
    * rows whose window reaches new data, plus the widest window of history
    * among them. All expressions of one instrument are evaluated together
    * (shared sub-expressions once). Each needs a bounded window (see
-   * `extent`). `from`: an expression's first recomputed row (rows before it
-   * are `cached`'s).
+   * `extent`). Returns each expression's rows [from, length), `from` its
+   * first recomputed row (rows before it are the cached ones).
    */
-  private extend(items: { cached: Float32Array; expr: string }[], length: number, field: (n: string) => Float32Array): { values: Float32Array; from: number }[] {
-    let sliceStart = length;
-    const froms = items.map(({ cached, expr }) => {
+  private extend(items: { cachedLength: number; expr: string }[], length: number, field: (n: string) => Float32Array): { tail: Float32Array; from: number }[] {
+    // Expressions are evaluated in groups of equal slice start, each over its own window of history:
+    // a 5-day mean does not pay for the 60-day window of another (a routine's day costs ~2.5x fewer rows).
+    const froms: number[] = [];
+    const groups = new Map<number, number[]>();
+    items.forEach(({ cachedLength, expr }, j) => {
       const { back, forward } = this.extent(expr);
-      const from = Math.max(0, cached.length - forward);
-      sliceStart = Math.min(sliceStart, Math.max(0, from - back));
-      return from;
+      const from = Math.max(0, cachedLength - forward);
+      froms.push(from);
+      const sliceStart = Math.max(0, from - back);
+      const g = groups.get(sliceStart);
+      if (g) g.push(j);
+      else groups.set(sliceStart, [j]);
     });
-    const sliced = new Map<string, Float32Array>();
-    const tails = evaluateAll(
-      items.map((it) => this.node(it.expr)),
-      {
-        length: length - sliceStart,
-        field: (n) => {
-          let v = sliced.get(n);
-          if (!v) sliced.set(n, (v = field(n).subarray(sliceStart, length)));
-          return v;
+    const out: { tail: Float32Array; from: number }[] = new Array(items.length);
+    for (const [sliceStart, members] of groups) {
+      const sliced = new Map<string, Float32Array>();
+      const tails = evaluateAll(
+        members.map((j) => this.node(items[j]!.expr)),
+        {
+          length: length - sliceStart,
+          field: (n) => {
+            let v = sliced.get(n);
+            if (!v) sliced.set(n, (v = field(n).subarray(sliceStart, length)));
+            return v;
+          },
         },
-      },
-      { mode: this.mode },
-    );
+        { mode: this.mode },
+      );
+      this.rowsEvaluated += members.length * (length - sliceStart);
+      members.forEach((j, m) => {
+        out[j] = { tail: tails[m]!.subarray(froms[j]! - sliceStart), from: froms[j]! };
+      });
+    }
     this.evaluations += items.length;
-    this.rowsEvaluated += items.length * (length - sliceStart);
-    return items.map(({ cached }, j) => {
-      const from = froms[j]!;
-      const out = new Float32Array(length);
-      out.set(cached.subarray(0, from));
-      out.set(tails[j]!.subarray(from - sliceStart), from);
-      return { values: out, from };
-    });
+    return out;
   }
 
   private readonly nodes = new Map<string, ExprNode>();
+  /** The disk cache's pack of each instrument met so far. */
+  private readonly packs = new Map<string, CachePack>();
+  /** The raw fields a request's expressions read (by the request's expression list). */
+  private readonly fieldsOfExprs = new WeakMap<string[], string[]>();
+  /** The last few small `featureRows` results, by request (copies). */
+  private readonly rowsMemo = new Map<string, FeatureRowBlocks>();
+  /** Per instrument: digests of its raw fields and input hashes of field sets, by length (valid while its series is). */
+  private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string, Buffer>> }>();
+  /**
+   * Per instrument and expression id: the memory-cache key (the same string
+   * each time: no concatenation and hashing per lookup) and the first series
+   * row the cached array holds (a late request caches only its rows).
+   */
+  private readonly slots = new Map<string, { keys: string[]; from: number[] }>();
+
+  private slotsOf(code: string): { keys: string[]; from: number[] } {
+    let s = this.slots.get(code);
+    if (!s) this.slots.set(code, (s = { keys: [], from: [] }));
+    return s;
+  }
+
+  private textId(c: Compiled): number {
+    let id = this.textIds.get(c.text);
+    if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
+    return id;
+  }
   private readonly extents = new Map<string, { back: number; forward: number }>();
   /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
   private readonly textIds = new Map<string, number>();
 
   /** The memory-cache key of an instrument's expression. */
   private key(code: string, c: Compiled): string {
-    let id = this.textIds.get(c.text);
-    if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
-    return `${code}|${id}`;
+    const id = this.textId(c);
+    return (this.slotsOf(code).keys[id] ??= `${code}|${id}`);
   }
   private node(expr: string): ExprNode {
     let n = this.nodes.get(expr);
@@ -524,6 +613,21 @@ export class QlibDataProvider implements DataProvider {
     if (!widths.every((w) => Number.isInteger(w) && w >= 0) || widths.reduce((x, y) => x + y, 0) !== request.fields.length) {
       throw new QonlineError('QONLINE_DATA_INVALID', `featureRows: widths [${widths.join(', ')}] must be whole numbers summing to the ${request.fields.length} fields`);
     }
+    // Models of one routine often share a dataset (GBDT and ridge on Alpha158): a small frame asked again is a copy.
+    const memoKey = JSON.stringify([request.instruments, request.fields, request.start, request.end, request.freq ?? null, widths]);
+    const memo = this.rowsMemo.get(memoKey);
+    if (memo) return copyRowBlocks(memo);
+    const result = await this.assembleRows(request, widths);
+    let values = 0;
+    for (const b of result.blocks) values += b.length;
+    if (values <= ROWS_MEMO_VALUES) {
+      if (this.rowsMemo.size >= ROWS_MEMO_ENTRIES) this.rowsMemo.delete(this.rowsMemo.keys().next().value!);
+      this.rowsMemo.set(memoKey, copyRowBlocks(result));
+    }
+    return result;
+  }
+
+  private async assembleRows(request: FeatureRequest, widths: readonly number[]): Promise<FeatureRowBlocks> {
     const columns = [...request.fields];
     const plan = await this.planRequest(request);
     if (!plan) return { ...emptyFrame(columns), widths: [...widths], blocks: widths.map(() => new Float32Array(0)) };
@@ -603,6 +707,11 @@ export class QlibDataProvider implements DataProvider {
     });
     return { dates: plan.cal.dates, a: plan.a, b: plan.b, parts };
   }
+}
+
+/** Frames handed out are the caller's (processors work in place): the memo keeps and gives copies. */
+function copyRowBlocks(f: FeatureRowBlocks): FeatureRowBlocks {
+  return { ...f, dates: [...f.dates], instruments: [...f.instruments], rowDate: f.rowDate.slice(), rowInst: f.rowInst.slice(), columns: [...f.columns], widths: [...f.widths], blocks: f.blocks.map((b) => b.slice()) };
 }
 
 function fieldOf(s: InstrumentSeries, code: string): (name: string) => Float32Array {

@@ -2,6 +2,7 @@ import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, Se
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { modelInputError } from '../model-error.js';
 import { binRows, computeBinMapper, wordsPerRow } from './bin-mapper.js';
+import { processBinCache } from './bin-sample-cache.js';
 import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
 import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
 import { startHistogramWorkers, usableThreads, type HistogramWorkers } from './hist-threads.js';
@@ -108,7 +109,8 @@ export class GBDTModel implements Model {
     const threads = usableThreads(cfg.numThreads, n * cols);
     const shared = threads > 1;
     const alloc = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed);
+    const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed, processBinCache);
+    if (n <= cfg.binSampleCount) this.logger?.debug(`GBDT: bins ${processBinCache.lastSource === 'merged' ? 'merged from the previous overlapping window' : 'sorted'} (${Date.now() - started} ms)`);
     const { rowMajor: bins, colMajor: colBins, hasNaN } = binRows(train.features, n, mapper, alloc);
     const words = wordsPerRow(cols);
     const stride = words * 4;

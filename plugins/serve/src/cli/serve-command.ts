@@ -3,7 +3,8 @@ import path from 'node:path';
 import { QonlineError, type CliCommand, type CliCommandContext, type OpenedManager } from '../../../../core/index.js';
 import { buildDashboardData } from '../data.js';
 import { pageHtml } from '../page.js';
-import { buildServer, uplotAssets } from '../server.js';
+import { uplotAssets } from '../assets.js';
+import { buildServer } from '../lazy-server.js';
 
 function configArg(ctx: CliCommandContext, command: string): string {
   const file = ctx.args.positionals[0];

@@ -110,60 +110,60 @@ describe('feature disk cache: appended records', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
     const cache = new FeatureDiskCache(dir);
     const file = path.join(dir, 'aaa.qofc');
-    const a100 = series(100, 1);
+    const a1000 = series(1000, 1);
     const p1 = cache.open('AAA');
-    p1.put('A', { start: 0, inputHash: hash(1), values: a100 });
+    p1.put('A', { start: 0, inputHash: hash(1), values: a1000 });
     p1.put('B', { start: 3, inputHash: hash(2), values: series(97, 2) });
     p1.flush();
     expect(cache.rewrites).toBe(1);
     const base = readFileSync(file);
 
     // Extend A by 3 rows (the last 2 recomputed) and add C: one record appended after the untouched base.
-    const a103 = series(103, 1);
-    a103[98] = 42;
+    const a1003 = series(1003, 1);
+    a1003[998] = 42;
     const p2 = cache.open('AAA');
-    expect(Array.from(p2.get('A')!.values)).toEqual(Array.from(a100));
-    p2.put('A', { start: 0, inputHash: hash(3), values: a103, keep: 98 });
+    expect(Array.from(p2.get('A')!.read()!)).toEqual(Array.from(a1000));
+    p2.put('A', { start: 0, inputHash: hash(3), values: a1003.subarray(998), keep: 998 });
     p2.put('C', { start: 0, inputHash: hash(4), values: series(10, 3) });
     p2.flush();
     expect(cache.appends).toBe(1);
     const appended = readFileSync(file);
     expect(appended.subarray(0, base.byteLength).equals(base)).toBe(true);
-    // The record holds the new values only (5 of A, 10 of C) plus its fixed headers.
-    expect(appended.byteLength - base.byteLength).toBe(40 + 2 * 80 + (5 + 10) * 4);
+    // The record holds the index (a descriptor per entry: A, B, C) and the new values only (5 of A, 10 of C), header and trailer.
+    expect(appended.byteLength - base.byteLength).toBe(40 + 3 * 80 + (5 + 10) * 4 + 16);
 
     const p3 = cache.open('AAA');
-    expect(Array.from(p3.get('A')!.values)).toEqual(Array.from(a103));
+    expect(Array.from(p3.get('A')!.read()!)).toEqual(Array.from(a1003));
     expect(p3.get('A')!.inputHash.equals(hash(3))).toBe(true);
-    expect(Array.from(p3.get('B')!.values)).toEqual(Array.from(series(97, 2)));
-    expect(Array.from(p3.get('C')!.values)).toEqual(Array.from(series(10, 3)));
+    expect(Array.from(p3.get('B')!.read()!)).toEqual(Array.from(series(97, 2)));
+    expect(Array.from(p3.get('C')!.read()!)).toEqual(Array.from(series(10, 3)));
 
     // A second append on top of the first.
-    const a104 = series(104, 1);
-    a104[98] = 42;
-    p3.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    const a1004 = series(1004, 1);
+    a1004[998] = 42;
+    p3.put('A', { start: 0, inputHash: hash(5), values: a1004.subarray(1003), keep: 1003 });
     p3.flush();
     expect(cache.appends).toBe(2);
     const two = readFileSync(file);
-    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+    expect(Array.from(cache.open('AAA').get('A')!.read()!)).toEqual(Array.from(a1004));
 
     // Torn second record (a crash mid-append): the first record still applies, the torn one is ignored.
     writeFileSync(file, two.subarray(0, two.byteLength - 3));
     const torn = cache.open('AAA');
-    expect(Array.from(torn.get('A')!.values)).toEqual(Array.from(a103));
+    expect(Array.from(torn.get('A')!.read()!)).toEqual(Array.from(a1003));
     expect(torn.get('C')).not.toBeNull();
     // The next write replaces the damaged file whole (nothing is appended after garbage).
-    torn.put('A', { start: 0, inputHash: hash(5), values: a104, keep: 103 });
+    torn.put('A', { start: 0, inputHash: hash(5), values: a1004.subarray(1003), keep: 1003 });
     torn.flush();
     expect(cache.rewrites).toBe(2);
-    expect(Array.from(cache.open('AAA').get('A')!.values)).toEqual(Array.from(a104));
+    expect(Array.from(cache.open('AAA').get('A')!.read()!)).toEqual(Array.from(a1004));
 
     // A corrupt record (a flipped value byte) fails its checksum: base only.
     const bad = Buffer.from(appended);
-    bad[bad.byteLength - 1] ^= 0xff;
+    bad[bad.byteLength - 17] ^= 0xff;
     writeFileSync(file, bad);
     const corrupt = cache.open('AAA');
-    expect(Array.from(corrupt.get('A')!.values)).toEqual(Array.from(a100));
+    expect(Array.from(corrupt.get('A')!.read()!)).toEqual(Array.from(a1000));
     expect(corrupt.get('C')).toBeNull();
   });
 
@@ -176,10 +176,10 @@ describe('feature disk cache: appended records', () => {
     // Two processes read the same file; both extend A from length 50.
     const one = cache.open('X');
     const other = cache.open('X');
-    one.put('A', { start: 0, inputHash: hash(2), values: series(52, 1), keep: 50 });
+    one.put('A', { start: 0, inputHash: hash(2), values: series(52, 1).subarray(50), keep: 50 });
     one.flush();
     // `other` sees a file that grew since it read: it rewrites whole with what it knows.
-    other.put('A', { start: 0, inputHash: hash(3), values: series(51, 1), keep: 50 });
+    other.put('A', { start: 0, inputHash: hash(3), values: series(51, 1).subarray(50), keep: 50 });
     other.flush();
     expect(cache.rewrites).toBe(2);
     expect(cache.open('X').get('A')!.length).toBe(51);
@@ -189,7 +189,7 @@ describe('feature disk cache: appended records', () => {
     const before = cache.rewrites;
     for (let day = 0; day < 40; day++) {
       const q = cache.open('X');
-      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1), keep: n });
+      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1).subarray(n), keep: n });
       q.flush();
       n++;
     }
@@ -197,7 +197,80 @@ describe('feature disk cache: appended records', () => {
     expect(cache.appends).toBeGreaterThan(15);
     const last = cache.open('X').get('A')!;
     expect(last.length).toBe(n);
-    expect(Array.from(last.values)).toEqual(Array.from(series(n, 1)));
+    expect(Array.from(last.read()!)).toEqual(Array.from(series(n, 1)));
+  });
+});
+
+describe('feature disk cache: index and tail reads', () => {
+  const hash = (n: number): Buffer => Buffer.alloc(32, n);
+  const series = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.cos(seed * 1000 + i));
+
+  it('reads the last rows with positioned reads, older rows through the chain of pieces, and never through a replaced file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const file = path.join(dir, 'aaa.qofc');
+    const p = cache.open('AAA');
+    p.put('A', { start: 0, inputHash: hash(1), values: series(2000, 1) });
+    p.put('B', { start: 5, inputHash: hash(2), values: series(1990, 2) });
+    p.flush();
+    // Three daily appends of A (the last row recomputed each time, as a label would be); B unchanged.
+    let n = 2000;
+    for (let day = 0; day < 3; day++) {
+      const q = cache.open('AAA');
+      q.put('A', { start: 0, inputHash: hash(10 + day), values: series(n + 1, 1).subarray(n - 1), keep: n - 1 });
+      q.flush();
+      n++;
+    }
+    expect(cache.appends).toBe(3);
+    const reader = new FeatureDiskCache(dir);
+    const r = reader.open('AAA');
+    const a = r.get('A')!;
+    expect(a.length).toBe(2003);
+    expect(a.hasInputs(hash(12))).toBe(true);
+    expect(a.hasInputs(hash(11))).toBe(false);
+    // The index: header, the last record (two descriptors, A's 2 new values) and its trailer; no history.
+    expect(reader.bytesRead).toBe(16 + 40 + 2 * 80 + 2 * 4 + 16);
+    expect(Array.from(a.read(2001)!)).toEqual(Array.from(series(2003, 1).subarray(2001)));
+    expect(reader.wholeReads).toBe(0);
+    // Rows of older pieces: the file is read once and the chain followed.
+    expect(Array.from(a.read(0)!)).toEqual(Array.from(series(2003, 1)));
+    expect(Array.from(r.get('B')!.read(0)!)).toEqual(Array.from(series(1990, 2)));
+    expect(reader.wholeReads).toBe(1);
+
+    // A file replaced after its index was read (another process compacted it): its offsets are not trusted.
+    const stale = new FeatureDiskCache(dir).open('AAA');
+    const other = new FeatureDiskCache(dir);
+    const o = other.open('AAA');
+    o.put('C', { start: 0, inputHash: hash(3), values: series(3000, 3) });
+    o.put('A', { start: 0, inputHash: hash(13), values: series(2004, 1).subarray(2003), keep: 2003 });
+    // Past half the base: rewritten whole under a new inode.
+    o.flush();
+    expect(other.rewrites).toBe(1);
+    expect(stale.get('A')!.read(2002)).toBeNull();
+    // The stale pack's own write neither appends to the new file's offsets nor replaces it: its change is dropped.
+    stale.put('A', { start: 0, inputHash: hash(14), values: series(2004, 1).subarray(2003), keep: 2003 });
+    stale.flush();
+    const after = new FeatureDiskCache(dir).open('AAA');
+    expect(after.get('A')!.hasInputs(hash(13))).toBe(true);
+    expect(Array.from(after.get('A')!.read(0)!)).toEqual(Array.from(series(2004, 1)));
+    expect(Array.from(after.get('C')!.read(2990)!)).toEqual(Array.from(series(3000, 3).subarray(2990)));
+    // A damaged trailer: the file is scanned from the start and the last whole record serves.
+    const fresh = new FeatureDiskCache(dir);
+    const f = fresh.open('BBB');
+    f.put('A', { start: 0, inputHash: hash(1), values: series(2000, 1) });
+    f.flush();
+    const g = fresh.open('BBB');
+    g.put('A', { start: 0, inputHash: hash(2), values: series(2001, 1).subarray(2000), keep: 2000 });
+    g.flush();
+    const bfile = path.join(dir, 'bbb.qofc');
+    const bytes = readFileSync(bfile);
+    writeFileSync(bfile, Buffer.concat([bytes, Buffer.from([1, 2, 3])]));
+    const scanned = new FeatureDiskCache(dir);
+    const e = scanned.open('BBB').get('A')!;
+    expect(scanned.wholeReads).toBe(1);
+    expect(e.length).toBe(2001);
+    expect(Array.from(e.read(0)!)).toEqual(Array.from(series(2001, 1)));
+    expect(readFileSync(file).byteLength).toBeGreaterThan(0);
   });
 });
 
