@@ -61,13 +61,13 @@ h2{font-size:16px;margin:18px 0 8px} .muted{color:#6b7280}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px}.card span{color:#6b7280;font-size:12px}.card b{display:block;font-size:20px}
 .panel{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;margin:0 0 16px}
 .panel h3{margin:0 0 6px;font-size:14px}.panel .note{color:#6b7280;font-size:12px;margin:0 0 4px}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px} @media (max-width:1000px){.grid2{grid-template-columns:1fr}}
+.grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px} .grid2>.panel{min-width:0;overflow-x:auto} @media (max-width:1000px){.grid2{grid-template-columns:1fr}}
 table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}
 th,td{border-bottom:1px solid #eef0f3;padding:4px 8px;text-align:left;vertical-align:top;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 th[data-key]{cursor:pointer;user-select:none} th[data-key]:hover{background:#f3f4f6}
 tr.sel{background:#eff6ff} .tag{display:inline-block;padding:0 6px;border-radius:10px;font-size:11px;background:#dcfce7;color:#166534}
-.heat td{text-align:center;min-width:48px}
+.heat td,.heat th{padding:4px 3px;font-size:12px} .heat td{text-align:center;min-width:36px}
 .scroll{overflow-x:auto} pre{background:#f3f4f6;padding:8px;border-radius:6px;overflow:auto;max-height:360px;font-size:12px}
 .u-legend{font-size:12px} .tl-label{font-size:11px;fill:#374151} .tl-axis{font-size:10px;fill:#6b7280}
 `;
