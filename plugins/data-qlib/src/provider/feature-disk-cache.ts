@@ -83,6 +83,8 @@ export interface CachePack {
   put(exprText: string, entry: { start: number; inputHash: Buffer; values: Float32Array; keep?: number; length?: number }): void;
   /** Writes the changes since the file was read (a no-op when none). */
   flush(): void;
+  /** Values (float32 rows) put and not yet written. */
+  pendingValues(): number;
 }
 
 /** A descriptor as read, with the file offset it was read at (`ref`). */
@@ -208,6 +210,11 @@ export class FeatureDiskCache {
         const from = keep ? (pending ? pending.from : (read.index.get(key) ?? null)) : null;
         if (keep && (!from || keep > from.length)) throw new Error(`feature cache: ${exprText} extends an entry that is not in the file`);
         changes.set(key, { start: e.start, length, keep, inputHash: e.inputHash, values: e.values, from });
+      },
+      pendingValues: () => {
+        let n = 0;
+        for (const c of changes.values()) n += c.values.length;
+        return n;
       },
       flush: () => {
         if (!changes.size) return;
