@@ -52,7 +52,7 @@ interface Pending {
   pack?: CachePack;
 }
 
-/** A pack's changes up to this many values (256 KiB) wait for close(): a routine's tails; more (history) are written at once. */
+/** Tails of cached entries up to this many values per instrument (256 KiB) wait for close(); whole entries and more values are written at once. */
 const DEFERRED_VALUES_PER_PACK = 65_536;
 
 export interface QlibProviderOptions {
@@ -311,8 +311,9 @@ export class QlibDataProvider implements DataProvider {
   }
 
   /**
-   * Writes a pack's changes now when they are large (a year of history), or
-   * keeps small ones (a routine's new days) for `flushCache`: the requests
+   * Writes a pack's changes now when they hold whole entries (history) or
+   * many values, and keeps tails of cached entries (a routine's new days)
+   * for `flushCache`: the requests
    * of one routine (one per dataset) then append one record per instrument,
    * not one each. A crash before the flush only loses cache entries (they
    * are computed again), never serves stale values: entries carry their
@@ -320,11 +321,11 @@ export class QlibDataProvider implements DataProvider {
    */
   private flushLater(pack: CachePack | undefined): void {
     if (!pack) return;
-    const pending = pack.pendingValues();
-    if (pending > DEFERRED_VALUES_PER_PACK) {
+    const { values, whole } = pack.pending();
+    if (whole || values > DEFERRED_VALUES_PER_PACK) {
       pack.flush();
       this.unflushed.delete(pack);
-    } else if (pending) this.unflushed.add(pack);
+    } else if (values) this.unflushed.add(pack);
   }
 
   /** Writes the disk cache changes kept by `flushLater` (close() and refresh() do). */
