@@ -11,6 +11,7 @@ import type { TaskGenerator } from './task.js';
 import type { TaskRecord } from './record.js';
 import type { PipelineStep } from './step.js';
 import type { Token } from './token.js';
+import type { MigrationSource } from '../store/sql-driver.js';
 
 /**
  * The plugin API version this core implements; plugins declare the one they need.
@@ -185,6 +186,13 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
   /** `dataProvider` components: the DataFacts of the data these options name, read without writing (may throw a QonlineError). */
   describe?(options: Readonly<Static<S>>, ctx: DescribeContext): DataFacts | Promise<DataFacts>;
   /**
+   * `dataProvider` components: the trading dates of the data as it is on
+   * disk (ascending), read without generating or writing anything
+   * (`qonline doctor`); null when the data does not exist yet (a provider
+   * that creates it on first use).
+   */
+  tradingDays?(options: Readonly<Static<S>>, ctx: DescribeContext): readonly string[] | null | Promise<readonly string[] | null>;
+  /**
    * For `model` components: rebuilds a fitted model from its serialised form
    * (`SerializedModel`), predicting bit-identically.
    */
@@ -212,6 +220,12 @@ export interface PluginManifest {
   apiRoutes?: ApiRoute[];
   /** Optional set-up, run once at kernel start. */
   register?(ctx: PluginContext): void | Promise<void>;
+  /**
+   * Store migrations the plugin applies itself when first used (not on
+   * every store open), by owner: `qonline doctor` checks them, read-only,
+   * in stores that have them.
+   */
+  migrationsOnUse?: Readonly<Record<string, MigrationSource>>;
 }
 
 export function definePlugin(manifest: PluginManifest): PluginManifest {

@@ -1,3 +1,5 @@
+import type { MigrationSource } from '../store/sql-driver.js';
+
 export type RecorderStatus = 'RUNNING' | 'FINISHED' | 'FAILED';
 
 /**
@@ -170,5 +172,13 @@ export interface ReadOnlyStore {
   store: ExperimentStore;
   /** The store's own migrations first, then those plugins registered. */
   migrations: MigrationStatus[];
+  /**
+   * Migrations a plugin applies when first used (`migrationsOnUse`), against
+   * this store; null when the store has none of them (the plugin was never
+   * used with it).
+   */
+  migrationsOnUse(owner: string, migrations: MigrationSource): Promise<MigrationStatus | null>;
+  /** When the manager's state was last written (ISO time: its last routine or training), null without a state. */
+  stateWrittenAt(manager: string): Promise<string | null>;
   close(): Promise<void>;
 }

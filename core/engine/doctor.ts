@@ -31,11 +31,13 @@ export interface DoctorReport {
 export interface DoctorOptions {
   /** YYYY-MM-DD: the day to judge the data's freshness against. */
   today: string;
-  /** Weekdays the data may lag behind the last weekday before `today` (holidays). */
+  /** Trading days the data may lag behind the last trading day before `today` (days past the data's calendar count as weekdays: holidays there). */
   maxDataLagDays: number;
+  /** Days (wall clock) since a routine last wrote the manager's state before that is a finding (the daemon stopped or its routines fail). */
+  maxRoutineAgeDays: number;
   /** The config (and --home) as the user wrote them, for the commands the findings suggest. */
   commandArgs: string;
-  /** The current time (lease expiry). */
+  /** The current time, from the clock service (lease expiry, routine age). */
   now: Date;
 }
 
@@ -57,16 +59,18 @@ export async function runDoctor(prepared: PreparedConfig, o: DoctorOptions): Pro
   add({ check: 'config', severity: 'ok', message: `valid: manager ${manager}, ${strategies} strateg${strategies === 1 ? 'y' : 'ies'}` });
 
   const facts = prepared.facts;
-  const calendar = facts?.calendar ?? null;
-  checkData(calendar, o, add);
+  const days = await readTradingDays(prepared, cfg, add);
+  const calendar = days?.length ? { first: days[0]!, last: days[days.length - 1]!, length: days.length } : (facts?.calendar ?? null);
+  const gaps = new TradingGaps(days);
+  checkData(calendar, gaps, o, add);
 
-  // The plugins' start registers their store migrations (backtest, users...); it opens nothing of the config's.
+  // The plugins' start registers their store migrations (backtest...); it opens nothing of the config's.
   await prepared.kernel.start();
   try {
     const opened = await openStore(prepared, cfg, add);
     if (opened) {
       try {
-        await checkManager(opened.store, manager, calendar, cfg, add);
+        await checkManager(opened, manager, calendar, gaps, o, cfg, add);
         await checkPools(opened.store, o.now, cfg, add);
       } finally {
         await opened.close().catch(() => undefined);
@@ -84,19 +88,45 @@ export function needsAction(f: Finding): boolean {
   return f.severity === 'warn' || f.severity === 'error';
 }
 
-function checkData(calendar: DataFacts['calendar'], o: DoctorOptions, add: (f: Finding) => void): void {
+/**
+ * The data's trading dates as they are on disk (the provider's
+ * `tradingDays`, read-only). Null when the provider cannot say (weekdays
+ * stand in) or the data does not exist yet (said as a finding).
+ */
+async function readTradingDays(prepared: PreparedConfig, cfg: string, add: (f: Finding) => void): Promise<readonly string[] | null> {
+  const spec = prepared.pipeline.data ?? DEFAULT_COMPONENTS.data;
+  let def;
+  try {
+    def = prepared.kernel.registry.lookup('dataProvider', spec.class, spec.module_path).def;
+  } catch {
+    return null; // an unknown class is a config error, reported before doctor runs
+  }
+  if (!def.tradingDays) return null;
+  const days = await def.tradingDays((spec.kwargs ?? {}) as never, { home: prepared.home, configDir: prepared.config.dir });
+  if (days === null) {
+    add({
+      check: 'data',
+      severity: 'warn',
+      message: `the data (${def.name}) does not exist yet in ${prepared.home}: it is created on first use; the checks below count weekdays`,
+      action: `run \`qonline run ${cfg}\` (it creates the data, then trains)`,
+    });
+  }
+  return days;
+}
+
+function checkData(calendar: DataFacts['calendar'], gaps: TradingGaps, o: DoctorOptions, add: (f: Finding) => void): void {
   if (!calendar) {
     add({ check: 'data', severity: 'info', message: 'the data provider does not say which dates its data covers: freshness not checked' });
     return;
   }
-  const expected = lastWeekdayBefore(o.today);
-  const lag = weekdaysBetween(calendar.last, expected);
+  const expected = gaps.lastTradingDayBefore(o.today);
+  const lag = gaps.between(calendar.last, expected);
   const span = `${calendar.first} .. ${calendar.last} (${calendar.length} trading days)`;
   if (lag > o.maxDataLagDays) {
     add({
       check: 'data',
       severity: 'warn',
-      message: `the data ends at ${calendar.last}, ${lag} weekday(s) before ${expected} (the last weekday before ${o.today})`,
+      message: `the data ends at ${calendar.last}, ${lag} ${gaps.unit} before ${expected} (the last ${gaps.dayName} before ${o.today}${gaps.beyond(expected)})`,
       action: 'update the market data (your data job, or `qonline data import-csv`); if the market was closed on those days, pass --max-data-lag',
     });
   } else {
@@ -127,6 +157,16 @@ async function openStore(prepared: PreparedConfig, cfg: string, add: (f: Finding
     add({ check: 'store', severity: 'error', message: `no store (${def.name}) in ${prepared.home}: nothing has run with this config and home`, action: `run \`qonline run ${cfg}\`` });
     return null;
   }
+  // Plugins that migrate the store when first used (users): checked where the store has their tables.
+  const unused: string[] = [];
+  for (const { manifest } of prepared.kernel.registry.pluginList()) {
+    for (const [owner, source] of Object.entries(manifest.migrationsOnUse ?? {})) {
+      if (opened.migrations.some((m) => m.owner === owner)) continue;
+      const found = await opened.migrationsOnUse(owner, source);
+      if (found) opened.migrations.push(found);
+      else unused.push(owner);
+    }
+  }
   const pending = opened.migrations.filter((m) => m.pending.length);
   const newer = opened.migrations.filter((m) => m.newer.length);
   const current = opened.migrations.map((m) => `${m.owner} v${Math.max(0, ...m.applied)}`).join(', ');
@@ -146,7 +186,8 @@ async function openStore(prepared: PreparedConfig, cfg: string, add: (f: Finding
       action: `any writing command applies them, e.g. \`qonline run ${cfg} --step routine\``,
     });
   }
-  if (!newer.length && !pending.length) add({ check: 'store', severity: 'ok', message: `${def.name} reachable, schema current (${current})` });
+  const notUsed = unused.length ? `; not used with this store: ${unused.join(', ')}` : '';
+  if (!newer.length && !pending.length) add({ check: 'store', severity: 'ok', message: `${def.name} reachable, schema current (${current}${notUsed})` });
   // Reads below need the store's own tables as this version knows them.
   if (opened.migrations[0]?.pending.length) {
     await opened.close();
@@ -156,7 +197,16 @@ async function openStore(prepared: PreparedConfig, cfg: string, add: (f: Finding
   return opened;
 }
 
-async function checkManager(store: ExperimentStore, manager: string, calendar: DataFacts['calendar'], cfg: string, add: (f: Finding) => void): Promise<void> {
+async function checkManager(
+  opened: ReadOnlyStore,
+  manager: string,
+  calendar: DataFacts['calendar'],
+  gaps: TradingGaps,
+  o: DoctorOptions,
+  cfg: string,
+  add: (f: Finding) => void,
+): Promise<void> {
+  const store = opened.store;
   const state = await store.getManager(manager);
   if (!state) {
     add({ check: 'routine', severity: 'error', message: `manager ${manager} has never run with this store`, action: `run \`qonline run ${cfg}\`` });
@@ -169,10 +219,11 @@ async function checkManager(store: ExperimentStore, manager: string, calendar: D
   if (!state.lastRoutine) {
     add({ check: 'routine', severity: 'warn', message: `manager ${manager} is first-trained but has run no routine${changed}`, action: routineCmd });
   } else if (calendar && state.lastRoutine < calendar.last) {
+    // The data's latest trading day has no routine yet: one is due.
     add({
       check: 'routine',
       severity: 'warn',
-      message: `the last routine ran at ${state.lastRoutine}; the data reaches ${calendar.last} (${weekdaysBetween(state.lastRoutine, calendar.last)} weekday(s) later)${changed}`,
+      message: `a routine is due: the last routine ran at ${state.lastRoutine}; the data reaches ${calendar.last} (${gaps.between(state.lastRoutine, calendar.last)} ${gaps.unit} later)${changed}`,
       action: routineCmd,
     });
   } else if (calendar && state.lastRoutine > calendar.last) {
@@ -186,6 +237,7 @@ async function checkManager(store: ExperimentStore, manager: string, calendar: D
     const at = calendar ? ", the data's last date" : " (the data's dates are unknown)";
     add({ check: 'routine', severity: 'ok', message: `the last routine ran at ${state.lastRoutine}${at} (state version ${state.stateVersion}${changed})` });
   }
+  if (state.lastRoutine) checkRoutineAge(await opened.stateWrittenAt(manager), o, routineCmd, add);
 
   const dates = await store.signalDates(manager);
   const last = dates[dates.length - 1];
@@ -216,6 +268,25 @@ async function checkManager(store: ExperimentStore, manager: string, calendar: D
     });
   } else {
     add({ check: 'signals', severity: 'ok', message: `${dates.length} signal date(s) up to ${last}, ${coverage} instrument(s) on the latest` });
+  }
+}
+
+/** Wall-clock staleness: no routine has written the state for longer than --max-routine-age (the daemon stopped, or its routines fail or find no new data). */
+function checkRoutineAge(writtenAt: string | null, o: DoctorOptions, routineCmd: string, add: (f: Finding) => void): void {
+  const at = writtenAt === null ? NaN : Date.parse(writtenAt);
+  if (Number.isNaN(at)) return;
+  const days = (o.now.getTime() - at) / 86_400_000;
+  const hours = days * 24;
+  const age = days >= 1 ? `${Math.floor(days)} day(s)` : hours >= 1 ? `${Math.floor(hours)} hour(s)` : `${Math.max(0, Math.floor(hours * 60))} minute(s)`;
+  if (days > o.maxRoutineAgeDays) {
+    add({
+      check: 'routine',
+      severity: 'warn',
+      message: `no routine has written the manager's state for ${age} (last at ${new Date(at).toISOString()}; --max-routine-age ${o.maxRoutineAgeDays})`,
+      action: `${routineCmd}; the daemon's log says why its routines fail or skip (no new data)`,
+    });
+  } else {
+    add({ check: 'routine', severity: 'ok', message: `last written by a routine ${age} ago (${new Date(at).toISOString()})` });
   }
 }
 
@@ -278,6 +349,59 @@ function checkLock(file: string, add: (f: Finding) => void): void {
     message: `stale home lock ${file}: its process is gone, ${who}${leftovers}`,
     action: `that process died mid-run: look at its logs (what it committed stays; the next run resumes and takes the lock over), or remove ${file}`,
   });
+}
+
+/**
+ * Counts days between dates on the data's trading calendar; past its end
+ * (and without a calendar) weekdays stand in, as the market's holidays
+ * there are unknown.
+ */
+export class TradingGaps {
+  constructor(private readonly days: readonly string[] | null) {}
+
+  get unit(): string {
+    return this.days ? 'trading day(s)' : 'weekday(s)';
+  }
+
+  get dayName(): string {
+    return this.days ? 'trading day' : 'weekday';
+  }
+
+  /** A note when `day` lies past the calendar (counted as weekdays there). */
+  beyond(day: string): string {
+    return this.days && day > this.days[this.days.length - 1]! ? '; weekdays past the data\'s calendar' : '';
+  }
+
+  /** The last trading day strictly before `day` (a weekday past the calendar's end). */
+  lastTradingDayBefore(day: string): string {
+    const weekday = lastWeekdayBefore(day);
+    const days = this.days;
+    if (!days?.length || weekday > days[days.length - 1]!) return weekday;
+    const i = firstAtOrAfter(days, day) - 1;
+    return i >= 0 ? days[i]! : weekday;
+  }
+
+  /** Trading days in (from, to]; 0 when `to` is not after `from`. */
+  between(from: string, to: string): number {
+    const days = this.days;
+    if (!days?.length) return weekdaysBetween(from, to);
+    if (to <= from) return 0;
+    const last = days[days.length - 1]!;
+    const inside = firstAtOrAfter(days, to > last ? last : to, true) - firstAtOrAfter(days, from, true);
+    return Math.max(0, inside) + (to > last ? weekdaysBetween(from > last ? from : last, to) : 0);
+  }
+}
+
+/** Index of the first date >= `day` (or > `day` when `after`) in the sorted `days`. */
+function firstAtOrAfter(days: readonly string[], day: string, after = false): number {
+  let lo = 0;
+  let hi = days.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (days[mid]! < day || (after && days[mid] === day)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The last Monday-to-Friday date strictly before `day` (the last trading day whose data should be in, holidays aside). */

@@ -98,7 +98,19 @@ export class SqlExperimentStore implements ExperimentStore {
       const migrations = [status('store', experimentMigrations(driver.dialect), own)];
       for (const [owner, source] of registeredMigrations) migrations.push(status(owner, resolveSource(source, driver.dialect), (await appliedVersions(driver, migrationTable(owner))) ?? []));
       const store = new SqlExperimentStore(driver, driver, false, options.clock);
-      return { store, migrations, close: () => store.close() };
+      return {
+        store,
+        migrations,
+        migrationsOnUse: async (owner, source) => {
+          const applied = await appliedVersions(driver, migrationTable(owner));
+          return applied === null ? null : status(owner, resolveSource(source, driver.dialect), applied);
+        },
+        stateWrittenAt: async (manager) => {
+          const rows = await driver.all<{ at: string }>(`SELECT updated_at AS at FROM managers WHERE name = ?`, [manager]);
+          return rows.length ? String(rows[0]!.at) : null;
+        },
+        close: () => store.close(),
+      };
     } catch (e) {
       await driver.close().catch(() => undefined);
       throw e;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   defineComponent,
@@ -16,7 +17,8 @@ import { ExprHandler } from './src/handler/expr-handler.js';
 import { PROCESSOR_COMPONENTS, withFitWindow } from './src/processors/index.js';
 import { QlibDataProvider } from './src/provider/qlib-provider.js';
 import { alpha158Fields, alpha360Fields, ALPHA158_DEFAULTS, ALPHA360_DEFAULTS, type FeatureSet, type HandlerDefaults } from './src/alpha/index.js';
-import { generateSyntheticMarket } from './src/synth/index.js';
+import { generateSyntheticMarket, SYNTH_MANIFEST_FILE } from './src/synth/index.js';
+import { readCalendarSync } from './src/storage/calendar-file.js';
 import { DATA_COMMANDS } from './src/cli/data-commands.js';
 import { checkHandler, checkSegments } from './src/handler/check-options.js';
 import { describeQlibFolder, describeSynthetic } from './src/provider/describe-data.js';
@@ -52,11 +54,21 @@ export async function openSyntheticMarket(
     end: options.end ?? DEFAULT_SYNTH.end,
     seed: options.seed ?? DEFAULT_SYNTH.seed,
   };
-  const digest = createHash('sha256').update(JSON.stringify(opts)).digest('hex').slice(0, 12);
-  const id = `synth-${digest}`;
-  const dir = path.join(home, 'data', id);
+  const { id, dir } = syntheticMarketDir(home, opts);
   await generateSyntheticMarket(dir, opts);
   return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads, expressions: options.expressions });
+}
+
+/** Where the synthetic market of these options lives under the home (one folder per option set). */
+function syntheticMarketDir(home: string, options: { instruments?: number; start?: string; end?: string; seed?: number }): { id: string; dir: string } {
+  const opts = {
+    instruments: options.instruments ?? DEFAULT_SYNTH.instruments,
+    start: options.start ?? DEFAULT_SYNTH.start,
+    end: options.end ?? DEFAULT_SYNTH.end,
+    seed: options.seed ?? DEFAULT_SYNTH.seed,
+  };
+  const id = `synth-${createHash('sha256').update(JSON.stringify(opts)).digest('hex').slice(0, 12)}`;
+  return { id, dir: path.join(home, 'data', id) };
 }
 
 const syntheticMarket = defineComponent({
@@ -68,6 +80,11 @@ const syntheticMarket = defineComponent({
   deps: { home: TOKENS.home },
   create: (o, ctx) => openSyntheticMarket(ctx.deps.home, o),
   dispose: (provider) => provider.close(),
+  // Generated on first use: until then (no manifest) there is no calendar on disk.
+  tradingDays: (o, ctx) => {
+    const { dir } = syntheticMarketDir(ctx.home, o);
+    return existsSync(path.join(dir, SYNTH_MANIFEST_FILE)) ? readCalendarSync(dir, 'day') : null;
+  },
   describe: async (o) => ({ ...(await describeSynthetic({ start: o.start ?? DEFAULT_SYNTH.start, end: o.end ?? DEFAULT_SYNTH.end })), ...(o.expressions ? { expressions: o.expressions } : {}) }),
 });
 
@@ -86,6 +103,7 @@ const qlibData = defineComponent({
   }),
   deps: { home: TOKENS.home },
   dispose: (provider: QlibDataProvider) => provider.close(),
+  tradingDays: (o) => readCalendarSync(path.resolve(o.uri), 'day'),
   describe: async (o) => ({ ...(await describeQlibFolder(o.uri)), ...(o.expressions ? { expressions: o.expressions } : {}) }),
   create: (o, ctx) => {
     const id = o.id ?? `qlib-${path.basename(path.resolve(o.uri))}`;

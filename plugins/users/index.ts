@@ -2,6 +2,7 @@ import { definePlugin, QonlineError, type ExperimentStore } from '../../core/ind
 import { USERS_COMMANDS, usersListData, usersPageHtml, userShowData } from './src/cli.js';
 import { TradingDesk } from './src/desk.js';
 import { USERS_CSS } from './src/page.js';
+import { usersMigrations } from './src/migrations.js';
 
 export { TradingDesk, refused } from './src/desk.js';
 export type { DeskEnv, Step, StepName, StepOutcome, StoredFill, StoredOrder, UserRecord, UserShow, UserSummary } from './src/desk.js';
@@ -18,6 +19,8 @@ export const usersPlugin = definePlugin({
   description: "Users, their accounts and the trading day (generate, execute, update) in the SQL store, on the backtest plugin's exchange and strategies.",
   components: [],
   commands: USERS_COMMANDS,
+  // Applied when the desk first opens on a store (TradingDesk.open), so stores without users have no users tables.
+  migrationsOnUse: { users: usersMigrations },
   // `qonline serve` mounts these beside its own routes (read-only; the desk is opened on the served store).
   apiRoutes: [
     {

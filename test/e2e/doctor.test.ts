@@ -5,6 +5,7 @@ import sqlite3 from 'sqlite3';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../plugins/store-sqlite/index.js';
+import { usersMigrations } from '../../plugins/users/index.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { dropSchema, freshSchema, pgTestUrl, requirePgOrExplainSkip } from '../helpers/pg.js';
 import { PgDriver } from '../../plugins/store-postgres/index.js';
@@ -79,11 +80,14 @@ describe('qonline doctor', () => {
       ['data', 'ok'],
       ['store', 'ok'],
       ['routine', 'ok'],
+      ['routine', 'ok'],
       ['signals', 'ok'],
       ['pool', 'ok'],
       ['lock', 'ok'],
     ]);
-    expect(finding(report, 'store')[0]!.message).toMatch(/SQLiteStore reachable, schema current \(store v\d+, backtest v\d+\)/);
+    // The users plugin migrates a store when first used: this one never had users.
+    expect(finding(report, 'store')[0]!.message).toMatch(/SQLiteStore reachable, schema current \(store v\d+, backtest v\d+; not used with this store: users\)/);
+    expect(finding(report, 'routine')[1]!.message).toMatch(/^last written by a routine \d+ (minute|hour)\(s\) ago \(\d{4}-/);
     expect(finding(report, 'routine')[0]!.message).toMatch(/the last routine ran at 2020-12-31/);
     const text = await runCli(['doctor', TINY, '--home', home, ...TODAY]);
     expect(text.code, text.stderr).toBe(0);
@@ -102,7 +106,7 @@ describe('qonline doctor', () => {
     expect(existsSync(empty)).toBe(false);
   });
 
-  it('bad input is exit 2: a config error (with its location), an impossible --today, a bad --max-data-lag; --help lists the flags', async () => {
+  it('bad input is exit 2: a config error (with its location), an impossible --today, a bad --max-data-lag or --max-routine-age; --help lists the flags', async () => {
     const bad = path.join(root, 'bad.yaml');
     writeFileSync(bad, readFileSync(TINY, 'utf8').replace('class: Linear', 'class: Linaer'));
     const r = await runCli(['doctor', bad, '--home', home]);
@@ -111,7 +115,10 @@ describe('qonline doctor', () => {
     expect((await runCli(['doctor', TINY, '--home', home, '--today', '2021-02-30'])).code).toBe(2);
     const lag = await runCli(['doctor', TINY, '--home', home, '--max-data-lag', 'two']);
     expect(lag.code).toBe(2);
-    expect(lag.stderr).toMatch(/--max-data-lag expects a whole number of weekdays, got "two"/);
+    expect(lag.stderr).toMatch(/--max-data-lag expects a whole number of trading days, got "two"/);
+    const age = await runCli(['doctor', TINY, '--home', home, '--max-routine-age', '-1']);
+    expect(age.code).toBe(2);
+    expect(age.stderr).toMatch(/--max-routine-age expects a number of days, got "-1"/);
     const user = await runCli(['doctor', path.join(ROOT, 'configs/user.yaml'), '--home', home]);
     expect(user.code).toBe(2);
     expect(user.stderr).toMatch(/user\.yaml is not a pipeline config \(no manager:\)/);
@@ -120,13 +127,17 @@ describe('qonline doctor', () => {
     expect(help.stdout).toMatch(/Usage: qonline doctor CONFIG/);
     expect(help.stdout).toMatch(/--today <value>/);
     expect(help.stdout).toMatch(/--max-data-lag <value>/);
+    expect(help.stdout).toMatch(/--max-routine-age <value>/);
   });
 
-  it('data behind today: says how far and to update it; --max-data-lag allows for holidays', async () => {
-    // On Tuesday 2021-01-05 the data should reach Monday the 4th: two weekdays missing.
+  it('data behind today: says how far and to update it; --max-data-lag allows for holidays past the calendar', async () => {
+    // On Tuesday 2021-01-05 the data should reach Monday the 4th: past the data's calendar, two weekdays missing.
     const { code, report } = await doctor(TINY, home, ['--today', '2021-01-05']);
     expect(code).toBe(1);
-    expect(finding(report, 'data')[0]).toMatchObject({ severity: 'warn', message: 'the data ends at 2020-12-31, 2 weekday(s) before 2021-01-04 (the last weekday before 2021-01-05)' });
+    expect(finding(report, 'data')[0]).toMatchObject({
+      severity: 'warn',
+      message: "the data ends at 2020-12-31, 2 trading day(s) before 2021-01-04 (the last trading day before 2021-01-05; weekdays past the data's calendar)",
+    });
     expect(finding(report, 'data')[0]!.action).toMatch(/update the market data/);
     expect((await doctor(TINY, home, ['--today', '2021-01-05', '--max-data-lag', '2'])).code).toBe(0);
   });
@@ -141,22 +152,95 @@ describe('qonline doctor', () => {
     const { code, report } = await doctor(TINY, h, TODAY);
     expect(code).toBe(1);
     const [routine] = finding(report, 'routine');
-    expect(routine).toMatchObject({ severity: 'warn', message: expect.stringMatching(/^the last routine ran at 2020-12-29; the data reaches 2020-12-31 \(2 weekday\(s\) later\)/) });
+    expect(routine).toMatchObject({ severity: 'warn', message: expect.stringMatching(/^a routine is due: the last routine ran at 2020-12-29; the data reaches 2020-12-31 \(2 trading day\(s\) later\)/) });
     expect(routine!.action).toBe(`run \`qonline run ${TINY} --home ${h} --step routine\` (or check that \`qonline daemon ${TINY} --home ${h}\` is running)`);
     // Doing what it says clears it.
     expect((await runCli(['run', TINY, '--home', h, '-q', '--step', 'routine'])).code).toBe(0);
     expect((await doctor(TINY, h, TODAY)).code).toBe(0);
   }, 120_000);
 
-  it('data older than the last routine (the data was replaced by an older copy): an error naming both dates', async () => {
+  it('data older than the last routine (the config points at other data, not generated yet): says so, and an error naming both dates', async () => {
     const older = path.join(root, 'older.yaml');
     writeFileSync(older, readFileSync(TINY, 'utf8').replace('end: 2020-12-31', 'end: 2020-11-30'));
+    const before = snapshot(home);
     const { code, report } = await doctor(older, home, ['--today', '2020-12-01']);
     expect(code).toBe(1);
-    expect(finding(report, 'data')[0]!.severity).toBe('ok');
+    // The synthetic market of these options is not in the home: doctor says which command creates it and generates nothing.
+    expect(finding(report, 'data').map((f) => f.severity)).toEqual(['warn', 'ok']);
+    expect(finding(report, 'data')[0]).toMatchObject({
+      message: expect.stringMatching(/^the data \(SyntheticMarket\) does not exist yet in .*: it is created on first use; the checks below count weekdays$/),
+      action: `run \`qonline run ${older} --home ${home}\` (it creates the data, then trains)`,
+    });
+    expect(snapshot(home)).toEqual(before);
     const [routine] = finding(report, 'routine');
     expect(routine).toMatchObject({ severity: 'error', message: expect.stringMatching(/the last routine ran at 2020-12-31, but the data ends at 2020-11-30: the data is older than the routine/) });
     expect(routine!.action).toMatch(/point data: in the config at the data the routines used/);
+  });
+
+  it("a routine behind the data across a market holiday: the gap counts the data's trading days, not weekdays", async () => {
+    const cfg = path.join(root, 'holiday.yaml');
+    writeFileSync(cfg, readFileSync(TINY, 'utf8').replace('begin_time: 2020-09-30', 'begin_time: 2020-09-25'));
+    const h = path.join(root, 'holiday');
+    expect((await runCli(['run', cfg, '--home', h, '-q', '--step', 'first_train'])).code).toBe(0);
+    // Wednesday 30 September, just before the synthetic market's 1-7 October closure.
+    expect((await runCli(['run', cfg, '--home', h, '-q', '--step', 'routine', '--at', '2020-09-30'])).code).toBe(0);
+    const [dataDir] = readdirSync(path.join(h, 'data'));
+    const calendar = readFileSync(path.join(h, 'data', dataDir!, 'calendars', 'day.txt'), 'utf8').split('\n').filter(Boolean);
+    const trading = calendar.filter((d) => d > '2020-09-30').length;
+    let weekdays = 0;
+    for (let t = Date.parse('2020-10-01T00:00:00Z'); t <= Date.parse('2020-12-31T00:00:00Z'); t += 86_400_000) if (![0, 6].includes(new Date(t).getUTCDay())) weekdays++;
+    expect(trading).toBe(weekdays - 5);
+    const { code, report } = await doctor(cfg, h, TODAY);
+    expect(code).toBe(1);
+    expect(finding(report, 'routine')[0]).toMatchObject({ severity: 'warn', message: expect.stringMatching(new RegExp(`^a routine is due: the last routine ran at 2020-09-30; the data reaches 2020-12-31 \\(${trading} trading day\\(s\\) later\\)`)) });
+  }, 120_000);
+
+  it('no routine for longer than --max-routine-age (wall clock): a warning with the age, quiet with a longer limit', async () => {
+    const h = path.join(root, 'stale');
+    cpSync(home, h, { recursive: true });
+    const db = path.join(h, 'store.sqlite');
+    // The daemon stopped ten days ago: its last routine wrote the state then.
+    const then = new Date(Date.now() - 10 * 86_400_000 - 3_600_000).toISOString();
+    await sqliteRun(db, `UPDATE managers SET updated_at = '${then}'`);
+    const { code, report } = await doctor(TINY, h, TODAY);
+    expect(code).toBe(1);
+    const stale = finding(report, 'routine').filter((f) => f.severity === 'warn');
+    expect(stale).toEqual([
+      {
+        check: 'routine',
+        severity: 'warn',
+        message: `no routine has written the manager's state for 10 day(s) (last at ${then}; --max-routine-age 3)`,
+        action: `run \`qonline run ${TINY} --home ${h} --step routine\` (or check that \`qonline daemon ${TINY} --home ${h}\` is running); the daemon's log says why its routines fail or skip (no new data)`,
+      },
+    ]);
+    // The routine is not behind the data: only the age is reported.
+    expect(finding(report, 'routine')[0]).toMatchObject({ severity: 'ok', message: expect.stringMatching(/^the last routine ran at 2020-12-31/) });
+    const relaxed = await doctor(TINY, h, [...TODAY, '--max-routine-age', '30']);
+    expect(relaxed.code).toBe(0);
+    expect(finding(relaxed.report, 'routine')[1]!.message).toMatch(/^last written by a routine 10 day\(s\) ago/);
+  });
+
+  it("the users plugin's migrations, applied on first use: checked where the store has them (pending, newer), read-only", async () => {
+    const h = path.join(root, 'users');
+    cpSync(home, h, { recursive: true });
+    const db = path.join(h, 'store.sqlite');
+    const store = await openSqliteStore(db);
+    try {
+      await store.registerMigrations('users', usersMigrations);
+    } finally {
+      await store.close();
+    }
+    const current = await doctor(TINY, h, TODAY);
+    expect(current.code).toBe(0);
+    expect(finding(current.report, 'store')[0]!.message).toMatch(/schema current \(store v\d+, backtest v\d+, users v1\)$/);
+    await sqliteRun(db, 'DELETE FROM qonline_migrations__users');
+    const pending = await doctor(TINY, h, TODAY);
+    expect(pending.code).toBe(1);
+    expect(finding(pending.report, 'store')[0]).toMatchObject({ severity: 'warn', message: expect.stringMatching(/^schema migrations pending: users 1 \(/) });
+    expect(await sqliteCount(db, 'SELECT COUNT(*) AS n FROM qonline_migrations__users')).toBe(0);
+    await sqliteRun(db, "INSERT INTO qonline_migrations__users (version, name, applied_at) VALUES (1, 'x', '2030-01-01'), (7, 'from the future', '2030-01-01')");
+    const newer = await doctor(TINY, h, TODAY);
+    expect(finding(newer.report, 'store')[0]).toMatchObject({ severity: 'error', message: 'the store was migrated by a newer qonline (users: version(s) 7)' });
   });
 
   it('signals of the latest date covering far fewer instruments than the dates before: a warning with both counts', async () => {
@@ -363,7 +447,7 @@ describe.skipIf(Boolean(pgSkip) || !pgUrl)('qonline doctor: PostgreSQL store', (
       expect(r.code, r.stderr).toBe(0);
       const ok = await doctor(cfg, home, TODAY);
       expect(ok.code, JSON.stringify(ok.report.findings)).toBe(0);
-      expect(finding(ok.report, 'store')[0]!.message).toMatch(/^PostgresStore reachable, schema current \(store v\d+, backtest v\d+\)$/);
+      expect(finding(ok.report, 'store')[0]!.message).toMatch(/^PostgresStore reachable, schema current \(store v\d+, backtest v\d+; not used with this store: users\)$/);
       expect(finding(ok.report, 'routine')[0]!.message).toMatch(/the last routine ran at 2020-12-31/);
       const down = path.join(root, 'down.yaml');
       writeFileSync(down, readFileSync(TINY, 'utf8') + store('postgres://postgres@127.0.0.1:1/nothing'));

@@ -45,7 +45,10 @@ describe('qonline daemon --metrics-port', () => {
     // A routine run (the catch-up's, then the schedule's) moves the counters.
     const after = await until('a routine run counted', async () => {
       const t = await scrape(url);
-      return runs(t) > first && runs(t) >= 1 ? t : undefined;
+      // A scrape reads the store's gauges while a run may be finishing, so its counter can be one
+      // scrape ahead of the gauges (metrics are not transactional): wait for both.
+      const gaugesCaughtUp = sample(t, 'qonline_last_routine_timestamp_seconds{manager="tiny"}') !== undefined;
+      return runs(t) > first && runs(t) >= 1 && gaugesCaughtUp ? t : undefined;
     });
     expect(sample(after, 'qonline_routine_duration_seconds_count{manager="tiny",outcome="ok"}')).toBe(runs(after));
     for (const step of ['open', 'train', 'update', 'commit']) expect(after, step).toMatch(new RegExp(`qonline_routine_step_duration_seconds_count\\{manager="tiny",step="${step}"\\} [1-9]`));
@@ -55,8 +58,9 @@ describe('qonline daemon --metrics-port', () => {
     expect(sample(after, 'qonline_signal_coverage{manager="tiny"}')).toBeGreaterThan(0);
     expect(sample(after, 'qonline_signal_dates{manager="tiny"}')).toBeGreaterThan(0);
     expect(after).toMatch(/^qonline_daemon_process_cpu_seconds_total \d/m);
-    // No server in a daemon: no request latencies.
+    // No server in a daemon: no request latencies, no snapshot reloads.
     expect(after).not.toContain('qonline_http_request_duration_seconds');
+    expect(after).not.toContain('qonline_snapshot_reloads_total');
     // Scheduled runs keep counting (each one after the catch-up has nothing to do, and still takes its time).
     const n = runs(after);
     await until('a scheduled run counted', async () => runs(await scrape(url)) > n);
@@ -183,6 +187,7 @@ steps: [first_train]
     expect(sample(text, 'qonline_state_version{manager="pool_metrics"}')).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^qonline_worker_process_cpu_seconds_total \d/m);
     expect(text).not.toContain('qonline_http_request_duration_seconds');
+    expect(text).not.toContain('qonline_snapshot_reloads_total');
     w.child.kill('SIGTERM');
     expect(await w.exit, w.err()).toBe(0);
     expect(w.out()).toMatch(/worker stopped: 1 done/);

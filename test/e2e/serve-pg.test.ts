@@ -67,6 +67,11 @@ describe.skipIf(!PG_URL && !REQUIRE_PG)('qonline serve on PostgreSQL: LISTEN/NOT
     expect(rb.code, rb.stderr).toBe(0);
     const h2 = await until('the notified version', health, (h) => h.stateVersion === h1.stateVersion + 1);
     expect(h2.snapshot.refreshes).toEqual({ start: 1, request: 0, notify: 1, fallback: 0, reconnect: 0 });
+    // The same counts in /metrics, as a Prometheus counter by cause.
+    const metrics = await (await fetch(url + 'metrics')).text();
+    expect(metrics).toContain('qonline_snapshot_reloads_total{cause="notify"} 1');
+    expect(metrics).toContain('qonline_snapshot_reloads_total{cause="start"} 1');
+    expect(metrics).toContain('qonline_snapshot_reloads_total{cause="reconnect"} 0');
     const after = await fetch(url + 'api/signals?date=2020-12-31', { headers: { 'if-none-match': etag } });
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).not.toBe(etag);

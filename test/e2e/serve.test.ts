@@ -265,6 +265,9 @@ describe('qonline serve: state versions', () => {
     expect(health.snapshot.notified).toBe(false);
     expect(health.snapshot.refreshes['request']).toBeGreaterThanOrEqual(1);
     expect(health.snapshot.refreshes['notify']).toBe(0);
+    // /metrics exports the same counts as a Prometheus counter.
+    const metrics = await (await fetch(u + 'metrics')).text();
+    for (const [cause, n] of Object.entries(health.snapshot.refreshes)) expect(metrics).toContain(`qonline_snapshot_reloads_total{cause="${cause}"} ${n}`);
     const online = (await (await fetch(u + 'api/online')).json()) as { stateVersion: number; strategies: Record<string, unknown[]> };
     expect(online.stateVersion).toBe(v2);
     expect(online.strategies['tiny_ridge']!.length).toBeGreaterThan(1);

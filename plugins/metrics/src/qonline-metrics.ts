@@ -32,6 +32,9 @@ export class QonlineMetrics implements EngineMetrics {
   private readonly leaseTakeovers: Counter;
   private readonly taskDuration: Histogram;
   private readonly httpDuration: Histogram | null;
+  private readonly snapshotReloads: Counter | null;
+  /** The reload counts last added to snapshotReloads (the server counts; a counter only grows by the difference). */
+  private readonly reloadsSeen = new Map<string, number>();
 
   /** `process` prefixes the process-level metrics (`qonline_worker_process_cpu_seconds_total`); `http` adds request latencies (servers only). */
   constructor(options: { process: string; http?: boolean }) {
@@ -50,6 +53,9 @@ export class QonlineMetrics implements EngineMetrics {
     this.taskDuration = new this.prom.Histogram({ name: 'qonline_task_duration_seconds', help: 'Tasks this process ran, by pool and how they ended (done, part_done, failed, lost, handed_back)', labelNames: ['pool', 'end'], buckets: SECONDS_BUCKETS, registers });
     this.httpDuration = options.http
       ? new this.prom.Histogram({ name: 'qonline_http_request_duration_seconds', help: 'HTTP request latency by route and status', labelNames: ['route', 'status'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers })
+      : null;
+    this.snapshotReloads = options.http
+      ? new this.prom.Counter({ name: 'qonline_snapshot_reloads_total', help: "Reloads of the server's state snapshot by cause (start, request, notify, fallback, reconnect)", labelNames: ['cause'], registers })
       : null;
   }
 
@@ -71,6 +77,17 @@ export class QonlineMetrics implements EngineMetrics {
     this.coverage.set(labels, g.coverage);
     this.poolTasks.reset();
     for (const [pool, stat] of Object.entries(g.pools)) for (const [status, n] of Object.entries(stat)) this.poolTasks.set({ pool, status }, n);
+  }
+
+  /** A server's snapshot reload counts so far, by cause (as /api/health shows them). */
+  setSnapshotReloads(counts: Readonly<Record<string, number>>): void {
+    if (!this.snapshotReloads) return;
+    for (const [cause, n] of Object.entries(counts)) {
+      const grown = n - (this.reloadsSeen.get(cause) ?? 0);
+      // Zero-valued causes are still exported, so a scrape sees every label from the start.
+      if (grown > 0 || !this.reloadsSeen.has(cause)) this.snapshotReloads.inc({ cause }, Math.max(0, grown));
+      this.reloadsSeen.set(cause, Math.max(n, this.reloadsSeen.get(cause) ?? 0));
+    }
   }
 
   observeRequest(route: string, status: number, seconds: number): void {

@@ -308,6 +308,7 @@ export async function buildServer(m: OpenedManager, opts: ServerOptions = {}): P
       coverage: s.coverage,
       pools,
     });
+    metrics.setSnapshotReloads(cache.refreshes);
     void reply.type(metrics.contentType);
     return metrics.text();
   });

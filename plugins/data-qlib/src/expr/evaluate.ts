@@ -21,12 +21,12 @@ import { rollingRegressionInto, type RegressionStat } from './kernels/regression
 import { deltaRows, shiftRows } from './kernels/shift.js';
 import { valueRanks, type ValueRanks } from './kernels/value-ranks.js';
 import { emaAlpha, ewmMean, rollingWma } from './kernels/weighted.js';
-import { newSeries, recycleSeries } from './kernels/series-pool.js';
+import { claimNextSeries, newSeries, recycleSeries } from './kernels/series-pool.js';
 import { f64Series, infinitiesAsNaN, rowsOf, type Alloc, type Series } from './kernels/window.js';
 import { firstValueRows, minusFirstRows, qlibArgExtremum, qlibExpandingEma } from './kernels/qlib.js';
 import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-regression.js';
 import { NEAR_CONSTANT_STD } from './kernels/regression.js';
-import { QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
+import { operatorSpec, QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
 import { planOf, type Plan } from './plan.js';
 
@@ -57,6 +57,11 @@ interface Context {
   fieldArrays: Set<Float32Array>;
   /** Value ranks of series used by several order-statistic operators. */
   ranks: Map<Float32Array, ValueRanks>;
+  /**
+   * Each step's value with infinities as NaN (what windowed operators read), by step index, kept
+   * while the value lives: a field or difference is read by a dozen windowed calls.
+   */
+  finite: (Series | undefined)[];
   /** Outputs of each shared kernel pass of the program once it ran (by pass index). */
   passOutputs: (Map<string, Series> | null)[];
   program: Program;
@@ -125,6 +130,13 @@ function sharedKernelKey(plan: CallPlan, mode: ExprMode): string | null {
   return `${family}|${N}|${plan.inputs[0]!.key}`;
 }
 
+const STD_SPEC = operatorSpec('Std')!;
+
+/** The plan of Std(x, N), keyed as the parser would key it. */
+function stdPlanOf(x: Plan, N: number): Plan {
+  return { kind: 'call', key: `Std(${x.key}, ${String(N)})`, spec: STD_SPEC, inputs: [x], params: [N] };
+}
+
 function outputName(plan: CallPlan): string {
   const stat = STAT_OF[plan.spec.name]!;
   return stat === 'quantile' ? `quantile:${plan.params[1]}` : stat;
@@ -155,6 +167,11 @@ interface Program {
   /** Readers of each step among the steps (roots are kept regardless). */
   readers: Int32Array;
   isRoot: Uint8Array;
+  /**
+   * Per step, the result slot an elementwise root writes straight into (default mode: its one
+   * output, float32, is the result), -1 for none.
+   */
+  directSlot: Int32Array;
   passes: SharedPass[];
 }
 
@@ -167,6 +184,12 @@ function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
     const known = index.get(p.key);
     if (known !== undefined) return known;
     const inputs = p.kind === 'call' ? p.inputs.map(visit) : [];
+    // Corr masks rows where either side's own Std(x, N) is near zero: those stds become steps, shared
+    // with the same Std elsewhere in the list (Alpha158's STD and CORR both ask for Std($close, N)).
+    // Default mode only: qlib mode's Std is float64, the mask's float32.
+    if (p.kind === 'call' && p.spec.name === 'Corr' && mode === 'default') {
+      for (const side of p.inputs) inputs.push(visit(stdPlanOf(side, p.params[0]!)));
+    }
     let pass = -1;
     let output = '';
     if (p.kind === 'call') {
@@ -191,7 +214,14 @@ function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
   for (const s of steps) for (const i of s.inputs) readers[i]!++;
   const isRoot = new Uint8Array(steps.length);
   for (const r of rootSteps) isRoot[r] = 1;
-  return { roots, steps, rootSteps, readers, isRoot, passes };
+  const directSlot = new Int32Array(steps.length).fill(-1);
+  if (mode === 'default') {
+    rootSteps.forEach((i, r) => {
+      const plan = steps[i]!.plan;
+      if (plan.kind === 'call' && plan.spec.extent === 'elementwise' && directSlot[i] === -1) directSlot[i] = r;
+    });
+  }
+  return { roots, steps, rootSteps, readers, isRoot, directSlot, passes };
 }
 
 /** Programs by their first root plan (then compared root by root): callers repeat the same lists. */
@@ -279,45 +309,60 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
   const program = programOf(plans, mode);
+  const { steps, readers: initialReaders, isRoot, directSlot } = program;
   const ctx: Context = {
     mode,
     input,
     length,
     fieldArrays: new Set(),
     ranks: new Map(),
+    finite: new Array(steps.length),
     passOutputs: program.passes.map(() => null),
     program,
     alloc: mode === 'qlib' ? f64Series : newSeries,
   };
-  const { steps, readers: initialReaders, isRoot } = program;
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
+  // The results are views of one buffer, one per root (float64 series are cast to float32 there, once
+  // at the end as Qlib does): the caller's cache holds one allocation per instrument instead of one
+  // per expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
+  // Elementwise roots (most of Alpha158's: a statistic over $close...) are computed into their view;
+  // the others are copied there at the end and their series go back to the pool.
+  const roots = program.rootSteps;
+  const packed = new Float32Array(length * roots.length);
+  const slotView = (r: number): Float32Array => packed.subarray(r * length, (r + 1) * length);
   // Arrays that may not go back to the pool: the caller's fields and results that are one of their inputs.
   const kept = new Set<Series>();
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const args = step.inputs.map((j) => values[j]!);
-    const value = compute(step, args, ctx);
+    const slot = directSlot[i]!;
+    let value: Value;
+    if (slot < 0) value = compute(step, args, ctx);
+    else {
+      claimNextSeries(slotView(slot));
+      try {
+        value = compute(step, args, ctx);
+      } finally {
+        claimNextSeries(null); // unused when the result is a number or float64
+      }
+    }
     values[i] = value;
     if (typeof value !== 'number' && args.includes(value)) kept.add(value);
     for (const j of step.inputs) {
       if (--readers[j]! > 0 || isRoot[j]) continue;
       const v = values[j]!;
       values[j] = undefined;
-      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v)) continue;
+      ctx.finite[j] = undefined;
+      if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || v.buffer === packed.buffer) continue;
       ctx.ranks.delete(v);
       recycleSeries(v);
     }
   }
-  // The results are copied into one buffer (as views of it, one per root; float64 series are cast to
-  // float32 there, once at the end as Qlib does): the series computed go back
-  // to the pool, and the caller's cache holds one allocation per instrument instead of one per
-  // expression (tens of thousands of buffers for Alpha158 kept the garbage collector busy).
-  const roots = program.rootSteps;
-  const packed = new Float32Array(length * roots.length);
   const results = roots.map((i, r) => {
     const value = values[i]!;
-    const view = packed.subarray(r * length, (r + 1) * length);
+    if (directSlot[i] === r && value instanceof Float32Array && value.buffer === packed.buffer) return value;
+    const view = slotView(r);
     if (typeof value === 'number') view.fill(value);
     else view.set(value);
     return view;
@@ -325,7 +370,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const recycled = new Set<Float32Array>();
   for (const i of roots) {
     const v = values[i]!;
-    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v)) continue;
+    if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || recycled.has(v) || v.buffer === packed.buffer) continue;
     recycled.add(v);
     recycleSeries(v);
   }
@@ -353,7 +398,7 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       return op === 'Ref' ? shiftRows(x, N) : deltaRows(x, N);
     }
     case 'ema': {
-      const x = infinitiesAsNaN(asArray(args[0]!, ctx.length));
+      const x = finiteArg(step, args, 0, ctx);
       if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x, ctx.alloc);
       return ewmMean(x, emaAlpha(N), ctx.alloc);
     }
@@ -364,9 +409,9 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
   const alloc = ctx.alloc;
   if (ctx.mode === 'qlib') {
     // Qlib's Rolling turns a window between 0 and 1 into ewm(alpha=N).mean(), whatever the operator.
-    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(infinitiesAsNaN(raw), N, alloc);
+    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(finiteArg(step, args, 0, ctx), N, alloc);
     if (op === 'IdxMax' || op === 'IdxMin') {
-      const x = infinitiesAsNaN(raw);
+      const x = finiteArg(step, args, 0, ctx);
       return qlibArgExtremum(x, N, sharedKernel(step, x, ctx), alloc);
     }
     if (op === 'Slope' || op === 'Rsquare' || op === 'Resi') {
@@ -375,14 +420,14 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       const out = qlibRollingRegression(raw, N, stat, alloc);
       if (op === 'Rsquare') {
         // Qlib blanks rows where pandas' rolling std (min_periods 1; inf counts as missing) is np.isclose to 0.
-        const std = rollingMoments(infinitiesAsNaN(raw), N, 'std', alloc);
+        const std = rollingMoments(finiteArg(step, args, 0, ctx), N, 'std', alloc);
         for (let t = 0; t < out.length; t++) if (Math.abs(std[t]!) <= NEAR_CONSTANT_STD) out[t] = NaN;
       }
       return out;
     }
   }
   if (op === 'Count') return rollingCount(raw, N, alloc);
-  const x = infinitiesAsNaN(raw);
+  const x = finiteArg(step, args, 0, ctx);
   if (step.pass >= 0) return sharedKernel(step, x, ctx);
   switch (op) {
     case 'Mean':
@@ -399,13 +444,27 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       return rollingMoments(x, N, 'kurt', alloc);
     case 'WMA':
       return rollingWma(x, N, alloc);
-    case 'Corr':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'corr', alloc);
+    case 'Corr': {
+      // Default mode: the sides' Std(x, N) steps follow the two inputs (buildProgram).
+      const stds = args.length === 4 ? { a: args[2] as Float32Array, b: args[3] as Float32Array } : undefined;
+      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'corr', alloc, stds);
+    }
     case 'Cov':
-      return rollingPair(x, infinitiesAsNaN(asArray(args[1]!, ctx.length)), N, 'cov', alloc);
+      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'cov', alloc);
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
+}
+
+/** Input k of a step as windowed operators read it (infinities as NaN), computed once per input step. */
+function finiteArg(step: Step, args: Value[], k: number, ctx: Context): Series {
+  const j = step.inputs[k]!;
+  let x = ctx.finite[j];
+  if (x === undefined) {
+    x = infinitiesAsNaN(asArray(args[k]!, ctx.length));
+    ctx.finite[j] = x;
+  }
+  return x;
 }
 
 /** A rolling call's output from the kernel pass it shares with its siblings (run on the first one's request). */

@@ -1,5 +1,6 @@
 import { SeededRandom } from './seeded-random.js';
-import { sortFloat32 } from './sort-float32.js';
+import type { BinSampleCache } from './bin-sample-cache.js';
+import { keysToFloat32, sortFloat32 } from './sort-float32.js';
 
 /** Upper-bound slots per feature in the padded lookup table (255 bounds + an open end). */
 const TABLE_WIDTH = 256;
@@ -19,11 +20,24 @@ export interface BinMapper {
   upperOffset: Int32Array;
 }
 
-export function computeBinMapper(features: Float32Array, rows: number, cols: number, maxBin: number, sampleCount: number, seed: number): BinMapper {
+/**
+ * Bins from a seeded sample of `sampleCount` rows (all rows when there are no
+ * more). With a cache, a window of all rows overlapping the previous one is
+ * sorted by merging (the same bins, see BinSampleCache).
+ */
+export function computeBinMapper(
+  features: Float32Array,
+  rows: number,
+  cols: number,
+  maxBin: number,
+  sampleCount: number,
+  seed: number,
+  cache: BinSampleCache | null = null,
+): BinMapper {
+  if (cache && rows <= sampleCount) return mapperFromBounds(cache.sortedKeys(features, rows, cols).map((k) => binUpperBounds(keysToFloat32(k), maxBin)));
   const sample = rows <= sampleCount ? null : new SeededRandom(seed).sampleSorted(rows, sampleCount);
   const m = sample ? sample.length : rows;
   const uppers: Float64Array[] = [];
-  const numBins = new Int32Array(cols);
   // Gather a group of columns per pass over the sampled rows: consecutive floats share cache lines.
   const GROUP = 64;
   const buffers = Array.from({ length: Math.min(GROUP, cols) }, () => new Float32Array(m));
@@ -39,11 +53,16 @@ export function computeBinMapper(features: Float32Array, rows: number, cols: num
       }
     }
     for (let j = 0; j < width; j++) {
-      const u = binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin);
-      uppers.push(u);
-      numBins[f0 + j] = u.length + 1;
+      uppers.push(binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin));
     }
   }
+  return mapperFromBounds(uppers);
+}
+
+function mapperFromBounds(uppers: Float64Array[]): BinMapper {
+  const cols = uppers.length;
+  const numBins = new Int32Array(cols);
+  for (let f = 0; f < cols; f++) numBins[f] = uppers[f]!.length + 1;
   const upperOffset = new Int32Array(cols + 1);
   for (let f = 0; f < cols; f++) upperOffset[f + 1] = upperOffset[f]! + uppers[f]!.length;
   const upper = new Float64Array(upperOffset[cols]!);
@@ -59,45 +78,50 @@ export function computeBinMapper(features: Float32Array, rows: number, cols: num
 export function binUpperBounds(sorted: Float32Array, maxBin: number): Float64Array {
   const n = sorted.length;
   if (n === 0) return new Float64Array(0);
-  const distinct = new Float64Array(n);
-  const counts = new Int32Array(n);
-  let d = 0;
-  for (let i = 0; i < n; i++) {
-    const v = sorted[i]!;
-    if (d > 0 && distinct[d - 1] === v) counts[d - 1]!++;
-    else {
-      distinct[d] = v;
-      counts[d++] = 1;
-    }
-  }
-  const bounds: number[] = [];
+  // Runs of equal values (-0 and +0 are one value; a run is represented by its first element).
+  let d = 1;
+  for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) d++;
+  const bounds = new Float64Array(Math.max(0, Math.min(d, maxBin) - 1));
+  let nb = 0;
   if (d <= maxBin) {
-    for (let i = 0; i + 1 < d; i++) bounds.push(between(distinct[i]!, distinct[i + 1]!));
-    return Float64Array.from(bounds);
+    let v = sorted[0]!;
+    for (let i = 1; i < n; i++) {
+      const x = sorted[i]!;
+      if (x === v) continue;
+      bounds[nb++] = between(v, x);
+      v = x;
+    }
+    return bounds;
   }
   let remaining = n;
   let binsLeft = maxBin;
   let acc = 0;
-  for (let i = 0; i < d; i++) {
-    const c = counts[i]!;
+  let previous = 0;
+  for (let start = 0; start < n; ) {
+    const v = sorted[start]!;
+    let end = start + 1;
+    while (end < n && sorted[end] === v) end++;
+    const c = end - start;
     const target = remaining / binsLeft;
     // Close the current bin before a value that would overshoot the target by more than it undershoots.
     if (acc > 0 && binsLeft > 1 && acc + c > target && acc + c - target > target - acc) {
-      bounds.push(between(distinct[i - 1]!, distinct[i]!));
+      bounds[nb++] = between(previous, v);
       remaining -= acc;
       binsLeft--;
       acc = 0;
     }
     acc += c;
-    if (binsLeft > 1 && i + 1 < d && acc >= remaining / binsLeft) {
-      bounds.push(between(distinct[i]!, distinct[i + 1]!));
+    if (binsLeft > 1 && end < n && acc >= remaining / binsLeft) {
+      bounds[nb++] = between(v, sorted[end]!);
       remaining -= acc;
       binsLeft--;
       acc = 0;
     }
     if (binsLeft === 1) break;
+    previous = v;
+    start = end;
   }
-  return Float64Array.from(bounds);
+  return bounds.slice(0, nb);
 }
 
 /** A bound strictly between two float32 values (midpoint in float64; the lower one next to an infinity). */

@@ -1,7 +1,8 @@
 import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
-import { modelInputError } from '../model-error.js';
+import { checkModelFile, modelInputError } from '../model-error.js';
 import { binRows, computeBinMapper, wordsPerRow } from './bin-mapper.js';
+import { processBinCache } from './bin-sample-cache.js';
 import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
 import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
 import { startHistogramWorkers, usableThreads, type HistogramWorkers } from './hist-threads.js';
@@ -51,12 +52,7 @@ export class GBDTModel implements Model {
   }
 
   static fromJSON(serialized: SerializedModel, logger?: Logger): GBDTModel {
-    if (!serialized || serialized.format !== 'qonline-model' || serialized.class !== GBDT_CLASS) {
-      throw modelInputError(`expected a serialised ${GBDT_CLASS} model (format "qonline-model", class "${GBDT_CLASS}"), found class ${JSON.stringify(serialized?.class)}`);
-    }
-    if (serialized.version !== GBDT_FORMAT_VERSION) {
-      throw modelInputError(`${GBDT_CLASS} model file version ${serialized.version} is not supported (this build reads version ${GBDT_FORMAT_VERSION})`);
-    }
+    checkModelFile(serialized, GBDT_CLASS, GBDT_FORMAT_VERSION);
     const model = new GBDTModel(serialized.kwargs ?? {}, logger);
     const s = serialized.state as GbdtState | null;
     if (s === null) return model;
@@ -108,7 +104,8 @@ export class GBDTModel implements Model {
     const threads = usableThreads(cfg.numThreads, n * cols);
     const shared = threads > 1;
     const alloc = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed);
+    const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed, processBinCache);
+    if (n <= cfg.binSampleCount) this.logger?.debug(`GBDT: bins ${processBinCache.lastSource === 'merged' ? 'merged from the previous overlapping window' : 'sorted'} (${Date.now() - started} ms)`);
     const { rowMajor: bins, colMajor: colBins, hasNaN } = binRows(train.features, n, mapper, alloc);
     const words = wordsPerRow(cols);
     const stride = words * 4;

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { locateBuiltWorker, wholeSharedBuffer } from '../worker-script.js';
 import { autoThreads, machineLoad, QonlineError, type Logger, type MachineLoad } from '../../../../core/index.js';
 import { addHistogram, buildExactHistogram, buildPackedHistogram, clearWords, EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
 import { claimChunk, controlSize, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, type HistWorkerData } from './hist-protocol.js';
@@ -56,30 +54,11 @@ export interface HistogramWorkers {
   close(): Promise<void>;
 }
 
-/**
- * The built worker (`gbdt-worker.js`, its own tsup entry) sits next to the
- * bundled trainer in dist/. Run from source (vitest, tsx) it is looked for in
- * the nearest dist/ above this file, i.e. after `npx tsup`; without one,
- * training runs on one thread.
- */
 export function locateWorkerScript(): URL | null {
-  const here = new URL('./gbdt-worker.js', import.meta.url);
-  if (here.protocol === 'file:' && existsSync(fileURLToPath(here))) return here;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'dist', 'gbdt-worker.js');
-    if (existsSync(candidate)) return pathToFileURL(candidate);
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
+  return locateBuiltWorker('gbdt-worker.js');
 }
 
-function sharedOf(a: ArrayBufferView): SharedArrayBuffer {
-  if (!(a.buffer instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new Error('histogram workers need whole SharedArrayBuffers');
-  return a.buffer;
-}
+const sharedOf = (a: ArrayBufferView): SharedArrayBuffer => wholeSharedBuffer(a, 'histogram workers');
 
 /**
  * Starts `count` workers that build histograms over chunks of feature words

@@ -1,6 +1,6 @@
 import type { FitInfo, FitOptions, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
-import { modelInputError } from '../model-error.js';
+import { checkModelFile, modelInputError } from '../model-error.js';
 import { foldParams } from '../params.js';
 import { meanSquaredError } from '../regression-metrics.js';
 import { LINEAR_PARAMS } from './linear-params.js';
@@ -52,12 +52,7 @@ export class LinearModel implements Model {
   }
 
   static fromJSON(serialized: SerializedModel): LinearModel {
-    if (!serialized || serialized.format !== 'qonline-model' || serialized.class !== LINEAR_CLASS) {
-      throw modelInputError(`expected a serialised ${LINEAR_CLASS} model (format "qonline-model", class "${LINEAR_CLASS}"), found class ${JSON.stringify(serialized?.class)}`);
-    }
-    if (serialized.version !== LINEAR_FORMAT_VERSION) {
-      throw modelInputError(`${LINEAR_CLASS} model file version ${serialized.version} is not supported (this build reads version ${LINEAR_FORMAT_VERSION})`);
-    }
+    checkModelFile(serialized, LINEAR_CLASS, LINEAR_FORMAT_VERSION);
     const model = new LinearModel(serialized.kwargs ?? {});
     const s = serialized.state as LinearState | null;
     if (s !== null) {

@@ -2,7 +2,7 @@ import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, Se
 import { SeededRandom } from '../gbdt/seeded-random.js';
 import { checkTree, CompiledForest, DEFAULT_LEFT_MASK, type ForestState, type TreeState } from '../import/forest.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
-import { modelInputError } from '../model-error.js';
+import { checkModelFile, modelInputError } from '../model-error.js';
 import { binRowsXgb, computeCuts } from './xgb-cuts.js';
 import { xgbConfig, type XgbConfig, type XgbMetric } from './xgb-params.js';
 import { buildXgbHistogram } from './xgb-hist-kernel.js';
@@ -49,12 +49,7 @@ export class XGBModel implements Model {
   }
 
   static fromJSON(serialized: SerializedModel, logger?: Logger): XGBModel {
-    if (!serialized || serialized.format !== 'qonline-model' || serialized.class !== XGB_CLASS) {
-      throw modelInputError(`expected a serialised ${XGB_CLASS} model (format "qonline-model", class "${XGB_CLASS}"), found class ${JSON.stringify(serialized?.class)}`);
-    }
-    if (serialized.version !== XGB_FORMAT_VERSION) {
-      throw modelInputError(`${XGB_CLASS} model file version ${serialized.version} is not supported (this build reads version ${XGB_FORMAT_VERSION})`);
-    }
+    checkModelFile(serialized, XGB_CLASS, XGB_FORMAT_VERSION);
     const model = new XGBModel(serialized.kwargs ?? {});
     Object.assign(model, { logger });
     const s = serialized.state as XgbState | null;

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { locateBuiltWorker, wholeSharedBuffer } from '../worker-script.js';
 import { QonlineError, type Logger } from '../../../../core/index.js';
 import { buildXgbHistogram } from './xgb-hist-kernel.js';
 
@@ -40,25 +38,11 @@ export function singleThreadBuild(b: XgbHistBuffers): XgbHistBuild {
   return (start, end, slot, nf) => buildXgbHistogram(b.bins, b.cols, b.order, start, end, b.grad, b.hess, b.arena, slot, b.features, b.offset, 0, nf);
 }
 
-/** The built worker (`xgb-worker.js`, a tsup entry) next to this bundle, or in the nearest dist/ above the source. */
 export function locateXgbWorkerScript(): URL | null {
-  const here = new URL('./xgb-worker.js', import.meta.url);
-  if (here.protocol === 'file:' && existsSync(fileURLToPath(here))) return here;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'dist', 'xgb-worker.js');
-    if (existsSync(candidate)) return pathToFileURL(candidate);
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
+  return locateBuiltWorker('xgb-worker.js');
 }
 
-function sharedOf(a: ArrayBufferView): SharedArrayBuffer {
-  if (!(a.buffer instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new Error('XGBModel workers need whole SharedArrayBuffers');
-  return a.buffer;
-}
+const sharedOf = (a: ArrayBufferView): SharedArrayBuffer => wholeSharedBuffer(a, 'XGBModel workers');
 
 /**
  * Starts `count` workers that share each histogram's features with the

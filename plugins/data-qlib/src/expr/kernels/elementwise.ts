@@ -139,6 +139,20 @@ export function binaryArray(op: BinaryOp, a: Series, b: Series): Series {
     case 'Lt':
       for (let i = 0; i < n; i++) out[i] = a[i]! < b[i]! ? 1 : 0;
       break;
+    case 'Greater':
+      for (let i = 0; i < n; i++) {
+        const x = a[i]!;
+        const y = b[i]!;
+        out[i] = x !== x || y !== y ? NaN : Math.max(x, y);
+      }
+      break;
+    case 'Less':
+      for (let i = 0; i < n; i++) {
+        const x = a[i]!;
+        const y = b[i]!;
+        out[i] = x !== x || y !== y ? NaN : Math.min(x, y);
+      }
+      break;
     default:
       for (let i = 0; i < n; i++) out[i] = binaryScalar(op, a[i]!, b[i]!);
   }
@@ -168,6 +182,23 @@ export function binarySeriesScalar(op: BinaryOp, a: Series, scalar: number, scal
     case 'Div':
       if (scalarFirst) for (let i = 0; i < n; i++) out[i] = s / a[i]!;
       else for (let i = 0; i < n; i++) out[i] = a[i]! / s;
+      return out;
+    // Symmetric, so the order of the operands does not matter (Alpha158: Greater(x, 0) in SUMP and VSUMP).
+    case 'Greater':
+      if (s !== s) out.fill(NaN);
+      else
+        for (let i = 0; i < n; i++) {
+          const x = a[i]!;
+          out[i] = x !== x ? NaN : Math.max(x, s);
+        }
+      return out;
+    case 'Less':
+      if (s !== s) out.fill(NaN);
+      else
+        for (let i = 0; i < n; i++) {
+          const x = a[i]!;
+          out[i] = x !== x ? NaN : Math.min(x, s);
+        }
       return out;
     default:
       if (scalarFirst) for (let i = 0; i < n; i++) out[i] = binaryScalar(op, s, a[i]!);

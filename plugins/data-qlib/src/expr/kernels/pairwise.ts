@@ -61,8 +61,19 @@ function rebuildSums(a: Series, b: Series, start: number, t: number, st: Float64
  * window.ts. NaN with fewer than 2 such rows. Corr is also NaN where either
  * side's own rolling std (its own non-NaN values) is within 2e-5 of zero, as
  * Qlib masks it, and where a side is constant over the paired rows.
+ *
+ * `stds`: each side's rolling std as rollingStdInto computes it, when the
+ * caller has them already (the evaluator shares Std(x, N) with Alpha158's
+ * STD features); else Corr computes them.
  */
-export function rollingPair(a: Series, b: Series, N: number, stat: PairStat, alloc: Alloc = f32Series): Series {
+export function rollingPair(
+  a: Series,
+  b: Series,
+  N: number,
+  stat: PairStat,
+  alloc: Alloc = f32Series,
+  stds?: { a: Float32Array; b: Float32Array },
+): Series {
   const n = a.length;
   const out = alloc(n);
   const rows = rowsOf(N, n);
@@ -151,12 +162,12 @@ export function rollingPair(a: Series, b: Series, N: number, stat: PairStat, all
 
   if (stat === 'corr') {
     // Into buffers reused across calls: these stds only mask the result.
-    if (stdScratchA.length < n) {
+    if (!stds && stdScratchA.length < n) {
       stdScratchA = new Float32Array(Math.max(n, 2 * stdScratchA.length));
       stdScratchB = new Float32Array(stdScratchA.length);
     }
-    const stdA = rollingStdInto(a, N, stdScratchA);
-    const stdB = a === b ? stdA : rollingStdInto(b, N, stdScratchB);
+    const stdA = stds ? stds.a : rollingStdInto(a, N, stdScratchA);
+    const stdB = stds ? stds.b : a === b ? stdA : rollingStdInto(b, N, stdScratchB);
     for (let t = 0; t < n; t++) {
       if (stdA[t]! <= NEAR_CONSTANT_STD || stdB[t]! <= NEAR_CONSTANT_STD) out[t] = NaN;
     }

@@ -16,9 +16,24 @@
 const MAX_POOLED = 256;
 let capacity = 0;
 const free: Float32Array[] = [];
+let claimed: Float32Array | null = null;
+
+/**
+ * Makes the next newSeries(n) of a matching length return `target` (null: cancel): the evaluator
+ * has an elementwise kernel, which takes exactly one output from newSeries, write its result
+ * straight into the caller's result buffer.
+ */
+export function claimNextSeries(target: Float32Array | null): void {
+  claimed = target;
+}
 
 /** A series of n values, a view of a pooled buffer when one is free (contents arbitrary: write them all). */
 export function newSeries(n: number): Float32Array {
+  if (claimed !== null && claimed.length === n) {
+    const target = claimed;
+    claimed = null;
+    return target;
+  }
   if (n > capacity) {
     free.length = 0;
     capacity = n;

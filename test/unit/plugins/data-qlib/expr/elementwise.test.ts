@@ -33,6 +33,11 @@ const ROWWISE: [string, (x: number, y: number) => number][] = [
   ['Power($a, 2)', (x) => fr(x * x)],
   ['Greater($a, $b)', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y))],
   ['Less($a, $b)', (x, y) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y))],
+  // A series and a number (their own loops): either operand order, NaN and -0 as numpy's maximum/minimum.
+  ['Greater($a, 0)', (x) => (Number.isNaN(x) ? NaN : Math.max(x, 0))],
+  ['Greater(-0, $a)', (x) => (Number.isNaN(x) ? NaN : Math.max(-0, x))],
+  ['Less($a, 0.5)', (x) => (Number.isNaN(x) ? NaN : Math.min(x, fr(0.5)))],
+  ['Less(-0, $a)', (x) => (Number.isNaN(x) ? NaN : Math.min(-0, x))],
   ['$a > $b', (x, y) => (x > y ? 1 : 0)],
   ['$a >= $b', (x, y) => (x >= y ? 1 : 0)],
   ['$a < $b', (x, y) => (x < y ? 1 : 0)],

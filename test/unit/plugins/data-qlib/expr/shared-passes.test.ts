@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluateAll, parseExpressionWith } from '../../../../../plugins/data-qlib/src/expr/index.js';
+import { rollingPair } from '../../../../../plugins/data-qlib/src/expr/kernels/pairwise.js';
 import { input, ties, walk } from './series.js';
 
 /**
@@ -19,6 +20,12 @@ const SIBLINGS = [
   'Sum(Greater($close-Ref($close, 1), 0), 5)/(Sum(Abs($close-Ref($close, 1)), 5)+1e-12)',
   'Corr($close/Ref($close,1), Log($v/Ref($v, 1)+1), 10)',
   '$close', 'Ref($close, 0)', 'Abs($close) + 0',
+  // Corr's sides' Std(x, N) are steps shared with the same Std elsewhere in the list.
+  'Std($close, 10)', 'Corr($close, Log($v+1), 10)', 'Corr($close, $close, 5)', 'Std(Log($v+1), 10)',
+  // Infinities (1/0) read as NaN by every windowed reader of one series.
+  'Sum(1/Greater($v-3, 0), 5)', 'Std(1/Greater($v-3, 0), 5)', 'Max(1/Greater($v-3, 0), 5)', 'Count(1/Greater($v-3, 0), 5)',
+  // Elementwise results written straight into the result buffer: one read by another root, one twice a root.
+  'Mean(Abs($close) + 0, 5)', 'Abs($close) + 0', '$close / 2', '1 + 2',
 ];
 
 const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -51,4 +58,19 @@ describe('shared kernel passes and pooled intermediates', () => {
       }
     });
   }
+});
+
+describe('Corr with its sides\' Std shared', () => {
+  it('gives what the kernel gives computing the stds itself, bit for bit', () => {
+    const m = market();
+    // $close / 1e6 varies, but its std stays under Corr's 2e-5 mask: each side's own std must mask.
+    const exprs = ['Std($close, 10)', 'Corr($close, Log($v+1), 10)', 'Log($v+1)', 'Std($close / 1e6, 10)', 'Corr($close / 1e6, Log($v+1), 10)', '$close / 1e6'];
+    const [, corr, logV, , tinyCorr, tiny] = evaluateAll(exprs.map((e) => parseExpressionWith(e, { mode: 'default' })), m);
+    const own = rollingPair(m.field('close'), logV!, 10, 'corr') as Float32Array;
+    expect(bits(corr!)).toEqual(bits(own));
+    expect(own.some((v) => v === v)).toBe(true);
+    const tinyOwn = rollingPair(tiny!, logV!, 10, 'corr') as Float32Array;
+    expect(bits(tinyCorr!)).toEqual(bits(tinyOwn));
+    expect(tinyOwn.every((v) => v !== v)).toBe(true);
+  });
 });
