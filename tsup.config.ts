@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 // One build with shared chunks: the CLI, the library and worker threads use one copy of core/.
@@ -21,6 +22,12 @@ export default defineConfig({
   dts: { entry: { 'plugin-api': 'core/index.ts', index: 'plugins/index.ts' } },
   shims: false,
   outDir: 'dist',
+  // yaml's CommonJS build is ~70 files: its ES module build is bundled, so a CLI process (a daily routine)
+  // loads one chunk instead of resolving and compiling each file (the builds differ only in a debug hook).
+  noExternal: ['yaml'],
+  esbuildOptions(options) {
+    options.alias = { ...options.alias, yaml: fileURLToPath(new URL('./node_modules/yaml/browser/index.js', import.meta.url)) };
+  },
   // Precompiled config validators (ajv standalone code), loaded by core/kernel/validator.ts.
   onSuccess: 'node dist/precompile-validators.js',
 });

@@ -112,7 +112,7 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
 function icOf(pred: ScoreRows, label: ScoreRows): { ic: number } | null {
   const l = new Float64Array(pred.scores.length).fill(NaN);
   assignMatching(pred, label, l);
-  const r = dailyIc(pred.dates, pred.scores, l);
+  const r = dailyIc(pred.dates, pred.scores, l, { rank: false });
   return Number.isFinite(r.ic) ? { ic: r.ic } : null;
 }
 

@@ -1,4 +1,5 @@
-import { pino, type Logger as PinoInstance } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger as PinoInstance, pino as PinoFactory } from 'pino';
 import type { Logger, LogLevel } from '../contracts/logger.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -73,6 +74,8 @@ export class JsonLogger implements Logger {
     }
     const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
     const now = options.now ?? (() => new Date());
+    // Loaded on first use: processes that log as plain lines (a routine) do not pay for pino's module graph.
+    const { pino } = createRequire(import.meta.url)('pino') as { pino: typeof PinoFactory };
     this.pino = pino(
       {
         level: options.level ?? 'info',

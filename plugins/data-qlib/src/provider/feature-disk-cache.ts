@@ -83,6 +83,8 @@ export interface CachePack {
   put(exprText: string, entry: { start: number; inputHash: Buffer; values: Float32Array; keep?: number; length?: number }): void;
   /** Writes the changes since the file was read (a no-op when none). */
   flush(): void;
+  /** What was put and not yet written: values (float32 rows), and how many entries are whole (not extensions of cached ones). */
+  pending(): { values: number; whole: number };
 }
 
 /** A descriptor as read, with the file offset it was read at (`ref`). */
@@ -208,6 +210,15 @@ export class FeatureDiskCache {
         const from = keep ? (pending ? pending.from : (read.index.get(key) ?? null)) : null;
         if (keep && (!from || keep > from.length)) throw new Error(`feature cache: ${exprText} extends an entry that is not in the file`);
         changes.set(key, { start: e.start, length, keep, inputHash: e.inputHash, values: e.values, from });
+      },
+      pending: () => {
+        let values = 0;
+        let whole = 0;
+        for (const c of changes.values()) {
+          values += c.values.length;
+          if (!c.keep) whole++;
+        }
+        return { values, whole };
       },
       flush: () => {
         if (!changes.size) return;

@@ -52,6 +52,9 @@ interface Pending {
   pack?: CachePack;
 }
 
+/** Tails of cached entries up to this many values per instrument (256 KiB) wait for close(); whole entries and more values are written at once. */
+const DEFERRED_VALUES_PER_PACK = 65_536;
+
 export interface QlibProviderOptions {
   /** Stable identity (no machine paths) used in caches and tasks. */
   id: string;
@@ -140,6 +143,7 @@ export class QlibDataProvider implements DataProvider {
 
   /** Forgets cached calendar, instruments and features (after the data changed on disk). */
   refresh(): void {
+    this.flushCache();
     this.cal = undefined;
     this.ver = undefined;
     this.instrumentsCache.clear();
@@ -280,8 +284,8 @@ export class QlibDataProvider implements DataProvider {
         this.remember(code, c, v, lo);
       });
     }
-    // Extended entries are written now unless evaluated ones will follow (store writes both).
-    if (!full.length) pack?.flush();
+    // Extended entries are written with the evaluated ones when some follow (store writes both).
+    if (!full.length) this.flushLater(pack);
     return { s, lo, out, full, hashOf, pack };
   }
 
@@ -303,7 +307,40 @@ export class QlibDataProvider implements DataProvider {
       this.remember(code, c, values[j]!, 0);
       p.pack?.put(this.keyOf(c.text), { start: p.s.start, inputHash: p.hashOf(c.fields, p.s.length), values: values[j]! });
     });
-    p.pack?.flush();
+    this.flushLater(p.pack);
+  }
+
+  /**
+   * Writes a pack's changes now when they hold whole entries (history) or
+   * many values, and keeps tails of cached entries (a routine's new days)
+   * for `flushCache`: the requests
+   * of one routine (one per dataset) then append one record per instrument,
+   * not one each. A crash before the flush only loses cache entries (they
+   * are computed again), never serves stale values: entries carry their
+   * input hashes.
+   */
+  private flushLater(pack: CachePack | undefined): void {
+    if (!pack) return;
+    const { values, whole } = pack.pending();
+    if (whole || values > DEFERRED_VALUES_PER_PACK) {
+      pack.flush();
+      this.unflushed.delete(pack);
+    } else if (values) this.unflushed.add(pack);
+  }
+
+  /** Writes the disk cache changes kept by `flushLater` (close() and refresh() do). */
+  flushCache(): void {
+    const packs = [...this.unflushed];
+    this.unflushed.clear();
+    let failure: unknown;
+    for (const pack of packs) {
+      try {
+        pack.flush();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure) throw failure;
   }
 
   /**
@@ -494,7 +531,11 @@ export class QlibDataProvider implements DataProvider {
 
   /** Stops the feature worker threads (idle ones also stop by themselves). */
   async close(): Promise<void> {
-    await this.pool?.close();
+    try {
+      this.flushCache();
+    } finally {
+      await this.pool?.close();
+    }
   }
 
   /** The rows an expression reads before and after each row (cached per expression text). */
@@ -553,6 +594,8 @@ export class QlibDataProvider implements DataProvider {
   private readonly nodes = new Map<string, ExprNode>();
   /** The disk cache's pack of each instrument met so far. */
   private readonly packs = new Map<string, CachePack>();
+  /** Packs holding small changes to write at close() (see flushLater). */
+  private readonly unflushed = new Set<CachePack>();
   /** The raw fields a request's expressions read (by the request's expression list). */
   private readonly fieldsOfExprs = new WeakMap<string[], string[]>();
   /** The last few small `featureRows` results, by request (copies). */

@@ -33,6 +33,15 @@ async function makeData(uri: string, n: number, seed = 1): Promise<string[]> {
 
 const EXPRS = ['Mean($close, 5)/$close', 'Corr($close, Log($volume+1), 10)', 'Ref($close, -2)/Ref($close, -1) - 1', 'EMA($close, 10)', 'Std($close/Ref($close, 1) - 1, 20)'];
 
+/** A request as one process makes it: the provider writes its disk cache changes when it closes. */
+async function requestOnce(p: QlibDataProvider, req: Parameters<QlibDataProvider['features']>[0]): ReturnType<QlibDataProvider['features']> {
+  try {
+    return await p.features(req);
+  } finally {
+    await p.close();
+  }
+}
+
 describe('feature disk cache', () => {
   it('a new process reuses cached features, and one appended day recomputes only the tail', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
@@ -42,11 +51,14 @@ describe('feature disk cache', () => {
 
     const first = new QlibDataProvider({ id: 't', uri, cacheDir });
     const a = await first.features({ instruments: ['AAA'], fields: EXPRS, start: dates[0]!, end: null });
+    // Small changes reach the file when the provider closes (the end of a process).
+    await first.close();
     expect(first.evaluations).toBe(EXPRS.length);
 
     // A fresh provider (another process) evaluates nothing.
     const second = new QlibDataProvider({ id: 't', uri, cacheDir });
     const b = await second.features({ instruments: ['AAA'], fields: EXPRS, start: dates[0]!, end: null });
+    await second.close();
     expect(second.rowsEvaluated).toBe(0);
     b.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(a.data[c]!)));
 
@@ -54,6 +66,7 @@ describe('feature disk cache', () => {
     const dates2 = await makeData(uri, 301);
     const third = new QlibDataProvider({ id: 't', uri, cacheDir });
     const c3 = await third.features({ instruments: ['AAA'], fields: EXPRS, start: dates2[0]!, end: null });
+    await third.close();
     // EMA (unbounded window) is recomputed in full; the others only over their window plus the new day.
     expect(third.rowsEvaluated).toBeLessThan(301 + 4 * 40);
     expect(third.rowsEvaluated).toBeGreaterThan(301);
@@ -83,21 +96,21 @@ describe('feature disk cache', () => {
     const dates = await makeData(uri, 120);
     const req = (fields: string[]) => ({ instruments: ['AAA'], fields, start: dates[0]!, end: null });
     // Two requests with different expressions: the second adds to the instrument's file.
-    await new QlibDataProvider({ id: 't', uri, cacheDir }).features(req(EXPRS.slice(0, 2)));
-    await new QlibDataProvider({ id: 't', uri, cacheDir }).features(req(EXPRS.slice(2)));
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), req(EXPRS.slice(0, 2)));
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), req(EXPRS.slice(2)));
     expect(readdirSync(cacheDir)).toEqual(['aaa.qofc']);
     const all = new QlibDataProvider({ id: 't', uri, cacheDir });
-    const a = await all.features(req(EXPRS));
+    const a = await requestOnce(all, req(EXPRS));
     expect(all.rowsEvaluated).toBe(0);
     // A torn file (a crash mid-write cannot leave one: files are renamed into place; a disk error could) is ignored and rewritten.
     const file = path.join(cacheDir, 'aaa.qofc');
     writeFileSync(file, readFileSync(file).subarray(0, 1000));
     const again = new QlibDataProvider({ id: 't', uri, cacheDir });
-    const b = await again.features(req(EXPRS));
+    const b = await requestOnce(again, req(EXPRS));
     expect(again.evaluations).toBe(EXPRS.length);
     b.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(a.data[c]!)));
     const third = new QlibDataProvider({ id: 't', uri, cacheDir });
-    await third.features(req(EXPRS));
+    await requestOnce(third, req(EXPRS));
     expect(third.rowsEvaluated).toBe(0);
   });
 });
@@ -283,10 +296,10 @@ describe('feature disk cache: daily appends through the provider', () => {
     // Bounded windows only (EMA would be recomputed whole and written whole).
     const exprs = EXPRS.filter((e) => !e.startsWith('EMA'));
     let dates = await makeData(uri, 300);
-    await new QlibDataProvider({ id: 't', uri, cacheDir }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), { instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
     const check = async (n: number): Promise<QlibDataProvider> => {
       const p = new QlibDataProvider({ id: 't', uri, cacheDir });
-      const got = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+      const got = await requestOnce(p, { instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
       const f = await new QlibDataProvider({ id: 't', uri }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
       expect(got.rows).toBe(n);
       f.data.forEach((col, c) => {
@@ -318,5 +331,47 @@ describe('feature disk cache: daily appends through the provider', () => {
     // ...and the file was replaced by a whole, valid one.
     const q = await check(303);
     expect(q.rowsEvaluated).toBe(0);
+  });
+});
+
+describe('feature disk cache: one record per instrument per process', () => {
+  it('writes the new days of two requests (two datasets of a routine) as one record at close, and loses only cache without close', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    const file = path.join(cacheDir, 'aaa.qofc');
+    const first = EXPRS.slice(0, 2);
+    const second = EXPRS.slice(2).filter((e) => !e.startsWith('EMA'));
+    let dates = await makeData(uri, 300);
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), { instruments: ['AAA'], fields: [...first, ...second], start: dates[0]!, end: null });
+    dates = await makeData(uri, 301);
+    const before = readFileSync(file);
+    const day = { instruments: ['AAA'], start: dates[300]!, end: null };
+
+    // A process that ends without close() (a crash): the file is as it was, and the next one computes the tails again.
+    const crashed = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const lost = [await crashed.features({ ...day, fields: first }), await crashed.features({ ...day, fields: second })];
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    const p = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const got = [await p.features({ ...day, fields: first }), await p.features({ ...day, fields: second })];
+    expect(p.rowsEvaluated).toBe(crashed.rowsEvaluated);
+    got.forEach((g, i) => g.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(lost[i]!.data[c]!))));
+    const disk = (p as unknown as { disk: FeatureDiskCache }).disk;
+    expect(disk.appends).toBe(0);
+    await p.close();
+    expect(disk.appends).toBe(1);
+    expect(disk.rewrites).toBe(0);
+    const after = readFileSync(file);
+    expect(after.subarray(0, before.byteLength).equals(before)).toBe(true);
+    expect(after.byteLength - before.byteLength).toBeLessThan(40 + 16 + first.length * (80 + 4 * 12) + second.length * (80 + 4 * 22));
+
+    // Both requests' tails are in that record: the next process evaluates nothing and reads the same bits.
+    const next = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const again = [await next.features({ ...day, fields: first }), await next.features({ ...day, fields: second })];
+    expect(next.rowsEvaluated).toBe(0);
+    again.forEach((g, i) => g.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(got[i]!.data[c]!))));
+    await next.close();
+    expect(readFileSync(file).equals(after)).toBe(true);
   });
 });

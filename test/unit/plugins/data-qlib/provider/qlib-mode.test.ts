@@ -95,8 +95,10 @@ describe('QlibDataProvider with expressions: qlib', () => {
     const req = { instruments: codes, fields: [expr], start: dates[0]!, end: null };
     const d = new QlibDataProvider({ id: 't', uri, threads: 1, cacheDir });
     const dv = (await d.features(req)).data[0]!;
+    await d.close();
     const q = new QlibDataProvider({ id: 't', uri, threads: 1, cacheDir, expressions: 'qlib' });
     const qv = (await q.features(req)).data[0]!;
+    await q.close();
     expect(q.evaluations).toBeGreaterThan(0);
     // Windows holding a NaN differ: Qlib points at the first NaN row.
     let differ = 0;

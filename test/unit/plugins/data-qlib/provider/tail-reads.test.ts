@@ -68,7 +68,10 @@ describe('feature disk cache: a request for the new days reads only their rows',
     const uri = path.join(root, 'data');
     const cacheDir = path.join(root, 'cache');
     let dates = await writeMarket(uri, 300);
-    await new QlibDataProvider({ id: 't', uri, cacheDir, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
+    const first = new QlibDataProvider({ id: 't', uri, cacheDir, threads: 1 });
+    await first.features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
+    // The provider writes small cache changes when it closes (the end of a process).
+    await first.close();
     for (const n of [301, 306]) {
       const before = path.join(root, `cache-before-${n}`);
       cpSync(cacheDir, before, { recursive: true });
@@ -77,6 +80,7 @@ describe('feature disk cache: a request for the new days reads only their rows',
       // The routine's request: the new days only.
       const tail = new QlibDataProvider({ id: 't', uri, cacheDir, threads: 1 });
       const got = await tail.features({ instruments: 'all', fields: FIELDS, start: newDay, end: null });
+      await tail.close();
       const disk = (tail as unknown as { disk: { wholeReads: number; bytesRead: number } }).disk;
       expect(disk.wholeReads).toBe(0);
       // Per instrument: the index (a descriptor per expression) and no history.
