@@ -24,6 +24,7 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * from an empty home (features are computed once in the process, then every
  * task's frame comes from the memory cache).
  *
+ * QONLINE_BENCH_GBDT_THREADS=N: the model's num_threads (default 1).
  * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A
  * B) and the ratio is printed. QONLINE_BENCH_REPS runs each (default 3);
  * median and min-max of wall and CPU seconds (user + system: the machine is
@@ -46,7 +47,7 @@ function config(dataDir: string): string {
           name: 'gbdt158',
           rolling_gen: { class: 'RollingGen', kwargs: { step: 20, rtype: 'sliding', trunc_days: 2 } },
           task_template: {
-            model: { class: 'LGBModel', kwargs: { learning_rate: 0.1, num_leaves: 31, num_boost_round: 50, num_threads: 1 } },
+            model: { class: 'LGBModel', kwargs: { learning_rate: 0.1, num_leaves: 31, num_boost_round: 50, num_threads: Number(process.env['QONLINE_BENCH_GBDT_THREADS'] ?? 1) } },
             dataset: { class: 'DatasetH', kwargs: { handler, segments } },
           },
         },
