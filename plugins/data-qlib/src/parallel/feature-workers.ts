@@ -22,11 +22,14 @@ const MAX_BATCH = 8;
 
 /**
  * Values (expressions x rows) each automatic feature thread must have to
- * evaluate: about 0.8 s of one thread's work (~50 M values/s for Alpha158).
- * Below that, starting a worker (~0.1 s) and warming up its compiled code
- * (the first instruments run several times slower) cost more than it saves.
+ * evaluate: about 1.7 s of one thread's work (~70 M values/s for Alpha158).
+ * Below that, starting a worker (~0.1 s), warming up its compiled code (the
+ * first instruments run several times slower) and handing results back cost
+ * more than it saves: on an otherwise idle 2-core machine, 2 threads over
+ * Alpha158 + label on 300 x 2509 (101 M values) ran at 0.83x one thread, so
+ * that request stays on one thread.
  */
-export const MIN_VALUES_PER_THREAD = 40_000_000;
+export const MIN_VALUES_PER_THREAD = 120_000_000;
 
 /**
  * Automatic worker count for a request of `work` values: up to 4, one per
