@@ -78,7 +78,7 @@ var PALETTE=['#2563eb','#dc2626','#16a34a','#9333ea','#ea580c','#0891b2','#ca8a0
 var body=document.body, MODE=body.getAttribute('data-mode');
 var app=document.getElementById('app');
 function el(tag,attrs,children){var e=document.createElement(tag);if(attrs)for(var k in attrs){if(k==='text')e.textContent=attrs[k];else if(k==='cls')e.className=attrs[k];else e.setAttribute(k,attrs[k]);}(children||[]).forEach(function(c){if(c!=null)e.appendChild(typeof c==='string'?document.createTextNode(c):c);});return e;}
-function fmt(x,d){return x==null||!isFinite(x)?'–':Number(x).toFixed(d==null?4:d);}
+function fmt(x,d){return x==null||!isFinite(x)?'–':d==null&&Number.isInteger(x)?String(x):Number(x).toFixed(d==null?4:d);}
 function pct(x){return x==null||!isFinite(x)?'–':(x*100).toFixed(2)+'%';}
 function ts(d){return Date.parse(d+'T00:00:00Z')/1000;}
 function cumsum(a){var c=0;return a.map(function(v){if(v!=null&&isFinite(v))c+=v;return c;});}
