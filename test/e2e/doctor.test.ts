@@ -10,6 +10,7 @@ import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { dropSchema, freshSchema, pgTestUrl, requirePgOrExplainSkip } from '../helpers/pg.js';
 import { PgDriver } from '../../plugins/store-postgres/index.js';
 import { startCli, until } from '../helpers/proc.js';
+import { SLOW_MODEL, slowPoolYaml } from '../helpers/slow-pool.js';
 
 /**
  * `qonline doctor CONFIG` (built CLI): a healthy home exits 0 and writes
@@ -312,40 +313,14 @@ describe('qonline doctor: task pools', () => {
   beforeAll(() => {
     dir = tempDir('qonline-doctor-pool-');
     home = path.join(dir, 'home');
-    copyFileSync(path.join(ROOT, 'test/fixtures/pool/slow-model.js'), path.join(dir, 'slow-model.js'));
+    copyFileSync(SLOW_MODEL, path.join(dir, 'slow-model.js'));
   });
 
   function config(name: string, model: string, trainer: string): string {
     const file = path.join(dir, `${name}.yaml`);
     writeFileSync(
       file,
-      `plugins: [./slow-model.js]
-data: {class: SyntheticMarket, kwargs: {instruments: 10, start: 2019-01-01, end: 2020-12-31}}
-store: {class: SQLiteStore, kwargs: {path: ${name}.sqlite}}
-manager:
-  name: pool_doctor
-  trainer: {class: TrainerRM, kwargs: ${trainer}}
-strategies:
-  - class: RollingStrategy
-    kwargs:
-      name: slow
-      rolling_gen: {class: RollingGen, kwargs: {step: 40}}
-      task_template:
-        model: {class: SlowModel, kwargs: ${model}}
-        dataset:
-          class: DatasetH
-          kwargs:
-            handler:
-              class: ExprHandler
-              kwargs:
-                instruments: all
-                start_time: 2019-01-01
-                features: {RET1: "$close/Ref($close, 1) - 1"}
-            segments:
-              train: [2019-01-01, 2019-12-31]
-              test: [2020-12-01, 2020-12-31]
-steps: [first_train]
-`,
+      slowPoolYaml({ manager: 'pool_doctor', store: `{class: SQLiteStore, kwargs: {path: ${name}.sqlite}}`, trainerKwargs: trainer, modelKwargs: model }),
     );
     return file;
   }

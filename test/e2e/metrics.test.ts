@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../plugins/store-sqlite/index.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { sample, startCli, until, type Proc } from '../helpers/proc.js';
+import { SLOW_MODEL, slowPoolYaml } from '../helpers/slow-pool.js';
 
 /**
  * `--metrics-port` of `qonline daemon` and `qonline worker` (built CLI):
@@ -71,7 +72,7 @@ describe('qonline daemon --metrics-port', () => {
 
   it('a failed routine is counted as failed, with its duration', async () => {
     const dir = tempDir('qonline-metrics-fail-');
-    copyFileSync(path.join(ROOT, 'test/fixtures/pool/slow-model.js'), path.join(dir, 'slow-model.js'));
+    copyFileSync(SLOW_MODEL, path.join(dir, 'slow-model.js'));
     const cfg = path.join(dir, 'fail.yaml');
     writeFileSync(cfg, readFileSync(TINY, 'utf8').replace('model: {class: Linear, kwargs: {alpha: 1.0}}', 'model: {class: SlowModel, kwargs: {fail: "synthetic failure in fit"}}') + 'plugins: [./slow-model.js]\n');
     const d = startCli(['daemon', cfg, '--home', path.join(dir, 'home'), '--schedule', '0 0 1 1 *', '--metrics-port', '0'], live);
@@ -115,40 +116,19 @@ describe('qonline worker --metrics-port', () => {
   beforeAll(async () => {
     dir = tempDir('qonline-metrics-worker-');
     home = path.join(dir, 'home');
-    copyFileSync(path.join(ROOT, 'test/fixtures/pool/slow-model.js'), path.join(dir, 'slow-model.js'));
+    copyFileSync(SLOW_MODEL, path.join(dir, 'slow-model.js'));
   });
 
   function config(name: string, model: string): string {
     const file = path.join(dir, `${name}.yaml`);
     writeFileSync(
       file,
-      `plugins: [./slow-model.js]
-data: {class: SyntheticMarket, kwargs: {instruments: 10, start: 2019-01-01, end: 2020-12-31}}
-store: {class: SQLiteStore, kwargs: {path: ${name}.sqlite}}
-manager:
-  name: pool_metrics
-  trainer: {class: TrainerRM, kwargs: {train_locally: false, lease_seconds: 1, max_attempts: 3, poll_ms: 100}}
-strategies:
-  - class: RollingStrategy
-    kwargs:
-      name: slow
-      rolling_gen: {class: RollingGen, kwargs: {step: 40}}
-      task_template:
-        model: {class: SlowModel, kwargs: ${model}}
-        dataset:
-          class: DatasetH
-          kwargs:
-            handler:
-              class: ExprHandler
-              kwargs:
-                instruments: all
-                start_time: 2019-01-01
-                features: {RET1: "$close/Ref($close, 1) - 1"}
-            segments:
-              train: [2019-01-01, 2019-12-31]
-              test: [2020-12-01, 2020-12-31]
-steps: [first_train]
-`,
+      slowPoolYaml({
+        manager: 'pool_metrics',
+        store: `{class: SQLiteStore, kwargs: {path: ${name}.sqlite}}`,
+        trainerKwargs: '{train_locally: false, lease_seconds: 1, max_attempts: 3, poll_ms: 100}',
+        modelKwargs: model,
+      }),
     );
     return file;
   }

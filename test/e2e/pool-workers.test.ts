@@ -6,6 +6,7 @@ import type { PoolTask, RecorderInfo, SqlExperimentStore } from '../../core/inde
 import { openSqliteStore } from '../../plugins/store-sqlite/index.js';
 import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { dropSchema, freshSchema, openPgTestStore, pgTestUrl, requirePgOrExplainSkip } from '../helpers/pg.js';
+import { SLOW_MODEL, slowPoolYaml, type SlowPoolOptions } from '../helpers/slow-pool.js';
 
 /**
  * Real `qonline worker` processes (the built CLI) against one pool, on SQLite
@@ -16,7 +17,6 @@ import { dropSchema, freshSchema, openPgTestStore, pgTestUrl, requirePgOrExplain
  * the event loop can tell).
  */
 
-const SLOW_MODEL = path.join(ROOT, 'test/fixtures/pool/slow-model.js');
 
 interface Backend {
   name: string;
@@ -25,43 +25,10 @@ interface Backend {
   store(test: string): { yaml: string; open(): Promise<SqlExperimentStore>; cleanup(): Promise<void> };
 }
 
-interface ConfigOptions {
-  trainer: string;
-  trainerKwargs: string;
-  modelKwargs: string;
-  /** Test segment (its length over the rolling step decides the task count). */
-  test: [string, string];
-  step?: number;
-}
+type ConfigOptions = Omit<SlowPoolOptions, 'manager' | 'store' | 'features'>;
 
 function configYaml(storeYaml: string, o: ConfigOptions): string {
-  return `plugins: [./slow-model.js]
-data: {class: SyntheticMarket, kwargs: {instruments: 10, start: 2019-01-01, end: 2020-12-31}}
-store: ${storeYaml}
-manager:
-  name: pool_e2e
-  trainer: {class: ${o.trainer}, kwargs: ${o.trainerKwargs}}
-strategies:
-  - class: RollingStrategy
-    kwargs:
-      name: slow
-      rolling_gen: {class: RollingGen, kwargs: {step: ${o.step ?? 40}}}
-      task_template:
-        model: {class: SlowModel, kwargs: ${o.modelKwargs}}
-        dataset:
-          class: DatasetH
-          kwargs:
-            handler:
-              class: ExprHandler
-              kwargs:
-                instruments: all
-                start_time: 2019-01-01
-                features: {RET1: "$close/Ref($close, 1) - 1", RET5: "$close/Ref($close, 5) - 1"}
-            segments:
-              train: [2019-01-01, 2019-12-31]
-              test: [${o.test[0]}, ${o.test[1]}]
-steps: [first_train]
-`;
+  return slowPoolYaml({ ...o, manager: 'pool_e2e', store: storeYaml, features: '{RET1: "$close/Ref($close, 1) - 1", RET5: "$close/Ref($close, 5) - 1"}' });
 }
 
 /** A running CLI process with its output so far. */
