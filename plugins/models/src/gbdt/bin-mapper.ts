@@ -1,9 +1,8 @@
 import { SeededRandom } from './seeded-random.js';
 import type { BinSampleCache } from './bin-sample-cache.js';
 import { keysToFloat32, sortFloat32 } from './sort-float32.js';
+import { BIN_TABLE_WIDTH, binRowRange, type BinRowsTask } from './bin-rows.js';
 
-/** Upper-bound slots per feature in the padded lookup table (255 bounds + an open end). */
-const TABLE_WIDTH = 256;
 
 /**
  * Quantile bins per feature, computed from a seeded sample of rows. A value x
@@ -135,6 +134,9 @@ export function wordsPerRow(cols: number): number {
   return (cols + 3) >> 2;
 }
 
+/** Bins the task's rows, maybe on several threads; returns each column's has-missing-value flag. */
+export type ParallelBinRows = (task: BinRowsTask) => Uint8Array;
+
 export interface BinnedRows {
   /** Row-major bins, wordsPerRow(cols) * 4 bytes per row (for histograms). */
   rowMajor: Uint8Array;
@@ -145,106 +147,27 @@ export interface BinnedRows {
 }
 
 /**
- * Bins every value. Pass a SharedArrayBuffer factory to share the row-major
- * matrix with worker threads.
+ * Bins every value. Pass a SharedArrayBuffer factory to share both matrices
+ * with worker threads; `rowsInParallel` (hist-threads.ts) bins ranges of rows
+ * on them too.
  */
 export function binRows(
   features: Float32Array,
   rows: number,
   mapper: BinMapper,
   allocate: (bytes: number) => ArrayBufferLike = (b) => new ArrayBuffer(b),
+  rowsInParallel: ParallelBinRows | null = null,
 ): BinnedRows {
   const cols = mapper.cols;
   const stride = wordsPerRow(cols) * 4;
   const rowMajor = new Uint8Array(allocate(rows * stride));
-  const colMajor = new Uint8Array(rows * cols);
-  const hasNaN = new Uint8Array(cols);
+  const colMajor = new Uint8Array(allocate(rows * cols));
   const { upper, upperOffset, numBins } = mapper;
   // Each feature's bounds padded with +Infinity to 256 slots: an 8-step branch-free search.
-  const table = new Float64Array(cols * TABLE_WIDTH).fill(Infinity);
-  for (let f = 0; f < cols; f++) table.set(upper.subarray(upperOffset[f]!, upperOffset[f + 1]!), f * TABLE_WIDTH);
-  // Tiles of rows, one feature at a time: that feature's table stays in L1, and
-  // four rows are searched side by side so their load chains overlap.
-  const TILE = 256;
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let f = 0; f < cols; f++) {
-      const o = f * TABLE_WIDTH;
-      const out = f * rows;
-      const nanBin = numBins[f]!;
-      let r = r0;
-      for (; r + 3 < r1; r += 4) {
-        const p = r * cols + f;
-        const x0 = features[p]!;
-        const x1 = features[p + cols]!;
-        const x2 = features[p + 2 * cols]!;
-        const x3 = features[p + 3 * cols]!;
-        let b0 = +(x0 > table[o + 127]!) << 7;
-        let b1 = +(x1 > table[o + 127]!) << 7;
-        let b2 = +(x2 > table[o + 127]!) << 7;
-        let b3 = +(x3 > table[o + 127]!) << 7;
-        b0 += +(x0 > table[o + b0 + 63]!) << 6;
-        b1 += +(x1 > table[o + b1 + 63]!) << 6;
-        b2 += +(x2 > table[o + b2 + 63]!) << 6;
-        b3 += +(x3 > table[o + b3 + 63]!) << 6;
-        b0 += +(x0 > table[o + b0 + 31]!) << 5;
-        b1 += +(x1 > table[o + b1 + 31]!) << 5;
-        b2 += +(x2 > table[o + b2 + 31]!) << 5;
-        b3 += +(x3 > table[o + b3 + 31]!) << 5;
-        b0 += +(x0 > table[o + b0 + 15]!) << 4;
-        b1 += +(x1 > table[o + b1 + 15]!) << 4;
-        b2 += +(x2 > table[o + b2 + 15]!) << 4;
-        b3 += +(x3 > table[o + b3 + 15]!) << 4;
-        b0 += +(x0 > table[o + b0 + 7]!) << 3;
-        b1 += +(x1 > table[o + b1 + 7]!) << 3;
-        b2 += +(x2 > table[o + b2 + 7]!) << 3;
-        b3 += +(x3 > table[o + b3 + 7]!) << 3;
-        b0 += +(x0 > table[o + b0 + 3]!) << 2;
-        b1 += +(x1 > table[o + b1 + 3]!) << 2;
-        b2 += +(x2 > table[o + b2 + 3]!) << 2;
-        b3 += +(x3 > table[o + b3 + 3]!) << 2;
-        b0 += +(x0 > table[o + b0 + 1]!) << 1;
-        b1 += +(x1 > table[o + b1 + 1]!) << 1;
-        b2 += +(x2 > table[o + b2 + 1]!) << 1;
-        b3 += +(x3 > table[o + b3 + 1]!) << 1;
-        b0 += +(x0 > table[o + b0]!);
-        b1 += +(x1 > table[o + b1]!);
-        b2 += +(x2 > table[o + b2]!);
-        b3 += +(x3 > table[o + b3]!);
-        // Missing values (NaN compares false above) take their own bin.
-        if (x0 !== x0 || x1 !== x1 || x2 !== x2 || x3 !== x3) {
-          hasNaN[f] = 1;
-          if (x0 !== x0) b0 = nanBin;
-          if (x1 !== x1) b1 = nanBin;
-          if (x2 !== x2) b2 = nanBin;
-          if (x3 !== x3) b3 = nanBin;
-        }
-        colMajor[out + r] = b0;
-        colMajor[out + r + 1] = b1;
-        colMajor[out + r + 2] = b2;
-        colMajor[out + r + 3] = b3;
-      }
-      for (; r < r1; r++) {
-        const x = features[r * cols + f]!;
-        let b = +(x > table[o + 127]!) << 7;
-        b += +(x > table[o + b + 63]!) << 6;
-        b += +(x > table[o + b + 31]!) << 5;
-        b += +(x > table[o + b + 15]!) << 4;
-        b += +(x > table[o + b + 7]!) << 3;
-        b += +(x > table[o + b + 3]!) << 2;
-        b += +(x > table[o + b + 1]!) << 1;
-        b += +(x > table[o + b]!);
-        if (x !== x) {
-          b = nanBin;
-          hasNaN[f] = 1;
-        }
-        colMajor[out + r] = b;
-      }
-    }
-    for (let r = r0; r < r1; r++) {
-      const dst = r * stride;
-      for (let f = 0; f < cols; f++) rowMajor[dst + f] = colMajor[f * rows + r]!;
-    }
-  }
+  const table = new Float64Array(allocate(cols * BIN_TABLE_WIDTH * 8)).fill(Infinity);
+  for (let f = 0; f < cols; f++) table.set(upper.subarray(upperOffset[f]!, upperOffset[f + 1]!), f * BIN_TABLE_WIDTH);
+  const task: BinRowsTask = { features, rows, cols, stride, table, numBins, colMajor, rowMajor };
+  const hasNaN = rowsInParallel ? rowsInParallel(task) : new Uint8Array(cols);
+  if (!rowsInParallel) binRowRange(task, 0, rows, hasNaN);
   return { rowMajor, colMajor, hasNaN };
 }

@@ -1,16 +1,16 @@
 import type { FitInfo, FitOptions, Logger, MatrixDataset, MatrixInput, Model, SerializedModel } from '../../../../core/index.js';
 import { checkMatrixDataset, checkMatrixInput } from '../matrix-checks.js';
 import { checkModelFile, modelInputError } from '../model-error.js';
-import { binRows, computeBinMapper, wordsPerRow } from './bin-mapper.js';
+import { binRows, computeBinMapper, wordsPerRow, type BinMapper, type BinnedRows } from './bin-mapper.js';
 import { processBinCache } from './bin-sample-cache.js';
 import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
-import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, buildExactHistogram, buildPackedHistogram } from './hist-kernel.js';
-import { startHistogramWorkers, usableThreads, type HistogramWorkers } from './hist-threads.js';
+import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
+import { acquireWorkers, binRowsOn, NodeRunner, releaseWorkers, usableThreads, type TrainingBuffers, type WorkerTeam } from './hist-threads.js';
 import { computeGradients, evaluateMetric, initialScore } from './objective.js';
 import { packingFor, quantizeGradients } from './quantize.js';
 import { SeededRandom } from './seeded-random.js';
 import { deserializeTree, leafOfBinnedRow, leafOfRow, serializeTree, type SerializedTree, type Tree } from './tree.js';
-import { TreeBuilder, type HistogramBuild, type TrainingData } from './tree-builder.js';
+import { TreeBuilder, type TrainingData } from './tree-builder.js';
 import { FlatForest } from './flat-forest.js';
 
 export const GBDT_CLASS = 'GBDT';
@@ -104,9 +104,41 @@ export class GBDTModel implements Model {
     const threads = usableThreads(cfg.numThreads, n * cols);
     const shared = threads > 1;
     const alloc = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed, processBinCache);
-    if (n <= cfg.binSampleCount) this.logger?.debug(`GBDT: bins ${processBinCache.lastSource === 'merged' ? 'merged from the previous overlapping window' : 'sorted'} (${Date.now() - started} ms)`);
-    const { rowMajor: bins, colMajor: colBins, hasNaN } = binRows(train.features, n, mapper, alloc);
+    // Workers start (or the previous fit's wake up) while the bins are computed.
+    const teamStarting = shared ? acquireWorkers(threads - 1, this.logger) : null;
+    let team: WorkerTeam | null = null;
+    let training = false;
+    try {
+      const mapper = computeBinMapper(train.features, n, cols, cfg.maxBin, cfg.binSampleCount, cfg.seed, processBinCache);
+      if (n <= cfg.binSampleCount) this.logger?.debug(`GBDT: bins ${processBinCache.lastSource === 'merged' ? 'merged from the previous overlapping window' : 'sorted'} (${Date.now() - started} ms)`);
+      team = teamStarting ? await teamStarting : null;
+      const binned = binRows(train.features, n, mapper, alloc, team ? binRowsOn(team) : null);
+      training = true;
+      return await this.train(train, valid, options, mapper, binned, alloc, team, started);
+    } catch (e) {
+      // Once training starts the team is its runner's (closed there); before, it goes back here.
+      if (!training) {
+        team ??= teamStarting ? await teamStarting : null;
+        if (team) releaseWorkers(team);
+      }
+      throw e;
+    }
+  }
+
+  private async train(
+    train: MatrixDataset,
+    valid: MatrixDataset | undefined,
+    options: FitOptions,
+    mapper: BinMapper,
+    binned: BinnedRows,
+    alloc: (bytes: number) => ArrayBufferLike,
+    team: WorkerTeam | null,
+    started: number,
+  ): Promise<FitInfo> {
+    const cfg = this.config;
+    const n = train.rows;
+    const cols = train.cols;
+    const { rowMajor: bins, colMajor: colBins, hasNaN } = binned;
     const words = wordsPerRow(cols);
     const stride = words * 4;
 
@@ -125,14 +157,9 @@ export class GBDTModel implements Model {
     const order = new Int32Array(alloc(n * 4));
     const hist = new Float64Array(alloc(numSlots * slotSize * 8));
     const bins32 = new Uint32Array(bins.buffer, bins.byteOffset, bins.byteLength / 4);
-
-    let workers: HistogramWorkers | null = null;
-    if (shared) {
-      workers = await startHistogramWorkers(threads - 1, { bins: bins32, wordsPerRow: words, order, grad, hess, packed, hist, slotSize }, this.logger);
-    }
-    const single: HistogramBuild = packed
-      ? (start, end, slotOffset, ws, nw) => buildPackedHistogram(bins32, words, order, start, end, packed, hist, slotOffset, ws, 0, nw)
-      : (start, end, slotOffset, ws, nw) => buildExactHistogram(bins32, words, order, start, end, grad, hess, hist, slotOffset, ws, 0, nw);
+    const scratch = new Int32Array(alloc(n * 4));
+    const buffers: TrainingBuffers = { bins: bins32, wordsPerRow: words, order, grad, hess, packed, pow2S, hist, colBins, scratch, cols, numBins: mapper.numBins, rules: cfg };
+    const runner = team ? NodeRunner.threaded(team, buffers) : NodeRunner.local(buffers);
     const format = { packed: packedMode, pow2S, gradScale: 1 };
     const data: TrainingData = {
       rows: n,
@@ -140,18 +167,16 @@ export class GBDTModel implements Model {
       mapper,
       bins,
       stride,
-      colBins,
       grad,
       hess,
       packed,
       order,
-      scratch: new Int32Array(n),
       hist,
       slotSize,
       numSlots,
       format,
       weighted,
-      buildHistogram: workers ? workers.build : single,
+      runner,
     };
     const builder = new TreeBuilder(data, cfg);
 
@@ -240,7 +265,7 @@ export class GBDTModel implements Model {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
-      await workers?.close();
+      runner.close();
     }
     const rounds = trees.length;
     const kept = earlyStopping && bestRound > 0 ? bestRound : rounds;
@@ -257,7 +282,7 @@ export class GBDTModel implements Model {
       metric: cfg.metric,
       stopReason,
       histogram: packedMode ? 'quantized' : 'exact',
-      threads: workers ? threads : 1,
+      threads: runner.threads,
       seconds: (Date.now() - started) / 1000,
     };
   }

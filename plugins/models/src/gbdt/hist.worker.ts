@@ -1,70 +1,94 @@
 /**
- * Histogram worker: claims chunks of the trainer's current histogram job and
- * fills them, over SharedArrayBuffers (see hist-protocol.ts).
+ * Histogram worker: for each fit it is sent (a HistAttach message), claims
+ * chunks of the trainer's node jobs and does them over SharedArrayBuffers
+ * (see hist-protocol.ts) until the fit ends, then waits for the next fit.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { buildExactHistogram, buildPackedHistogram, clearWords, EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
-import { claimChunk, CTL, HIST_PROTOCOL_VERSION, type HistWorkerData } from './hist-protocol.js';
-
-const d = workerData as HistWorkerData;
-const ctl = new Int32Array(d.control);
-const bins = new Uint32Array(d.bins);
-const order = new Int32Array(d.order);
-const grad = new Float64Array(d.grad);
-const hess = new Float64Array(d.hess);
-const packed = d.packed ? new Float64Array(d.packed) : null;
-const hist = new Float64Array(d.hist);
-const own = new Float64Array(d.ownHist);
-const words = new Int32Array(d.words);
-const wordStride = packed ? PACKED_WORD_STRIDE : EXACT_WORD_STRIDE;
+import { parentPort } from 'node:worker_threads';
+import { binRowRange, type BinRowsTask } from './bin-rows.js';
+import { claimChunk, CTL, HIST_PROTOCOL_VERSION, type BinRowsMessage, type HistAttach } from './hist-protocol.js';
+import { nodeContext, runChunk, type NodeContext } from './node-job.js';
 
 parentPort?.postMessage({ ready: true, protocol: HIST_PROTOCOL_VERSION });
+parentPort?.on('message', (d: HistAttach | BinRowsMessage) => {
+  if (d?.protocol !== HIST_PROTOCOL_VERSION) return;
+  if (d.kind === 'binRows') {
+    binRows(d);
+    return;
+  }
+  serve(
+    nodeContext(
+      {
+        ctl: new Int32Array(d.control),
+        params: new Float64Array(d.params),
+        results: new Float64Array(d.results),
+        bins: new Uint32Array(d.bins),
+        wordsPerRow: d.wordsPerRow,
+        order: new Int32Array(d.order),
+        grad: new Float64Array(d.grad),
+        hess: new Float64Array(d.hess),
+        packed: d.packed ? new Float64Array(d.packed) : null,
+        hist: new Float64Array(d.hist),
+        colBins: new Uint8Array(d.colBins),
+        rowScratch: new Int32Array(d.scratch),
+        words: new Int32Array(d.words),
+        features: new Int32Array(d.features),
+        numBins: d.numBins,
+        rules: d.rules,
+      },
+      d.pow2S,
+    ),
+  );
+});
 
-function build(start: number, end: number, target: Float64Array, slot: number, list: Int32Array | null, w0: number, w1: number, accumulate: boolean): void {
-  if (packed) buildPackedHistogram(bins, d.wordsPerRow, order, start, end, packed, target, slot, list, w0, w1, accumulate);
-  else buildExactHistogram(bins, d.wordsPerRow, order, start, end, grad, hess, target, slot, list, w0, w1, accumulate);
+/** Serves one fit's jobs until it ends. */
+function serve(c: NodeContext): void {
+  const { ctl } = c;
+  let seen = Atomics.load(ctl, CTL.job);
+  for (;;) {
+    // Checked before sleeping too: this fit may have ended before its message reached us.
+    if (Atomics.load(ctl, CTL.exit) === 1) return;
+    Atomics.wait(ctl, CTL.job, seen);
+    if (Atomics.load(ctl, CTL.exit) === 1) return;
+    const job = Atomics.load(ctl, CTL.job);
+    if (job === seen) continue;
+    seen = job;
+    Atomics.add(ctl, CTL.active, 1);
+    try {
+      // Parameters are read only after a chunk is claimed: the job cannot change while we are active.
+      for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) runChunk(c, chunk);
+    } catch (e) {
+      Atomics.store(ctl, CTL.failed, 1);
+      parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      if (Atomics.sub(ctl, CTL.active, 1) === 1) Atomics.notify(ctl, CTL.active);
+    }
+  }
 }
 
-let seen = Atomics.load(ctl, CTL.job);
-for (;;) {
-  Atomics.wait(ctl, CTL.job, seen);
-  if (Atomics.load(ctl, CTL.exit) === 1) break;
-  const job = Atomics.load(ctl, CTL.job);
-  if (job === seen) continue;
-  seen = job;
-  Atomics.add(ctl, CTL.active, 1);
+/** Bins chunks of rows until none is left. */
+function binRows(d: BinRowsMessage): void {
+  const ctl = new Int32Array(d.control);
+  const task: BinRowsTask = {
+    features: new Float32Array(d.features),
+    rows: d.rows,
+    cols: d.cols,
+    stride: d.stride,
+    table: new Float64Array(d.table),
+    numBins: d.numBins,
+    colMajor: new Uint8Array(d.colMajor),
+    rowMajor: new Uint8Array(d.rowMajor),
+  };
+  const hasNaN = new Uint8Array(d.hasNaN);
+  Atomics.add(ctl, 1, 1);
   try {
-    // Parameters are read only after a chunk is claimed: the job cannot change while we are active.
-    let chunk = claimChunk(ctl, job);
-    if (chunk >= 0) {
-      const numWords = ctl[CTL.numWords]!;
-      const start = ctl[CTL.start]!;
-      const end = ctl[CTL.end]!;
-      const slot = ctl[CTL.slotOffset]!;
-      const list = ctl[CTL.useList] === 1 ? words : null;
-      if (ctl[CTL.byRows] === 1) {
-        // Our rows go to our own histogram; the trainer adds it to the slot.
-        const chunkRows = ctl[CTL.chunkRows]!;
-        clearWords(own, 0, list, 0, numWords, wordStride);
-        Atomics.store(ctl, CTL.joined + d.index, job);
-        while (chunk >= 0) {
-          const r0 = start + chunk * chunkRows;
-          build(r0, Math.min(end, r0 + chunkRows), own, 0, list, 0, numWords, true);
-          chunk = claimChunk(ctl, job);
-        }
-      } else {
-        const chunkWords = ctl[CTL.chunkWords]!;
-        while (chunk >= 0) {
-          const w0 = chunk * chunkWords;
-          build(start, end, hist, slot, list, w0, Math.min(numWords, w0 + chunkWords), false);
-          chunk = claimChunk(ctl, job);
-        }
-      }
+    for (let c = Atomics.add(ctl, 0, 1); c < d.chunks; c = Atomics.add(ctl, 0, 1)) {
+      const r0 = c * d.chunkRows;
+      binRowRange(task, r0, Math.min(d.rows, r0 + d.chunkRows), hasNaN.subarray(c * d.cols, (c + 1) * d.cols));
     }
   } catch (e) {
-    Atomics.store(ctl, CTL.failed, 1);
+    Atomics.store(ctl, 2, 1);
     parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
   } finally {
-    if (Atomics.sub(ctl, CTL.active, 1) === 1) Atomics.notify(ctl, CTL.active);
+    if (Atomics.sub(ctl, 1, 1) === 1) Atomics.notify(ctl, 1);
   }
 }

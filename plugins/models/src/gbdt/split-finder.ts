@@ -11,6 +11,8 @@ const ROUNDING_SHIFT = 6755399441055744;
 
 /** Best split of one leaf; `feature < 0` means none beats min_gain_to_split. */
 export class SplitCandidate {
+  /** Children's score (the quantity compared; gain is it minus the parent's score). */
+  score = -Infinity;
   gain = -Infinity;
   feature = -1;
   /** Value bins 0..bin go left. */
@@ -22,6 +24,7 @@ export class SplitCandidate {
   leftCount = 0;
 
   reset(): void {
+    this.score = -Infinity;
     this.gain = -Infinity;
     this.feature = -1;
   }
@@ -71,16 +74,19 @@ export class SplitScratch {
 }
 
 /**
- * Scans every listed feature's bins in both missing-value directions and
+ * Scans the bins of features[first..end) in both missing-value directions and
  * keeps the best split in `out` (ties keep the earlier feature, bin and the
  * NaN-right scan, so the result does not depend on anything but the data).
+ * The best of consecutive feature ranges, taken in order with a strictly
+ * greater score, is the best of the whole range: threads search shares.
  */
 export function findBestSplit(
   hist: Float64Array,
   slotOffset: number,
   format: HistogramFormat,
   features: Int32Array,
-  numFeatures: number,
+  first: number,
+  end: number,
   numBins: Int32Array,
   parentG: number,
   parentH: number,
@@ -104,7 +110,7 @@ export function findBestSplit(
   const pow2S = format.pow2S;
   const invPow2S = 1 / pow2S;
   const countPerHessian = parentH > 0 ? parentCount / parentH : 0;
-  for (let fi = 0; fi < numFeatures; fi++) {
+  for (let fi = first; fi < end; fi++) {
     const f = features[fi]!;
     const nb = numBins[f]!;
     const word = f >> 2;
@@ -141,6 +147,7 @@ export function findBestSplit(
           }
           if (gain > best) {
             best = gain;
+            out.score = gain;
             out.gain = gain - parentScore;
             out.feature = f;
             out.bin = t;
@@ -187,6 +194,7 @@ export function findBestSplit(
         }
         if (gain > best) {
           best = gain;
+          out.score = gain;
           out.gain = gain - parentScore;
           out.feature = f;
           out.bin = t;

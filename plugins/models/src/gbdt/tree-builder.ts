@@ -1,14 +1,8 @@
 import type { BinMapper } from './bin-mapper.js';
 import type { GbdtConfig } from './gbdt-params.js';
-import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE, subtractHistogram } from './hist-kernel.js';
-import { findBestSplit, leafOutput, leafScore, SplitCandidate, SplitScratch, type HistogramFormat } from './split-finder.js';
+import { NodeJob, type NodeRunner } from './hist-threads.js';
+import { leafOutput, leafScore, SplitCandidate, type HistogramFormat } from './split-finder.js';
 import type { Tree } from './tree.js';
-
-/**
- * Fills histogram slot `slotOffset` from the rows order[start..end) over the
- * listed feature words (`words` null: all words 0..numWords-1).
- */
-export type HistogramBuild = (start: number, end: number, slotOffset: number, words: Int32Array | null, numWords: number) => void;
 
 /** Everything one fit shares across its trees: binned data, gradients, row order and the histogram pool. */
 export interface TrainingData {
@@ -18,8 +12,6 @@ export interface TrainingData {
   /** Row-major bins, `stride` bytes per row (histograms). */
   bins: Uint8Array;
   stride: number;
-  /** Column-major bins, `rows` bytes per feature (partitioning). */
-  colBins: Uint8Array;
   /** Per-row exact gradient and hessian of the current round. */
   grad: Float64Array;
   hess: Float64Array;
@@ -27,14 +19,14 @@ export interface TrainingData {
   packed: Float64Array | null;
   /** Row indices; each leaf owns a contiguous range. */
   order: Int32Array;
-  scratch: Int32Array;
   hist: Float64Array;
   slotSize: number;
   numSlots: number;
   format: HistogramFormat;
   /** Whether rows carry weights (rows are then estimated from hessians). */
   weighted: boolean;
-  buildHistogram: HistogramBuild;
+  /** Builds histograms, searches splits and partitions rows (node-job.ts; column-major bins there), on this thread or with workers. */
+  runner: NodeRunner;
 }
 
 /**
@@ -44,7 +36,7 @@ export interface TrainingData {
  */
 export class TreeBuilder {
   private readonly maxLeaves: number;
-  private readonly scratch = new SplitScratch();
+  private readonly job = new NodeJob();
   private readonly candidate = new SplitCandidate();
   // Per-leaf state, indexed by leaf id (0..num_leaves-1).
   private readonly leafStart: Int32Array;
@@ -116,6 +108,7 @@ export class TreeBuilder {
     this.freeSlots.length = 0;
     for (let s = d.numSlots - 1; s >= 0; s--) this.freeSlots.push(s);
     this.numLeaves = 1;
+    d.runner.setTree(features, numFeatures, words, numWords);
 
     const nodeFeature = new Int32Array(this.maxLeaves - 1);
     const nodeBin = new Int32Array(this.maxLeaves - 1);
@@ -152,8 +145,11 @@ export class TreeBuilder {
     if (this.canSplit(0, numLeaves)) {
       const slot = this.takeSlot(-1);
       this.leafSlot[0] = slot;
-      d.buildHistogram(0, bagCount, slot * d.slotSize, words, numWords);
-      this.searchSplit(0, features, numFeatures);
+      const job = this.job;
+      job.clear();
+      this.addBuild(job, 0, slot);
+      this.addSearch(job, 0, 0);
+      this.runJob(job, 0, -1);
     }
 
     let numNodes = 0;
@@ -171,7 +167,7 @@ export class TreeBuilder {
       const right = numLeaves++;
       this.numLeaves = numLeaves;
       this.split(leaf, right, node, nodeFeature, nodeBin, nodeNanLeft, nodeLeft, nodeRight);
-      this.prepareChildren(leaf, right, numLeaves, features, numFeatures, words, numWords);
+      this.prepareChildren(leaf, right, numLeaves);
     }
 
     // Exact gradient sums: per leaf over its rows, then up the tree (children have larger indices).
@@ -261,23 +257,54 @@ export class TreeBuilder {
     return this.leafScanH[leaf]! >= 2 * cfg.minSumHessianInLeaf;
   }
 
-  private searchSplit(leaf: number, features: Int32Array, numFeatures: number): void {
-    const d = this.data;
+  /** Adds a histogram build of the leaf's rows into `slot` (the first free of the job's two). */
+  private addBuild(job: NodeJob, leaf: number, slot: number): void {
+    const start = this.leafStart[leaf]!;
+    const end = start + this.leafCount[leaf]!;
+    const offset = slot * this.data.slotSize;
+    if (job.build0Slot < 0) {
+      job.build0Start = start;
+      job.build0End = end;
+      job.build0Slot = offset;
+    } else {
+      job.build1Start = start;
+      job.build1End = end;
+      job.build1Slot = offset;
+    }
+  }
+
+  /** Adds the split search of `leaf` (whose histogram is in its slot) as search `which`. */
+  private addSearch(job: NodeJob, which: 0 | 1, leaf: number): void {
+    const offset = this.leafSlot[leaf]! * this.data.slotSize;
+    if (which === 0) {
+      job.search0Slot = offset;
+      job.search0G = this.leafScanG[leaf]!;
+      job.search0H = this.leafScanH[leaf]!;
+      job.search0C = this.leafScanC[leaf]!;
+    } else {
+      job.search1Slot = offset;
+      job.search1G = this.leafScanG[leaf]!;
+      job.search1H = this.leafScanH[leaf]!;
+      job.search1C = this.leafScanC[leaf]!;
+    }
+  }
+
+  /** Runs the job and keeps the best split of search 0 for leaf0 and of search 1 for leaf1 (-1: no such search). */
+  private runJob(job: NodeJob, leaf0: number, leaf1: number): void {
+    const runner = this.data.runner;
+    runner.run(job, this.data.format.gradScale);
+    if (leaf0 >= 0) {
+      runner.result(0, this.candidate);
+      this.keepSplit(leaf0);
+    }
+    if (leaf1 >= 0) {
+      runner.result(1, this.candidate);
+      this.keepSplit(leaf1);
+    }
+  }
+
+  private keepSplit(leaf: number): void {
     const c = this.candidate;
-    findBestSplit(
-      d.hist,
-      this.leafSlot[leaf]! * d.slotSize,
-      d.format,
-      features,
-      numFeatures,
-      d.mapper.numBins,
-      this.leafScanG[leaf]!,
-      this.leafScanH[leaf]!,
-      this.leafScanC[leaf]!,
-      this.config,
-      this.scratch,
-      c,
-    );
     this.bestGain[leaf] = c.feature >= 0 ? c.gain : -Infinity;
     this.bestFeature[leaf] = c.feature;
     this.bestBin[leaf] = c.bin;
@@ -305,22 +332,8 @@ export class TreeBuilder {
     const nanBin = d.mapper.numBins[f]!;
     const start = this.leafStart[leaf]!;
     const count = this.leafCount[leaf]!;
-    const { order, scratch } = d;
-    const column = d.colBins.subarray(f * d.rows, (f + 1) * d.rows);
-    // Stable, branch-free partition: write each row to both sides, advance one.
-    const nanGoesLeft = nanLeft ? 1 : 0;
-    let nl = 0;
-    let nr = 0;
-    for (let i = start, end = start + count; i < end; i++) {
-      const r = order[i]!;
-      const b = column[r]!;
-      const left = b === nanBin ? nanGoesLeft : +(b <= t);
-      order[start + nl] = r;
-      scratch[nr] = r;
-      nl += left;
-      nr += 1 - left;
-    }
-    order.set(scratch.subarray(0, nr), start + nl);
+    const nl = d.runner.partition(start, count, f * d.rows, t, nanBin, nanLeft);
+    const nr = count - nl;
 
     const parentNode = this.leafParent[leaf]!;
     if (parentNode >= 0) {
@@ -352,8 +365,11 @@ export class TreeBuilder {
     this.leafSlot[right] = -1;
   }
 
-  /** Histograms and best splits for the two new leaves (smaller built, larger = parent - smaller). */
-  private prepareChildren(left: number, right: number, numLeaves: number, features: Int32Array, numFeatures: number, words: Int32Array | null, numWords: number): void {
+  /**
+   * Histograms and best splits for the two new leaves (smaller built, larger
+   * = parent - smaller), in one job.
+   */
+  private prepareChildren(left: number, right: number, numLeaves: number): void {
     const d = this.data;
     const canL = this.canSplit(left, numLeaves);
     const canR = this.canSplit(right, numLeaves);
@@ -370,20 +386,19 @@ export class TreeBuilder {
     const large = leftSmaller ? right : left;
     const canSmall = leftSmaller ? canL : canR;
     const canLarge = leftSmaller ? canR : canL;
-    const wordStride = d.format.packed ? PACKED_WORD_STRIDE : EXACT_WORD_STRIDE;
-    const build = (leaf: number, slot: number) => {
-      const start = this.leafStart[leaf]!;
-      d.buildHistogram(start, start + this.leafCount[leaf]!, slot * d.slotSize, words, numWords);
-    };
+    const job = this.job;
+    job.clear();
+    let freeAfter = -1;
     if (parentSlot >= 0 && canLarge) {
       const smallSlot = this.takeSlot(-1);
-      build(small, smallSlot);
-      subtractHistogram(d.hist, parentSlot * d.slotSize, smallSlot * d.slotSize, words, 0, numWords, wordStride);
+      this.addBuild(job, small, smallSlot);
+      job.subParent = parentSlot * d.slotSize;
+      job.subChild = smallSlot * d.slotSize;
       this.leafSlot[large] = parentSlot;
       if (canSmall) this.leafSlot[small] = smallSlot;
-      else this.freeSlots.push(smallSlot);
+      else freeAfter = smallSlot;
     } else if (parentSlot >= 0) {
-      build(small, parentSlot);
+      this.addBuild(job, small, parentSlot);
       this.leafSlot[small] = parentSlot;
     } else {
       for (const [leaf, can] of [
@@ -392,11 +407,14 @@ export class TreeBuilder {
       ] as const) {
         if (!can) continue;
         const slot = this.takeSlot(small);
-        build(leaf, slot);
+        this.addBuild(job, leaf, slot);
         this.leafSlot[leaf] = slot;
       }
     }
-    if (canSmall) this.searchSplit(small, features, numFeatures);
-    if (canLarge) this.searchSplit(large, features, numFeatures);
+    if (canSmall) this.addSearch(job, 0, small);
+    if (canLarge) this.addSearch(job, 1, large);
+    this.runJob(job, canSmall ? small : -1, canLarge ? large : -1);
+    // The smaller child's histogram was only needed for the subtraction.
+    if (freeAfter >= 0) this.freeSlots.push(freeAfter);
   }
 }
