@@ -171,7 +171,7 @@ export const GBDT_PARAMS = {
     default: 1,
     aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'],
     description:
-      'Threads for histogram building (worker_threads); 0 chooses automatically: one per core other processes leave idle, 1 on a busy machine or for small data (under 4 M rows x features per thread). Capped at the number of cores. The model does not depend on it. Default 1.',
+      'Threads for training (worker_threads: histograms, split search, partitioning, binning); 0 chooses automatically: one per core other processes leave idle, 1 on a busy machine or for small data (under 4 M rows x features per thread). Capped at the number of cores. The model does not depend on it. Default 1.',
   },
   use_quantized_grad: {
     type: 'boolean',

@@ -27,9 +27,8 @@ export function buildPackedHistogram(
   words: Int32Array | null,
   w0: number,
   w1: number,
-  accumulate = false,
 ): void {
-  if (!accumulate) clearWords(hist, slotOffset, words, w0, w1, PACKED_WORD_STRIDE);
+  clearWords(hist, slotOffset, words, w0, w1, PACKED_WORD_STRIDE);
   if (words === null) {
     // Every word from w0 to w1: no indirection (the common case, all features in play).
     for (let i = start; i < end; i++) {
@@ -75,9 +74,8 @@ export function buildExactHistogram(
   words: Int32Array | null,
   w0: number,
   w1: number,
-  accumulate = false,
 ): void {
-  if (!accumulate) clearWords(hist, slotOffset, words, w0, w1, EXACT_WORD_STRIDE);
+  clearWords(hist, slotOffset, words, w0, w1, EXACT_WORD_STRIDE);
   for (let i = start; i < end; i++) {
     const r = order[i]!;
     const g = grad[r]!;
@@ -130,24 +128,5 @@ export function subtractHistogram(
     const p = parentOffset + k * wordStride;
     const c = childOffset + k * wordStride;
     for (let i = 0; i < wordStride; i++) hist[p + i] = hist[p + i]! - hist[c + i]!;
-  }
-}
-
-/** dst slot += src slot over the listed words: merges a worker's partial histogram. */
-export function addHistogram(
-  dst: Float64Array,
-  dstOffset: number,
-  src: Float64Array,
-  srcOffset: number,
-  words: Int32Array | null,
-  w0: number,
-  w1: number,
-  wordStride: number,
-): void {
-  for (let j = w0; j < w1; j++) {
-    const k = words === null ? j : words[j]!;
-    const d = dstOffset + k * wordStride;
-    const s = srcOffset + k * wordStride;
-    for (let i = 0; i < wordStride; i++) dst[d + i] += src[s + i]!;
   }
 }

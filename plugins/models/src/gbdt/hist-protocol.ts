@@ -47,14 +47,13 @@ export const CTL = {
   search1Slot: 15,
   /** 0: a node job (chunks of words); 1: a partition (chunks of rows, see node-job.ts). */
   kind: 16,
-  /** Partition: rows order[start, end) on the column at colOffset, value bins <= bin left, the NaN bin nanBin left when nanLeft. */
+  /** Partition: rows order[start, end) on the column at PARAM.partColOffset, value bins <= bin left, the NaN bin nanBin left when nanLeft. */
   partStart: 17,
   partEnd: 18,
   partChunkRows: 19,
-  partColOffset: 20,
-  partBin: 21,
-  partNanBin: 22,
-  partNanLeft: 23,
+  partBin: 20,
+  partNanBin: 21,
+  partNanLeft: 22,
   /** chunkWord + c: first index into the tree's words of chunk c (chunks + 1 entries). */
   chunkWord: 32,
 } as const;
@@ -80,6 +79,8 @@ export const PARAM = {
   search1G: 4,
   search1H: 5,
   search1C: 6,
+  /** A partition's column in the column-major bins (feature x rows: may pass 2^31). */
+  partColOffset: 7,
 } as const;
 export const PARAM_SIZE = 8;
 

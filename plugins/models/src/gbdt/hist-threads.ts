@@ -27,10 +27,19 @@ export function usableThreads(requested: number, cells: number, load: MachineLoa
   return Math.max(1, Math.min(requested, cores));
 }
 
-/** Below this much work (row-words built plus bins searched) a node's job runs on the calling thread alone: waking workers costs more. */
+/**
+ * Below this much work a node's job runs on the calling thread alone (waking
+ * a worker costs more), counted in bin additions: 4 per row and word built,
+ * 1024 per word searched (4 features x 256 bins). A split search alone (158
+ * features: about 160 us on one thread) pays for the wake-up, so nearly every
+ * node job is shared; counting only the rows built left three jobs in four
+ * (small children) to the trainer alone, 10% of a fit on one thread.
+ */
 const PARALLEL_MIN_WORK = 64 * 1024;
+const SEARCH_WORK_PER_WORD = 1024;
+const BUILD_WORK_PER_ROW_WORD = 4;
 /** Below this many rows a partition runs on the calling thread alone. */
-const PARALLEL_MIN_ROWS = 32 * 1024;
+const PARALLEL_MIN_ROWS = 16 * 1024;
 /**
  * Word chunks per thread: one contiguous run of feature words each. Finer
  * chunks would balance a slowed thread better, but every chunk re-reads its
@@ -189,7 +198,7 @@ export class NodeRunner {
     params[PARAM.search1C] = job.search1C;
     const rows = (job.build0Slot >= 0 ? job.build0End - job.build0Start : 0) + (job.build1Slot >= 0 ? job.build1End - job.build1Start : 0);
     const searched = (job.search0Slot >= 0 ? 1 : 0) + (job.search1Slot >= 0 ? 1 : 0);
-    const work = (rows + searched * 256) * this.numWords;
+    const work = (rows * BUILD_WORK_PER_ROW_WORD + searched * SEARCH_WORK_PER_WORD) * this.numWords;
     ctl[CTL.kind] = 0;
     this.dispatch(this.chunks, this.team !== null && work >= PARALLEL_MIN_WORK);
   }
@@ -207,7 +216,7 @@ export class NodeRunner {
     ctl[CTL.partStart] = start;
     ctl[CTL.partEnd] = start + count;
     ctl[CTL.partChunkRows] = Math.ceil(count / chunks);
-    ctl[CTL.partColOffset] = colOffset;
+    this.ctx.params[PARAM.partColOffset] = colOffset;
     ctl[CTL.partBin] = bin;
     ctl[CTL.partNanBin] = nanBin;
     ctl[CTL.partNanLeft] = nanLeft ? 1 : 0;

@@ -120,7 +120,7 @@ function partitionChunk(c: NodeContext, chunk: number): void {
   const { ctl, order, rowScratch: scratch, colBins } = c;
   const a = ctl[CTL.partStart]! + chunk * ctl[CTL.partChunkRows]!;
   const b = Math.min(ctl[CTL.partEnd]!, a + ctl[CTL.partChunkRows]!);
-  const col = ctl[CTL.partColOffset]!;
+  const col = c.params[PARAM.partColOffset]!;
   const t = ctl[CTL.partBin]!;
   const nanBin = ctl[CTL.partNanBin]!;
   const nanGoesLeft = ctl[CTL.partNanLeft]!;

@@ -276,7 +276,7 @@ describe('GBDT: training behaviour', () => {
 
   it.skipIf(!locateWorkerScript() || availableParallelism() < 2)('builds the same model with worker threads (needs dist/ from npx tsup)', async () => {
     const train = randomData(30000, 12, 10, 0.01);
-    // Quantized histograms split rows between threads; exact ones split feature words.
+    // Both histogram kinds (more cases in gbdt-threads.test.ts).
     for (const use_quantized_grad of [true, false]) {
       const fit = async (num_threads: number) => {
         const m = createModel('GBDT', { ...kwargs, num_boost_round: 5, num_leaves: 31, num_threads, use_quantized_grad });

@@ -42,7 +42,7 @@ function data(rows: number, cols: number, seed: number): MatrixDataset {
   return { features, labels, rows, cols };
 }
 
-// Threads share each node's features (histograms and split search) and, above 32k rows, its partition: 50,000
+// Threads share each node's features (histograms and split search) and, from 16k rows, its partition: 50,000
 // rows exercise both; 23 features leave the second thread a short last word.
 describe.skipIf(!locateWorkerScript() || cores < 2)('GBDT on 2 threads (needs dist/ from npx tsup)', () => {
   afterAll(() => releaseIdleWorkers());
