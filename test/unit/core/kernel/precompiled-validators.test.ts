@@ -10,12 +10,15 @@ import { builtinPluginEntries } from '../../../../plugins/builtins.js';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 
-/** The module the build writes (dist/validators.cjs), generated here from source and loaded the same way. */
+/** The modules the build writes (dist/validators/<key>.cjs), generated here from source and loaded the same way. */
 function precompiledModule(registry: ComponentRegistry): Record<string, ValidateFunction> {
-  const code = standaloneValidators(validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]));
-  const mod = { exports: {} as Record<string, ValidateFunction> };
-  new Function('require', 'module', 'exports', code)(createRequire(path.join(ROOT, 'dist', 'validators.cjs')), mod, mod.exports);
-  return mod.exports;
+  const out: Record<string, ValidateFunction> = {};
+  for (const [key, code] of standaloneValidators(validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]))) {
+    const mod = { exports: {} as { validate: ValidateFunction } };
+    new Function('require', 'module', 'exports', code)(createRequire(path.join(ROOT, 'dist', 'validators', `${key}.cjs`)), mod, mod.exports);
+    out[key] = mod.exports.validate;
+  }
+  return out;
 }
 
 function problemsOf(text: string, file: string, registry: ComponentRegistry, validator: SchemaValidator): unknown {
