@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { QonlineError, type SourceLocation } from '../errors/index.js';
@@ -39,7 +39,8 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
   const abs = path.resolve(file);
   let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    // A few kilobytes: read at once (an asynchronous read costs a thread-pool round trip of a CLI call's start).
+    text = readFileSync(abs, 'utf8');
   } catch (e) {
     throw new QonlineError('QONLINE_USAGE', `cannot read config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
