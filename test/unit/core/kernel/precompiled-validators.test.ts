@@ -70,4 +70,22 @@ describe('precompiled config validators', () => {
     }
     expect(compared).toBeGreaterThan(10);
   });
+
+  it('are looked up one schema at a time, and a schema without one (a user plugin\'s) is compiled at run time', () => {
+    const text = readFileSync(path.join(ROOT, 'configs', 'rolling.yaml'), 'utf8');
+    const file = path.join(ROOT, 'configs', 'rolling.yaml');
+    const asked = new Set<string>();
+    const lazy = new SchemaValidator((key) => {
+      asked.add(key);
+      return precompiled[key];
+    });
+    expect(problemsOf(text, file, registry, lazy)).toBeNull();
+    expect(lazy.runtimeCompiles).toBe(0);
+    expect(asked.size).toBeGreaterThan(3);
+    expect(asked.size).toBeLessThan(Object.keys(precompiled).length);
+    // Nothing precompiled: every schema compiled, the same result.
+    const none = new SchemaValidator(() => undefined);
+    expect(problemsOf(text, file, registry, none)).toBeNull();
+    expect(none.runtimeCompiles).toBeGreaterThanOrEqual(asked.size); // per schema object (equal schemas share a key)
+  });
 });
