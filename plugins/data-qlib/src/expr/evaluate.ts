@@ -335,7 +335,10 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const kept = new Set<Series>();
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
-    const args = step.inputs.map((j) => values[j]!);
+    const inputs = step.inputs;
+    // A plain loop, not inputs.map: a routine runs thousands of short programs (20-row tails), where per-step overhead shows.
+    const args: Value[] = new Array(inputs.length);
+    for (let k = 0; k < inputs.length; k++) args[k] = values[inputs[k]!]!;
     const slot = directSlot[i]!;
     let value: Value;
     if (slot < 0) value = compute(step, args, ctx);

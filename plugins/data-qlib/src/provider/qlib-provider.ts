@@ -158,11 +158,19 @@ export class QlibDataProvider implements DataProvider {
   private compile(expr: string): Compiled {
     let c = this.compiled.get(expr);
     if (!c) {
-      c = compileExpression(expr, { mode: this.mode });
+      const compiled = compileExpression(expr, { mode: this.mode });
+      // Expressions reading the same fields share one array: input hashes are kept by field set (hashOf).
+      const key = compiled.fields.join(',');
+      let fields = this.fieldSets.get(key);
+      if (!fields) this.fieldSets.set(key, (fields = compiled.fields));
+      c = { text: compiled.text, fields, evaluate: compiled.evaluate };
       this.compiled.set(expr, c);
     }
     return c;
   }
+
+  /** One array per distinct set of raw fields (sorted names) among the compiled expressions. */
+  private readonly fieldSets = new Map<string, string[]>();
 
   private async series(code: string, fields: string[]): Promise<InstrumentSeries | null> {
     const s = this.raw.get(code);
@@ -229,12 +237,12 @@ export class QlibDataProvider implements DataProvider {
       if (d === undefined) digests.set(key, (d = digestOfField(s.fields, name, length)));
       return d;
     };
+    // By the field-set array itself (compile() interns them): no key string per expression and instrument.
     const hashOf = (names: string[], length: number): Buffer => {
       let byNames = hashes.get(length);
       if (!byNames) hashes.set(length, (byNames = new Map()));
-      const key = names.length === 1 ? names[0]! : names.join(',');
-      let h = byNames.get(key);
-      if (!h) byNames.set(key, (h = inputHash(s.fields, names, length, fieldDigest)));
+      let h = byNames.get(names);
+      if (!h) byNames.set(names, (h = inputHash(s.fields, names, length, fieldDigest)));
       return h;
     };
     const full: number[] = [];
@@ -601,7 +609,7 @@ export class QlibDataProvider implements DataProvider {
   /** The last few small `featureRows` results, by request (copies). */
   private readonly rowsMemo = new Map<string, FeatureRowBlocks>();
   /** Per instrument: digests of its raw fields and input hashes of field sets, by length (valid while its series is). */
-  private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string, Buffer>> }>();
+  private readonly inputHashes = new Map<string, { series: InstrumentSeries; digests: Map<string, Buffer | null>; hashes: Map<number, Map<string[], Buffer>> }>();
   /**
    * Per instrument and expression id: the memory-cache key (the same string
    * each time: no concatenation and hashing per lookup) and the first series
