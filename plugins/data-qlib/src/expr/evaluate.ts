@@ -391,7 +391,7 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       break;
   }
   const op = plan.spec.name;
-  const [N = 0, q = 0.5] = plan.params;
+  const N = plan.params[0] ?? 0; // indexed, not destructured: destructuring runs the iterator protocol on every step
   switch (plan.spec.extent) {
     case 'elementwise':
       return elementwise(op, args, ctx.length);

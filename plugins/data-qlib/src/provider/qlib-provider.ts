@@ -564,6 +564,7 @@ export class QlibDataProvider implements DataProvider {
   private extend(items: { cachedLength: number; expr: string }[], length: number, field: (n: string) => Float32Array): { tail: Float32Array; from: number }[] {
     // Expressions are evaluated in groups of equal slice start, each over its own window of history:
     // a 5-day mean does not pay for the 60-day window of another (a routine's day costs ~2.5x fewer rows).
+    // Groups a row or so apart are merged (mergeNearGroups): fewer, larger programs.
     const froms: number[] = [];
     const groups = new Map<number, number[]>();
     items.forEach(({ cachedLength, expr }, j) => {
@@ -576,7 +577,7 @@ export class QlibDataProvider implements DataProvider {
       else groups.set(sliceStart, [j]);
     });
     const out: { tail: Float32Array; from: number }[] = new Array(items.length);
-    for (const [sliceStart, members] of groups) {
+    for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
       const sliced = new Map<string, Float32Array>();
       const tails = evaluateAll(
         members.map((j) => this.node(items[j]!.expr)),
@@ -758,6 +759,35 @@ export class QlibDataProvider implements DataProvider {
     });
     return { dates: plan.cal.dates, a: plan.a, b: plan.b, parts };
   }
+}
+
+/**
+ * Merges each group of tail expressions (by slice start) into the next
+ * longer one when that one's rows exceed its own by at most a quarter (at
+ * least 1): Alpha158's windows come in pairs a row apart (Mean($close, 5)
+ * reads 5 rows, Mean($close/Ref($close, 1), 5) 6), and each group is one
+ * evaluation whose fixed cost and repeated sub-expressions ($close/Ref($close,
+ * 1) in every window) outweigh a row more of a 20-row tail: 11 groups per
+ * instrument become 6 for a routine's Alpha158 day, 2% more rows. Values do
+ * not depend on where a slice starts as long as it holds the window.
+ */
+function mergeNearGroups(groups: Map<number, number[]>, length: number): Map<number, number[]> {
+  const starts = [...groups.keys()].sort((x, y) => y - x);
+  const merged = new Map<number, number[]>();
+  let carried: number[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i]!;
+    const members = carried.length ? carried.concat(groups.get(start)!) : groups.get(start)!;
+    const rows = length - start;
+    const next = starts[i + 1];
+    if (next !== undefined && length - next - rows <= Math.max(1, rows >> 2)) {
+      carried = members;
+      continue;
+    }
+    merged.set(start, members);
+    carried = [];
+  }
+  return merged;
 }
 
 /** Frames handed out are the caller's (processors work in place): the memo keeps and gives copies. */
