@@ -607,14 +607,26 @@ function writePack(file: string, entries: Map<string, { start: number; inputHash
  * fields). One message, hashed in one call.
  */
 export function inputHash(fields: Map<string, Float32Array>, names: string[], length: number, fieldDigest: (name: string, length: number) => Buffer | null = (n, l) => digestOfField(fields, n, l)): Buffer {
-  const parts: Buffer[] = [];
+  // The message is built in one reused buffer (names' bytes are kept per name): a routine hashes thousands of them.
+  let at = 0;
   for (const n of names.length > 1 ? [...names].sort() : names) {
-    parts.push(Buffer.from(n, 'utf8'));
+    let b = nameBytes.get(n);
+    if (!b) nameBytes.set(n, (b = Buffer.from(n, 'utf8')));
     const d = fieldDigest(n, length);
-    if (d) parts.push(d);
+    const need = at + b.length + (d ? d.length : 0);
+    if (need > message.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * message.length));
+      message.copy(grown, 0, 0, at);
+      message = grown;
+    }
+    at += b.copy(message, at);
+    if (d) at += d.copy(message, at);
   }
-  return sha256(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  return sha256(message.subarray(0, at));
 }
+
+const nameBytes = new Map<string, Buffer>();
+let message = Buffer.allocUnsafe(256);
 
 /** sha256 of a field's first `length` rows (null when the instrument lacks the field). */
 export function digestOfField(fields: Map<string, Float32Array>, name: string, length: number): Buffer | null {
