@@ -145,6 +145,11 @@ describe('feature disk cache: appended records', () => {
     expect(appended.subarray(0, base.byteLength).equals(base)).toBe(true);
     // The record holds the index (a descriptor per entry: A, B, C) and the new values only (5 of A, 10 of C), header and trailer.
     expect(appended.byteLength - base.byteLength).toBe(40 + 3 * 80 + (5 + 10) * 4 + 16);
+    // The pack that appended serves its own record (its index parsed from the bytes it wrote, on first use).
+    expect(Array.from(p2.get('A')!.read(1000)!)).toEqual(Array.from(a1003.subarray(1000)));
+    expect(Array.from(p2.get('A')!.read(990)!)).toEqual(Array.from(a1003.subarray(990)));
+    expect(p2.get('C')!.hasInputs(hash(4))).toBe(true);
+    expect(p2.get('B')!.hasInputs(hash(2))).toBe(true);
 
     const p3 = cache.open('AAA');
     expect(Array.from(p3.get('A')!.read()!)).toEqual(Array.from(a1003));
