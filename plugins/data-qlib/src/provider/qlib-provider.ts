@@ -33,6 +33,8 @@ const ROWS_MEMO_ENTRIES = 4;
 
 interface Compiled {
   text: string;
+  /** Short id of the canonical text (textId), set on first use. */
+  id?: number;
   fields: string[];
   evaluate(input: SeriesInput): Float32Array;
 }
@@ -221,8 +223,9 @@ export class QlibDataProvider implements DataProvider {
     const slots = this.slotsOf(code);
     compiled.forEach((c, k) => {
       const id = this.textId(c);
-      const key = (slots.keys[id] ??= `${code}|${id}`);
-      const v = this.cache.get(key);
+      // No key yet: nothing of this instrument and expression was ever kept (no lookup).
+      const key = slots.keys[id];
+      const v = key === undefined ? undefined : this.cache.get(key);
       const vFrom = v ? (slots.from[id] ?? 0) : 0;
       if (v && vFrom <= lo && vFrom + v.length === s.length) out[k] = vFrom === lo ? v : v.subarray(lo - vFrom);
       else missing.push(k);
@@ -625,8 +628,10 @@ export class QlibDataProvider implements DataProvider {
   }
 
   private textId(c: Compiled): number {
+    if (c.id !== undefined) return c.id;
     let id = this.textIds.get(c.text);
     if (id === undefined) this.textIds.set(c.text, (id = this.textIds.size));
+    c.id = id;
     return id;
   }
   private readonly extents = new Map<string, { back: number; forward: number }>();
