@@ -144,7 +144,9 @@ export const tasksWaitCommand: Command = {
     const engine = ctx.engine();
     let failed = 0;
     await withPools(ctx, 'tasks wait', async (pools) => {
-      const deadline = timeoutS !== undefined ? Date.now() + timeoutS * 1000 : undefined;
+      // The clock service, not Date.now(): tests (and a replayed clock) drive the deadline like every other time.
+      const now = (): number => engine.clock.now().getTime();
+      const deadline = timeoutS !== undefined ? now() + timeoutS * 1000 : undefined;
       const out: Record<string, TaskStat> = {};
       for (const p of pools) {
         const bar = engine.progress.start(`pool ${p.name}`);
@@ -152,7 +154,7 @@ export const tasksWaitCommand: Command = {
         try {
           out[p.name] = await p.wait({
             pollMs,
-            timeoutMs: deadline !== undefined ? Math.max(1, deadline - Date.now()) : undefined,
+            timeoutMs: deadline !== undefined ? Math.max(1, deadline - now()) : undefined,
             onProgress: ({ done, total }) => {
               bar.setTotal(total);
               if (done > shown) bar.tick(done - shown);
