@@ -37,10 +37,13 @@ export interface LocalTrainerOptions {
 
 /**
  * Tasks per thread below which another thread does not pay: a thread opens
- * the pipeline and loads the features again (from the disk cache, or
- * computes them), which costs about one task's frame.
+ * the pipeline and computes (or loads from the disk cache) the features
+ * again, and the calling thread loads them once more for its own next task.
+ * Measured (60 instruments, Alpha158, GBDT): a first training of 4 tasks on
+ * 2 threads cost 9% more CPU and no wall time; 16 tasks on 2 threads saved
+ * wall time.
  */
-const MIN_TASKS_PER_THREAD = 2;
+const MIN_TASKS_PER_THREAD = 4;
 
 /**
  * Trains each task in this process and finishes it at once (Qlib's
@@ -51,7 +54,7 @@ const MIN_TASKS_PER_THREAD = 2;
  */
 export class TrainerR implements Trainer {
   readonly delayed: boolean = false;
-  /** Threads the last batch trained on (1: this thread); the simulate benchmark reports it. */
+  /** Threads the last batch trained on (1: this thread). */
   lastThreads = 1;
   protected readonly runner: TaskRunner;
 

@@ -105,9 +105,9 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
   }
 
   it('on an idle machine trains on two threads, every task once, with the recorders a serial run gives, in task order', async () => {
-    const tasks = [1, 2, 3, 4, 5].map((a) => task(a));
+    const tasks = [1, 2, 3, 4, 5, 6, 7, 8].map((a) => task(a));
     const serial = trainer(TrainerR, null);
-    expect(serial.threadCount(5)).toBe(1);
+    expect(serial.threadCount(8)).toBe(1);
     const want = await serial.train(tasks, { experiment: 'serial' });
 
     const t = trainer(TrainerR, IDLE);
@@ -119,11 +119,11 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(new Set(made[0]!.ran.map((r) => r.slot))).toEqual(new Set([0, 1]));
     expect(recs.map((r) => [r.status, r.params.test_start])).toEqual(want.map((r) => [r.status, r.params.test_start]));
     expect(await outcome('threads')).toEqual(await outcome('serial'));
-    expect(resolver.totalFits()).toBe(10);
+    expect(resolver.totalFits()).toBe(16);
     // Trained tasks are never trained again, on threads or not.
     const again = await t.train(tasks, { experiment: 'threads' });
     expect(again.map((r) => r.id)).toEqual(recs.map((r) => r.id));
-    expect(resolver.totalFits()).toBe(10);
+    expect(resolver.totalFits()).toBe(16);
   });
 
   it('on a busy machine, for a single task, or with threads: 1, trains on the calling thread (no thread started)', async () => {
@@ -133,8 +133,9 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(busy.lastThreads).toBe(1);
     const idle = trainer(TrainerR, IDLE);
     expect(idle.threadCount(1)).toBe(1);
-    // Fewer than two tasks per thread do not pay for a thread's start.
-    expect(idle.threadCount(3)).toBe(1);
+    // Fewer than four tasks per thread do not pay for a thread's start.
+    expect(idle.threadCount(7)).toBe(1);
+    expect(idle.threadCount(8)).toBe(2);
     await idle.train([task(5)], { experiment: 's' });
     expect(trainer(TrainerR, IDLE, { threads: 1 }).threadCount(16)).toBe(1);
     expect(trainer(TrainerR, BUSY, { threads: 2 }).threadCount(16)).toBe(2);
@@ -159,7 +160,7 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
   it('DelayTrainerR (Qlib): train only records the tasks; endTrain fits and finishes them in place, on threads', async () => {
     const t = trainer(DelayTrainerR, IDLE);
     expect(t.delayed).toBe(true);
-    const tasks = [4, 1, 3, 2].map((a) => task(a));
+    const tasks = [4, 1, 3, 2, 8, 5, 7, 6].map((a) => task(a));
     const recorded = await t.train(tasks, { experiment: 's' });
     expect(recorded.map((r) => [r.status, r.params.phase])).toEqual(tasks.map(() => ['RUNNING', 'recorded']));
     expect(resolver.totalFits()).toBe(0);
@@ -171,14 +172,15 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     const done = await t.endTrain(recorded, { experiment: 's' });
     expect(done.map((r) => r.id)).toEqual(recorded.map((r) => r.id));
     expect(done.every((r) => r.status === 'FINISHED' && r.params.phase === 'finished')).toBe(true);
-    expect(resolver.totalFits()).toBe(4);
+    expect(resolver.totalFits()).toBe(8);
     expect(t.lastThreads).toBe(2);
     // Oldest test window first (a thread's consecutive windows overlap).
-    expect(made[0]!.ran.map((r) => (r.job.kind === 'complete' ? r.job.recorderId : ''))).toEqual([recorded[1]!.id, recorded[3]!.id, recorded[2]!.id, recorded[0]!.id]);
+    const byStart = [...recorded].sort((a, b) => (a.params.test_start! < b.params.test_start! ? -1 : 1)).map((r) => r.id);
+    expect(made[0]!.ran.map((r) => (r.job.kind === 'complete' ? r.job.recorderId : ''))).toEqual(byStart);
     expect((await store.readScores(done[0]!.id, 'pred')).scores.length).toBe(2);
     // Nothing left to do: no fit, no thread.
     await t.endTrain(done, { experiment: 's' });
-    expect([resolver.totalFits(), made.length]).toEqual([4, 1]);
+    expect([resolver.totalFits(), made.length]).toEqual([8, 1]);
   });
 
   it('DelayTrainerR.endTrain after a kill: a recorder already fitted is only finished, a recorded one fitted and finished', async () => {
