@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipelineSchema } from '../core/config/pipeline-schema.js';
 import { ComponentRegistry } from '../core/kernel/registry.js';
@@ -7,14 +8,17 @@ import { standaloneValidators, validatedSchemas } from '../core/kernel/validator
 import { builtinPluginEntries } from './builtins.js';
 
 /**
- * Build step (run by tsup after a build): writes `dist/validators.cjs`, the
- * ajv standalone validators of the pipeline schema and of every built-in
- * component's schema, so a CLI call does not compile them again. A schema
- * not in it (a user plugin's) is compiled at run time as before.
+ * Build step (run by tsup after a build): writes `dist/validators/<key>.cjs`,
+ * the ajv standalone validator of the pipeline schema and of every built-in
+ * component's schema (one module each, loaded on first use), so a CLI call
+ * does not compile them again. A schema not among them (a user plugin's) is
+ * compiled at run time as before.
  */
 const registry = new ComponentRegistry();
 registry.registerAll(builtinPluginEntries());
 const schemas = validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]);
-const out = fileURLToPath(new URL('./validators.cjs', import.meta.url));
-writeFileSync(out, standaloneValidators(schemas));
+const out = fileURLToPath(new URL('./validators/', import.meta.url));
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out);
+for (const [key, code] of standaloneValidators(schemas)) writeFileSync(path.join(out, `${key}.cjs`), code);
 console.log(`precompiled ${schemas.size} schema validators into ${out}`);

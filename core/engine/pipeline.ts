@@ -51,8 +51,9 @@ export interface PreparedConfig {
   facts?: DataFacts;
 }
 
-export async function prepareConfig(configFile: string, envx: EngineEnv): Promise<PreparedConfig> {
-  const config = await loadConfigFile(configFile, envx.env ?? process.env);
+export async function prepareConfig(configFile: string, envx: EngineEnv, loaded?: LoadedConfig): Promise<PreparedConfig> {
+  // `loaded`: the file already parsed by the caller (with the same env): a config is parsed once per process.
+  const config = loaded ?? (await loadConfigFile(configFile, envx.env ?? process.env));
   const pluginSpecs = Array.isArray(config.value['plugins']) ? (config.value['plugins'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
   const trusted = envx.trustedPlugins ?? trustedPluginPaths(envx.env ?? process.env);
   const extra = pluginSpecs.length ? await loadPlugins(pluginSpecs, config.file, { trusted }) : [];

@@ -59,19 +59,29 @@ export interface RunSummary {
   stateVersion: number;
 }
 
-/** What `qonline run` prints at the end. */
+/**
+ * What `qonline run` prints at the end. Each recorder's labels are read once
+ * (an online recorder's serve its own IC and the signals' IC), and for the
+ * signals' IC only over the signals' dates: the labels it matches are those
+ * at a signal's (date, instrument), so the figures are those of a full read.
+ */
 export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSummary> {
   const strategies: RunSummary['strategies'] = [];
   const labelRows: ScoreRows[] = [];
+  const sig = await p.manager.getSignals();
+  const sigRange = dateRange(sig.dates);
   for (const s of p.strategies) {
     const recs = await p.store.listRecorders({ experiment: s.name });
     const online = await new OnlineTool(p.store, s.name).onlineModels();
+    const fullLabels = new Map<string, ScoreRows>();
+    for (const r of online) fullLabels.set(r.id, await p.store.readScores(r.id, 'label'));
     const ics: number[] = [];
-    for (const r of recs) if (r.status === 'FINISHED') labelRows.push(await p.store.readScores(r.id, 'label'));
+    if (sigRange) {
+      for (const r of recs) if (r.status === 'FINISHED') labelRows.push(fullLabels.get(r.id) ?? (await p.store.readScores(r.id, 'label', sigRange)));
+    }
     for (const r of online) {
       const pred = await p.store.readScores(r.id, 'pred');
-      const label = await p.store.readScores(r.id, 'label');
-      const ic = icOf(pred, label);
+      const ic = icOf(pred, fullLabels.get(r.id)!);
       if (ic !== null) ics.push(ic.ic);
     }
     strategies.push({
@@ -81,7 +91,6 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
       onlineIc: ics.length ? ics.reduce((a, b) => a + b, 0) / ics.length : null,
     });
   }
-  const sig = await p.manager.getSignals();
   const dates = [...new Set(sig.dates)];
   // Signal IC against the labels the online models recorded (a later recorder's label wins, as they are the same data).
   const lab = new Float64Array(sig.scores.length).fill(NaN);
@@ -107,6 +116,19 @@ export async function summarize(p: Pipeline, steps: StepReport[]): Promise<RunSu
     lastRoutine: state?.lastRoutine ?? null,
     stateVersion: state?.stateVersion ?? 0,
   };
+}
+
+/** First and last of `dates` (null when empty). */
+function dateRange(dates: ArrayLike<string>): { start: string; end: string } | null {
+  if (!dates.length) return null;
+  let start = dates[0]!;
+  let end = start;
+  for (let i = 1; i < dates.length; i++) {
+    const d = dates[i]!;
+    if (d < start) start = d;
+    else if (d > end) end = d;
+  }
+  return { start, end };
 }
 
 function icOf(pred: ScoreRows, label: ScoreRows): { ic: number } | null {

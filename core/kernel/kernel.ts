@@ -1,3 +1,6 @@
+// tsyringe checks for the Reflect metadata polyfill when it loads; both are bundled into dist/, and this
+// import keeps the polyfill first whichever entry (CLI, library, worker) loads the kernel.
+import 'reflect-metadata';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import type { Clock, Logger, Progress } from '../contracts/logger.js';
 import type { Model, SerializedModel } from '../contracts/model.js';

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
@@ -32,21 +31,31 @@ export function schemaKey(schema: object): string {
   return 'v' + createHash('sha1').update(JSON.stringify(schema)).digest('hex');
 }
 
+/** Validators by `schemaKey`: a table, or a lookup that loads one validator on demand. */
+export type PrecompiledValidators = Record<string, ValidateFunction> | ((key: string) => ValidateFunction | undefined);
+
 /**
- * The validators precompiled at build time (`dist/validators.cjs`, ajv
- * standalone code for the pipeline schema and every built-in component
- * schema, written by `dist/precompile-validators.js` after tsup): compiling
- * them cost 50-150 ms of every CLI call. Absent when running from source,
- * where every schema is compiled (the same ajv, the same options).
+ * The validators precompiled at build time (`dist/validators/<key>.cjs`, one
+ * ajv standalone module per schema: the pipeline schema and every built-in
+ * component schema, written by `dist/precompile-validators.js` after tsup):
+ * compiling them cost 50-150 ms of every CLI call. Each is loaded on first
+ * use: a config needs a few dozen of the 84, and loading all of them as one
+ * 0.8 MB module cost `validate` 4-6% more instructions (one module of lazy
+ * factories, 5% more). Absent when running from source, where every schema
+ * is compiled (the same ajv, the same options).
  */
-let precompiled: Record<string, ValidateFunction> | null | undefined;
-function precompiledValidators(): Record<string, ValidateFunction> | null {
-  if (precompiled !== undefined) return precompiled;
-  precompiled = null;
+function precompiledValidators(): PrecompiledValidators | null {
   if (!import.meta.url.endsWith('.js')) return null;
-  const file = fileURLToPath(new URL('./validators.cjs', import.meta.url));
-  if (existsSync(file)) precompiled = require(file) as Record<string, ValidateFunction>;
-  return precompiled;
+  const dir = fileURLToPath(new URL('./validators/', import.meta.url));
+  return (key) => {
+    try {
+      return (require(dir + key + '.cjs') as { validate: ValidateFunction }).validate;
+    } catch (e) {
+      // Not precompiled (a user plugin's schema, or a build without the step): compiled at run time.
+      if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+      throw e;
+    }
+  };
 }
 
 /**
@@ -69,16 +78,18 @@ export function validatedSchemas(roots: object[]): Map<string, object> {
   return out;
 }
 
-/** ESM-free CommonJS source of one module exporting a validator per schema (named by `schemaKey`). */
-export function standaloneValidators(schemas: Map<string, object>): string {
+/**
+ * ESM-free CommonJS source of one module per schema (by `schemaKey`), each
+ * exporting its validator as `validate`; a module holds only the code its
+ * schema needs.
+ */
+export function standaloneValidators(schemas: Map<string, object>): Map<string, string> {
   const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: unknown, refs: Record<string, string>) => string }).default;
   const ajv = newAjv({ source: true });
-  const refs: Record<string, string> = {};
-  for (const [key, schema] of schemas) {
-    ajv.addSchema(schema, key);
-    refs[key] = key;
-  }
-  return standaloneCode(ajv, refs);
+  for (const [key, schema] of schemas) ajv.addSchema(schema, key);
+  const out = new Map<string, string>();
+  for (const key of schemas.keys()) out.set(key, standaloneCode(ajv, { validate: key }));
+  return out;
 }
 
 /** Compiles each schema once (by object identity) and turns ajv errors into readable problems. */
@@ -90,8 +101,8 @@ export class SchemaValidator {
   /** Schemas compiled by this validator (not found precompiled). */
   runtimeCompiles = 0;
 
-  /** `precompiled`: validators by `schemaKey` (default: the build's `validators.cjs` when running built code). */
-  constructor(private readonly precompiled: Record<string, ValidateFunction> | null = precompiledValidators()) {}
+  /** `precompiled`: validators by `schemaKey` (default: the build's `validators/` when running built code). */
+  constructor(private readonly precompiled: PrecompiledValidators | null = precompiledValidators()) {}
 
   /** Remembers a frozen spec that passed validation (a frozen value cannot change afterwards). */
   markValidated(spec: object): void {
@@ -105,7 +116,8 @@ export class SchemaValidator {
   validate(schema: object, value: unknown): SchemaProblem[] {
     let fn = this.compiled.get(schema);
     if (!fn) {
-      fn = this.precompiled?.[schemaKey(schema)];
+      const key = schemaKey(schema);
+      fn = typeof this.precompiled === 'function' ? this.precompiled(key) : this.precompiled?.[key];
       if (!fn) {
         this.ajv ??= newAjv();
         fn = this.ajv.compile(schema) as ValidateFunction;

@@ -18,13 +18,14 @@ export const runCommand: Command = {
   },
   async run(ctx) {
     const file = requireConfig(ctx, 'run');
-    if (isWorkflowConfig((await loadConfigFile(file, ctx.io.env)).value)) {
+    const loaded = await loadConfigFile(file, ctx.io.env);
+    if (isWorkflowConfig(loaded.value)) {
       if (ctx.args.flags['step'] !== undefined || ctx.args.flags['at'] !== undefined) throw new QonlineError('QONLINE_USAGE', 'a Qlib workflow file runs its task and records; --step and --at do not apply');
       const result = await runWorkflow(file, ctx.engine());
       ctx.print(result, () => formatWorkflow(result));
       return;
     }
-    const prepared = await prepareConfig(file, ctx.engine());
+    const prepared = await prepareConfig(file, ctx.engine(), loaded);
     let steps: StepInvocation[];
     const step = ctx.args.flags['step'] as string | undefined;
     const at = (ctx.args.flags['at'] as string | undefined) ?? null;

@@ -1,8 +1,18 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import sqlite3 from 'sqlite3';
+import type sqlite3 from 'sqlite3';
 import { QonlineError, type SqlDriver, type SqlExecutor } from '../../../core/index.js';
 import { classifySqliteError, sqliteDialect } from './sqlite-dialect.js';
+
+/**
+ * `sqlite3` (a native addon), loaded when a store opens: `validate`, `--help`
+ * and commands without a store do not pay its load, and a CommonJS require
+ * skips the export scan an ES import of it costs.
+ */
+const requireCjs = createRequire(import.meta.url);
+let sqliteModule: typeof sqlite3 | undefined;
+const sqliteLib = (): typeof sqlite3 => (sqliteModule ??= requireCjs('sqlite3') as typeof sqlite3);
 
 /**
  * A serialising async mutex: statements of different async flows would
@@ -58,6 +68,7 @@ export class SqliteDriver implements SqlDriver {
 
   static async open(options: SqliteOptions): Promise<SqliteDriver> {
     if (options.file !== ':memory:' && !options.existingOnly) mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    const sqlite3 = sqliteLib();
     const openWith = (mode: number | undefined): Promise<sqlite3.Database> =>
       new Promise<sqlite3.Database>((resolve, reject) => {
         const done = (err: Error | null): void => (err ? reject(storeError(err, `open ${options.file}`)) : resolve(d));

@@ -335,7 +335,10 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const kept = new Set<Series>();
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
-    const args = step.inputs.map((j) => values[j]!);
+    const inputs = step.inputs;
+    // A plain loop, not inputs.map: a routine runs thousands of short programs (20-row tails), where per-step overhead shows.
+    const args: Value[] = new Array(inputs.length);
+    for (let k = 0; k < inputs.length; k++) args[k] = values[inputs[k]!]!;
     const slot = directSlot[i]!;
     let value: Value;
     if (slot < 0) value = compute(step, args, ctx);
@@ -388,7 +391,7 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       break;
   }
   const op = plan.spec.name;
-  const [N = 0, q = 0.5] = plan.params;
+  const N = plan.params[0] ?? 0; // indexed, not destructured: destructuring runs the iterator protocol on every step
   switch (plan.spec.extent) {
     case 'elementwise':
       return elementwise(op, args, ctx.length);

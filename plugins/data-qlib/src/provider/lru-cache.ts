@@ -39,9 +39,10 @@ export class ArrayLruCache<V extends ArrayBufferView> {
       this.release(old);
     }
     this.map.set(key, value);
-    const n = this.views.get(value.buffer) ?? 0;
-    if (n === 0) this.bytes += value.buffer.byteLength;
-    this.views.set(value.buffer, n + 1);
+    const buffer = value.buffer;
+    const n = this.views.get(buffer) ?? 0;
+    if (n === 0) this.bytes += buffer.byteLength;
+    this.views.set(buffer, n + 1);
     while (this.bytes > this.budgetBytes && this.map.size > 1) {
       const [k, v] = this.map.entries().next().value as [string, V];
       this.map.delete(k);

@@ -10,12 +10,15 @@ import { builtinPluginEntries } from '../../../../plugins/builtins.js';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 
-/** The module the build writes (dist/validators.cjs), generated here from source and loaded the same way. */
+/** The modules the build writes (dist/validators/<key>.cjs), generated here from source and loaded the same way. */
 function precompiledModule(registry: ComponentRegistry): Record<string, ValidateFunction> {
-  const code = standaloneValidators(validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]));
-  const mod = { exports: {} as Record<string, ValidateFunction> };
-  new Function('require', 'module', 'exports', code)(createRequire(path.join(ROOT, 'dist', 'validators.cjs')), mod, mod.exports);
-  return mod.exports;
+  const out: Record<string, ValidateFunction> = {};
+  for (const [key, code] of standaloneValidators(validatedSchemas([pipelineSchema as object, ...registry.list().map((c) => c.def.schema as object)]))) {
+    const mod = { exports: {} as { validate: ValidateFunction } };
+    new Function('require', 'module', 'exports', code)(createRequire(path.join(ROOT, 'dist', 'validators', `${key}.cjs`)), mod, mod.exports);
+    out[key] = mod.exports.validate;
+  }
+  return out;
 }
 
 function problemsOf(text: string, file: string, registry: ComponentRegistry, validator: SchemaValidator): unknown {
@@ -66,5 +69,23 @@ describe('precompiled config validators', () => {
       }
     }
     expect(compared).toBeGreaterThan(10);
+  });
+
+  it('are looked up one schema at a time, and a schema without one (a user plugin\'s) is compiled at run time', () => {
+    const text = readFileSync(path.join(ROOT, 'configs', 'rolling.yaml'), 'utf8');
+    const file = path.join(ROOT, 'configs', 'rolling.yaml');
+    const asked = new Set<string>();
+    const lazy = new SchemaValidator((key) => {
+      asked.add(key);
+      return precompiled[key];
+    });
+    expect(problemsOf(text, file, registry, lazy)).toBeNull();
+    expect(lazy.runtimeCompiles).toBe(0);
+    expect(asked.size).toBeGreaterThan(3);
+    expect(asked.size).toBeLessThan(Object.keys(precompiled).length);
+    // Nothing precompiled: every schema compiled, the same result.
+    const none = new SchemaValidator(() => undefined);
+    expect(problemsOf(text, file, registry, none)).toBeNull();
+    expect(none.runtimeCompiles).toBeGreaterThanOrEqual(asked.size); // per schema object (equal schemas share a key)
   });
 });

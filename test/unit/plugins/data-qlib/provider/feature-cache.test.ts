@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FeatureDiskCache } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
+import { digestOfField, FeatureDiskCache, inputHash } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
-import { writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
+import { readFeatureSync, writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
 
 /** A tiny Qlib folder: one instrument with `n` closes and volumes. */
 async function makeData(uri: string, n: number, seed = 1): Promise<string[]> {
@@ -144,6 +145,11 @@ describe('feature disk cache: appended records', () => {
     expect(appended.subarray(0, base.byteLength).equals(base)).toBe(true);
     // The record holds the index (a descriptor per entry: A, B, C) and the new values only (5 of A, 10 of C), header and trailer.
     expect(appended.byteLength - base.byteLength).toBe(40 + 3 * 80 + (5 + 10) * 4 + 16);
+    // The pack that appended serves its own record (its index parsed from the bytes it wrote, on first use).
+    expect(Array.from(p2.get('A')!.read(1000)!)).toEqual(Array.from(a1003.subarray(1000)));
+    expect(Array.from(p2.get('A')!.read(990)!)).toEqual(Array.from(a1003.subarray(990)));
+    expect(p2.get('C')!.hasInputs(hash(4))).toBe(true);
+    expect(p2.get('B')!.hasInputs(hash(2))).toBe(true);
 
     const p3 = cache.open('AAA');
     expect(Array.from(p3.get('A')!.read()!)).toEqual(Array.from(a1003));
@@ -373,5 +379,45 @@ describe('feature disk cache: one record per instrument per process', () => {
     again.forEach((g, i) => g.data.forEach((col, c) => expect(Array.from(col)).toEqual(Array.from(got[i]!.data[c]!))));
     await next.close();
     expect(readFileSync(file).equals(after)).toBe(true);
+  });
+});
+
+describe('feature disk cache: input hashes', () => {
+  it('are the sha256 construction the files hold (hashing in one call changed no byte: existing caches stay valid)', () => {
+    const close = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i));
+    const volume = Float32Array.from({ length: 50 }, (_, i) => 1000 + i);
+    const fields = new Map([
+      ['close', close],
+      ['volume', volume],
+    ]);
+    const rows = (v: Float32Array, n: number): Uint8Array => new Uint8Array(v.buffer, 0, n * 4);
+    const sha = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+    expect(digestOfField(fields, 'close', 40)!.equals(sha(rows(close, 40)))).toBe(true);
+    expect(digestOfField(fields, 'open', 40)).toBeNull();
+    // Names in order, each followed by its field's digest (none for a field the instrument lacks).
+    const streamed = createHash('sha256').update('close').update(sha(rows(close, 40))).update('open').update('volume').update(sha(rows(volume, 40))).digest();
+    expect(inputHash(fields, ['volume', 'open', 'close'], 40).equals(streamed)).toBe(true);
+    expect(inputHash(fields, ['close'], 40).equals(createHash('sha256').update('close').update(sha(rows(close, 40))).digest())).toBe(true);
+  });
+
+  it('see a revision of one old row when a day is appended: every entry reading that field is recomputed whole', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    const exprs = ['Mean($close, 5)/$close', 'Std($close/Ref($close, 1) - 1, 20)', 'Mean($volume, 5)'];
+    let dates = await makeData(uri, 200);
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), { instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    // One more day, and row 30 of $close revised (far outside any window of the new day).
+    dates = await makeData(uri, 201);
+    const close = readFeatureSync(uri, 'AAA', 'close')!.values.slice();
+    close[30] = close[30]! * 1.01;
+    await writeFeature(uri, 'AAA', 'close', 0, close);
+    const p = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const got = await requestOnce(p, { instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    // The two $close entries are evaluated over all 201 rows; the $volume one only over its tail.
+    expect(p.rowsEvaluated).toBeGreaterThanOrEqual(2 * 201);
+    expect(p.rowsEvaluated).toBeLessThan(2 * 201 + 20);
+    const fresh = await new QlibDataProvider({ id: 't', uri }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    fresh.data.forEach((col, c) => expect(Array.from(got.data[c]!)).toEqual(Array.from(col)));
   });
 });
