@@ -144,12 +144,12 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-export function cli(args: string[], home: string, cliFile = CLI, nodeFlags: string[] = []): { wall: number; cpu: number; stdout: string } {
+export function cli(args: string[], home: string, cliFile = CLI, nodeFlags: string[] = []): { wall: number; cpu: number; stdout: string; stderr: string } {
   return timedNode([...nodeFlags, cliFile, ...args, '--home', home], path.join(home, '..', 'time.txt'), `qonline ${args.join(' ')}`);
 }
 
 /** Wall and CPU seconds of one `node ARGV` process, and what it printed. */
-function timedNode(argv: string[], timeFile: string, what: string): { wall: number; cpu: number; stdout: string } {
+function timedNode(argv: string[], timeFile: string, what: string): { wall: number; cpu: number; stdout: string; stderr: string } {
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
   const full = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv] : argv;
@@ -162,7 +162,7 @@ function timedNode(argv: string[], timeFile: string, what: string): { wall: numb
     const [u, s] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number) as [number, number];
     cpu = u + s;
   }
-  return { wall, cpu, stdout: r.stdout };
+  return { wall, cpu, stdout: r.stdout, stderr: r.stderr };
 }
 
 interface CpuProfile {

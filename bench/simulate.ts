@@ -20,17 +20,23 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * A one-year daily simulation as a user runs it (`qonline run CONFIG`, one
  * new process, steps: simulate): GBDT on Alpha158, a sliding window rolled
  * every 20 days, 300 instruments (QONLINE_BENCH_SMALL=1: 60, for a quick run
- * on a loaded machine). Each run starts
+ * on a loaded machine). Two rows, the same models: TrainerR (each model
+ * fitted and finished on its routine day; the first training's tasks on
+ * threads) and DelayTrainerR (Qlib's: routines only record tasks, every
+ * model is fitted at the end, on as many threads as cores are idle; the
+ * threads used are printed). Each run starts
  * from an empty home (features are computed once in the process, then every
  * task's frame comes from the memory cache).
  *
  * QONLINE_BENCH_GBDT_THREADS=N: the model's num_threads (default 1).
+ * QONLINE_BENCH_TRAIN_THREADS=N: this build's trainers train on N threads
+ * (default: automatic, one per idle core; the anchor always automatic).
  * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A
  * B) and the ratio is printed. QONLINE_BENCH_REPS runs each (default 3);
  * median and min-max of wall and CPU seconds (user + system: the machine is
  * shared, CPU is the steadier figure).
  */
-function config(dataDir: string): string {
+function config(dataDir: string, trainer: string, threads?: number): string {
   const handler = {
     class: 'Alpha158',
     kwargs: { instruments: 'all', start_time: '2018-07-01', end_time: '2020-12-31', fit_start_time: '2019-01-01', fit_end_time: '2020-06-30' },
@@ -39,7 +45,7 @@ function config(dataDir: string): string {
   const cfg = {
     version: 1,
     data: { class: 'QlibData', kwargs: { uri: dataDir, id: 'bench-sim' } },
-    manager: { name: 'bench_simulate', begin_time: '2020-12-31' },
+    manager: { name: 'bench_simulate', begin_time: '2020-12-31', trainer: threads === undefined ? { class: trainer } : { class: trainer, kwargs: { threads } } },
     strategies: [
       {
         class: 'RollingStrategy',
@@ -66,35 +72,55 @@ export async function runSimulateBench(): Promise<void> {
   try {
     const data = path.join(dir, 'data');
     await generateSyntheticMarket(data, { instruments, start: '2018-01-01', end: '2021-12-31', seed: 11 });
-    const cfgFile = path.join(dir, 'simulate.yaml');
-    writeFileSync(cfgFile, config(data));
+    const trainers = ['TrainerR', 'DelayTrainerR'];
     const builds: { name: string; cli?: string }[] = [{ name: 'this build' }];
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
-    type T = { wall: number; cpu: number; stdout: string; signals: string };
-    const runs = builds.map(() => [] as T[]);
+    const trainThreads = process.env['QONLINE_BENCH_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_TRAIN_THREADS']) : undefined;
+    // cfg[trainer][build]: an anchor may not know the trainers' `threads` option.
+    const cfgFiles = trainers.map((t) =>
+      builds.map((b, i) => {
+        const f = path.join(dir, `simulate-${t}-${i}.yaml`);
+        writeFileSync(f, config(data, t, b.cli ? undefined : trainThreads));
+        return f;
+      }),
+    );
+    type T = { wall: number; cpu: number; stdout: string; signals: string; threads: number };
+    // runs[trainer][build]
+    const runs = trainers.map(() => builds.map(() => [] as T[]));
     for (let r = 0; r < reps; r++) {
-      builds.forEach((b, i) => {
-        const home = path.join(dir, 'home');
-        rmSync(home, { recursive: true, force: true });
-        mkdirSync(home);
-        const run = b.cli ? cli(['run', cfgFile], home, b.cli) : cli(['run', cfgFile], home);
-        runs[i]!.push({ ...run, signals: signalsDigest(cfgFile, home, b.cli ?? CLI) });
+      trainers.forEach((_, t) => {
+        builds.forEach((b, i) => {
+          const home = path.join(dir, 'home');
+          rmSync(home, { recursive: true, force: true });
+          mkdirSync(home);
+          const cfgFile = cfgFiles[t]![i]!;
+          const run = b.cli ? cli(['run', cfgFile], home, b.cli) : cli(['run', cfgFile], home);
+          // The trainer logs "training N task(s) on K threads" for every batch it trains on threads.
+          const threads = Math.max(1, ...[...run.stderr.matchAll(/training \d+ task\(s\) on (\d+) threads/g)].map((m) => Number(m[1])));
+          runs[t]![i]!.push({ ...run, threads, signals: signalsDigest(cfgFile, home, b.cli ?? CLI) });
+        });
       });
     }
     // Every run trains the same tasks; the CLI's summary says how many.
-    const models = /(\d+) recorder\(s\)/.exec(runs[runs.length - 1]![0]!.stdout)?.[1] ?? '?';
+    const models = /(\d+) recorder\(s\)/.exec(runs[0]![builds.length - 1]![0]!.stdout)?.[1] ?? '?';
     console.log(`${instruments} instruments, GBDT (50 rounds, 31 leaves) on Alpha158, step 20, simulate 2021: ${models} models (one process, empty home)`);
-    builds.forEach((b, i) => {
-      const xs = runs[i]!;
-      console.log(`${b.name}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))} (goal: < 30 s)`);
+    const cpu = (xs: T[]): number => median(xs.map((x) => x.cpu));
+    const wall = (xs: T[]): number => median(xs.map((x) => x.wall));
+    trainers.forEach((t, ti) => {
+      builds.forEach((b, i) => {
+        const xs = runs[ti]![i]!;
+        const threads = [...new Set(xs.map((x) => x.threads))].join('/');
+        console.log(`${b.name}, ${t}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))}; training threads ${threads} (goal: < 30 s wall)`);
+      });
+      if (builds.length === 2) {
+        const [a, me] = [runs[ti]![0]!, runs[ti]![1]!];
+        console.log(`${t}: this build / anchor: wall ${(wall(me) / wall(a)).toFixed(2)}x, cpu ${(cpu(me) / cpu(a)).toFixed(2)}x (medians)`);
+      }
     });
-    if (builds.length === 2) {
-      const cpu = (xs: T[]): number => median(xs.map((x) => x.cpu));
-      console.log(`this build / anchor (cpu medians): ${(cpu(runs[1]!) / cpu(runs[0]!)).toFixed(2)}x`);
-      const same = runs.flat().every((x) => x.signals === runs[0]![0]!.signals);
-      console.log(`signals of every run identical to the anchor's (same models): ${same ? 'yes' : 'NO'}`);
-    }
+    // Both trainers and both builds train the same models: every run's signals are the same.
+    const all = runs.flat(2);
+    console.log(`signals of every run identical (both trainers${builds.length === 2 ? ', this build and the anchor' : ''}): ${all.every((x) => x.signals === all[0]!.signals) ? 'yes' : 'NO'}`);
   } finally {
     if (process.env['QONLINE_BENCH_KEEP'] === '1') console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

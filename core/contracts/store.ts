@@ -14,8 +14,12 @@ export interface RecorderParams {
   test_start?: string;
   /** Last date of the test segment; null = open. */
   test_end?: string | null;
-  /** Two-phase training: `fitted` between fit and finish, then `finished`. */
-  phase?: 'fitted' | 'finished';
+  /**
+   * Two-phase training: `recorded` (a delayed trainer's `train`, Qlib's
+   * begin_task_train: the task saved, nothing fitted yet), `fitted` between
+   * fit and finish, then `finished`.
+   */
+  phase?: 'recorded' | 'fitted' | 'finished';
   /** `qonline models import`: where the model came from (`imported from FILE, sha256 HEX`), its format and the file's sha256. */
   lineage?: string;
   import_format?: string;

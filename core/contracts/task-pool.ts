@@ -229,10 +229,25 @@ export interface TaskOutcome {
  */
 export interface TaskExecutor {
   execute(fetched: FetchedTask, slot: number): Promise<TaskOutcome>;
+  /**
+   * An in-process trainer's job (no pool, no lease), committed by the slot
+   * itself; resolves with the recorder. Executors on threads implement it:
+   * an in-process trainer gives several tasks to several threads.
+   */
+  runJob?(job: LocalTrainJob, slot: number): Promise<{ recorderId: string }>;
+  /** Starts `count` slots now (set-up errors surface here, once). */
+  start?(count: number): Promise<void>;
   /** Stops the slot's current work now (its `execute` rejects); a no-op where work cannot be stopped. */
   abort(slot: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Training an in-process trainer hands to a thread: a task trained and
+ * finished (Qlib's task_train), or a recorded task fitted and finished into
+ * its recorder (end_task_train, `TaskRunner.complete`).
+ */
+export type LocalTrainJob = { kind: 'run'; task: TaskDef; experiment: string } | { kind: 'complete'; recorderId: string };
 
 /**
  * The error every task pool throws when a lease is no longer held (it ran

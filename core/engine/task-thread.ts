@@ -1,9 +1,9 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../contracts/logger.js';
-import type { FetchedTask, TaskPoolProvider } from '../contracts/task-pool.js';
+import type { FetchedTask, LocalTrainJob, TaskPoolProvider } from '../contracts/task-pool.js';
 import { ERROR_CODES, isQonlineError, QonlineError, type ErrorCode } from '../errors/index.js';
 import type { TaskRunner } from '../online/task-runner.js';
-import { runPoolTaskInScope, type TaskScopes } from './worker.js';
+import { runLocalJobInScope, runPoolTaskInScope, type TaskScopes } from './worker.js';
 import type { TaskExecutor, TaskOutcome } from './worker.js';
 
 /** `workerData` key that tells the CLI it runs as a training thread of `qonline worker`. */
@@ -16,7 +16,7 @@ interface SerializedError {
   details?: string[];
 }
 
-type ToThread = { type: 'run'; fetched: FetchedTask } | { type: 'close' };
+type ToThread = { type: 'run'; fetched: FetchedTask } | { type: 'job'; job: LocalTrainJob } | { type: 'close' };
 type FromThread =
   | { type: 'ready' }
   | { type: 'fatal'; error: SerializedError }
@@ -90,11 +90,21 @@ export class ThreadExecutor implements TaskExecutor {
   }
 
   async execute(fetched: FetchedTask, slot: number): Promise<TaskOutcome> {
+    return this.send(slot, { type: 'run', fetched });
+  }
+
+  /** An in-process trainer's job on the slot's thread (committed there); the slot's thread opened the pipeline once for all its jobs. */
+  async runJob(job: LocalTrainJob, slot: number): Promise<{ recorderId: string }> {
+    const out = await this.send(slot, { type: 'job', job });
+    return { recorderId: out.recorderId };
+  }
+
+  private async send(slot: number, message: ToThread): Promise<TaskOutcome> {
     const s = this.slot(slot);
     await s.ready;
     return new Promise<TaskOutcome>((resolve, reject) => {
       s.pending = { resolve, reject };
-      s.worker.postMessage({ type: 'run', fetched } satisfies ToThread);
+      s.worker.postMessage(message);
     });
   }
 
@@ -124,7 +134,8 @@ export class ThreadExecutor implements TaskExecutor {
 
 export interface TaskThreadContext {
   runner: TaskRunner;
-  pools: TaskPoolProvider;
+  /** The store's task pools; absent when it holds none (the thread then runs only in-process trainers' jobs). */
+  pools?: TaskPoolProvider;
   /** Each task's components are built in a child scope of this, disposed when the task ends. */
   scopes?: TaskScopes;
   close(): Promise<void>;
@@ -132,8 +143,9 @@ export interface TaskThreadContext {
 
 /**
  * The thread side: opens its context (pipeline, store, pools), reports ready,
- * then trains each task it is sent (fenced by the task's lease, committed
- * with its recorder) until told to close.
+ * then trains each task it is sent (a pool task fenced by its lease and
+ * committed with its recorder; an in-process trainer's job committed with
+ * its recorder) until told to close.
  */
 export async function serveTaskThread(open: () => Promise<TaskThreadContext>, port: MessagePort, logger: Logger): Promise<void> {
   let ctx: TaskThreadContext;
@@ -150,8 +162,18 @@ export async function serveTaskThread(open: () => Promise<TaskThreadContext>, po
       if (m.type === 'run') {
         queue = queue.then(async () => {
           try {
+            if (!ctx.pools) throw new QonlineError('QONLINE_CONFIG_INVALID', 'the store of this config cannot hold task pools');
             const out = await runPoolTaskInScope(ctx.pools.pool(m.fetched.lease.pool), m.fetched, ctx.runner, ctx.scopes, logger);
             port.postMessage({ type: 'result', outcome: { status: out.status, recorderId: out.recorder.id } } satisfies FromThread);
+          } catch (e) {
+            port.postMessage({ type: 'error', error: serializeError(e) } satisfies FromThread);
+          }
+        });
+      } else if (m.type === 'job') {
+        queue = queue.then(async () => {
+          try {
+            const rec = await runLocalJobInScope(m.job, ctx.runner, ctx.scopes, logger);
+            port.postMessage({ type: 'result', outcome: { status: 'done', recorderId: rec.id } } satisfies FromThread);
           } catch (e) {
             port.postMessage({ type: 'error', error: serializeError(e) } satisfies FromThread);
           }

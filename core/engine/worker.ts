@@ -1,7 +1,8 @@
 import type { Clock, Logger } from '../contracts/logger.js';
 import type { EngineMetrics, TaskEnd } from '../contracts/metrics.js';
 import type { Resolver } from '../contracts/online.js';
-import { isLeaseLost, type FetchedTask, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
+import { isLeaseLost, type FetchedTask, type LocalTrainJob, type PoolTask, type TaskExecutor, type TaskOutcome, type TaskPool } from '../contracts/task-pool.js';
+import type { RecorderInfo } from '../contracts/store.js';
 import { isQonlineError } from '../errors/index.js';
 import { takenOver } from '../store/lease-expiry.js';
 import { SystemClock } from '../kernel/clock.js';
@@ -29,6 +30,22 @@ export async function runPoolTaskInScope(pool: TaskPool, fetched: FetchedTask, r
     return await runPoolTask(pool, fetched, runner.withResolver(scope));
   } finally {
     await scope.stop().catch((e: unknown) => logger.error(`task ${fetched.task.id}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
+
+/**
+ * Runs an in-process trainer's job (`LocalTrainJob`) with its components
+ * built in a child scope of `scopes`, disposed when the job ends, as
+ * `runPoolTaskInScope` does for pool tasks.
+ */
+export async function runLocalJobInScope(job: LocalTrainJob, runner: TaskRunner, scopes: TaskScopes | undefined, logger: Logger | undefined): Promise<RecorderInfo> {
+  const run = (r: TaskRunner): Promise<RecorderInfo> => (job.kind === 'run' ? r.run(job.task, job.experiment) : r.complete(job.recorderId));
+  if (!scopes || !logger) return run(runner);
+  const scope = scopes.createScope();
+  try {
+    return await run(runner.withResolver(scope));
+  } finally {
+    await scope.stop().catch((e: unknown) => logger.error(`${job.kind === 'run' ? `task of ${job.experiment}` : `recorder ${job.recorderId}`}: ${e instanceof Error ? e.message : String(e)}`));
   }
 }
 

@@ -189,7 +189,9 @@ export class OnlineManager {
     }
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
     const t2 = performance.now();
-    report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom);
+    // A simulated day that trained nothing and updated no prediction leaves every stored signal as it is, unless the online set changes (checked in the commit).
+    const predictionsUnchanged = this.simulating && updatedFrom === null && outcomes.every((o) => !o.trained.length);
+    report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom, false, predictionsUnchanged);
     const t3 = performance.now();
     const ms = (a: number, b: number): string => (b - a).toFixed(0);
     this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, t3)} ms`);
@@ -201,9 +203,10 @@ export class OnlineManager {
   /**
    * Replays the process: first training at the begin time, then a routine for
    * every calendar date up to `endTime`, without online prediction updates.
-   * With a delayed trainer all finishing and signal preparation happens once
-   * at the end, still using only the models online at each date. What is
-   * postponed is in the store (fitted recorders, `postponedSignals` in the
+   * With a delayed trainer (Qlib's semantics: its `train` only records the
+   * tasks) all fitting, finishing and signal preparation happens once at the
+   * end, still using only the models online at each date. What is
+   * postponed is in the store (recorded recorders, `postponedSignals` in the
    * state), so a simulation killed anywhere is finished by the next run.
    */
   async simulate(endTime?: string | null): Promise<StepReport> {
@@ -236,8 +239,8 @@ export class OnlineManager {
 
   /**
    * Recomputes and stores the signals of every date from `from` (null: all
-   * dates). Work a delayed simulation postponed (fitted recorders not yet
-   * finished, signals not yet prepared, e.g. after a kill) is finished first.
+   * dates). Work a delayed simulation postponed (recorded models not yet
+   * trained, signals not yet prepared, e.g. after a kill) is finished first.
    */
   async prepareSignals(from: string | null): Promise<number> {
     const done = await this.finishPostponed();
@@ -246,8 +249,8 @@ export class OnlineManager {
   }
 
   /**
-   * Finishes what a delayed simulation postponed: end_train for every fitted
-   * but unfinished recorder of the strategies, then the postponed signals.
+   * Finishes what a delayed simulation postponed: end_train for every
+   * recorded or fitted but unfinished recorder of the strategies, then the postponed signals.
    * Returns the signal dates written, or null when nothing was postponed.
    */
   async finishPostponed(): Promise<number | null> {
@@ -255,9 +258,13 @@ export class OnlineManager {
     let finished = 0;
     if (this.o.trainer.delayed) {
       for (const s of this.o.strategies) {
-        const fitted = (await this.o.store.listRecorders({ experiment: s.name, status: 'RUNNING' })).filter((r) => (r.params as Partial<RecorderParams>).phase === 'fitted');
+        // Recorded (a delayed trainer's train) or already fitted: end_train fits and finishes them, each recorder committed by itself.
+        const fitted = (await this.o.store.listRecorders({ experiment: s.name, status: 'RUNNING' })).filter((r) => {
+          const phase = (r.params as Partial<RecorderParams>).phase;
+          return phase === 'recorded' || phase === 'fitted';
+        });
         if (!fitted.length) continue;
-        this.o.logger.info(`strategy ${s.name}: finishing ${fitted.length} fitted model(s)`);
+        this.o.logger.info(`strategy ${s.name}: training and finishing ${fitted.length} recorded model(s)`);
         await this.o.trainer.endTrain(fitted, { experiment: s.name });
         finished += fitted.length;
       }
@@ -407,6 +414,14 @@ export class OnlineManager {
     lastRoutine: string | null,
     signalFrom: string | null,
     forceHistory = false,
+    /**
+     * No recorder of the step has new predictions. When no online set changes
+     * either, the signals from `signalFrom` would be computed from the same
+     * predictions with the same models in force at every date: the stored
+     * ones stay (a simulation's ~250 daily commits then write signals only
+     * on the days a model switches).
+     */
+    predictionsUnchanged = false,
   ): Promise<number> {
     const postpone = this.postponeActions();
     // The version this step started from: the commit applies only on top of it (a driver may run `fn` again on a serialization retry).
@@ -417,10 +432,12 @@ export class OnlineManager {
       await checkStateVersion(tx, this.o.name, base);
       state.strategies = { ...strategies };
       const newEntries: HistoryEntry[] = [];
+      let anyChanged = false;
       for (const o of outcomes) {
         const ids = o.online.map((r) => r.id);
         const current = (await tx.listRecorders({ experiment: o.strategy.name, tags: { [ONLINE_TAG]: 'online' } })).map((r) => r.id);
         const changed = !sameSet(ids, current);
+        anyChanged ||= changed;
         if (changed) await new OnlineTool(tx, o.strategy.name).resetOnlineTag(ids, tx);
         // Qlib records every routine time; so do we (the version log rollback uses).
         if (changed || forceHistory || reason === 'routine' || reason === 'first_train') {
@@ -439,7 +456,7 @@ export class OnlineManager {
         const from = signalFrom;
         const prev = postponedBefore;
         state.postponedSignals = { from: prev === undefined || prev === null ? from : prev.from === null || from === null ? null : prev.from < from ? prev.from : from };
-      } else {
+      } else if (!(predictionsUnchanged && !anyChanged && !postponedBefore)) {
         const { dates, rows } = await this.signalsFrom(tx, signalFrom);
         await tx.replaceSignals(this.o.name, dates, rows, state.stateVersion);
         written = dates.length;

@@ -72,35 +72,87 @@ export class TaskRunner {
     return (await this.fitTask(task, experiment, options)).rec;
   }
 
+  /**
+   * A delayed trainer's `train` (Qlib's begin_task_train): a recorder holding
+   * the task, nothing fitted (phase `recorded`). `complete` fits and finishes
+   * it later, in place: history entries may already name its id. Returns an
+   * existing recorder of the same task (recorded, fitted or finished) instead.
+   */
+  async record(task: TaskDef, experiment: string, options: TaskRunOptions = {}): Promise<RecorderInfo> {
+    const existing = await this.deps.store.findRecorderByTaskHash(experiment, taskHash(task));
+    if (existing && (existing.status === 'FINISHED' || (existing.status === 'RUNNING' && (existing.params.phase === 'fitted' || existing.params.phase === 'recorded')))) {
+      await this.settle(existing, options);
+      return existing;
+    }
+    return this.createRecorder(task, experiment, existing, 'recorded', options);
+  }
+
+  /**
+   * A delayed trainer's `end_train` for one recorder (Qlib's end_task_train):
+   * fits the task `record` saved into the same recorder, then finishes it
+   * from the same frame. A recorder already fitted is only finished, a
+   * finished one returned as it is (a killed run resumes where it stopped).
+   */
+  async complete(recorderId: string, options: Omit<TaskRunOptions, 'recorderName'> = {}): Promise<RecorderInfo> {
+    const rec = await this.deps.store.getRecorder(recorderId);
+    if (rec.status === 'FINISHED' || rec.params.phase === 'fitted') return this.finishTask(recorderId, options, null);
+    const task = await this.deps.store.getArtifact<TaskDef>(recorderId, 'task');
+    if (!task) throw new QonlineError('QONLINE_NOT_FOUND', `recorder ${recorderId} has no task to train`);
+    const { rec: fitted, dataset } = await this.fitInto(rec, task, options);
+    return this.finishTask(fitted.id, options, dataset);
+  }
+
   /** `fit`, also returning the dataset it fitted (null when an existing recorder was reused). */
   private async fitTask(task: TaskDef, experiment: string, options: TaskRunOptions): Promise<{ rec: RecorderInfo; dataset: Dataset | null }> {
-    const { store, logger } = this.deps;
-    const { fence } = options;
-    const hash = taskHash(task);
-    const existing = await store.findRecorderByTaskHash(experiment, hash);
+    const existing = await this.deps.store.findRecorderByTaskHash(experiment, taskHash(task));
     if (existing && (existing.status === 'FINISHED' || existing.params.phase === 'fitted')) {
       await this.settle(existing, options);
       return { rec: existing, dataset: null };
     }
-    const params = recorderParams(task);
-    // Replacing a crashed run's leftover and creating the new recorder is one (fenced) step.
-    const rec = await store.transaction(async (tx) => {
-      await fence?.(tx);
+    // A recorder a delayed trainer recorded is fitted in place (history may name it).
+    if (existing && existing.status === 'RUNNING' && existing.params.phase === 'recorded') return this.fitInto(existing, task, options);
+    return this.fitInto(await this.createRecorder(task, experiment, existing, undefined, options), task, options);
+  }
+
+  /** A new RUNNING recorder of `task` (holding the task), replacing a crashed run's leftover `existing` in the same (fenced) transaction. */
+  private async createRecorder(
+    task: TaskDef,
+    experiment: string,
+    existing: RecorderInfo | null | undefined,
+    phase: 'recorded' | undefined,
+    options: TaskRunOptions,
+  ): Promise<RecorderInfo> {
+    const { store, logger } = this.deps;
+    const hash = taskHash(task);
+    const params: RecorderParams = phase ? { ...recorderParams(task), phase } : recorderParams(task);
+    return store.transaction(async (tx) => {
+      await options.fence?.(tx);
       if (existing) {
         logger.debug(`replacing unfinished recorder ${existing.id} of task ${hash.slice(0, 12)}`);
         await tx.deleteRecorder(existing.id);
       }
-      return tx.createRecorder({
+      const rec = await tx.createRecorder({
         experiment,
         name: options.recorderName ?? `${task.model.class}_${params.test_start}`,
         taskHash: hash,
         params,
         tags: { [ONLINE_TAG]: 'offline' },
       });
+      if (phase) {
+        await tx.putArtifact(rec.id, 'task', task);
+        await options.commit?.(tx, rec);
+      }
+      return rec;
     });
+  }
+
+  /** Fits `task` into the RUNNING recorder `rec` and saves the model (phase `fitted`); a failure marks it FAILED. */
+  private async fitInto(rec: RecorderInfo, task: TaskDef, options: TaskRunOptions): Promise<{ rec: RecorderInfo; dataset: Dataset }> {
+    const { store } = this.deps;
+    const { fence } = options;
     try {
       const { artifacts, info, dataset } = await this.fitModel(task);
-      const fitted: RecorderInfo = { ...rec, params: { ...params, phase: 'fitted' } };
+      const fitted: RecorderInfo = { ...rec, params: { ...rec.params, phase: 'fitted' } };
       await store.transaction(async (tx) => {
         await fence?.(tx);
         await tx.putArtifact(rec.id, 'task', task);

@@ -1,26 +1,41 @@
 import { defineComponent, definePlugin, optionalDep, S, TOKENS, type DepsOf } from '../../core/index.js';
-import { DelayTrainerR, TrainerR } from './src/local-trainers.js';
+import { DelayTrainerR, TrainerR, type LocalTrainerDeps, type LocalTrainerOptions } from './src/local-trainers.js';
 import { DelayTrainerRM, TrainerRM, type PoolTrainerDeps } from './src/pool-trainers.js';
 
-export { DelayTrainerR, TrainerR } from './src/local-trainers.js';
+export { DelayTrainerR, TrainerR, type LocalTrainerDeps, type LocalTrainerOptions } from './src/local-trainers.js';
 export { DelayTrainerRM, TrainerRM, type PoolTrainerDeps, type PoolTrainerOptions } from './src/pool-trainers.js';
 
-const deps = { store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress };
+/** Threads are optional: without them (running from source) every task trains in the calling thread. */
+const deps = { store: TOKENS.store, resolver: TOKENS.resolver, progress: TOKENS.progress, threads: optionalDep(TOKENS.taskThreads) };
 
-/** An in-process trainer component: no options, the store and resolver injected. */
-function localTrainer(name: string, description: string, make: (deps: ConstructorParameters<typeof TrainerR>[0]) => TrainerR) {
+const localSchema = S.object({
+  threads: S.optional(
+    S.integer({
+      minimum: 0,
+      description:
+        'Threads that train several tasks at once (a first training, a catch-up, a delayed trainer’s end of simulation), each opening the pipeline once. Default 0: one per idle core, one on a busy machine; 1: in the calling thread.',
+    }),
+  ),
+});
+
+/** An in-process trainer component: the store, resolver and training threads injected. */
+function localTrainer(name: string, description: string, make: (deps: LocalTrainerDeps, options: LocalTrainerOptions) => TrainerR) {
   return defineComponent({
     kind: 'trainer',
     name,
     description,
-    schema: S.object({}),
+    schema: localSchema,
     deps,
-    create: (_o, ctx) => make({ ...ctx.deps, logger: ctx.logger }),
+    create: (o, ctx) => make({ ...ctx.deps, logger: ctx.logger }, o),
   });
 }
 
-const trainerR = localTrainer('TrainerR', 'Trains each task in process and finishes it (predictions, labels, metrics) at once.', (d) => new TrainerR(d));
-const delayTrainerR = localTrainer('DelayTrainerR', 'Fits models in `train` and finishes them in `end_train` (all at the end of a simulation).', (d) => new DelayTrainerR(d));
+const trainerR = localTrainer('TrainerR', 'Trains each task in process and finishes it (predictions, labels, metrics) at once.', (d, o) => new TrainerR(d, o));
+const delayTrainerR = localTrainer(
+  'DelayTrainerR',
+  'Qlib’s delayed trainer: `train` only records each task; `end_train` fits and finishes them (in a simulation: every model at the end, on several threads when cores are idle).',
+  (d, o) => new DelayTrainerR(d, o),
+);
 
 const poolSchema = S.object({
   pool: S.optional(S.string({ minLength: 1, description: 'Task pool name. Default: the strategy (experiment) name, as in Qlib.' })),

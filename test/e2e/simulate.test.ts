@@ -6,13 +6,15 @@ import { sqliteAll } from '../helpers/sqlite.js';
 
 const BASE = readFileSync(path.join(ROOT, 'test/fixtures/e2e/tiny-simulate.yaml'), 'utf8');
 
-async function simulate(trainer: string): Promise<{ home: string; db: string; summary: { steps: { trained: number }[] } }> {
+async function simulate(trainer: string, threads?: number): Promise<{ home: string; db: string; summary: { steps: { trained: number }[] }; stderr: string }> {
   const dir = tempDir('qonline-sim-');
   const cfg = path.join(dir, 'sim.yaml');
-  writeFileSync(cfg, BASE.replace('begin_time: 2020-06-30', `begin_time: 2020-06-30\n  trainer: {class: ${trainer}}`));
-  const r = await runCli(['run', cfg, '--home', path.join(dir, 'home'), '--json']);
+  const spec = threads === undefined ? `{class: ${trainer}}` : `{class: ${trainer}, kwargs: {threads: ${threads}}}`;
+  writeFileSync(cfg, BASE.replace('begin_time: 2020-06-30', `begin_time: 2020-06-30\n  trainer: ${spec}`));
+  // --json keeps info lines off stderr; --verbose brings them back (the trainer's thread count).
+  const r = await runCli(['run', cfg, '--home', path.join(dir, 'home'), '--json', ...(threads === undefined ? [] : ['--verbose'])]);
   expect(r.code, r.stderr).toBe(0);
-  return { home: path.join(dir, 'home'), db: path.join(dir, 'home', 'store.sqlite'), summary: JSON.parse(r.stdout) };
+  return { home: path.join(dir, 'home'), db: path.join(dir, 'home', 'store.sqlite'), summary: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
 type Sig = { date: string; instrument: string; score: number };
@@ -60,6 +62,38 @@ describe('simulate (built CLI)', () => {
   });
 });
 
+describe('training threads (built CLI)', () => {
+  it('two threads and one give the same recorders, predictions and signals, for both trainers', async () => {
+    const serial = await simulate('DelayTrainerR', 1);
+    expect(serial.stderr).not.toMatch(/on \d+ threads/);
+    const want = await outcome(serial.db);
+    const wantPreds = await predictions(serial.db);
+    expect(wantPreds.length).toBeGreaterThan(1000);
+    // The delayed trainer fits all 16 models at the end; the immediate one trains its first 10 tasks at once.
+    for (const [trainer, batch] of [
+      ['DelayTrainerR', 16],
+      ['TrainerR', 10],
+    ] as const) {
+      const par = await simulate(trainer, 2);
+      expect(par.stderr).toContain(`training ${batch} task(s) on 2 threads`);
+      const got = await outcome(par.db);
+      expect(got.recorders, trainer).toEqual(want.recorders);
+      expect(got.history, trainer).toEqual(want.history);
+      expect(got.signals, trainer).toEqual(want.signals);
+      expect(await predictions(par.db), trainer).toEqual(wantPreds);
+    }
+  }, 120_000);
+});
+
+/** Every stored prediction, keyed by its recorder's task hash (recorder ids are random). */
+async function predictions(db: string): Promise<string[]> {
+  const rows = await sqliteAll<{ task_hash: string; date: string; instrument: string; score: number }>(
+    db,
+    "SELECT r.task_hash, s.date, s.instrument, s.score FROM scores s JOIN recorders r ON r.id = s.recorder_id WHERE s.kind = 'pred'",
+  );
+  return rows.map((r) => `${r.task_hash} ${r.date} ${r.instrument} ${r.score}`).sort();
+}
+
 /** What must not differ between an uninterrupted simulation and a killed-then-resumed one (ids are random: keyed by task hash). */
 async function outcome(db: string): Promise<{ signals: Sig[]; recorders: string[]; history: string[] }> {
   const signals = await sqliteAll<Sig>(db, 'SELECT date, instrument, score FROM signals ORDER BY date, instrument');
@@ -82,15 +116,17 @@ describe('a killed simulation is finished by the next run (built CLI)', () => {
   it('SIGKILL at fixed log lines, re-run: signals (bit-equal), recorders and history equal an uninterrupted run', async () => {
     const dir = tempDir('qonline-simkill-');
     const cfg = path.join(dir, 'sim.yaml');
-    writeFileSync(cfg, BASE.replace('begin_time: 2020-06-30', 'begin_time: 2020-06-30\n  trainer: {class: DelayTrainerR}'));
+    // Two threads whatever the load: the kill mid end_train stops both threads' work.
+    writeFileSync(cfg, BASE.replace('begin_time: 2020-06-30', 'begin_time: 2020-06-30\n  trainer: {class: DelayTrainerR, kwargs: {threads: 2}}'));
     const clean = await runCli(['run', cfg, '--home', path.join(dir, 'clean'), '-q']);
     expect(clean.code, clean.stderr).toBe(0);
     const want = await outcome(path.join(dir, 'clean', 'store.sqlite'));
     expect(want.signals.length).toBeGreaterThan(1000);
     expect(want.recorders.every((r) => / FINISHED finished /.test(r))).toBe(true);
 
-    // Kill points: first training, mid replay (a routine trained, not committed),
-    // replay done (nothing finished), mid finishing, all finished (signals not written).
+    // Kill points (the delayed trainer records tasks in train and fits them all in end_train, Qlib's DelayTrainerR):
+    // first training (tasks being recorded), mid replay (a routine recorded, not committed),
+    // replay done (nothing fitted), mid end_train on two threads, all finished (signals not written).
     const points: { line: string; resume: string[] }[] = [
       { line: 'train tiny_ridge: 5/10', resume: [] },
       { line: 'trained 1 model(s) at 2020-09-17', resume: [] },

@@ -118,13 +118,10 @@ async function serveAsThread(ctx: CommandContext): Promise<void> {
     async () => {
       const prepared = await prepareConfig(file, envx);
       const p = await openPipeline(prepared);
-      if (!p.kernel.has(TOKENS.taskPool)) {
-        await p.close();
-        throw new QonlineError('QONLINE_CONFIG_INVALID', `the store of ${file} cannot hold task pools`);
-      }
       return {
         runner: new TaskRunner({ store: p.store, resolver: p.kernel, logger: p.kernel.logger.child('worker') }),
-        pools: p.kernel.get(TOKENS.taskPool),
+        // A store without task pools still serves an in-process trainer's jobs.
+        pools: p.kernel.has(TOKENS.taskPool) ? p.kernel.get(TOKENS.taskPool) : undefined,
         // One child scope per task (a worker slot's run): what the task builds is closed when it ends.
         scopes: p.kernel,
         close: () => p.close(),
