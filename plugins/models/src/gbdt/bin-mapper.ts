@@ -1,6 +1,6 @@
 import { SeededRandom } from './seeded-random.js';
 import type { BinSampleCache } from './bin-sample-cache.js';
-import { keysToFloat32, sortFloat32 } from './sort-float32.js';
+import { keyToFloat32, NEG_ZERO_KEY, POS_ZERO_KEY, sortedFloat32Keys } from './sort-float32.js';
 import { BIN_TABLE_WIDTH, binRowRange, type BinRowsTask } from './bin-rows.js';
 
 
@@ -33,7 +33,11 @@ export function computeBinMapper(
   seed: number,
   cache: BinSampleCache | null = null,
 ): BinMapper {
-  if (cache && rows <= sampleCount) return mapperFromBounds(cache.sortedKeys(features, rows, cols).map((k) => binUpperBounds(keysToFloat32(k), maxBin)));
+  if (cache && rows <= sampleCount) {
+    const uppers: Float64Array[] = new Array(cols);
+    cache.sortedColumns(features, rows, cols, (f, keys) => (uppers[f] = binUpperBounds(keys, maxBin)));
+    return mapperFromBounds(uppers);
+  }
   const sample = rows <= sampleCount ? null : new SeededRandom(seed).sampleSorted(rows, sampleCount);
   const m = sample ? sample.length : rows;
   const uppers: Float64Array[] = [];
@@ -52,7 +56,7 @@ export function computeBinMapper(
       }
     }
     for (let j = 0; j < width; j++) {
-      uppers.push(binUpperBounds(sortFloat32(buffers[j]!.subarray(0, filled[j]!)), maxBin));
+      uppers.push(binUpperBounds(sortedFloat32Keys(buffers[j]!.subarray(0, filled[j]!)), maxBin));
     }
   }
   return mapperFromBounds(uppers);
@@ -70,50 +74,56 @@ function mapperFromBounds(uppers: Float64Array[]): BinMapper {
 }
 
 /**
- * Upper bounds between bins from sorted non-NaN values: one bin per distinct
- * value when there are few, else greedy equal-count bins whose edges fall
- * between distinct values (a heavily repeated value gets a bin of its own).
+ * Upper bounds between bins from the sorted keys (float32Key) of non-NaN
+ * values: one bin per distinct value when there are few, else greedy
+ * equal-count bins whose edges fall between distinct values (a heavily
+ * repeated value gets a bin of its own). Works on the keys, so a sorted
+ * window needs no conversion back to floats; the values are those of
+ * sorted floats (-0 and +0 are one value, a run of equal values is
+ * represented by its first element).
  */
-export function binUpperBounds(sorted: Float32Array, maxBin: number): Float64Array {
-  const n = sorted.length;
+export function binUpperBounds(keys: Uint32Array, maxBin: number): Float64Array {
+  const n = keys.length;
   if (n === 0) return new Float64Array(0);
-  // Runs of equal values (-0 and +0 are one value; a run is represented by its first element).
-  let d = 1;
-  for (let i = 1; i < n; i++) if (sorted[i] !== sorted[i - 1]) d++;
+  const d = distinctValues(keys);
   const bounds = new Float64Array(Math.max(0, Math.min(d, maxBin) - 1));
   let nb = 0;
   if (d <= maxBin) {
-    let v = sorted[0]!;
+    let v = keys[0]!;
     for (let i = 1; i < n; i++) {
-      const x = sorted[i]!;
-      if (x === v) continue;
-      bounds[nb++] = between(v, x);
+      const x = keys[i]!;
+      if (x === v || (v === NEG_ZERO_KEY && x === POS_ZERO_KEY)) continue;
+      bounds[nb++] = between(keyToFloat32(v), keyToFloat32(x));
       v = x;
     }
     return bounds;
   }
   let remaining = n;
   let binsLeft = maxBin;
+  // remaining / binsLeft, recomputed when either changes.
+  let target = remaining / binsLeft;
   let acc = 0;
   let previous = 0;
   for (let start = 0; start < n; ) {
-    const v = sorted[start]!;
+    const v = keys[start]!;
     let end = start + 1;
-    while (end < n && sorted[end] === v) end++;
+    while (end < n && keys[end] === v) end++;
+    if (v === NEG_ZERO_KEY) while (end < n && keys[end] === POS_ZERO_KEY) end++;
     const c = end - start;
-    const target = remaining / binsLeft;
     // Close the current bin before a value that would overshoot the target by more than it undershoots.
     if (acc > 0 && binsLeft > 1 && acc + c > target && acc + c - target > target - acc) {
-      bounds[nb++] = between(previous, v);
+      bounds[nb++] = between(keyToFloat32(previous), keyToFloat32(v));
       remaining -= acc;
       binsLeft--;
+      target = remaining / binsLeft;
       acc = 0;
     }
     acc += c;
-    if (binsLeft > 1 && end < n && acc >= remaining / binsLeft) {
-      bounds[nb++] = between(v, sorted[end]!);
+    if (binsLeft > 1 && end < n && acc >= target) {
+      bounds[nb++] = between(keyToFloat32(v), keyToFloat32(keys[end]!));
       remaining -= acc;
       binsLeft--;
+      target = remaining / binsLeft;
       acc = 0;
     }
     if (binsLeft === 1) break;
@@ -121,6 +131,34 @@ export function binUpperBounds(sorted: Float32Array, maxBin: number): Float64Arr
     start = end;
   }
   return bounds.slice(0, nb);
+}
+
+/** Distinct values among sorted keys (-0 and +0 count once). */
+function distinctValues(keys: Uint32Array): number {
+  const n = keys.length;
+  let d = 1;
+  let prev = keys[0]!;
+  for (let i = 1; i < n; i++) {
+    const k = keys[i]!;
+    if (k !== prev) d++;
+    prev = k;
+  }
+  // Both zeros present: they sit side by side (no key lies between them).
+  const p = lowerBound(keys, POS_ZERO_KEY);
+  if (p > 0 && p < n && keys[p - 1] === NEG_ZERO_KEY && keys[p] === POS_ZERO_KEY) d--;
+  return d;
+}
+
+/** The first index whose key is >= key. */
+function lowerBound(keys: Uint32Array, key: number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A bound strictly between two float32 values (midpoint in float64; the lower one next to an infinity). */

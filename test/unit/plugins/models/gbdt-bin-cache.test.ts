@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GBDTModel } from '../../../../plugins/models/index.js';
-import { computeBinMapper } from '../../../../plugins/models/src/gbdt/bin-mapper.js';
+import { computeBinMapper, type BinMapper } from '../../../../plugins/models/src/gbdt/bin-mapper.js';
 import { BinSampleCache, processBinCache } from '../../../../plugins/models/src/gbdt/bin-sample-cache.js';
 import { gaussian, rng } from './helpers.js';
 
@@ -51,7 +51,126 @@ function shuffledRows(x: Float32Array, seed: number): Float32Array {
   return out;
 }
 
+/**
+ * The bins from scratch, written plainly: each feature's non-NaN values
+ * sorted by TypedArray#sort (-0 before +0), runs of equal values, then one
+ * bin per value or greedy equal-count bins. Independent of the radix sort,
+ * the keys and the merge the library uses.
+ */
+function referenceBins(x: Float32Array, rows: number, cols: number, maxBin: number): { numBins: number[]; upper: number[] } {
+  const numBins: number[] = [];
+  const upper: number[] = [];
+  for (let f = 0; f < cols; f++) {
+    const values: number[] = [];
+    for (let r = 0; r < rows; r++) if (!Number.isNaN(x[r * cols + f]!)) values.push(x[r * cols + f]!);
+    const sorted = Float32Array.from(values).sort();
+    // Runs: [first value, count].
+    const runs: [number, number][] = [];
+    for (const v of sorted) {
+      if (runs.length > 0 && runs[runs.length - 1]![0] === v) runs[runs.length - 1]![1]++;
+      else runs.push([v, 1]);
+    }
+    const between = (a: number, b: number) => (Number.isFinite((a + b) / 2) ? (a + b) / 2 : a);
+    const bounds: number[] = [];
+    if (runs.length <= maxBin) {
+      for (let i = 1; i < runs.length; i++) bounds.push(between(runs[i - 1]![0], runs[i]![0]));
+    } else {
+      let remaining = sorted.length;
+      let binsLeft = maxBin;
+      let acc = 0;
+      for (let i = 0; i < runs.length && binsLeft > 1; i++) {
+        const [v, c] = runs[i]!;
+        if (acc > 0 && acc + c > remaining / binsLeft && acc + c - remaining / binsLeft > remaining / binsLeft - acc) {
+          bounds.push(between(runs[i - 1]![0], v));
+          remaining -= acc;
+          binsLeft--;
+          acc = 0;
+        }
+        acc += c;
+        if (binsLeft > 1 && i + 1 < runs.length && acc >= remaining / binsLeft) {
+          bounds.push(between(v, runs[i + 1]![0]));
+          remaining -= acc;
+          binsLeft--;
+          acc = 0;
+        }
+      }
+    }
+    numBins.push(bounds.length + 1);
+    upper.push(...bounds);
+  }
+  return { numBins, upper };
+}
+
+/** Bit-for-bit equality of the bounds (Object.is: -0 differs from +0). */
+function expectSameBins(got: BinMapper, want: { numBins: number[]; upper: number[] }, label: string): void {
+  expect([...got.numBins], label).toEqual(want.numBins);
+  expect(got.upper.length, label).toBe(want.upper.length);
+  const bits = (a: ArrayLike<number>) => Buffer.from(Float64Array.from(a).buffer).toString('hex');
+  expect(bits(got.upper), label).toBe(bits(want.upper));
+}
+
+/** Random rows with every awkward value: heavy ties, NaN, infinities, both zeros, constants, tiny and huge values. */
+function awkwardRows(rows: number, cols: number, seed: number): Float32Array {
+  const u = rng(seed);
+  const g = gaussian(u);
+  const x = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < cols; f++) {
+      const kind = f % 8;
+      const p = u();
+      let v: number;
+      if (kind === 0) v = g();
+      else if (kind === 1) v = Math.round(g() * 3); // few distinct values, many -0/+0 neighbours
+      else if (kind === 2) v = p < 0.3 ? -0 : p < 0.6 ? 0 : p < 0.7 ? NaN : p < 0.8 ? Infinity : p < 0.9 ? -Infinity : g();
+      else if (kind === 3) v = 5; // constant
+      else if (kind === 4) v = p < 0.5 ? NaN : g() * 1e30;
+      else if (kind === 5) v = Math.round(u() * 400) / 4; // ~400 distinct: greedy bins with ties
+      else if (kind === 6) v = p < 0.9 ? 0 : g(); // one value dominating
+      else v = p < 0.02 ? -Infinity : p < 0.04 ? Infinity : p < 0.05 ? -0 : Math.fround(g() * 1e-38);
+      x[r * cols + f] = v;
+    }
+    if (r % 53 === 7 && r > 0) x.copyWithin(r * cols, (r - 1) * cols, r * cols); // repeated rows
+  }
+  return x;
+}
+
 describe('GBDT bins of overlapping windows (BinSampleCache)', () => {
+  it('gives the from-scratch bins for windows overlapping by much, little or nothing', () => {
+    const cols = 17;
+    const all = awkwardRows(4000, cols, 21);
+    const rowsOf = (first: number, n: number) => all.slice(first * cols, (first + n) * cols);
+    const cache = new BinSampleCache();
+    const windows: [string, Float32Array][] = [
+      ['first', rowsOf(0, 1500)],
+      ['rolled by 50', rowsOf(50, 1500)],
+      ['rolled by 50, grown', rowsOf(100, 1700)],
+      ['rolled by 700 (1000 of 1400 rows shared)', rowsOf(800, 1400)],
+      ['rolled by 1300 (100 of 1400 rows shared)', rowsOf(2100, 1400)],
+      ['no overlap', rowsOf(0, 600)],
+      ['same rows again', rowsOf(0, 600)],
+      ['shrunk to a middle part', rowsOf(200, 300)],
+      ['no rows', rowsOf(0, 0)],
+      ['back to a big window', rowsOf(100, 2000)],
+    ];
+    // A row in the middle that no earlier window has: the shared block of rows ends there.
+    windows.push(['rolled with a new row inside', rowsOf(150, 2000)]);
+    windows[windows.length - 1]![1][900 * cols + 2] = 0.125;
+    const sources: string[] = [];
+    for (const [label, w] of windows) {
+      const n = w.length / cols;
+      for (const maxBin of [255, 7]) {
+        const want = referenceBins(w, n, cols, maxBin);
+        expectSameBins(computeBinMapper(w, n, cols, maxBin, 200_000, 1, cache), want, `${label}, max_bin ${maxBin}, cached`);
+        sources.push(cache.lastSource);
+        expectSameBins(computeBinMapper(w, n, cols, maxBin, 200_000, 1), want, `${label}, max_bin ${maxBin}, no cache`);
+      }
+    }
+    // Merged where at least half the rows are shared (each window's second max_bin always merges).
+    expect(sources.filter((s, i) => i % 2 === 0)).toEqual(['sorted', 'merged', 'merged', 'merged', 'sorted', 'sorted', 'merged', 'merged', 'merged', 'sorted', 'merged']);
+    expect(sources.filter((s, i) => i % 2 === 1).every((s) => s === 'merged')).toBe(true);
+  });
+
+
   it('merges the previous window into exactly the bins the window computes alone', () => {
     const all = market(6000, 3);
     const cache = new BinSampleCache();
