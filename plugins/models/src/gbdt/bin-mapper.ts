@@ -85,68 +85,88 @@ function mapperFromBounds(uppers: Float64Array[]): BinMapper {
 export function binUpperBounds(keys: Uint32Array, maxBin: number): Float64Array {
   const n = keys.length;
   if (n === 0) return new Float64Array(0);
-  const d = distinctValues(keys);
-  const bounds = new Float64Array(Math.max(0, Math.min(d, maxBin) - 1));
+  const d = distinctValuesUpTo(keys, maxBin);
+  if (d < 0) return equalCountBounds(keys, maxBin);
+  const bounds = new Float64Array(d - 1);
   let nb = 0;
-  if (d <= maxBin) {
-    let v = keys[0]!;
-    for (let i = 1; i < n; i++) {
-      const x = keys[i]!;
-      if (x === v || (v === NEG_ZERO_KEY && x === POS_ZERO_KEY)) continue;
-      bounds[nb++] = between(keyToFloat32(v), keyToFloat32(x));
-      v = x;
-    }
-    return bounds;
+  let v = keys[0]!;
+  for (let i = 1; i < n; i++) {
+    const x = keys[i]!;
+    if (sameValue(v, x)) continue;
+    bounds[nb++] = between(keyToFloat32(v), keyToFloat32(x));
+    v = x;
   }
+  return bounds;
+}
+
+/** Whether two sorted keys (a <= b) are one value: equal, or -0 then +0. */
+function sameValue(a: number, b: number): boolean {
+  return a === b || (a === NEG_ZERO_KEY && b === POS_ZERO_KEY);
+}
+
+/**
+ * Greedy equal-count bins over runs of equal values. A run ending before
+ * the current bin's start + target can neither close the bin before it nor
+ * after it, so the walk jumps to the run holding that element: the cost is
+ * per bin, not per value.
+ */
+function equalCountBounds(keys: Uint32Array, maxBin: number): Float64Array {
+  const n = keys.length;
+  const bounds = new Float64Array(maxBin - 1);
+  let nb = 0;
+  // A run of zeros is represented by -0 when it has one (the first in key order).
+  const z = lowerBound(keys, NEG_ZERO_KEY);
+  const hasNegZero = z < n && keys[z] === NEG_ZERO_KEY;
   let remaining = n;
   let binsLeft = maxBin;
-  // remaining / binsLeft, recomputed when either changes.
   let target = remaining / binsLeft;
-  let acc = 0;
-  let previous = 0;
-  for (let start = 0; start < n; ) {
-    const v = keys[start]!;
-    let end = start + 1;
-    while (end < n && keys[end] === v) end++;
-    if (v === NEG_ZERO_KEY) while (end < n && keys[end] === POS_ZERO_KEY) end++;
-    const c = end - start;
+  let binStart = 0;
+  // The first run not looked at yet.
+  let start = 0;
+  while (binsLeft > 1) {
+    // The first run that can close the bin ends past binStart + target - 1: the one holding that element.
+    const q = Math.max(start, binStart + Math.ceil(target) - 1);
+    if (q >= n) break;
+    let s = q;
+    while (s > start && sameValue(keys[s - 1]!, keys[s]!)) s--;
+    let end = q + 1;
+    while (end < n && sameValue(keys[end - 1]!, keys[end]!)) end++;
+    const c = end - s;
+    let acc = s - binStart;
     // Close the current bin before a value that would overshoot the target by more than it undershoots.
-    if (acc > 0 && binsLeft > 1 && acc + c > target && acc + c - target > target - acc) {
-      bounds[nb++] = between(keyToFloat32(previous), keyToFloat32(v));
+    if (acc > 0 && acc + c > target && acc + c - target > target - acc) {
+      const previous = keys[s - 1]!;
+      bounds[nb++] = between(previous === POS_ZERO_KEY && hasNegZero ? -0 : keyToFloat32(previous), keyToFloat32(keys[s]!));
       remaining -= acc;
       binsLeft--;
       target = remaining / binsLeft;
       acc = 0;
+      binStart = s;
     }
     acc += c;
     if (binsLeft > 1 && end < n && acc >= target) {
-      bounds[nb++] = between(keyToFloat32(v), keyToFloat32(keys[end]!));
+      bounds[nb++] = between(keyToFloat32(keys[s]!), keyToFloat32(keys[end]!));
       remaining -= acc;
       binsLeft--;
       target = remaining / binsLeft;
-      acc = 0;
+      binStart = end;
     }
-    if (binsLeft === 1) break;
-    previous = v;
     start = end;
   }
   return bounds.slice(0, nb);
 }
 
-/** Distinct values among sorted keys (-0 and +0 count once). */
-function distinctValues(keys: Uint32Array): number {
+/** Distinct values among sorted keys (-0 and +0 count once), or -1 when there are more than `limit`. */
+function distinctValuesUpTo(keys: Uint32Array, limit: number): number {
   const n = keys.length;
   let d = 1;
-  let prev = keys[0]!;
   for (let i = 1; i < n; i++) {
-    const k = keys[i]!;
-    if (k !== prev) d++;
-    prev = k;
+    // Stop early: at most one of the counted changes (-0 to +0) is not a new value.
+    if (keys[i] !== keys[i - 1] && ++d > limit + 1) return -1;
   }
-  // Both zeros present: they sit side by side (no key lies between them).
   const p = lowerBound(keys, POS_ZERO_KEY);
   if (p > 0 && p < n && keys[p - 1] === NEG_ZERO_KEY && keys[p] === POS_ZERO_KEY) d--;
-  return d;
+  return d <= limit ? d : -1;
 }
 
 /** The first index whose key is >= key. */
