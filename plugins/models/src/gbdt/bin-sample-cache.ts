@@ -21,8 +21,11 @@ const MAX_WINDOWS = 2;
 const MIN_SHARED_FRACTION = 0.5;
 /** Kept windows are dropped after this long unused: a daemon does not hold a copy of its data between routines. */
 const IDLE_RELEASE_MS = 120_000;
-/** Above every key (keys are below 2^32): the merge's "nothing left" marker. */
-const NO_KEY = 2 ** 32;
+/**
+ * Above every key of a non-NaN value (+Infinity's is 0xff800000): the
+ * merge's "nothing left" marker. A uint32, so the merge compares uint32s.
+ */
+const NO_KEY = 0xffffffff;
 /** Rows compared per memcmp while following the block of rows the windows share. */
 const COMPARE_CHUNK_ROWS = 256;
 
@@ -287,7 +290,10 @@ function mergeColumn(
     const nextAdded = ai < a1 ? a[ai]! : NO_KEY;
     const limit = nextRemoved < nextAdded ? nextRemoved : nextAdded;
     while (i < i1 && old[i]! < limit) out[o++] = old[i++]!;
-    if (limit === NO_KEY) return o;
+    if (limit === NO_KEY) {
+      while (i < i1) out[o++] = old[i++]!;
+      return o;
+    }
     if (nextRemoved === limit) {
       // Equal keys are the same value: whichever old occurrence goes, the output is the same.
       if (i === i1 || old[i] !== nextRemoved) throw new Error('GBDT bin cache: the previous window does not hold the removed rows (internal error)');

@@ -32,35 +32,48 @@ export function sortedFloat32Keys(values: Float32Array): Uint32Array {
   return out;
 }
 
-const radixCounts = new Uint32Array(2048);
+/** The three digits' bucket starts, one block of 2048 per pass. */
+const radixCounts = new Int32Array(3 * 2048);
 
 /**
  * Ascending LSD radix sort of keys (3 passes of 11 bits): several times
  * faster than TypedArray#sort on the sizes binning sorts. Sorts the keys of
  * `src` into `dst` (the same length); `src` is the scratch buffer and ends
- * unordered.
+ * unordered. One counting pass serves the three digits, and the keys are
+ * read and written through Int32Array views: the same bits, but values V8
+ * keeps in int32 registers (a uint32 above 2^31 would make it use doubles).
  */
-export function radixSortKeys(src: Uint32Array, dst: Uint32Array): void {
-  const n = src.length;
+export function radixSortKeys(srcKeys: Uint32Array, dstKeys: Uint32Array): void {
+  const n = srcKeys.length;
+  const src = new Int32Array(srcKeys.buffer, srcKeys.byteOffset, n);
+  const dst = new Int32Array(dstKeys.buffer, dstKeys.byteOffset, n);
   const counts = radixCounts;
-  // Three passes: src -> dst -> src -> dst.
-  let from = src;
-  let to = dst;
-  for (let shift = 0; shift < 32; shift += 11) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(from[i]! >>> shift) & 2047]!++;
+  counts.fill(0);
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    counts[k & 2047]!++;
+    counts[2048 + ((k >>> 11) & 2047)]!++;
+    counts[4096 + (k >>> 22)]!++;
+  }
+  for (let base = 0; base < 3 * 2048; base += 2048) {
     let sum = 0;
-    for (let d = 0; d < 2048; d++) {
+    for (let d = base; d < base + 2048; d++) {
       const c = counts[d]!;
       counts[d] = sum;
       sum += c;
     }
-    for (let i = 0; i < n; i++) {
-      const k = from[i]!;
-      to[counts[(k >>> shift) & 2047]!++] = k;
-    }
-    const t = from;
-    from = to;
-    to = t;
+  }
+  // src -> dst -> src -> dst.
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    dst[counts[k & 2047]!++] = k;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = dst[i]!;
+    src[counts[2048 + ((k >>> 11) & 2047)]!++] = k;
+  }
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    dst[counts[4096 + (k >>> 22)]!++] = k;
   }
 }
