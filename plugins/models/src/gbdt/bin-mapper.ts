@@ -82,7 +82,7 @@ function mapperFromBounds(uppers: Float64Array[]): BinMapper {
  * sorted floats (-0 and +0 are one value, a run of equal values is
  * represented by its first element).
  */
-export function binUpperBounds(keys: Uint32Array, maxBin: number): Float64Array {
+export function binUpperBounds(keys: Int32Array, maxBin: number): Float64Array {
   const n = keys.length;
   if (n === 0) return new Float64Array(0);
   const d = distinctValuesUpTo(keys, maxBin);
@@ -110,7 +110,7 @@ function sameValue(a: number, b: number): boolean {
  * after it, so the walk jumps to the run holding that element: the cost is
  * per bin, not per value.
  */
-function equalCountBounds(keys: Uint32Array, maxBin: number): Float64Array {
+function equalCountBounds(keys: Int32Array, maxBin: number): Float64Array {
   const n = keys.length;
   const bounds = new Float64Array(maxBin - 1);
   let nb = 0;
@@ -157,7 +157,7 @@ function equalCountBounds(keys: Uint32Array, maxBin: number): Float64Array {
 }
 
 /** Distinct values among sorted keys (-0 and +0 count once), or -1 when there are more than `limit`. */
-function distinctValuesUpTo(keys: Uint32Array, limit: number): number {
+function distinctValuesUpTo(keys: Int32Array, limit: number): number {
   const n = keys.length;
   let d = 1;
   for (let i = 1; i < n; i++) {
@@ -170,7 +170,7 @@ function distinctValuesUpTo(keys: Uint32Array, limit: number): number {
 }
 
 /** The first index whose key is >= key. */
-function lowerBound(keys: Uint32Array, key: number): number {
+function lowerBound(keys: Int32Array, key: number): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {

@@ -6,14 +6,14 @@ interface BinnedWindow {
   /** A copy of the window's rows (capacity may exceed rows * cols). */
   features: Float32Array;
   /** Feature f's sorted keys: keys[offsets[f], offsets[f + 1]). */
-  keys: Uint32Array;
+  keys: Int32Array;
   offsets: Int32Array;
   /** The keys of the window before (no longer needed): the next merge writes into it. */
-  spare: Uint32Array;
+  spare: Int32Array;
 }
 
 /** Called with each feature's sorted keys, valid only during the call (they live in a reused buffer). */
-export type SortedColumnVisitor = (feature: number, keys: Uint32Array) => void;
+export type SortedColumnVisitor = (feature: number, keys: Int32Array) => void;
 
 /** Windows kept (one per column count): a routine's models on different handlers do not evict each other. */
 const MAX_WINDOWS = 2;
@@ -21,11 +21,8 @@ const MAX_WINDOWS = 2;
 const MIN_SHARED_FRACTION = 0.5;
 /** Kept windows are dropped after this long unused: a daemon does not hold a copy of its data between routines. */
 const IDLE_RELEASE_MS = 120_000;
-/**
- * Above every key of a non-NaN value (+Infinity's is 0xff800000): the
- * merge's "nothing left" marker. A uint32, so the merge compares uint32s.
- */
-const NO_KEY = 0xffffffff;
+/** Above every key of a non-NaN value (+Infinity's is 0x7f800000): the merge's "nothing left" marker. */
+const NO_KEY = 0x7fffffff;
 /** Rows compared per memcmp while following the block of rows the windows share. */
 const COMPARE_CHUNK_ROWS = 256;
 
@@ -90,18 +87,18 @@ function withSlack(rows: number): number {
 }
 
 /** A buffer of at least `size` elements: `buffer` when it is large enough. */
-function atLeast(buffer: Uint32Array | undefined, size: number, rows: number, cols: number): Uint32Array {
-  return buffer && buffer.length >= size ? buffer : new Uint32Array(Math.max(size, withSlack(rows) * cols));
+function atLeast(buffer: Int32Array | undefined, size: number, rows: number, cols: number): Int32Array {
+  return buffer && buffer.length >= size ? buffer : new Int32Array(Math.max(size, withSlack(rows) * cols));
 }
 
 function sortColumns(previous: BinnedWindow | null, features: Float32Array, rows: number, cols: number, visit: SortedColumnVisitor): BinnedWindow {
-  const bits = new Uint32Array(features.buffer, features.byteOffset, rows * cols);
+  const bits = new Int32Array(features.buffer, features.byteOffset, rows * cols);
   const keys = atLeast(previous?.spare, rows * cols, rows, cols);
   const offsets = new Int32Array(cols + 1);
   // A group of columns per pass over the rows: consecutive floats share cache lines.
   const GROUP = 64;
   const width0 = Math.min(GROUP, cols);
-  const gathered = new Uint32Array(width0 * rows);
+  const gathered = new Int32Array(width0 * rows);
   const filled = new Int32Array(GROUP);
   for (let f0 = 0; f0 < cols; f0 += GROUP) {
     const width = Math.min(GROUP, cols - f0);
@@ -123,7 +120,7 @@ function sortColumns(previous: BinnedWindow | null, features: Float32Array, rows
       visit(f, column);
     }
   }
-  return { rows, features: previous?.features ?? new Float32Array(0), keys, offsets, spare: previous?.keys ?? new Uint32Array(0) };
+  return { rows, features: previous?.features ?? new Float32Array(0), keys, offsets, spare: previous?.keys ?? new Int32Array(0) };
 }
 
 /** NaN: exponent all ones and a non-zero mantissa. */
@@ -140,8 +137,8 @@ interface RowChange {
 /** The rows that differ from the previous window, or null when too few rows are shared. */
 function matchRows(previous: BinnedWindow, features: Float32Array, rows: number, cols: number): RowChange | null {
   const oldRows = previous.rows;
-  const oldBits = new Uint32Array(previous.features.buffer, previous.features.byteOffset, oldRows * cols);
-  const newBits = new Uint32Array(features.buffer, features.byteOffset, rows * cols);
+  const oldBits = new Int32Array(previous.features.buffer, previous.features.byteOffset, oldRows * cols);
+  const newBits = new Int32Array(features.buffer, features.byteOffset, rows * cols);
   // The block: the window's first rows equal to consecutive rows of the previous window, from `shift` on.
   let shift = 0;
   while (shift < oldRows && !rowsEqual(oldBits, shift, newBits, 0, cols)) shift++;
@@ -156,7 +153,7 @@ function matchRows(previous: BinnedWindow, features: Float32Array, rows: number,
   return { removed: unmatchedOld, added: unmatchedNew };
 }
 
-function rowsEqual(aBits: Uint32Array, a: number, bBits: Uint32Array, b: number, cols: number): boolean {
+function rowsEqual(aBits: Int32Array, a: number, bBits: Int32Array, b: number, cols: number): boolean {
   const a0 = a * cols;
   const b0 = b * cols;
   for (let k = 0; k < cols; k++) if (aBits[a0 + k] !== bBits[b0 + k]) return false;
@@ -174,17 +171,17 @@ function sharedRun(oldFeatures: Float32Array, shift: number, features: Float32Ar
     if (newBytes.compare(oldBytes, run * rowBytes, end * rowBytes, run * rowBytes, end * rowBytes) !== 0) break;
     run = end;
   }
-  const oldBits = new Uint32Array(oldFeatures.buffer, oldFeatures.byteOffset + shift * rowBytes, limit * cols);
-  const newBits = new Uint32Array(features.buffer, features.byteOffset, limit * cols);
+  const oldBits = new Int32Array(oldFeatures.buffer, oldFeatures.byteOffset + shift * rowBytes, limit * cols);
+  const newBits = new Int32Array(features.buffer, features.byteOffset, limit * cols);
   while (run < limit && rowsEqual(oldBits, run, newBits, run, cols)) run++;
   return run;
 }
 
 /** Matches the listed rows one to one with bit-identical rows (hash, then full comparison); returns the rest. */
 function matchByContent(
-  oldBits: Uint32Array,
+  oldBits: Int32Array,
   oldList: Int32Array,
-  newBits: Uint32Array,
+  newBits: Int32Array,
   newList: Int32Array,
   cols: number,
 ): { unmatchedOld: Int32Array; unmatchedNew: Int32Array } {
@@ -226,12 +223,12 @@ function matchByContent(
   return { unmatchedOld, unmatchedNew: unmatchedNew.subarray(0, numNew) };
 }
 
-function rowHashes(bits: Uint32Array, rowList: Int32Array, cols: number): Uint32Array {
-  const out = new Uint32Array(rowList.length);
+function rowHashes(bits: Int32Array, rowList: Int32Array, cols: number): Int32Array {
+  const out = new Int32Array(rowList.length);
   for (let i = 0; i < rowList.length; i++) {
     let h = 0x811c9dc5;
     for (let p = rowList[i]! * cols, end = p + cols; p < end; p++) h = Math.imul(h ^ bits[p]!, 0x01000193);
-    out[i] = (h ^ (h >>> 15)) >>> 0;
+    out[i] = h ^ (h >>> 15);
   }
   return out;
 }
@@ -245,8 +242,8 @@ function mergeColumns(
   cols: number,
   visit: SortedColumnVisitor,
 ): BinnedWindow {
-  const oldBits = new Uint32Array(previous.features.buffer, previous.features.byteOffset, previous.rows * cols);
-  const newBits = new Uint32Array(features.buffer, features.byteOffset, rows * cols);
+  const oldBits = new Int32Array(previous.features.buffer, previous.features.byteOffset, previous.rows * cols);
+  const newBits = new Int32Array(features.buffer, features.byteOffset, rows * cols);
   const rem = ColumnKeys.of(oldBits, change.removed, cols);
   const add = ColumnKeys.of(newBits, change.added, cols);
   const old = previous.keys;
@@ -270,16 +267,16 @@ function mergeColumns(
  * are copied by a tight loop.
  */
 function mergeColumn(
-  old: Uint32Array,
+  old: Int32Array,
   i0: number,
   i1: number,
-  r: Uint32Array,
+  r: Int32Array,
   r0: number,
   r1: number,
-  a: Uint32Array,
+  a: Int32Array,
   a0: number,
   a1: number,
-  out: Uint32Array,
+  out: Int32Array,
   o: number,
 ): number {
   let i = i0;
@@ -309,14 +306,14 @@ function mergeColumn(
 /** Each feature's sorted keys over a few listed rows, NaN skipped, flat like a window's. */
 class ColumnKeys {
   constructor(
-    readonly keys: Uint32Array,
+    readonly keys: Int32Array,
     readonly offsets: Int32Array,
   ) {}
 
-  static of(bits: Uint32Array, rowList: Int32Array, cols: number): ColumnKeys {
+  static of(bits: Int32Array, rowList: Int32Array, cols: number): ColumnKeys {
     const count = rowList.length;
     // Column-major gather (feature f at f * count), then each column sorted into place.
-    const gathered = new Uint32Array(count * cols);
+    const gathered = new Int32Array(count * cols);
     const filled = new Int32Array(cols);
     for (let i = 0; i < count; i++) {
       const base = rowList[i]! * cols;
@@ -327,7 +324,7 @@ class ColumnKeys {
     }
     const offsets = new Int32Array(cols + 1);
     for (let f = 0; f < cols; f++) offsets[f + 1] = offsets[f]! + filled[f]!;
-    const keys = new Uint32Array(offsets[cols]!);
+    const keys = new Int32Array(offsets[cols]!);
     for (let f = 0; f < cols; f++) radixSortKeys(gathered.subarray(f * count, f * count + filled[f]!), keys.subarray(offsets[f]!, offsets[f + 1]!));
     return new ColumnKeys(keys, offsets);
   }
