@@ -28,7 +28,8 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * from an empty home (features are computed once in the process, then every
  * task's frame comes from the memory cache).
  *
- * QONLINE_BENCH_GBDT_THREADS=N: the model's num_threads (default 1).
+ * QONLINE_BENCH_GBDT_THREADS=N: the model's num_threads (default: unset, the
+ * model's default, automatic).
  * QONLINE_BENCH_TRAIN_THREADS=N: this build's trainers train on N threads
  * (default: automatic, one per idle core; the anchor always automatic).
  * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A
@@ -36,6 +37,12 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * median and min-max of wall and CPU seconds (user + system: the machine is
  * shared, CPU is the steadier figure).
  */
+/** The model's num_threads when QONLINE_BENCH_GBDT_THREADS sets it; else the model's default (automatic). */
+function gbdtThreads(): { num_threads?: number } {
+  const v = process.env['QONLINE_BENCH_GBDT_THREADS'];
+  return v === undefined ? {} : { num_threads: Number(v) };
+}
+
 function config(dataDir: string, trainer: string, threads?: number): string {
   const handler = {
     class: 'Alpha158',
@@ -53,7 +60,7 @@ function config(dataDir: string, trainer: string, threads?: number): string {
           name: 'gbdt158',
           rolling_gen: { class: 'RollingGen', kwargs: { step: 20, rtype: 'sliding', trunc_days: 2 } },
           task_template: {
-            model: { class: 'LGBModel', kwargs: { learning_rate: 0.1, num_leaves: 31, num_boost_round: 50, num_threads: Number(process.env['QONLINE_BENCH_GBDT_THREADS'] ?? 1) } },
+            model: { class: 'LGBModel', kwargs: { learning_rate: 0.1, num_leaves: 31, num_boost_round: 50, ...gbdtThreads() } },
             dataset: { class: 'DatasetH', kwargs: { handler, segments } },
           },
         },

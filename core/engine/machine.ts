@@ -9,6 +9,36 @@ export interface MachineLoad {
   load1: number;
   /** Runnable tasks right now, the caller's own thread included (Linux /proc/loadavg); null elsewhere. */
   runnable: number | null;
+  /**
+   * This process's own share of `load1`: its CPU use (all its threads)
+   * averaged the way the kernel averages the 1-minute load. A process that
+   * has been busy for a while is not someone else's load. 0 when unknown.
+   */
+  ownLoad1?: number;
+  /** Idle cores measured over a short sample of /proc/stat (long parallel jobs only); absent when not sampled. */
+  sampledIdle?: number | null;
+}
+
+let own: { t: number; cpu: number; load: number } | null = null;
+
+/**
+ * This process's CPU use as an exponential moving average with the kernel's
+ * 1-minute load-average time constant (60 s), updated at each call: a process
+ * busy on one thread for minutes approaches 1. Exact for a constant rate
+ * between calls, whatever their spacing; starts from 0 at process start,
+ * as the kernel's average saw no load of this process before it existed.
+ */
+export function ownRecentLoad(): number {
+  const t = process.uptime();
+  const u = process.cpuUsage();
+  const cpu = (u.user + u.system) / 1e6;
+  const prev = own ?? { t: 0, cpu: 0, load: 0 };
+  const dt = t - prev.t;
+  if (dt <= 0.01) return prev.load;
+  const rate = Math.max(0, (cpu - prev.cpu) / dt);
+  const keep = Math.exp(-dt / 60);
+  own = { t, cpu, load: prev.load * keep + rate * (1 - keep) };
+  return own.load;
 }
 
 export function machineLoad(): MachineLoad {
@@ -20,20 +50,53 @@ export function machineLoad(): MachineLoad {
   } catch {
     runnable = null;
   }
-  return { cores: Math.max(1, availableParallelism()), load1: loadavg()[0] ?? 0, runnable };
+  return { cores: Math.max(1, availableParallelism()), load1: loadavg()[0] ?? 0, runnable, ownLoad1: ownRecentLoad() };
+}
+
+/** user+nice+system+idle+iowait+irq+softirq+steal and idle+iowait jiffies of all CPUs (Linux /proc/stat); null elsewhere. */
+function cpuJiffies(): { total: number; idle: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 5 || f.some((x) => !Number.isFinite(x))) return null;
+    return { total: f.reduce((a, b) => a + b, 0), idle: f[3]! + f[4]! };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The machine's load now, with the idle cores measured over `ms`
+ * milliseconds of /proc/stat: for a decision that holds for a long job
+ * (a batch of trainings), where the 1-minute load average would still count
+ * processes that ended a minute ago (a benchmark's previous run, a finished
+ * import). The caller waits `ms` (its own process is idle meanwhile).
+ */
+export async function sampledMachineLoad(ms = 250): Promise<MachineLoad> {
+  const a = cpuJiffies();
+  if (!a) return machineLoad();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuJiffies();
+  const load = machineLoad();
+  if (!b || b.total <= a.total) return load;
+  const idleShare = (b.idle - a.idle) / (b.total - a.total);
+  // Rounded down unless nearly whole: a core idle 60% of the sample is a core another job half uses.
+  return { ...load, sampledIdle: Math.max(0, Math.min(load.cores, Math.floor(idleShare * load.cores + 0.25))) };
 }
 
 /**
  * Cores the other processes leave idle: the cores minus the busier of two
- * readings, the 1-minute load average (rounded: it lags and includes the
- * caller when it has been busy) and the tasks runnable right now other than
- * the caller's thread (catches a machine that just became busy). Never below
- * 0 nor above the cores.
+ * readings, the recent load (a /proc/stat sample when the caller took one,
+ * else the 1-minute load average without this process's own share, rounded:
+ * it lags) and the tasks runnable right now other than the caller's thread
+ * (catches a machine that just became busy). Never below 0 nor above the
+ * cores.
  */
 export function idleCores(load: MachineLoad = machineLoad()): number {
-  const byAverage = Math.floor(load.cores - load.load1 + 0.5);
   const byNow = load.runnable === null ? load.cores : load.cores - Math.max(0, load.runnable - 1);
-  return Math.max(0, Math.min(load.cores, byAverage, byNow));
+  // A measured sample replaces the lagging average; without one, this process's own recent load is taken out of it.
+  const byRecent = load.sampledIdle ?? Math.floor(load.cores - Math.max(0, load.load1 - (load.ownLoad1 ?? 0)) + 0.5);
+  return Math.max(0, Math.min(load.cores, byRecent, byNow));
 }
 
 /**

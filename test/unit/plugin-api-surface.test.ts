@@ -67,6 +67,7 @@ const PLUGIN_API_EXPORTS = [
   'riskScaler',
   'rollingConcat',
   'runPoolTask',
+  'sampledMachineLoad',
   'standaloneComponents',
   'stateConflict',
   'taskGenerator',

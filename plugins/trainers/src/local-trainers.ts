@@ -1,6 +1,7 @@
 import {
   autoThreads,
   recorderTest,
+  sampledMachineLoad,
   TaskRunner,
   type ExperimentStore,
   type LocalTrainJob,
@@ -79,16 +80,28 @@ export class TrainerR implements Trainer {
   }
 
   /** Threads for `jobs` jobs: the configured count, else one per idle core (at most one per MIN_TASKS_PER_THREAD jobs); 1 without thread support. */
-  threadCount(jobs: number): number {
+  threadCount(jobs: number, load?: MachineLoad): number {
     if (jobs < 2 || !this.deps.threads) return 1;
     const asked = this.options.threads ?? 0;
     if (asked > 0) return Math.min(asked, jobs);
-    return autoThreads(jobs, MIN_TASKS_PER_THREAD, jobs, this.deps.machineLoad?.());
+    return autoThreads(jobs, MIN_TASKS_PER_THREAD, jobs, load ?? this.deps.machineLoad?.());
+  }
+
+  /**
+   * The thread count for a batch about to start. A batch big enough for
+   * several threads is long (minutes), so the machine is sampled for a
+   * quarter second first rather than read off the 1-minute load average,
+   * which still counts processes that just ended (a previous run).
+   */
+  private async batchThreads(jobs: number): Promise<number> {
+    const mayUseThreads = jobs >= 2 * MIN_TASKS_PER_THREAD && !!this.deps.threads && !(this.options.threads! > 0);
+    if (!mayUseThreads || this.deps.machineLoad) return this.threadCount(jobs);
+    return this.threadCount(jobs, await sampledMachineLoad());
   }
 
   /** Runs `jobs` (on threads when several pay), ticking one bar; the recorders in the order of `jobs`. */
   protected async runJobs(jobs: LocalTrainJob[], label: string, onProgress?: (done: number, total: number) => void): Promise<RecorderInfo[]> {
-    const threads = this.threadCount(jobs.length);
+    const threads = await this.batchThreads(jobs.length);
     this.lastThreads = threads;
     const bar = this.deps.progress.start(label, jobs.length);
     let done = 0;

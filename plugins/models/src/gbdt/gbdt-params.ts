@@ -168,10 +168,11 @@ export const GBDT_PARAMS = {
   num_threads: {
     type: 'integer',
     min: 0,
-    default: 1,
+    // Automatic, as LightGBM's own default (0: every core) would be on an idle machine; the model does not depend on it.
+    default: 0,
     aliases: ['num_thread', 'nthread', 'nthreads', 'n_jobs'],
     description:
-      'Threads for training (worker_threads: histograms, split search, partitioning, binning); 0 chooses automatically: one per core other processes leave idle, 1 on a busy machine or for small data (under 4 M rows x features per thread). Capped at the number of cores. The model does not depend on it. Default 1.',
+      'Threads for training (worker_threads: histograms, split search, partitioning, binning); 0 chooses automatically: one per core other processes leave idle, 1 on a busy machine or for small data (under 4 M rows x features per thread). Capped at the number of cores. The model does not depend on it. Default 0 (automatic; LightGBM\'s own default uses every core).',
   },
   use_quantized_grad: {
     type: 'boolean',

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { autoThreads, idleCores, sampledMachineLoad, type MachineLoad } from '../../../../core/index.js';
+import { ownRecentLoad } from '../../../../core/engine/machine.js';
+
+const machine = (load1: number, extra: Partial<MachineLoad> = {}): MachineLoad => ({ cores: 2, load1, runnable: 1, ...extra });
+
+describe('idle cores for automatic thread choices', () => {
+  it("take this process's own recent load out of the load average", () => {
+    // Busy on one thread for minutes, nothing else running: the other core is idle, so 2 threads (the caller's counts).
+    expect(idleCores(machine(1.0))).toBe(1);
+    expect(idleCores(machine(1.0, { ownLoad1: 0.97 }))).toBe(2);
+    expect(autoThreads(100, 1, 8, machine(1.0, { ownLoad1: 0.97 }))).toBe(2);
+    // Another process busy on a core as well: one idle core is left whatever this process did.
+    expect(idleCores(machine(2.0, { ownLoad1: 0.97 }))).toBe(1);
+    // Never more than the cores, and runnable tasks now still count.
+    expect(idleCores(machine(0.2, { ownLoad1: 1.5 }))).toBe(2);
+    expect(idleCores(machine(0.2, { ownLoad1: 1.5, runnable: 3 }))).toBe(0);
+  });
+
+  it('use a /proc/stat sample instead of the lagging average when one was taken', () => {
+    // A previous run ended a moment ago: the average still says one core busy, the sample says both idle.
+    expect(idleCores(machine(1.1, { sampledIdle: 2 }))).toBe(2);
+    expect(idleCores(machine(0.0, { sampledIdle: 1 }))).toBe(1);
+    // Runnable tasks now still bound it.
+    expect(idleCores(machine(0.0, { sampledIdle: 2, runnable: 2 }))).toBe(1);
+  });
+
+  it("measure this process's own load: rises while it computes, bounded by its threads", () => {
+    const before = ownRecentLoad();
+    const end = performance.now() + 300;
+    let x = 0;
+    while (performance.now() < end) x += Math.sqrt(x + 1);
+    const after = ownRecentLoad();
+    expect(x).toBeGreaterThan(0);
+    expect(after).toBeGreaterThan(before);
+    // 0.3 s at about one core against a 60 s time constant: ~0.005, far below one core.
+    expect(after).toBeLessThan(0.05);
+  });
+
+  it('sample the machine: a whole number of idle cores within the cores (Linux)', async () => {
+    const load = await sampledMachineLoad(50);
+    if (process.platform !== 'linux') return;
+    expect(Number.isInteger(load.sampledIdle)).toBe(true);
+    expect(load.sampledIdle!).toBeGreaterThanOrEqual(0);
+    expect(load.sampledIdle!).toBeLessThanOrEqual(load.cores);
+  });
+});
