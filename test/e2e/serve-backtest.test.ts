@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as AjvModule from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CdpPage, CHROMIUM } from '../helpers/cdp.js';
-import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 
 const CONFIG = path.join(ROOT, 'configs/simulate.yaml');
 const requireBrowser = process.env['QONLINE_REQUIRE_BROWSER'] === '1';
@@ -35,22 +36,7 @@ describe('qonline serve with a stored backtest (configs/simulate.yaml ends with 
     expect(run.code, run.stderr).toBe(0);
     const step = (JSON.parse(run.stdout) as { steps: { step: string; backtest?: { days: number; trades: number; risk: Record<string, StepRisk> } }[] }).steps.find((s) => s.step === 'backtest')!.backtest!;
 
-    const child = spawn(process.execPath, [CLI, 'serve', CONFIG, '--home', home, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = /"url":"([^"]+)"/.exec(out);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 20);
-      child.on('close', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-    });
+    const { url, child } = await startServe(['serve', CONFIG, '--home', home, '--port', '0'], children);
 
     const r = await fetch(url + 'api/backtest');
     expect(r.status).toBe(200);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +6,8 @@ import * as AjvModule from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S } from '../../plugins/serve/src/schemas.js';
 import { CdpPage, CHROMIUM } from '../helpers/cdp.js';
-import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { startServe as startServeCli, type ServeProc } from '../helpers/serve.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 const requireBrowser = process.env['QONLINE_REQUIRE_BROWSER'] === '1';
@@ -15,27 +16,8 @@ if (!CHROMIUM && !requireBrowser) console.warn('serve.test: Chromium not found; 
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
 
-async function startServe(home: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', CONFIG, '--home', home, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = out.match(/"url":"([^"]+)"/);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 20);
-    child.on('close', (c) => {
-      clearInterval(t);
-      reject(new Error(`serve exited ${c}: ${err}`));
-    });
-  });
-  return { url, child, stderr: () => err };
+function startServe(home: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProc> {
+  return startServeCli(['serve', CONFIG, '--home', home, '--port', '0', ...extra], children, env);
 }
 
 const stop = async (child: ChildProcess): Promise<number> => {
@@ -206,22 +188,7 @@ describe('qonline serve: routes from other plugins', () => {
     const cfg = path.join(dir, 'config.yaml');
     writeFileSync(cfg, readFileSync(CONFIG, 'utf8') + `\nplugins:\n  - ${path.join(ROOT, 'test/fixtures/plugins/api-route.js')}\n`);
     const plugin = path.join(ROOT, 'test/fixtures/plugins/api-route.js');
-    const child = spawn(process.execPath, [CLI, 'serve', cfg, '--home', home, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, QONLINE_TRUSTED_PLUGINS: plugin } });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = out.match(/"url":"([^"]+)"/);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 20);
-      child.on('close', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-    });
+    const { url, child } = await startServeCli(['serve', cfg, '--home', home, '--port', '0'], children, { QONLINE_TRUSTED_PLUGINS: plugin });
     const r = await fetch(url + 'api/strategy-names?prefix=tiny');
     expect(r.status).toBe(200);
     expect(r.headers.get('x-qonline-state-version')).toMatch(/^\d+$/);

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 
 const CONFIG = path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml');
 const children: ChildProcess[] = [];
@@ -18,20 +19,7 @@ describe('GET /api/users, /api/users/:id and the /users page (built CLI serve)',
     expect((await cli(['users', 'add', 'api1', '--config', user, '--date', '2020-12-01'])).code).toBe(0);
     const run = await cli(['trade', 'run', '--json']);
     expect(run.code, run.stderr).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'serve', CONFIG, '--home', home, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = out.match(/"url":"([^"]+)"/);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 20);
-      child.on('close', (c) => reject(new Error(`serve exited ${c}`)));
-    });
+    const { url } = await startServe(['serve', CONFIG, '--home', home, '--port', '0'], children);
     const list = await fetch(url + 'api/users');
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual(JSON.parse((await cli(['users', 'list', '--json'])).stdout));
