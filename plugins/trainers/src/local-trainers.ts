@@ -201,7 +201,7 @@ export class DelayTrainerR extends TrainerR {
     const todo = recorders.filter((r) => r.status !== 'FINISHED');
     if (!todo.length) return recorders;
     // Oldest window first: consecutive jobs of a thread then share most of their rows.
-    const ordered = [...todo].sort((a, b) => (recorderTest(a).start < recorderTest(b).start ? -1 : recorderTest(a).start > recorderTest(b).start ? 1 : 0));
+    const ordered = todo.map((r) => ({ id: r.id, start: recorderTest(r).start })).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const finished = await this.runJobs(
       ordered.map((r) => ({ kind: 'complete', recorderId: r.id })),
       `finish ${options.experiment}`,
