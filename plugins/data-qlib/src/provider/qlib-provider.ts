@@ -25,7 +25,7 @@ import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-wo
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
 import { assembleFrame, RowBlockAssembler, type InstrumentColumns, type InstrumentRows } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
-import { digestOfField, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
+import { digestOfField, digestsOfFieldPrefix, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
 /** `featureRows` results of at most this many values (16 MiB) are kept for an identical request, the last few of them. */
@@ -251,7 +251,14 @@ export class QlibDataProvider implements DataProvider {
     const fieldDigest = (name: string, length: number): Buffer | null => {
       const key = `${name}|${length}`;
       let d = digests.get(key);
-      if (d === undefined) digests.set(key, (d = digestOfField(s.fields, name, length)));
+      if (d !== undefined) return d;
+      if (length < s.length) {
+        // The cached rows' digest: the grown entries will want the whole series' digest next, from the same pass.
+        const both = digestsOfFieldPrefix(s.fields, name, length);
+        d = both?.prefix ?? null;
+        digests.set(`${name}|${s.length}`, both?.whole ?? null);
+      } else d = digestOfField(s.fields, name, length);
+      digests.set(key, d);
       return d;
     };
     // By the field-set array itself (compile() interns them): no key string per expression and instrument.
