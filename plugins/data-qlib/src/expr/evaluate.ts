@@ -28,7 +28,7 @@ import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-r
 import { NEAR_CONSTANT_STD } from './kernels/regression.js';
 import { operatorSpec, QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
-import { planOf, type Plan } from './plan.js';
+import { cachedPlanOf, planOf, type Plan } from './plan.js';
 
 /**
  * One instrument's rows: every calendar day from its first to its last stored
@@ -77,6 +77,8 @@ interface Context {
   segments: Context[] | null;
   /** Float32 outputs whatever the mode (pooled; plain small arrays in a segment's context). */
   f32: Alloc;
+  /** With segments: each step's value cut into its segments' rows, made once for all its readers (by step index). */
+  segmentViews: (Series[] | undefined)[];
 }
 
 /**
@@ -257,21 +259,8 @@ export function evaluate(node: ExprNode, input: SeriesInput, options: EvaluateOp
   return evaluatePlans([plannedOf(node, mode)], input, mode)[0]!;
 }
 
-/**
- * Plans of the AST nodes seen so far: callers (the provider, the feature
- * workers) evaluate the same parsed nodes for every instrument, and planning
- * formats every sub-expression's text. Nodes are treated as immutable once
- * evaluated.
- */
-const plans = { default: new WeakMap<ExprNode, Plan>(), qlib: new WeakMap<ExprNode, Plan>() };
-
 function plannedOf(node: ExprNode, mode: ExprMode): Plan {
-  let plan = plans[mode].get(node);
-  if (!plan) {
-    plan = planOf(node, mode);
-    plans[mode].set(node, plan);
-  }
-  return plan;
+  return cachedPlanOf(node, mode);
 }
 
 /**
@@ -346,6 +335,7 @@ function newContext(program: Program, input: SeriesInput, length: number, mode: 
     alloc: mode === 'qlib' ? f64Series : newSeries,
     segments: null,
     f32: newSeries,
+    segmentViews: [],
   };
 }
 
@@ -429,6 +419,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
       const v = values[j]!;
       values[j] = undefined;
       ctx.finite[j] = undefined;
+      ctx.segmentViews[j] = undefined;
       if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || v.buffer === packed.buffer) continue;
       ctx.ranks.delete(v);
       recycleSeries(v);
@@ -462,14 +453,16 @@ function computeBySegment(step: Step, args: Value[], ctx: Context): Series {
   const segments = ctx.segments!;
   const n = segments[0]!.length;
   const segArgs: Value[] = new Array(args.length);
+  const views: (Series[] | null)[] = new Array(args.length);
+  for (let a = 0; a < args.length; a++) {
+    const v = args[a]!;
+    views[a] = typeof v === 'number' ? null : segmentViewsOf(step.inputs[a]!, v, n, ctx);
+  }
   // Default mode gives float32 only; qlib mode's type is known after the first segment.
   let out: Series | null = ctx.mode === 'default' ? newSeries(ctx.length) : null;
   for (let k = 0; k < segments.length; k++) {
     const lo = k * n;
-    for (let a = 0; a < args.length; a++) {
-      const v = args[a]!;
-      segArgs[a] = typeof v === 'number' ? v : v.subarray(lo, lo + n);
-    }
+    for (let a = 0; a < args.length; a++) segArgs[a] = views[a]?.[k] ?? args[a]!;
     // Not for a shared pass: its first output may be another step's (the siblings read them all later).
     const target = step.pass < 0 && out instanceof Float32Array ? out.subarray(lo, lo + n) : null;
     segmentTarget = target;
@@ -487,6 +480,17 @@ function computeBySegment(step: Step, args: Value[], ctx: Context): Series {
     if (v !== target) out.set(v, lo);
   }
   return out ?? newSeries(0);
+}
+
+/** Step `j`'s value (`v`) as one view per segment of `n` rows. */
+function segmentViewsOf(j: number, v: Series, n: number, ctx: Context): Series[] {
+  let views = ctx.segmentViews[j];
+  if (views === undefined || views[0]!.buffer !== v.buffer || views[0]!.byteOffset !== v.byteOffset) {
+    views = new Array(ctx.segments!.length);
+    for (let k = 0; k < views.length; k++) views[k] = v.subarray(k * n, (k + 1) * n);
+    ctx.segmentViews[j] = views;
+  }
+  return views;
 }
 
 function compute(step: Step, args: Value[], ctx: Context): Value {

@@ -8,9 +8,10 @@ import {
   type InstrumentSpans,
 } from '../../../../core/index.js';
 import {
-  compileExpression,
   evaluateAll,
   evaluateSegments,
+  fieldsOf,
+  formatExpression,
   parseExpressionWith,
   qlibLeftExtent,
   qlibRightExtent,
@@ -18,7 +19,6 @@ import {
   windowExtent,
   type ExprMode,
   type ExprNode,
-  type SeriesInput,
 } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
@@ -37,7 +37,6 @@ interface Compiled {
   /** Short id of the canonical text (textId), set on first use. */
   id?: number;
   fields: string[];
-  evaluate(input: SeriesInput): Float32Array;
 }
 
 /**
@@ -169,12 +168,14 @@ export class QlibDataProvider implements DataProvider {
   private compile(expr: string): Compiled {
     let c = this.compiled.get(expr);
     if (!c) {
-      const compiled = compileExpression(expr, { mode: this.mode });
+      // The node the evaluator and `extent` use (parsed once per expression: planning formats every sub-expression).
+      const node = this.node(expr);
+      const names = fieldsOf(node);
       // Expressions reading the same fields share one array: input hashes are kept by field set (hashOf).
-      const key = compiled.fields.join(',');
+      const key = names.join(',');
       let fields = this.fieldSets.get(key);
-      if (!fields) this.fieldSets.set(key, (fields = compiled.fields));
-      c = { text: compiled.text, fields, evaluate: compiled.evaluate };
+      if (!fields) this.fieldSets.set(key, (fields = names));
+      c = { text: formatExpression(node), fields };
       this.compiled.set(expr, c);
     }
     return c;
