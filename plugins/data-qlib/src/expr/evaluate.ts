@@ -355,11 +355,26 @@ const segmentAlloc: Alloc = (n) => {
   return new Float32Array(n);
 };
 
-function newSegmentContext(program: Program, length: number, mode: ExprMode): Context {
-  const ctx = newContext(program, NO_FIELDS, length, mode);
-  if (mode === 'default') ctx.alloc = segmentAlloc;
-  ctx.f32 = segmentAlloc;
-  return ctx;
+/**
+ * A segment's context: small, as there is one per instrument of a request. Its per-step
+ * arrays fill as steps run; the value ranks (keyed by each segment's own arrays) and the
+ * (unused) field set are shared by the segments of one evaluation.
+ */
+function newSegmentContext(whole: Context, length: number): Context {
+  return {
+    mode: whole.mode,
+    input: NO_FIELDS,
+    length,
+    fieldArrays: whole.fieldArrays,
+    ranks: whole.ranks,
+    finite: [],
+    passOutputs: [],
+    program: whole.program,
+    alloc: whole.mode === 'default' ? segmentAlloc : f64Series,
+    segments: null,
+    f32: segmentAlloc,
+    segmentViews: [],
+  };
 }
 
 /** Segments read fields only through the whole input (field steps are elementwise). */
@@ -381,7 +396,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   if (segments > 1) {
     const segmentLength = length / segments;
     ctx.segments = [];
-    for (let k = 0; k < segments; k++) ctx.segments.push(newSegmentContext(program, segmentLength, mode));
+    for (let k = 0; k < segments; k++) ctx.segments.push(newSegmentContext(ctx, segmentLength));
   }
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
