@@ -62,7 +62,7 @@ export interface RunSummary {
 /** The figures of a summary that come from scores and signals. */
 interface Figures {
   strategies: RunSummary['strategies'];
-  /** Signal dates in order, signal rows, mean daily IC and rank IC (NaN: none). */
+  /** Signal date count, first and last, signal rows, mean daily IC and rank IC (NaN: none). */
   signals: { dates: number; first: string | null; last: string | null; rows: number; ic: number; rankIc: number };
 }
 
@@ -102,13 +102,15 @@ type IcCacheStore = ExperimentStore & Required<Pick<ExperimentStore, 'readDailyI
 async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures> {
   const strategies: RunSummary['strategies'] = [];
   const finished: string[] = [];
+  // A cache: figures it could not store (say, the database busy) are computed again next time.
+  const notStored = (e: unknown): void => p.kernel.logger.warn(`run summary: per-date IC not cached (${e instanceof Error ? e.message : String(e)})`);
   for (const s of p.strategies) {
     const recs = await store.listRecorders({ experiment: s.name });
     for (const r of recs) if (r.status === 'FINISHED') finished.push(r.id);
     const online = await new OnlineTool(store, s.name).onlineModels();
     const ics: number[] = [];
     for (const r of online) {
-      const days = await currentDailyIc(store, { kind: 'recorder', id: r.id }, '', (range) => recorderDays(store, r.id, range));
+      const days = await currentDailyIc(store, { kind: 'recorder', id: r.id }, '', (range) => recorderDays(store, r.id, range), notStored);
       const ic = meanOf(days.map((d) => d.ic));
       if (Number.isFinite(ic)) ics.push(ic);
     }
@@ -116,7 +118,7 @@ async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures>
   }
   // The signals' figures depend on which experiments' labels they match.
   const basis = JSON.stringify(p.strategies.map((s) => s.name));
-  const days = await currentDailyIc(store, { kind: 'signals', manager: p.manager.name }, basis, (range) => signalDays(store, p.manager.name, finished, range, basis));
+  const days = await currentDailyIc(store, { kind: 'signals', manager: p.manager.name }, basis, (range) => signalDays(store, p.manager.name, finished, range, basis), notStored);
   let rows = 0;
   for (const d of days) rows += d.rows;
   return {
@@ -142,6 +144,7 @@ async function currentDailyIc(
   owner: DailyIcOwner,
   basis: string,
   compute: (range: { start: string; end: string }) => Promise<Map<string, DailyIcFigures>>,
+  notStored: (e: unknown) => void,
 ): Promise<(DailyIcFigures & { date: string })[]> {
   const entries = await store.readDailyIc(owner);
   const figures = entries.map((e) => (e.figures && e.figures.basis === basis ? e.figures : null));
@@ -158,7 +161,7 @@ async function currentDailyIc(
     }
     i = j;
   }
-  await store.writeDailyIc(owner, fresh);
+  if (fresh.length) await store.writeDailyIc(owner, fresh).catch(notStored);
   const out: (DailyIcFigures & { date: string })[] = [];
   for (let k = 0; k < entries.length; k++) if (figures[k]!.rows > 0) out.push({ ...figures[k]!, date: entries[k]!.date });
   return out;
