@@ -102,15 +102,14 @@ type IcCacheStore = ExperimentStore & Required<Pick<ExperimentStore, 'readDailyI
 async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures> {
   const strategies: RunSummary['strategies'] = [];
   const finished: string[] = [];
-  // A cache: figures it could not store (say, the database busy) are computed again next time.
-  const notStored = (e: unknown): void => p.kernel.logger.warn(`run summary: per-date IC not cached (${e instanceof Error ? e.message : String(e)})`);
+  const computed: Computed[] = [];
   for (const s of p.strategies) {
     const recs = await store.listRecorders({ experiment: s.name });
     for (const r of recs) if (r.status === 'FINISHED') finished.push(r.id);
     const online = await new OnlineTool(store, s.name).onlineModels();
     const ics: number[] = [];
     for (const r of online) {
-      const days = await currentDailyIc(store, { kind: 'recorder', id: r.id }, '', (range) => recorderDays(store, r.id, range), notStored);
+      const days = await currentDailyIc(store, { kind: 'recorder', id: r.id }, '', (range) => recorderDays(store, r.id, range), computed);
       const ic = meanOf(days.map((d) => d.ic));
       if (Number.isFinite(ic)) ics.push(ic);
     }
@@ -118,7 +117,15 @@ async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures>
   }
   // The signals' figures depend on which experiments' labels they match.
   const basis = JSON.stringify(p.strategies.map((s) => s.name));
-  const days = await currentDailyIc(store, { kind: 'signals', manager: p.manager.name }, basis, (range) => signalDays(store, p.manager.name, finished, range, basis), notStored);
+  const days = await currentDailyIc(store, { kind: 'signals', manager: p.manager.name }, basis, (range) => signalDays(store, p.manager.name, finished, range, basis), computed);
+  // Stored back in one transaction. A cache: figures it could not store (say, the database busy) are computed again next time.
+  if (computed.length) {
+    await store
+      .transaction(async (tx) => {
+        for (const c of computed) await tx.writeDailyIc?.(c.owner, c.entries);
+      })
+      .catch((e: unknown) => p.kernel.logger.warn(`run summary: per-date IC not cached (${e instanceof Error ? e.message : String(e)})`));
+  }
   let rows = 0;
   for (const d of days) rows += d.rows;
   return {
@@ -134,17 +141,24 @@ async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures>
   };
 }
 
+/** Figures computed for stale dates, with the `changed` token read. */
+interface Computed {
+  owner: DailyIcOwner;
+  entries: { date: string; changed: string; figures: DailyIcFigures }[];
+}
+
 /**
  * The owner's figures of every date with rows, in date order: cached ones
  * where current, the others computed from the rows of runs of consecutive
- * stale dates (one date-range read a run) and stored back.
+ * stale dates (one date-range read a run).
  */
 async function currentDailyIc(
   store: IcCacheStore,
   owner: DailyIcOwner,
   basis: string,
   compute: (range: { start: string; end: string }) => Promise<Map<string, DailyIcFigures>>,
-  notStored: (e: unknown) => void,
+  /** Receives the figures computed here, to store back. */
+  computed: Computed[],
 ): Promise<(DailyIcFigures & { date: string })[]> {
   const entries = await store.readDailyIc(owner);
   const figures = entries.map((e) => (e.figures && e.figures.basis === basis ? e.figures : null));
@@ -161,7 +175,7 @@ async function currentDailyIc(
     }
     i = j;
   }
-  if (fresh.length) await store.writeDailyIc(owner, fresh).catch(notStored);
+  if (fresh.length) computed.push({ owner, entries: fresh });
   const out: (DailyIcFigures & { date: string })[] = [];
   for (let k = 0; k < entries.length; k++) if (figures[k]!.rows > 0) out.push({ ...figures[k]!, date: entries[k]!.date });
   return out;
