@@ -320,13 +320,13 @@ export class SqlExperimentStore implements ExperimentStore {
       const res = await ex.run(`UPDATE recorders SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
       if (res.changes === 0) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder with id ${id}`);
       // Whether its labels count for the signals' IC (FINISHED recorders' do) may have changed.
-      if (patch.status) await this.signalIcChangedAtLabelsOf(ex, id);
+      if (patch.status) await this.signalIcChangedAtDatesOf(ex, id);
     });
   }
 
   async deleteRecorder(id: string): Promise<void> {
     await this.atomically(async (ex) => {
-      await this.signalIcChangedAtLabelsOf(ex, id);
+      await this.signalIcChangedAtDatesOf(ex, id);
       await ex.run(`DELETE FROM daily_ic WHERE kind = 'recorder' AND owner = ?`, [id]);
       // Explicit deletes: do not depend on ON DELETE CASCADE being enabled.
       await ex.run(`DELETE FROM scores WHERE recorder_id = ?`, [id]);
@@ -568,7 +568,7 @@ export class SqlExperimentStore implements ExperimentStore {
   }
 
   /** Marks every manager's signal IC stale at the dates a recorder has scores (its own entries list them: one row a date). */
-  private async signalIcChangedAtLabelsOf(ex: SqlExecutor, recorderId: string): Promise<void> {
+  private async signalIcChangedAtDatesOf(ex: SqlExecutor, recorderId: string): Promise<void> {
     await ex.run(`UPDATE daily_ic SET changed = ? WHERE kind = 'signals' AND date IN (SELECT date FROM daily_ic WHERE kind = 'recorder' AND owner = ?)`, [randomUUID(), recorderId]);
   }
 
@@ -635,14 +635,9 @@ function ownerKey(owner: DailyIcOwner): string {
   return owner.kind === 'recorder' ? owner.id : owner.manager;
 }
 
-/** The distinct dates (column `col`) of rows grouped by date. */
+/** The distinct dates (column `col`) of rows. */
 function distinctDates(rows: unknown[][], col: number): string[] {
-  const out: string[] = [];
-  for (const r of rows) {
-    const d = r[col] as string;
-    if (out[out.length - 1] !== d) out.push(d);
-  }
-  return [...new Set(out)];
+  return [...new Set(rows.map((r) => r[col] as string))];
 }
 
 function toScoreRows(rows: { date: string; instrument: string; score: number }[]): ScoreRows {
