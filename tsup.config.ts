@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -37,7 +37,16 @@ async function buildCliBundle(): Promise<void> {
     define: { 'import.meta.url': 'qonlineCliUrl' },
     logLevel: 'warning',
   });
-  const code = readFileSync(out, 'utf8');
+  // The precompiled validators (dist/validators/, written first) go into the bundle as functions, so the
+  // code cache holds the ones a command used compiled; core/kernel/validator.ts finds them there.
+  const strict = '"use strict";\n';
+  let code = readFileSync(out, 'utf8');
+  if (!code.startsWith(strict)) throw new Error(`${out} does not start with "use strict"`);
+  const factories = readdirSync('dist/validators')
+    .filter((f) => f.endsWith('.cjs'))
+    .sort()
+    .map((f) => `${JSON.stringify(f.slice(0, -'.cjs'.length))}: function (exports, require) {\n${readFileSync(`dist/validators/${f}`, 'utf8')}\n}`);
+  code = `${strict}globalThis[Symbol.for("qonline.precompiled-validators")] = {\n${factories.join(',\n')}\n};\n${code.slice(strict.length)}`;
   writeFileSync(out, `// qonline-build ${createHash('sha256').update(code).digest('hex')}\n${code}`);
 }
 
@@ -68,7 +77,7 @@ export default defineConfig({
   },
   // The CLI bundle, and the precompiled config validators (ajv standalone code) core/kernel/validator.ts loads.
   async onSuccess() {
-    await buildCliBundle();
     execFileSync(process.execPath, ['dist/precompile-validators.js'], { stdio: 'inherit' });
+    await buildCliBundle();
   },
 });

@@ -117,3 +117,24 @@ describe('the CLI code cache', () => {
     expect(existsSync(path.join(dir, 'validate.bin'))).toBe(false);
   }, 60_000);
 });
+
+describe('plugins under the bundled CLI', () => {
+  it("get the CLI's own core from qonline/plugin-api and qonline (its classes), with or without a code cache", async () => {
+    const plugins = path.join(ROOT, 'test/fixtures/plugins');
+    const cfg = path.join(plugins, `.tmp-same-core-${process.pid}.yaml`);
+    writeFileSync(cfg, 'plugins: [./same-core.js]\n' + readFileSync(path.join(ROOT, 'test/fixtures/e2e/tiny-rolling.yaml'), 'utf8'));
+    const dir = cacheDir();
+    try {
+      for (const pass of ['no cache', 'cache']) {
+        const home = tempDir('qonline-same-core-');
+        const r = await runCli(['run', cfg, '--home', home, '--step', 'check_same_core'], { env: { QONLINE_CODE_CACHE_DIR: dir } });
+        expect(r.code, `${pass}: ${r.stderr}`).toBe(0);
+        expect(r.stderr).not.toMatch(/warning/i);
+        expect(JSON.parse(readFileSync(path.join(home, 'same-core.json'), 'utf8'))).toEqual({ pluginApi: true, library: true });
+        expect(existsSync(path.join(dir, 'run-check_same_core.bin'))).toBe(true);
+      }
+    } finally {
+      rmSync(cfg, { force: true });
+    }
+  }, 120_000);
+});
