@@ -11,11 +11,12 @@
  * hash on the bundle's first line) and its bytes match their checksum; V8
  * checks its own version and flags. Anything else is ignored and rewritten.
  * QONLINE_CODE_CACHE=0 turns it off; QONLINE_CODE_CACHE_DIR moves it (default:
- * dist/code-cache/, skipped silently where it cannot be written).
+ * dist/code-cache/, or the user's cache folder when dist/ is read-only).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
@@ -28,7 +29,23 @@ const source = readFileSync(bundleFile, 'utf8');
 // The build writes `// qonline-build <sha256 of the rest>` as the bundle's first line.
 const buildHash = /^\/\/ qonline-build ([0-9a-f]{64})\n/.exec(source.slice(0, 100))?.[1];
 const enabled = process.env['QONLINE_CODE_CACHE'] !== '0' && buildHash !== undefined;
-const cacheFile = path.join(process.env['QONLINE_CODE_CACHE_DIR'] || path.join(dist, 'code-cache'), `${cacheName(process.argv.slice(2))}.bin`);
+const cacheFile = path.join(cacheDir(), `${cacheName(process.argv.slice(2))}.bin`);
+
+/**
+ * dist/code-cache/, or where dist/ cannot be written (a system-wide install) the user's cache folder, one
+ * subfolder per build so that installs of different versions do not keep replacing each other's caches.
+ */
+function cacheDir(): string {
+  const chosen = process.env['QONLINE_CODE_CACHE_DIR'];
+  if (chosen) return chosen;
+  try {
+    accessSync(dist, constants.W_OK);
+    return path.join(dist, 'code-cache');
+  } catch {
+    const userCache = process.env['XDG_CACHE_HOME'] || path.join(homedir(), '.cache');
+    return path.join(userCache, 'qonline', 'code-cache', (buildHash ?? 'none').slice(0, 16));
+  }
+}
 
 /** One cache per command: what `validate` compiles is not what a routine compiles. */
 function cacheName(argv: string[]): string {
