@@ -175,7 +175,7 @@ interface CpuProfile {
 const PHASES: [string, RegExp][] = [
   ['config load + check + schema validation', /^(loadConfigFile|prepareConfig|checkConfig|validateConfig|isUserConfig|_Kernel|SchemaValidator)$/],
   ['store open (+ migrations)', /^(openSqliteStore|migrateSqlStore|openPostgresStore)$/],
-  ['summary printed by run (all signals, IC)', /^(summarize|formatSummary)$/],
+  ['summary printed by run (IC from the per-date cache)', /^(summarize|formatSummary|cachedFigures|fullFigures|currentDailyIc|recorderDays|signalDays)$/],
   ['processors', /^(applyProcessors|fitInferLearn|loadProcessorStates)$/],
   ['predict', /^predict$/],
   ['signals', /^(computeSignals|signalsFrom|recomputeSignals)$/],

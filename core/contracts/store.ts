@@ -60,6 +60,28 @@ export interface ScoreRows {
 
 export type ScoreKind = 'pred' | 'label';
 
+/** Whose daily IC: a recorder's (its predictions against its own labels) or a manager's signals'. */
+export type DailyIcOwner = { kind: 'recorder'; id: string } | { kind: 'signals'; manager: string };
+
+/** One date's IC figures, as `qonline run`'s summary computes them from that date's rows. */
+export interface DailyIcFigures {
+  /** What else the figures depend on, chosen by the caller (signals: the experiments whose labels they use). */
+  basis: string;
+  /** Rows of the owner at the date (a recorder's scores, pred and label; a manager's signals); 0 removes the date. */
+  rows: number;
+  /** Null: the date does not count in the mean (fewer than 2 matched rows, or not finite). */
+  ic: number | null;
+  rankIc: number | null;
+}
+
+export interface DailyIcEntry {
+  date: string;
+  /** Token of the last change to the date's rows (a write passes it back with new figures). */
+  changed: string;
+  /** Null: stale (the rows changed since the figures were computed, or never computed). */
+  figures: DailyIcFigures | null;
+}
+
 export interface HistoryEntry {
   manager: string;
   strategy: string;
@@ -151,6 +173,18 @@ export interface ExperimentStore {
   replaceSignals(manager: string, dates: string[], rows: ScoreRows, stateVersion: number): Promise<void>;
   readSignals(manager: string, range?: { start?: string; end?: string | null }): Promise<ScoreRows>;
   signalDates(manager: string): Promise<string[]>;
+  /**
+   * Optional (both or neither): a per-date IC cache, so the run summary reads
+   * only the dates whose rows changed. A store that has it keeps one entry per
+   * date holding rows of the owner, and marks it stale in the same transaction
+   * as any write that can change its figures: scores of the recorder at that
+   * date; for signals, signals at that date, labels of any recorder at that
+   * date, and a recorder's status change or deletion (at its score dates).
+   * Without it the summary reads every row.
+   */
+  readDailyIc?(owner: DailyIcOwner): Promise<DailyIcEntry[]>;
+  /** Stores figures of dates whose `changed` token is still the one read (others stay stale). */
+  writeDailyIc?(owner: DailyIcOwner, entries: { date: string; changed: string; figures: DailyIcFigures }[]): Promise<void>;
   /**
    * Takes a named lock shared by every process using this store (machines
    * included) without waiting; null when someone else holds it. Stores

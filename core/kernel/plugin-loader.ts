@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PluginManifest } from '../contracts/plugin.js';
@@ -54,6 +54,45 @@ export function untrustedReason(spec: string, resolved: string, configFile: stri
   return null;
 }
 
+/** File URL of a dist/ entry -> the bundle's own instance of that module (shareBundledModules). */
+let bundledModules: Map<string, object> | null = null;
+let bundleHooksRegistered = false;
+type ImportModule = (url: string) => Promise<Record<string, unknown>>;
+let importModule: ImportModule = (url) => import(url) as Promise<Record<string, unknown>>;
+const BUNDLED = Symbol.for('qonline.bundled-modules');
+
+/**
+ * Called by the CLI bundle (dist/cli-main.cjs, plugins/cli.ts), which holds its own copy of core:
+ * a plugin importing `qonline/plugin-api` or `qonline` (dist/plugin-api.js, dist/index.js) must get
+ * the bundle's instances, not a second core (its tokens, classes, QonlineError). Those two files
+ * are then served by a module load hook, registered when the first plugin is imported.
+ * `importer` imports plugin files: code compiled from a V8 code cache cannot call import() itself
+ * (Node 20 loses its import callback), so the launcher, an ES module, lends its own.
+ */
+export function shareBundledModules(distDir: string, modules: Record<string, object>, importer: ImportModule): void {
+  importModule = importer;
+  bundledModules = new Map(Object.entries(modules).map(([file, ns]) => [pathToFileURL(path.join(distDir, file)).href, ns]));
+}
+
+// Runs in Node's module hooks thread: a shared file's source becomes a re-export of the bundle's instance.
+const SHARE_HOOKS = `
+let shared = {};
+export function initialize(data) { shared = data.exports; }
+export async function load(url, context, nextLoad) {
+  const names = shared[url];
+  if (!names) return nextLoad(url, context);
+  const lines = names.map((n) => 'export const ' + n + ' = m[' + JSON.stringify(n) + '];');
+  return { format: 'module', shortCircuit: true, source: 'const m = globalThis[Symbol.for("qonline.bundled-modules")].get(' + JSON.stringify(url) + '); ' + lines.join(' ') };
+}`;
+
+function registerBundleHooks(): void {
+  if (!bundledModules || bundleHooksRegistered) return;
+  bundleHooksRegistered = true;
+  (globalThis as Record<symbol, unknown>)[BUNDLED] = bundledModules;
+  const exports = Object.fromEntries([...bundledModules].map(([url, ns]) => [url, Object.keys(ns)]));
+  register(`data:text/javascript,${encodeURIComponent(SHARE_HOOKS)}`, { data: { exports } });
+}
+
 /**
  * Loads the plugins a config lists: a path (relative to the config file) or a
  * package name resolved from the config's folder. Plugins must be JavaScript.
@@ -87,10 +126,11 @@ export async function loadPlugins(specs: readonly string[], configFile: string, 
       hint: 'plugins run with your full rights; if you trust it, pass --trust-plugin PATH (repeatable) or list it in QONLINE_TRUSTED_PLUGINS',
     });
   }
+  if (files.length) registerBundleHooks();
   for (const { spec, resolved } of files) {
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+      mod = await importModule(pathToFileURL(resolved).href);
     } catch (e) {
       problems.push(`${spec}: import failed: ${(e as Error).message.split('\n')[0]}`);
       continue;

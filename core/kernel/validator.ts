@@ -31,6 +31,9 @@ export function schemaKey(schema: object): string {
   return 'v' + createHash('sha1').update(JSON.stringify(schema)).digest('hex');
 }
 
+/** Where the CLI bundle (dist/cli-main.cjs) puts its precompiled validators: key -> the module's code as a function. */
+const BUNDLED_VALIDATORS = Symbol.for('qonline.precompiled-validators');
+
 /** Validators by `schemaKey`: a table, or a lookup that loads one validator on demand. */
 export type PrecompiledValidators = Record<string, ValidateFunction> | ((key: string) => ValidateFunction | undefined);
 
@@ -45,6 +48,20 @@ export type PrecompiledValidators = Record<string, ValidateFunction> | ((key: st
  * is compiled (the same ajv, the same options).
  */
 function precompiledValidators(): PrecompiledValidators | null {
+  const bundled = (globalThis as Record<symbol, unknown>)[BUNDLED_VALIDATORS] as Record<string, (exports: { validate?: ValidateFunction }, req: NodeJS.Require) => void> | undefined;
+  if (bundled) {
+    // The CLI bundle carries the same modules as functions (tsup.config.ts), so its code cache holds them compiled.
+    const loaded = new Map<string, ValidateFunction | undefined>();
+    return (key) => {
+      if (!loaded.has(key)) {
+        const factory = Object.hasOwn(bundled, key) ? bundled[key] : undefined;
+        const exports: { validate?: ValidateFunction } = {};
+        factory?.(exports, require);
+        loaded.set(key, exports.validate);
+      }
+      return loaded.get(key);
+    };
+  }
   if (!import.meta.url.endsWith('.js')) return null;
   const dir = fileURLToPath(new URL('./validators/', import.meta.url));
   return (key) => {

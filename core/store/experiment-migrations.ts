@@ -108,5 +108,28 @@ CREATE TABLE IF NOT EXISTS task_pool (
 );
 CREATE INDEX IF NOT EXISTS task_pool_claim ON task_pool (pool, status, priority DESC, id)`,
     },
+    {
+      version: 3,
+      name: 'daily IC cache',
+      // The run summary's per-date IC (ExperimentStore.readDailyIc): kind 'recorder' (owner a recorder id: its
+      // predictions against its own labels) or 'signals' (owner a manager). Every write of a date's rows sets
+      // `changed` to a new token; figures are current while `computed` equals it. Existing dates start stale.
+      sql: `
+CREATE TABLE IF NOT EXISTS daily_ic (
+  kind TEXT NOT NULL CHECK (kind IN ('recorder', 'signals')),
+  owner TEXT NOT NULL,
+  date TEXT NOT NULL,
+  changed TEXT NOT NULL,
+  computed TEXT,
+  basis TEXT,
+  row_count INTEGER,
+  ic DOUBLE PRECISION,
+  rank_ic DOUBLE PRECISION,
+  PRIMARY KEY (kind, owner, date)
+);
+CREATE INDEX IF NOT EXISTS daily_ic_by_date ON daily_ic (kind, date);
+INSERT INTO daily_ic (kind, owner, date, changed) SELECT DISTINCT 'recorder', recorder_id, date, 'migrated' FROM scores;
+INSERT INTO daily_ic (kind, owner, date, changed) SELECT DISTINCT 'signals', manager, date, 'migrated' FROM signals`,
+    },
   ];
 }

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  DailyIcEntry,
+  DailyIcFigures,
+  DailyIcOwner,
   ExperimentStore,
   HistoryEntry,
   ManagerState,
@@ -313,12 +316,18 @@ export class SqlExperimentStore implements ExperimentStore {
       params.push(patch.error);
     }
     if (!sets.length) return;
-    const res = await this.ex.run(`UPDATE recorders SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
-    if (res.changes === 0) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder with id ${id}`);
+    await this.atomically(async (ex) => {
+      const res = await ex.run(`UPDATE recorders SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      if (res.changes === 0) throw new QonlineError('QONLINE_NOT_FOUND', `no recorder with id ${id}`);
+      // Whether its labels count for the signals' IC (FINISHED recorders' do) may have changed.
+      if (patch.status) await this.signalIcChangedAtDatesOf(ex, id);
+    });
   }
 
   async deleteRecorder(id: string): Promise<void> {
     await this.atomically(async (ex) => {
+      await this.signalIcChangedAtDatesOf(ex, id);
+      await ex.run(`DELETE FROM daily_ic WHERE kind = 'recorder' AND owner = ?`, [id]);
       // Explicit deletes: do not depend on ON DELETE CASCADE being enabled.
       await ex.run(`DELETE FROM scores WHERE recorder_id = ?`, [id]);
       await ex.run(`DELETE FROM artifacts WHERE recorder_id = ?`, [id]);
@@ -373,6 +382,10 @@ export class SqlExperimentStore implements ExperimentStore {
           chunk.flat(),
         );
       }
+      const dates = distinctDates(flat, 2);
+      await this.dailyIcChanged(ex, 'recorder', recorderId, dates);
+      // Labels of any recorder may be the ones the signals' IC matches at these dates.
+      if (kind === 'label') await this.signalIcChanged(ex, dates);
     });
   }
 
@@ -491,11 +504,72 @@ export class SqlExperimentStore implements ExperimentStore {
           chunk.flat(),
         );
       }
+      await this.dailyIcChanged(ex, 'signals', manager, [...new Set([...dates, ...distinctDates(flat, 1)])]);
     });
   }
 
   async readSignals(manager: string, range: { start?: string; end?: string | null } = {}): Promise<ScoreRows> {
     return this.readDated('signals', ['manager'], [manager], range);
+  }
+
+  async readDailyIc(owner: DailyIcOwner): Promise<DailyIcEntry[]> {
+    const rows = await this.ex.all<{ date: string; changed: string; computed: string | null; basis: string | null; row_count: number | null; ic: number | null; rank_ic: number | null }>(
+      `SELECT date, changed, computed, basis, row_count, ic, rank_ic FROM daily_ic WHERE kind = ? AND owner = ? ORDER BY date`,
+      [owner.kind, ownerKey(owner)],
+    );
+    return rows.map((r) => ({
+      date: r.date,
+      changed: r.changed,
+      figures:
+        r.computed === r.changed
+          ? { basis: r.basis ?? '', rows: Number(r.row_count), ic: r.ic === null ? null : Number(r.ic), rankIc: r.rank_ic === null ? null : Number(r.rank_ic) }
+          : null,
+    }));
+  }
+
+  async writeDailyIc(owner: DailyIcOwner, entries: { date: string; changed: string; figures: DailyIcFigures }[]): Promise<void> {
+    if (!entries.length) return;
+    const key = ownerKey(owner);
+    await this.atomically(async (ex) => {
+      for (const { date, changed, figures: f } of entries) {
+        // Only where no write came since the rows were read (`changed` is still the token read).
+        if (f.rows === 0) await ex.run(`DELETE FROM daily_ic WHERE kind = ? AND owner = ? AND date = ? AND changed = ?`, [owner.kind, key, date, changed]);
+        else {
+          await ex.run(`UPDATE daily_ic SET computed = changed, basis = ?, row_count = ?, ic = ?, rank_ic = ? WHERE kind = ? AND owner = ? AND date = ? AND changed = ?`, [
+            f.basis,
+            f.rows,
+            f.ic,
+            f.rankIc,
+            owner.kind,
+            key,
+            date,
+            changed,
+          ]);
+        }
+      }
+    });
+  }
+
+  /** Marks the owner's daily IC at `dates` stale (creating the entries), in the write's transaction. */
+  private async dailyIcChanged(ex: SqlExecutor, kind: DailyIcOwner['kind'], owner: string, dates: string[]): Promise<void> {
+    const token = randomUUID();
+    const rows = dates.map((d) => [kind, owner, d, token]);
+    for (const chunk of chunkRows(rows, 4, this.driver.maxParams)) {
+      await ex.run(`INSERT INTO daily_ic (kind, owner, date, changed) VALUES ${this.d.bulkValues(chunk.length, 4)} ${this.d.upsert(['kind', 'owner', 'date'], ['changed'])}`, chunk.flat());
+    }
+  }
+
+  /** Marks every manager's signal IC at `dates` stale. */
+  private async signalIcChanged(ex: SqlExecutor, dates: string[]): Promise<void> {
+    const token = randomUUID();
+    for (const chunk of chunkRows(dates, 1, this.driver.maxParams - 1)) {
+      await ex.run(`UPDATE daily_ic SET changed = ? WHERE kind = 'signals' AND date IN (${chunk.map(() => '?').join(', ')})`, [token, ...chunk]);
+    }
+  }
+
+  /** Marks every manager's signal IC stale at the dates a recorder has scores (its own entries list them: one row a date). */
+  private async signalIcChangedAtDatesOf(ex: SqlExecutor, recorderId: string): Promise<void> {
+    await ex.run(`UPDATE daily_ic SET changed = ? WHERE kind = 'signals' AND date IN (SELECT date FROM daily_ic WHERE kind = 'recorder' AND owner = ?)`, [randomUUID(), recorderId]);
   }
 
   async signalDates(manager: string): Promise<string[]> {
@@ -555,6 +629,15 @@ function resolveSource(source: MigrationSource, dialect: SqlDialect): readonly M
     seen.add(m.version);
   }
   return list;
+}
+
+function ownerKey(owner: DailyIcOwner): string {
+  return owner.kind === 'recorder' ? owner.id : owner.manager;
+}
+
+/** The distinct dates (column `col`) of rows. */
+function distinctDates(rows: unknown[][], col: number): string[] {
+  return [...new Set(rows.map((r) => r[col] as string))];
 }
 
 function toScoreRows(rows: { date: string; instrument: string; score: number }[]): ScoreRows {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqlExperimentStore, type ExperimentStore, type Migration, type SqlDialect } from '../../core/index.js';
+import { SqlExperimentStore, type DailyIcFigures, type DailyIcOwner, type ExperimentStore, type Migration, type ScoreRows, type SqlDialect } from '../../core/index.js';
 
 /**
  * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
@@ -147,6 +147,103 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
       expect(sig.instruments).toEqual(['A', 'B', 'C']);
       expect([...sig.scores]).toEqual([1, 5, 6]);
       expect(await store.signalDates('m')).toEqual(['2020-01-02', '2020-01-03']);
+    });
+
+    it('keeps the per-date IC cache stale exactly where rows changed (same transaction), so refreshing it equals a full computation', async () => {
+      // The test's own per-date figures stand in for the summary's IC: any function of exactly the rows the contract names.
+      const [d1, d2, d3] = ['2020-01-02', '2020-01-03', '2020-01-06'];
+      const rows = (dates: string[], insts: string[], scores: number[]): ScoreRows => ({ dates, instruments: insts, scores: Float64Array.from(scores) });
+      const key = (r: ScoreRows, i: number): string => r.dates[i] + '|' + r.instruments[i];
+      const sum = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) : null);
+      const recorderFigures = async (id: string): Promise<Map<string, DailyIcFigures>> => {
+        const [pred, label] = [await store.readScores(id, 'pred'), await store.readScores(id, 'label')];
+        const lab = new Map(label.dates.map((_, i) => [key(label, i), label.scores[i]!]));
+        const out = new Map<string, DailyIcFigures>();
+        for (const d of new Set([...pred.dates, ...label.dates])) {
+          const idx = pred.dates.flatMap((x, i) => (x === d && lab.has(key(pred, i)) ? [i] : []));
+          out.set(d, { basis: '', rows: pred.dates.filter((x) => x === d).length + label.dates.filter((x) => x === d).length, ic: sum(idx.map((i) => pred.scores[i]! * lab.get(key(pred, i))!)), rankIc: null });
+        }
+        return out;
+      };
+      const signalFigures = async (manager: string): Promise<Map<string, DailyIcFigures>> => {
+        const sig = await store.readSignals(manager);
+        const lab = new Map<string, number>();
+        for (const r of await store.listRecorders({ experiment: 'ic', status: 'FINISHED' })) {
+          const l = await store.readScores(r.id, 'label');
+          l.dates.forEach((_, i) => lab.set(key(l, i), l.scores[i]!));
+        }
+        const out = new Map<string, DailyIcFigures>();
+        for (const d of new Set(sig.dates)) {
+          const idx = sig.dates.flatMap((x, i) => (x === d ? [i] : []));
+          const matched = idx.filter((i) => lab.has(key(sig, i)));
+          out.set(d, { basis: 'b', rows: idx.length, ic: sum(matched.map((i) => sig.scores[i]! * lab.get(key(sig, i))!)), rankIc: matched.length });
+        }
+        return out;
+      };
+      const figuresOf = (owner: DailyIcOwner): Promise<Map<string, DailyIcFigures>> => (owner.kind === 'recorder' ? recorderFigures(owner.id) : signalFigures(owner.manager));
+      const stale = async (owner: DailyIcOwner): Promise<string[]> => (await store.readDailyIc!(owner)).filter((e) => !e.figures).map((e) => e.date);
+      /** Computes stale dates only (as the summary does), stores them; the cache must then equal a full computation. */
+      const refreshEqualsFull = async (owner: DailyIcOwner): Promise<void> => {
+        const full = await figuresOf(owner);
+        const entries = await store.readDailyIc!(owner);
+        const fresh = entries.filter((e) => !e.figures).map((e) => ({ date: e.date, changed: e.changed, figures: full.get(e.date) ?? { basis: '', rows: 0, ic: null, rankIc: null } }));
+        await store.writeDailyIc!(owner, fresh);
+        const cached = (await store.readDailyIc!(owner)).map((e) => [e.date, e.figures]);
+        expect(cached).toEqual([...full].sort().map(([d, f]) => [d, f]));
+      };
+
+      expect(store.readDailyIc && store.writeDailyIc).toBeTruthy();
+      const a = await store.createRecorder({ experiment: 'ic', name: 'a', taskHash: 'a' });
+      const b = await store.createRecorder({ experiment: 'ic', name: 'b', taskHash: 'b' });
+      const A: DailyIcOwner = { kind: 'recorder', id: a.id };
+      const M: DailyIcOwner = { kind: 'signals', manager: 'icm' };
+      await store.writeScores(a.id, 'pred', rows([d1, d1, d2, d2], ['X', 'Y', 'X', 'Y'], [1, 2, 3, 4]));
+      await store.writeScores(a.id, 'label', rows([d1, d1, d2], ['X', 'Y', 'X'], [0.5, -1, 2]));
+      await store.updateRecorder(a.id, { status: 'FINISHED' });
+      await store.writeScores(b.id, 'label', rows([d2, d3], ['X', 'X'], [7, 8]));
+      await store.replaceSignals('icm', [d1, d2, d3], rows([d1, d1, d2, d3], ['X', 'Y', 'X', 'X'], [1, 1, 1, 1]), 1);
+      expect(await stale(A)).toEqual([d1, d2]);
+      await refreshEqualsFull(A);
+      await refreshEqualsFull(M);
+      await refreshEqualsFull({ kind: 'recorder', id: b.id });
+
+      // A recorder's score writes: its own dates only; labels also the signals' dates.
+      await store.writeScores(a.id, 'pred', rows([d3], ['X'], [5]));
+      expect([await stale(A), await stale(M)]).toEqual([[d3], []]);
+      await refreshEqualsFull(A);
+      await store.writeScores(a.id, 'label', rows([d2], ['Y'], [3]));
+      expect([await stale(A), await stale(M)]).toEqual([[d2], [d2]]);
+      await refreshEqualsFull(A);
+      await refreshEqualsFull(M);
+      // Finishing b makes its labels count for the signals (b's win at d2, as the later recorder's).
+      await store.updateRecorder(b.id, { status: 'FINISHED' });
+      expect(await stale(M)).toEqual([d2, d3]);
+      await refreshEqualsFull(M);
+      // Replacing signals: a date replaced by nothing leaves the cache.
+      await store.replaceSignals('icm', [d1], rows([], [], []), 2);
+      expect(await stale(M)).toEqual([d1]);
+      await refreshEqualsFull(M);
+      expect((await store.readDailyIc!(M)).map((e) => e.date)).toEqual([d2, d3]);
+      // A rolled-back write leaves the cache current.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.writeScores(a.id, 'label', rows([d3], ['X'], [9]));
+          await tx.replaceSignals('icm', [d2], rows([d2], ['Y'], [4]), 3);
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect([await stale(A), await stale(M)]).toEqual([[], []]);
+      // Deleting a finished recorder: the signals' dates where it had labels; its own entries go.
+      await store.deleteRecorder(b.id);
+      expect(await stale(M)).toEqual([d2, d3]);
+      expect(await store.readDailyIc!({ kind: 'recorder', id: b.id })).toEqual([]);
+      await refreshEqualsFull(M);
+      // Figures computed from rows that changed meanwhile are not stored (the token read is no longer current).
+      const [before] = (await store.readDailyIc!(A)).filter((e) => e.date === d2);
+      await store.writeScores(a.id, 'pred', rows([d2], ['X'], [-3]));
+      await store.writeDailyIc!(A, [{ date: d2, changed: before!.changed, figures: before!.figures! }]);
+      expect(await stale(A)).toEqual([d2]);
+      await refreshEqualsFull(A);
     });
 
     it('rolls a transaction back as a whole', async () => {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ScoreRows } from '../../core/contracts/store.js';
+import type { ExperimentStore, ScoreRows } from '../../core/contracts/store.js';
 import { openPipeline, prepareConfig, type Pipeline } from '../../core/engine/pipeline.js';
-import { summarize } from '../../core/engine/run.js';
+import { summarize, type RunSummary } from '../../core/engine/run.js';
 import { SystemClock } from '../../core/kernel/clock.js';
 import { SilentLogger } from '../../core/kernel/logger.js';
 import { NullProgress } from '../../core/kernel/progress.js';
@@ -49,14 +49,23 @@ async function fullReadFigures(p: Pipeline): Promise<unknown> {
   return { strategies, signals: { dates: new Set(sig.dates).size, ic: r4(ic.ic), rankIc: r4(ic.rankIc) } };
 }
 
-async function summaryFigures(home: string): Promise<{ summary: unknown; reference: unknown; recorders: number; online: number }> {
+/** The store without the optional per-date IC cache (as a third-party store): the summary reads every row. */
+function withoutIcCache(store: ExperimentStore): ExperimentStore {
+  return Object.create(store, { readDailyIc: { value: undefined }, writeDailyIc: { value: undefined } }) as ExperimentStore;
+}
+
+async function summaryFigures(home: string): Promise<{ summary: unknown; reference: unknown; uncached: RunSummary; cached: RunSummary; staleDates: number; recorders: number; online: number }> {
   const env = { builtins: builtinPluginEntries(), logger: new SilentLogger(), progress: new NullProgress(), clock: new SystemClock(), env: {}, home };
   const p = await openPipeline(await prepareConfig(CONFIG, env));
   try {
+    const staleDates = (await p.store.readDailyIc!({ kind: 'signals', manager: p.manager.name })).filter((e) => !e.figures).length;
     const s = await summarize(p, []);
     return {
       summary: { strategies: s.strategies.map((x) => ({ name: x.name, onlineIc: x.onlineIc })), signals: { dates: s.signals.dates, ic: s.signals.ic, rankIc: s.signals.rankIc } },
       reference: await fullReadFigures(p),
+      cached: s,
+      staleDates,
+      uncached: await summarize({ ...p, store: withoutIcCache(p.store) }, []),
       recorders: s.strategies.reduce((n, x) => n + x.recorders, 0),
       online: s.strategies.reduce((n, x) => n + x.online.length, 0),
     };
@@ -66,12 +75,22 @@ async function summaryFigures(home: string): Promise<{ summary: unknown; referen
 }
 
 describe('the summary `run` prints', () => {
-  it('reads labels once and only over the signal dates, with the figures of full reads, after routines, a rollback and a set_online', async () => {
+  it('from the per-date IC cache, has the figures of full reads, after routines, a rollback and a set_online', async () => {
     const home = tempDir('qonline-summary-');
     const env = { QONLINE_HOME: home };
-    const run = await runCli(['run', CONFIG, '-q'], { env });
+    // Each run's summary brings the cache up to date; the next routines change only their new dates.
+    for (const step of [['first_train'], ['routine', '--at', '2020-10-15'], ['routine', '--at', '2020-11-16']]) {
+      const r = await runCli(['run', CONFIG, '--step', ...step, '-q'], { env });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const run = await runCli(['run', CONFIG, '--step', 'routine', '--json'], { env });
     expect(run.code, run.stderr).toBe(0);
     const first = await summaryFigures(home);
+    const printed = JSON.parse(run.stdout) as RunSummary;
+    expect({ ...printed, steps: [] }).toEqual(first.uncached);
+    expect(first.cached).toEqual(first.uncached);
+    // The CLI's summary left the cache current: this one read no signal rows.
+    expect(first.staleDates).toBe(0);
     // Finished recorders that are not online (their labels partly before the signals) are part of the case.
     expect(first.recorders).toBeGreaterThan(first.online);
     expect(first.summary).toEqual(first.reference);
@@ -82,16 +101,18 @@ describe('the summary `run` prints', () => {
     expect(rb.code, rb.stderr).toBe(0);
     const rolled = await summaryFigures(home);
     expect(rolled.summary).toEqual(rolled.reference);
+    expect(rolled.cached).toEqual(rolled.uncached);
     expect(rolled.summary).not.toEqual(first.summary);
 
     // And putting the routine's models back returns the first figures.
     const hist = await runCli(['history', CONFIG, '--json'], { env });
     expect(hist.code, hist.stderr).toBe(0);
-    const routine = (JSON.parse(hist.stdout) as { reason: string; recorderIds: string[]; effectiveDate: string }[]).find((h) => h.reason === 'routine')!;
+    const routine = (JSON.parse(hist.stdout) as { reason: string; recorderIds: string[]; effectiveDate: string }[]).findLast((h) => h.reason === 'routine')!;
     const fwd = await runCli(['online', 'set', CONFIG, '--strategy', 'tiny_ridge', ...routine.recorderIds.map((id) => id.slice(0, 10)), '--effective', routine.effectiveDate, '-q'], { env });
     expect(fwd.code, fwd.stderr).toBe(0);
     const back = await summaryFigures(home);
     expect(back.summary).toEqual(back.reference);
+    expect(back.cached).toEqual(back.uncached);
     expect(back.summary).toEqual(first.summary);
   }, 180_000);
 });
