@@ -205,7 +205,7 @@ export class DelayTrainerR extends TrainerR {
   override async endTrain(recorders: RecorderInfo[], options: TrainOptions): Promise<RecorderInfo[]> {
     const todo = recorders.filter((r) => r.status !== 'FINISHED');
     if (!todo.length) return recorders;
-    // Oldest window first: consecutive jobs of a thread then share most of their rows.
+    // By test window, oldest first: threads take from both ends, so a thread's consecutive jobs share most of their rows.
     const ordered = todo.map((r) => ({ id: r.id, start: recorderTest(r).start })).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const finished = await this.runJobs(
       ordered.map((r) => ({ kind: 'complete', recorderId: r.id })),
