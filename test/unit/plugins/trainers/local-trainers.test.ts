@@ -126,6 +126,25 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(resolver.totalFits()).toBe(16);
   });
 
+  it('three threads: each task trained once, even slots from the front, the odd slot from the back', async () => {
+    const tasks = [1, 2, 3, 4, 5, 6, 7].map((a) => task(a));
+    const t = trainer(TrainerR, IDLE, { threads: 3 });
+    const recs = await t.train(tasks, { experiment: 'three' });
+    expect(t.lastThreads).toBe(3);
+    const testStart = (x: TaskDef): string => String(x.dataset.kwargs.segments['test']![0]);
+    expect(recs.map((r) => r.params.test_start)).toEqual(tasks.map(testStart));
+    const ran = made[0]!.ran;
+    const startOf = (r: (typeof ran)[number]) => (r.job.kind === 'run' ? testStart(r.job.task) : '');
+    expect(ran.map(startOf).sort()).toEqual(recs.map((r) => r.params.test_start).sort());
+    // Slots 0 and 2 share the front (ascending together), slot 1 walks back from the newest.
+    const front = ran.filter((r) => r.slot !== 1).map(startOf);
+    const back = ran.filter((r) => r.slot === 1).map(startOf);
+    expect(front).toEqual([...front].sort());
+    expect(back).toEqual([...back].sort().reverse());
+    expect(back[0]).toBe('2020-07-01');
+    expect(resolver.totalFits()).toBe(7);
+  });
+
   it('on a busy machine, for a single task, or with threads: 1, trains on the calling thread (no thread started)', async () => {
     const busy = trainer(TrainerR, BUSY);
     expect(busy.threadCount(16)).toBe(1);
