@@ -127,11 +127,14 @@ export class TrainerR implements Trainer {
   }
 
   /**
-   * Each thread takes the next job until none is left (jobs in order: a
-   * thread's consecutive windows overlap, so its model reuses the previous
-   * window's sorted bins). After a failure no new job starts; the first
-   * error is thrown once the running jobs ended. Null when the threads could
-   * not start (the caller trains here instead).
+   * Each thread takes the next job from its end of the list until none is
+   * left: even slots from the front, odd slots from the back (jobs in order,
+   * oldest window first). A thread's consecutive windows are then neighbours
+   * (one step apart, not one per thread), so its model reuses most of the
+   * previous window's sorted bins, and the two ends meet wherever the work
+   * balances. After a failure no new job starts; the first error is thrown
+   * once the running jobs ended. Null when the threads could not start (the
+   * caller trains here instead).
    */
   private async onThreads(jobs: LocalTrainJob[], threads: number, tick: () => void): Promise<RecorderInfo[] | null> {
     const { logger } = this.deps;
@@ -148,11 +151,13 @@ export class TrainerR implements Trainer {
     }
     logger.info(`training ${jobs.length} task(s) on ${threads} threads`);
     const ids = new Array<string>(jobs.length);
-    let next = 0;
+    // Jobs [front, back] are left.
+    let front = 0;
+    let back = jobs.length - 1;
     let failure: { error: unknown } | undefined;
     const lane = async (slot: number): Promise<void> => {
-      while (!failure && next < jobs.length) {
-        const i = next++;
+      while (!failure && front <= back) {
+        const i = slot % 2 === 0 ? front++ : back--;
         try {
           ids[i] = (await runJob(jobs[i]!, slot)).recorderId;
           tick();
@@ -200,7 +205,7 @@ export class DelayTrainerR extends TrainerR {
   override async endTrain(recorders: RecorderInfo[], options: TrainOptions): Promise<RecorderInfo[]> {
     const todo = recorders.filter((r) => r.status !== 'FINISHED');
     if (!todo.length) return recorders;
-    // Oldest window first: consecutive jobs of a thread then share most of their rows.
+    // By test window, oldest first: threads take from both ends, so a thread's consecutive jobs share most of their rows.
     const ordered = todo.map((r) => ({ id: r.id, start: recorderTest(r).start })).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
     const finished = await this.runJobs(
       ordered.map((r) => ({ kind: 'complete', recorderId: r.id })),

@@ -49,11 +49,14 @@ export class BinSampleCache {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** How the last call got its keys (for tests and debug logs). */
   lastSource: 'merged' | 'sorted' = 'sorted';
+  /** Rows of the last call matched by the one block comparison (the rest were hashed one by one; for tests). */
+  lastBlockRows = 0;
 
   /** Visits each feature's non-NaN values of the window as sorted keys (float32Key), in feature order. */
   sortedColumns(features: Float32Array, rows: number, cols: number, visit: SortedColumnVisitor): void {
     const previous = this.windows.get(cols);
     const change = previous ? matchRows(previous, features, rows, cols) : null;
+    this.lastBlockRows = change?.block ?? 0;
     let window: BinnedWindow;
     if (previous && change) {
       this.lastSource = 'merged';
@@ -132,6 +135,8 @@ function isNaNBits(b: number): boolean {
 interface RowChange {
   removed: Int32Array;
   added: Int32Array;
+  /** Rows matched as one block. */
+  block: number;
 }
 
 /** The rows that differ from the previous window, or null when too few rows are shared. */
@@ -139,18 +144,26 @@ function matchRows(previous: BinnedWindow, features: Float32Array, rows: number,
   const oldRows = previous.rows;
   const oldBits = new Int32Array(previous.features.buffer, previous.features.byteOffset, oldRows * cols);
   const newBits = new Int32Array(features.buffer, features.byteOffset, rows * cols);
-  // The block: the window's first rows equal to consecutive rows of the previous window, from `shift` on.
-  let shift = 0;
-  while (shift < oldRows && !rowsEqual(oldBits, shift, newBits, 0, cols)) shift++;
-  const block = shift < oldRows && rows > 0 ? sharedRun(previous.features, shift, features, Math.min(rows, oldRows - shift), cols) : 0;
+  // The block: consecutive rows of both windows, bit-identical. Rolled forward, the window's first rows are the
+  // previous window's from `oldFrom` on; rolled back (a training thread taking the newest window first), the
+  // previous window's first rows are the window's from `newFrom` on.
+  let oldFrom = 0;
+  let newFrom = 0;
+  while (oldFrom < oldRows && !rowsEqual(oldBits, oldFrom, newBits, 0, cols)) oldFrom++;
+  if (oldFrom === oldRows || rows === 0) {
+    oldFrom = 0;
+    while (newFrom < rows && !rowsEqual(oldBits, 0, newBits, newFrom, cols)) newFrom++;
+  }
+  const found = oldFrom < oldRows && newFrom < rows && rows > 0 && oldRows > 0;
+  const block = found ? sharedRun(previous.features, oldFrom, features, newFrom, Math.min(rows - newFrom, oldRows - oldFrom), cols) : 0;
   // Every other row is matched by content, with a hash table of the previous window's other rows.
   const oldOthers = new Int32Array(oldRows - block);
-  for (let j = 0, m = 0; j < oldRows; j++) if (j < shift || j >= shift + block) oldOthers[m++] = j;
+  for (let j = 0, m = 0; j < oldRows; j++) if (j < oldFrom || j >= oldFrom + block) oldOthers[m++] = j;
   const newOthers = new Int32Array(rows - block);
-  for (let i = block; i < rows; i++) newOthers[i - block] = i;
+  for (let i = 0, m = 0; i < rows; i++) if (i < newFrom || i >= newFrom + block) newOthers[m++] = i;
   const { unmatchedOld, unmatchedNew } = matchByContent(oldBits, oldOthers, newBits, newOthers, cols);
   if (rows - unmatchedNew.length < MIN_SHARED_FRACTION * rows) return null;
-  return { removed: unmatchedOld, added: unmatchedNew };
+  return { removed: unmatchedOld, added: unmatchedNew, block };
 }
 
 function rowsEqual(aBits: Int32Array, a: number, bBits: Int32Array, b: number, cols: number): boolean {
@@ -160,19 +173,19 @@ function rowsEqual(aBits: Int32Array, a: number, bBits: Int32Array, b: number, c
   return true;
 }
 
-/** How many rows from (previous) row `shift` and (new) row 0 on are bit-identical, up to `limit`: memcmp by chunks. */
-function sharedRun(oldFeatures: Float32Array, shift: number, features: Float32Array, limit: number, cols: number): number {
+/** How many rows from (previous) row `oldFrom` and (new) row `newFrom` on are bit-identical, up to `limit`: memcmp by chunks. */
+function sharedRun(oldFeatures: Float32Array, oldFrom: number, features: Float32Array, newFrom: number, limit: number, cols: number): number {
   const rowBytes = cols * 4;
-  const oldBytes = Buffer.from(oldFeatures.buffer, oldFeatures.byteOffset + shift * rowBytes, limit * rowBytes);
-  const newBytes = Buffer.from(features.buffer, features.byteOffset, limit * rowBytes);
+  const oldBytes = Buffer.from(oldFeatures.buffer, oldFeatures.byteOffset + oldFrom * rowBytes, limit * rowBytes);
+  const newBytes = Buffer.from(features.buffer, features.byteOffset + newFrom * rowBytes, limit * rowBytes);
   let run = 0;
   while (run < limit) {
     const end = Math.min(limit, run + COMPARE_CHUNK_ROWS);
     if (newBytes.compare(oldBytes, run * rowBytes, end * rowBytes, run * rowBytes, end * rowBytes) !== 0) break;
     run = end;
   }
-  const oldBits = new Int32Array(oldFeatures.buffer, oldFeatures.byteOffset + shift * rowBytes, limit * cols);
-  const newBits = new Int32Array(features.buffer, features.byteOffset, limit * cols);
+  const oldBits = new Int32Array(oldFeatures.buffer, oldFeatures.byteOffset + oldFrom * rowBytes, limit * cols);
+  const newBits = new Int32Array(features.buffer, features.byteOffset + newFrom * rowBytes, limit * cols);
   while (run < limit && rowsEqual(oldBits, run, newBits, run, cols)) run++;
   return run;
 }

@@ -174,6 +174,26 @@ describe('GBDT bins of overlapping windows (BinSampleCache)', () => {
   });
 
 
+  it('matches a window rolled back (a thread taking the newest window first) as one block, with the from-scratch bins', () => {
+    const cols = 20;
+    const all = awkwardRows(3000, cols, 5);
+    const rowsOf = (first: number, n: number) => all.slice(first * cols, (first + n) * cols);
+    const cache = new BinSampleCache();
+    const windows: [string, Float32Array, number][] = [
+      ['newest', rowsOf(1000, 1500), 0],
+      ['rolled forward by 50', rowsOf(1050, 1500), 1450],
+      ['rolled back by 100', rowsOf(950, 1500), 1400],
+      ['rolled back by 50, shrunk', rowsOf(900, 1400), 1350],
+      ['rolled back by 20, grown', rowsOf(880, 1600), 1400],
+    ];
+    for (const [label, w, block] of windows) {
+      const n = w.length / cols;
+      expectSameBins(computeBinMapper(w, n, cols, 255, 200_000, 1, cache), referenceBins(w, n, cols, 255), label);
+      expect(cache.lastSource, label).toBe(block ? 'merged' : 'sorted');
+      expect(cache.lastBlockRows, label).toBe(block);
+    }
+  });
+
   it('merges the previous window into exactly the bins the window computes alone', () => {
     const all = market(6000, 3);
     const cache = new BinSampleCache();

@@ -126,6 +126,25 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(resolver.totalFits()).toBe(16);
   });
 
+  it('three threads: each task trained once, even slots from the front, the odd slot from the back', async () => {
+    const tasks = [1, 2, 3, 4, 5, 6, 7].map((a) => task(a));
+    const t = trainer(TrainerR, IDLE, { threads: 3 });
+    const recs = await t.train(tasks, { experiment: 'three' });
+    expect(t.lastThreads).toBe(3);
+    const testStart = (x: TaskDef): string => String(x.dataset.kwargs.segments['test']![0]);
+    expect(recs.map((r) => r.params.test_start)).toEqual(tasks.map(testStart));
+    const ran = made[0]!.ran;
+    const startOf = (r: (typeof ran)[number]) => (r.job.kind === 'run' ? testStart(r.job.task) : '');
+    expect(ran.map(startOf).sort()).toEqual(recs.map((r) => r.params.test_start).sort());
+    // Slots 0 and 2 share the front (ascending together), slot 1 walks back from the newest.
+    const front = ran.filter((r) => r.slot !== 1).map(startOf);
+    const back = ran.filter((r) => r.slot === 1).map(startOf);
+    expect(front).toEqual([...front].sort());
+    expect(back).toEqual([...back].sort().reverse());
+    expect(back[0]).toBe('2020-07-01');
+    expect(resolver.totalFits()).toBe(7);
+  });
+
   it('on a busy machine, for a single task, or with threads: 1, trains on the calling thread (no thread started)', async () => {
     const busy = trainer(TrainerR, BUSY);
     expect(busy.threadCount(16)).toBe(1);
@@ -146,9 +165,9 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
 
   it('a failing task on a thread: no new task starts, the first error is thrown, finished recorders stay', async () => {
     const t = trainer(TrainerR, IDLE, { threads: 2 });
-    // The others fit slowly (an async 200 ms fit): the failure (on the second lane's first task) comes first.
+    // The others fit slowly (an async 200 ms fit): the failure (on the second lane's first task, the last one) comes first.
     const slow = { delay_ms: 200 };
-    const tasks = [task(1, slow), task(2, { fail: 'no convergence' }), task(3, slow), task(4, slow), task(5, slow), task(6, slow)];
+    const tasks = [task(1, slow), task(2, slow), task(3, slow), task(4, slow), task(5, slow), task(6, { fail: 'no convergence' })];
     await expect(t.train(tasks, { experiment: 's' })).rejects.toThrow('no convergence');
     expect(made[0]!.closed).toBe(true);
     // Both lanes stop taking tasks after the failure: only the task running on the other lane ends.
@@ -174,9 +193,14 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(done.every((r) => r.status === 'FINISHED' && r.params.phase === 'finished')).toBe(true);
     expect(resolver.totalFits()).toBe(8);
     expect(t.lastThreads).toBe(2);
-    // Oldest test window first (a thread's consecutive windows overlap).
+    // By test window: one thread from the oldest on, the other from the newest back (a thread's consecutive windows
+    // are neighbours), every task once.
     const byStart = [...recorded].sort((a, b) => (a.params.test_start! < b.params.test_start! ? -1 : 1)).map((r) => r.id);
-    expect(made[0]!.ran.map((r) => (r.job.kind === 'complete' ? r.job.recorderId : ''))).toEqual(byStart);
+    const ranOn = (slot: number) => made[0]!.ran.filter((r) => r.slot === slot).map((r) => (r.job.kind === 'complete' ? r.job.recorderId : ''));
+    const [first, second] = [ranOn(0), ranOn(1)];
+    expect(first.length).toBeGreaterThan(0);
+    expect(second.length).toBeGreaterThan(0);
+    expect([...first, ...[...second].reverse()]).toEqual(byStart);
     expect((await store.readScores(done[0]!.id, 'pred')).scores.length).toBe(2);
     // Nothing left to do: no fit, no thread.
     await t.endTrain(done, { experiment: 's' });
