@@ -23,4 +23,5 @@ export * from './online/collector.js';
 export * from './kernel/did-you-mean.js';
 export { standaloneComponents, type StandaloneComponents } from './kernel/standalone.js';
 export { autoThreads, idleCores, machineLoad, sampledMachineLoad, type MachineLoad } from './engine/machine.js';
+export { featureCacheShare, inFeatureCacheShare, type FeatureCacheShare } from './engine/task-thread.js';
 export { riskAnalysis, riskScaler, PERIODS_PER_YEAR, type RiskReport, type RiskOptions } from './report/risk.js';

@@ -235,8 +235,13 @@ export interface TaskExecutor {
    * an in-process trainer gives several tasks to several threads.
    */
   runJob?(job: LocalTrainJob, slot: number): Promise<{ recorderId: string }>;
-  /** Starts `count` slots now (set-up errors surface here, once). */
-  start?(count: number): Promise<void>;
+  /**
+   * Starts `count` slots now (set-up errors surface here, once).
+   * `sameFeatures`: the slots will compute the same features (one batch of
+   * an in-process trainer), so each writes only its share of the disk
+   * feature cache (see `featureCacheShare`).
+   */
+  start?(count: number, options?: { sameFeatures?: boolean }): Promise<void>;
   /** Stops the slot's current work now (its `execute` rejects); a no-op where work cannot be stopped. */
   abort(slot: number): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { isMainThread, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../contracts/logger.js';
 import type { FetchedTask, LocalTrainJob, TaskPoolProvider } from '../contracts/task-pool.js';
 import { ERROR_CODES, isQonlineError, QonlineError, type ErrorCode } from '../errors/index.js';
@@ -22,6 +22,36 @@ type FromThread =
   | { type: 'fatal'; error: SerializedError }
   | { type: 'result'; outcome: TaskOutcome }
   | { type: 'error'; error: SerializedError };
+
+/** A training thread's share of the disk feature cache's writes: the instruments whose code hashes to `index` modulo `count`. */
+export interface FeatureCacheShare {
+  index: number;
+  count: number;
+}
+
+/**
+ * This thread's share of the disk feature cache's writes, when it is one of
+ * the training threads of a batch that all compute the same features (an
+ * in-process trainer's batch: each thread's first task computes every
+ * instrument's features): each then writes only its share, and the entries
+ * of one batch are written once, not once per thread. Null elsewhere (every
+ * computed entry is written). Exact either way: an entry not written is
+ * computed again when next wanted.
+ */
+export function featureCacheShare(): FeatureCacheShare | null {
+  if (isMainThread) return null;
+  const share = ((workerData as Record<string, unknown> | undefined)?.[TASK_THREAD_FLAG] as { share?: FeatureCacheShare } | undefined)?.share;
+  return share && share.count > 1 ? share : null;
+}
+
+/** Whether the instrument `code` is in `share` (a string hash: the same in every thread whatever each one's request order). */
+export function inFeatureCacheShare(code: string, share: FeatureCacheShare | null): boolean {
+  if (!share) return true;
+  // FNV-1a over the UTF-16 code units.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < code.length; i++) h = Math.imul(h ^ code.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % share.count === share.index;
+}
 
 interface Slot {
   worker: Worker;
@@ -47,18 +77,22 @@ export interface ThreadExecutorOptions {
  */
 export class ThreadExecutor implements TaskExecutor {
   private readonly slots = new Map<number, Slot>();
+  /** Slots sharing the disk feature cache's writes (start's `sameFeatures`); 0: each writes all it computes. */
+  private sharing = 0;
 
   constructor(private readonly o: ThreadExecutorOptions) {}
 
   /** Starts the threads of `count` slots and waits until each has opened its pipeline (set-up errors surface here, once). */
-  async start(count: number): Promise<void> {
+  async start(count: number, options: { sameFeatures?: boolean } = {}): Promise<void> {
+    this.sharing = options.sameFeatures && count > 1 ? count : 0;
     await Promise.all(Array.from({ length: count }, (_, i) => this.slot(i).ready));
   }
 
   private slot(i: number): Slot {
     const existing = this.slots.get(i);
     if (existing && !existing.exited) return existing;
-    const worker = new Worker(this.o.script, { argv: this.o.argv, workerData: { [TASK_THREAD_FLAG]: { slot: i } } });
+    const share: FeatureCacheShare | undefined = this.sharing ? { index: i % this.sharing, count: this.sharing } : undefined;
+    const worker = new Worker(this.o.script, { argv: this.o.argv, workerData: { [TASK_THREAD_FLAG]: { slot: i, share } } });
     const s: Slot = { worker, exited: false, ready: Promise.resolve() };
     const settle = (fn: (p: NonNullable<Slot['pending']>) => void): void => {
       const p = s.pending;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   defineComponent,
   definePlugin,
+  featureCacheShare,
   QonlineError,
   S,
   TOKENS,
@@ -56,7 +57,7 @@ export async function openSyntheticMarket(
   };
   const { id, dir } = syntheticMarketDir(home, opts);
   await generateSyntheticMarket(dir, opts);
-  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads, expressions: options.expressions });
+  return new QlibDataProvider({ id, uri: dir, cacheMiB: options.cache_mib, cacheDir: options.disk_cache === false ? undefined : path.join(home, 'cache', 'features', id), threads: options.threads, expressions: options.expressions, diskWriteShare: featureCacheShare() });
 }
 
 /** Where the synthetic market of these options lives under the home (one folder per option set). */
@@ -114,6 +115,8 @@ const qlibData = defineComponent({
       cacheDir: o.disk_cache === false ? undefined : path.join(ctx.deps.home, 'cache', 'features', id),
       threads: o.threads,
       expressions: o.expressions,
+      // A training thread of a batch writes only its share of the disk cache (the other threads write the rest).
+      diskWriteShare: featureCacheShare(),
     });
   },
 });

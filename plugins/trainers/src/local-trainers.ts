@@ -143,7 +143,8 @@ export class TrainerR implements Trainer {
     const runJob = executor.runJob?.bind(executor);
     try {
       if (!runJob) return null;
-      await executor.start?.(threads);
+      // Every thread's first task computes the same features: each writes its share of the disk cache.
+      await executor.start?.(threads, { sameFeatures: true });
     } catch (e) {
       logger.warn(`training threads did not start (${(e as Error).message}); training on this thread`);
       await close();

@@ -1,6 +1,8 @@
 import {
   Calendar,
+  inFeatureCacheShare,
   QonlineError,
+  type FeatureCacheShare,
   type DataProvider,
   type FeatureFrame,
   type FeatureRequest,
@@ -50,7 +52,7 @@ interface Pending {
   out: Float32Array[];
   full: number[];
   hashOf(names: string[], length: number): Buffer;
-  /** The instrument's disk cache entries (written once, after the new values are in). */
+  /** The instrument's disk cache entries to write (once, after the new values are in); absent when not this provider's to write. */
   pack?: CachePack;
   /** Cached entries to extend to the series' length (extendAll): expression index, cached rows, and the wanted cached rows before the recomputed tail. */
   grow: Grow[];
@@ -86,6 +88,13 @@ export interface QlibProviderOptions {
    * starts loading are computed from the request's start minus Qlib's extent).
    */
   expressions?: ExprMode;
+  /**
+   * Internal: the instruments whose disk cache entries this provider writes
+   * (a training thread of a batch whose threads compute the same features:
+   * `featureCacheShare()`); the others are computed and kept in memory only.
+   * Absent: every computed entry is written.
+   */
+  diskWriteShare?: FeatureCacheShare | null;
 }
 
 /**
@@ -108,6 +117,7 @@ export class QlibDataProvider implements DataProvider {
   /** Rows evaluated by expressions (full or incremental), for tests and benchmarks. */
   rowsEvaluated = 0;
   private readonly disk?: FeatureDiskCache;
+  private readonly diskWriteShare: FeatureCacheShare | null;
   private readonly threads?: number;
   private pool?: FeatureWorkerPool;
   /** Threads that evaluated the last `features` request (1 = the calling thread). */
@@ -129,6 +139,7 @@ export class QlibDataProvider implements DataProvider {
     this.threads = options.threads;
     this.cache = new ArrayLruCache((options.cacheMiB ?? 1024) * 1024 * 1024);
     if (options.cacheDir) this.disk = new FeatureDiskCache(options.cacheDir);
+    this.diskWriteShare = options.diskWriteShare ?? null;
   }
 
   async calendar(freq = 'day'): Promise<Calendar> {
@@ -300,9 +311,11 @@ export class QlibDataProvider implements DataProvider {
         }
       } else full.push(k);
     }
+    // Entries outside this thread's share are written by the thread whose share they are.
+    const writes = pack && inFeatureCacheShare(code, this.diskWriteShare) ? pack : undefined;
     // Nothing to compute: the pack's changes (none, or earlier requests' tails) may be written now.
-    if (!full.length && !grow.length) this.flushLater(pack);
-    return { s, lo, out, full, hashOf, pack, grow };
+    if (!full.length && !grow.length) this.flushLater(writes);
+    return { s, lo, out, full, hashOf, pack: writes, grow };
   }
 
   /** Keeps an expression's rows [from, length) in the memory cache. */
@@ -661,7 +674,7 @@ export class QlibDataProvider implements DataProvider {
           v.set(tail, from - lo);
         }
         out[k] = v;
-        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: p.hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
+        pack?.put(this.keyOf(c.text), { start: s.start, inputHash: p.hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
         this.remember(code, c, v, lo);
       });
       // Extended entries are written with the evaluated ones when some follow (store writes both).

@@ -25,6 +25,7 @@ const BUSY: MachineLoad = { cores: 2, load1: 3.2, runnable: 4 };
  */
 class FakeThreads implements TaskExecutor {
   started = 0;
+  sameFeatures: boolean | undefined;
   closed = false;
   readonly ran: { slot: number; job: LocalTrainJob }[] = [];
   private readonly stores: SqlExperimentStore[] = [];
@@ -34,8 +35,9 @@ class FakeThreads implements TaskExecutor {
     private readonly resolver: FakeResolver,
   ) {}
 
-  async start(count: number): Promise<void> {
+  async start(count: number, options?: { sameFeatures?: boolean }): Promise<void> {
     this.started = count;
+    this.sameFeatures = options?.sameFeatures;
     for (let i = 0; i < count; i++) this.stores.push(await openSqliteStore(this.file));
   }
 
@@ -143,6 +145,8 @@ describe('TrainerR / DelayTrainerR: several tasks on training threads', () => {
     expect(back).toEqual([...back].sort().reverse());
     expect(back[0]).toBe('2020-07-01');
     expect(resolver.totalFits()).toBe(7);
+    // The threads of a batch compute the same features: each writes its share of the disk cache.
+    expect(made[0]!.sameFeatures).toBe(true);
   });
 
   it('on a busy machine, for a single task, or with threads: 1, trains on the calling thread (no thread started)', async () => {

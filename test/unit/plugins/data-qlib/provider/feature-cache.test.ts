@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { inFeatureCacheShare } from '../../../../../core/index.js';
 import { digestOfField, digestsOfFieldPrefix, FeatureDiskCache, inputHash } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { readFeatureSync, writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
@@ -113,6 +114,44 @@ describe('feature disk cache', () => {
     const third = new QlibDataProvider({ id: 't', uri, cacheDir });
     await requestOnce(third, req(EXPRS));
     expect(third.rowsEvaluated).toBe(0);
+  });
+});
+
+describe('feature disk cache: training threads of one batch', () => {
+  it('each writes only its share of the instruments; together they write every entry once, values unchanged', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const dates = await makeData(uri, 120);
+    // The same series under more codes: instruments of both shares.
+    const codes = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF', 'GGG', 'HHH'];
+    for (const code of codes.slice(1)) {
+      for (const f of ['close', 'volume']) {
+        const { start, values } = readFeatureSync(uri, 'AAA', f)!;
+        await writeFeature(uri, code, f, start, values);
+      }
+    }
+    await writeInstruments(uri, 'all', new Map(codes.map((c) => [c, [{ start: dates[0]!, end: dates[dates.length - 1]! }]])));
+    const shares = [0, 1].map((index) => ({ index, count: 2 }));
+    const mine = shares.map((share) => codes.filter((c) => inFeatureCacheShare(c, share)));
+    // A hash split: every code in exactly one share, neither share empty here.
+    expect(mine[0]!.length + mine[1]!.length).toBe(codes.length);
+    expect(mine.every((m) => m.length > 0)).toBe(true);
+    const req = { instruments: codes, fields: EXPRS, start: dates[0]!, end: null };
+    const plain = await new QlibDataProvider({ id: 't', uri }).features(req);
+
+    const cacheDir = path.join(root, 'cache');
+    const first = new QlibDataProvider({ id: 't', uri, cacheDir, diskWriteShare: shares[0] });
+    const a = await requestOnce(first, req);
+    expect(readdirSync(cacheDir).sort()).toEqual(mine[0]!.map((c) => `${c.toLowerCase()}.qofc`));
+    // The other thread reads the first one's share and computes (and writes) its own.
+    const second = new QlibDataProvider({ id: 't', uri, cacheDir, diskWriteShare: shares[1] });
+    const b = await requestOnce(second, req);
+    expect(second.evaluations).toBe(mine[1]!.length * EXPRS.length);
+    expect(readdirSync(cacheDir).sort()).toEqual(codes.map((c) => `${c.toLowerCase()}.qofc`));
+    const later = new QlibDataProvider({ id: 't', uri, cacheDir });
+    const c = await requestOnce(later, req);
+    expect(later.rowsEvaluated).toBe(0);
+    for (const got of [a, b, c]) got.data.forEach((col, k) => expect(Buffer.from(col.buffer, col.byteOffset, col.byteLength).equals(Buffer.from(plain.data[k]!.buffer, plain.data[k]!.byteOffset, plain.data[k]!.byteLength))).toBe(true));
   });
 });
 
