@@ -66,22 +66,40 @@ function cpuJiffies(): { total: number; idle: number } | null {
 }
 
 /**
+ * Default length of the /proc/stat sample. The kernel counts CPU time in
+ * ticks of 10 ms per CPU: 100 ms on 2 cores is 20 ticks, a step of 0.1 core,
+ * finer than the decision needs (a core counts as idle when the other jobs
+ * take at most a quarter of it: `idleCoresOfSample`). Every batch of
+ * trainings waits this long before it starts (it was 250 ms).
+ */
+export const LOAD_SAMPLE_MS = 100;
+
+/**
  * The machine's load now, with the idle cores measured over `ms`
  * milliseconds of /proc/stat: for a decision that holds for a long job
  * (a batch of trainings), where the 1-minute load average would still count
  * processes that ended a minute ago (a benchmark's previous run, a finished
  * import). The caller waits `ms` (its own process is idle meanwhile).
  */
-export async function sampledMachineLoad(ms = 250): Promise<MachineLoad> {
+export async function sampledMachineLoad(ms = LOAD_SAMPLE_MS): Promise<MachineLoad> {
   const a = cpuJiffies();
   if (!a) return machineLoad();
   await new Promise((r) => setTimeout(r, ms));
   const b = cpuJiffies();
   const load = machineLoad();
-  if (!b || b.total <= a.total) return load;
-  const idleShare = (b.idle - a.idle) / (b.total - a.total);
-  // Rounded down unless nearly whole: a core idle 60% of the sample is a core another job half uses.
-  return { ...load, sampledIdle: Math.max(0, Math.min(load.cores, Math.floor(idleShare * load.cores + 0.25))) };
+  const sampledIdle = b ? idleCoresOfSample(b.total - a.total, b.idle - a.idle, load.cores) : null;
+  return sampledIdle === null ? load : { ...load, sampledIdle };
+}
+
+/**
+ * Idle cores from a sample of `ticks` CPU ticks (all CPUs) of which `idle`
+ * were idle: rounded down unless nearly whole (a core idle 60% of the
+ * sample is a core another job half uses; one at least 3/4 idle counts).
+ * Null for an empty sample.
+ */
+export function idleCoresOfSample(ticks: number, idle: number, cores: number): number | null {
+  if (ticks <= 0) return null;
+  return Math.max(0, Math.min(cores, Math.floor((idle / ticks) * cores + 0.25)));
 }
 
 /**

@@ -90,7 +90,7 @@ export class TrainerR implements Trainer {
   /**
    * The thread count for a batch about to start. A batch big enough for
    * several threads is long (minutes), so the machine is sampled for a
-   * quarter second first rather than read off the 1-minute load average,
+   * tenth of a second first rather than read off the 1-minute load average,
    * which still counts processes that just ended (a previous run).
    */
   private async batchThreads(jobs: number): Promise<number> {

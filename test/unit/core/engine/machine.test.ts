@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { autoThreads, idleCores, sampledMachineLoad, type MachineLoad } from '../../../../core/index.js';
-import { ownRecentLoad } from '../../../../core/engine/machine.js';
+import { idleCoresOfSample, LOAD_SAMPLE_MS, ownRecentLoad } from '../../../../core/engine/machine.js';
 
 const machine = (load1: number, extra: Partial<MachineLoad> = {}): MachineLoad => ({ cores: 2, load1, runnable: 1, ...extra });
 
@@ -35,6 +35,22 @@ describe('idle cores for automatic thread choices', () => {
     expect(after).toBeGreaterThan(before);
     // 0.3 s at about one core against a 60 s time constant: ~0.005, far below one core.
     expect(after).toBeLessThan(0.05);
+  });
+
+  it('a 100 ms sample on 2 cores (20 ticks) resolves the decision: a core counts while the others take at most a quarter of it', () => {
+    expect(LOAD_SAMPLE_MS).toBe(100);
+    // Idle ticks of 20: each tick is a tenth of a core.
+    expect(idleCoresOfSample(20, 20, 2)).toBe(2);
+    expect(idleCoresOfSample(20, 18, 2)).toBe(2);
+    expect(idleCoresOfSample(20, 17, 2)).toBe(1);
+    expect(idleCoresOfSample(20, 10, 2)).toBe(1);
+    expect(idleCoresOfSample(20, 8, 2)).toBe(1);
+    expect(idleCoresOfSample(20, 7, 2)).toBe(0);
+    expect(idleCoresOfSample(20, 0, 2)).toBe(0);
+    // The same thresholds as the 250 ms sample (50 ticks) gave, at its finer steps.
+    expect(idleCoresOfSample(50, 44, 2)).toBe(2);
+    expect(idleCoresOfSample(50, 43, 2)).toBe(1);
+    expect(idleCoresOfSample(0, 0, 2)).toBeNull();
   });
 
   it('sample the machine: a whole number of idle cores within the cores (Linux)', async () => {
