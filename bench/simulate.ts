@@ -31,7 +31,9 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * QONLINE_BENCH_GBDT_THREADS=N: the model's num_threads (default: unset, the
  * model's default, automatic).
  * QONLINE_BENCH_TRAIN_THREADS=N: this build's trainers train on N threads
- * (default: automatic, one per idle core; the anchor always automatic).
+ * (default: automatic, one per idle core). QONLINE_BENCH_ANCHOR_TRAIN_THREADS=N:
+ * the anchor's (default automatic: an anchor may not know the option).
+ * QONLINE_BENCH_TRAINERS=DelayTrainerR: only these trainers (comma-separated).
  * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A
  * B) and the ratio is printed. QONLINE_BENCH_REPS runs each (default 3);
  * median and min-max of wall and CPU seconds (user + system: the machine is
@@ -79,16 +81,17 @@ export async function runSimulateBench(): Promise<void> {
   try {
     const data = path.join(dir, 'data');
     await generateSyntheticMarket(data, { instruments, start: '2018-01-01', end: '2021-12-31', seed: 11 });
-    const trainers = ['TrainerR', 'DelayTrainerR'];
+    const trainers = process.env['QONLINE_BENCH_TRAINERS']?.split(',') ?? ['TrainerR', 'DelayTrainerR'];
     const builds: { name: string; cli?: string }[] = [{ name: 'this build' }];
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
     const trainThreads = process.env['QONLINE_BENCH_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_TRAIN_THREADS']) : undefined;
+    const anchorThreads = process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS']) : undefined;
     // cfg[trainer][build]: an anchor may not know the trainers' `threads` option.
     const cfgFiles = trainers.map((t) =>
       builds.map((b, i) => {
         const f = path.join(dir, `simulate-${t}-${i}.yaml`);
-        writeFileSync(f, config(data, t, b.cli ? undefined : trainThreads));
+        writeFileSync(f, config(data, t, b.cli ? anchorThreads : trainThreads));
         return f;
       }),
     );
