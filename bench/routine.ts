@@ -181,7 +181,7 @@ const PHASES: [string, RegExp][] = [
   ['signals', /^(computeSignals|signalsFrom|recomputeSignals)$/],
   ['store writes', /^(writeScores|replaceSignals|writeSignals)$/],
   ['data: calendar, instruments, version', /^(calendar|instruments|version|computeDataVersion)$/],
-  ['features: assembly + other', /^(featureRows|features|evaluateCodes|evaluateMany|evaluateAt|prepare)$/],
+  ['features: assembly + other', /^(featureRows|features|evaluateCodes|evaluateMany|evaluateAt|prepare|extendAll)$/],
 ];
 /** Inside a feature request, the innermost of these names the work. */
 const FEATURE_PHASES: [string, RegExp][] = [
@@ -189,7 +189,7 @@ const FEATURE_PHASES: [string, RegExp][] = [
   ['features: cache index + value reads', /^(open|readIndex|scan|values|read)$/],
   ['features: cache appends / rewrites', /^(flush|append|rewrite)$/],
   ['features: input hashes', /^(hashOf|inputHash)$/],
-  ['features: expression evaluation', /^(extend|evaluateAll|evaluatePlans)$/],
+  ['features: expression evaluation', /^(extend|evaluateAll|evaluatePlans|evaluateSegments)$/],
 ];
 
 /** Microseconds per phase of a CPU profile: module import, GC and the V8 runtime are phases of their own. */

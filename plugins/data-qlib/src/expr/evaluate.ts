@@ -28,7 +28,7 @@ import { qlibExpandingRegression, qlibRollingRegression } from './kernels/qlib-r
 import { NEAR_CONSTANT_STD } from './kernels/regression.js';
 import { operatorSpec, QLIB_EWM_WINDOW_OPERATORS, type ExprMode } from './operators.js';
 import { parseExpressionWith } from './parser.js';
-import { planOf, type Plan } from './plan.js';
+import { cachedPlanOf, planOf, type Plan } from './plan.js';
 
 /**
  * One instrument's rows: every calendar day from its first to its last stored
@@ -70,6 +70,15 @@ interface Context {
    * float64), else float32 from the scratch pool.
    */
   alloc: Alloc;
+  /**
+   * Set when the rows are several equal-length segments (evaluateSegments): one context per
+   * segment, in which every operator that reads other rows runs on that segment alone.
+   */
+  segments: Context[] | null;
+  /** Float32 outputs whatever the mode (pooled; plain small arrays in a segment's context). */
+  f32: Alloc;
+  /** With segments: each step's value cut into its segments' rows, made once for all its readers (by step index). */
+  segmentViews: (Series[] | undefined)[];
 }
 
 /**
@@ -250,21 +259,8 @@ export function evaluate(node: ExprNode, input: SeriesInput, options: EvaluateOp
   return evaluatePlans([plannedOf(node, mode)], input, mode)[0]!;
 }
 
-/**
- * Plans of the AST nodes seen so far: callers (the provider, the feature
- * workers) evaluate the same parsed nodes for every instrument, and planning
- * formats every sub-expression's text. Nodes are treated as immutable once
- * evaluated.
- */
-const plans = { default: new WeakMap<ExprNode, Plan>(), qlib: new WeakMap<ExprNode, Plan>() };
-
 function plannedOf(node: ExprNode, mode: ExprMode): Plan {
-  let plan = plans[mode].get(node);
-  if (!plan) {
-    plan = planOf(node, mode);
-    plans[mode].set(node, plan);
-  }
-  return plan;
+  return cachedPlanOf(node, mode);
 }
 
 /**
@@ -303,24 +299,105 @@ export function compileExpression(src: string, options: EvaluateOptions = {}): C
   };
 }
 
-function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMode): Float32Array[] {
+/**
+ * `evaluateAll` over `segments` series of equal length laid end to end
+ * (`input.length` = segments x their length): each segment's rows of the
+ * results are exactly what `evaluateAll` gives for that segment alone.
+ * Elementwise operators run once over all rows; operators that read other
+ * rows (Ref, windows, EMA, shared kernel passes) run segment by segment, so
+ * no window crosses a boundary and warm-up rows are the same. One program
+ * run for many instruments: a routine's 20-row tails of 300 instruments
+ * pay the per-step cost once instead of 300 times.
+ */
+export function evaluateSegments(nodes: readonly ExprNode[], input: SeriesInput, segments: number, options: EvaluateOptions = {}): Float32Array[] {
+  const mode = options.mode ?? 'default';
+  if (!Number.isInteger(segments) || segments < 1 || input.length % segments !== 0) {
+    throw new QonlineError('QONLINE_DATA_INVALID', `evaluateSegments: ${input.length} rows do not split into ${segments} equal segments`);
+  }
+  return evaluatePlans(
+    nodes.map((n) => plannedOf(n, mode)),
+    input,
+    mode,
+    segments,
+  );
+}
+
+function newContext(program: Program, input: SeriesInput, length: number, mode: ExprMode): Context {
+  return {
+    mode,
+    input,
+    length,
+    fieldArrays: new Set(),
+    ranks: new Map(),
+    finite: new Array(program.steps.length),
+    passOutputs: program.passes.map(() => null),
+    program,
+    alloc: mode === 'qlib' ? f64Series : newSeries,
+    segments: null,
+    f32: newSeries,
+    segmentViews: [],
+  };
+}
+
+/**
+ * A segment's kernels write their output straight into the step's rows of
+ * that segment when the output is the first array they take (segmentTarget);
+ * their other arrays are plain small ones: the pool holds buffers of the
+ * longest series (all segments together), too large to hand out per segment.
+ */
+let segmentTarget: Float32Array | null = null;
+const segmentAlloc: Alloc = (n) => {
+  const t = segmentTarget;
+  if (t !== null && t.length === n) {
+    segmentTarget = null;
+    return t;
+  }
+  return new Float32Array(n);
+};
+
+/**
+ * A segment's context: small, as there is one per instrument of a request. Its per-step
+ * arrays fill as steps run; the value ranks (keyed by each segment's own arrays) and the
+ * (unused) field set are shared by the segments of one evaluation.
+ */
+function newSegmentContext(whole: Context, length: number): Context {
+  return {
+    mode: whole.mode,
+    input: NO_FIELDS,
+    length,
+    fieldArrays: whole.fieldArrays,
+    ranks: whole.ranks,
+    finite: [],
+    passOutputs: [],
+    program: whole.program,
+    alloc: whole.mode === 'default' ? segmentAlloc : f64Series,
+    segments: null,
+    f32: segmentAlloc,
+    segmentViews: [],
+  };
+}
+
+/** Segments read fields only through the whole input (field steps are elementwise). */
+const NO_FIELDS: SeriesInput = {
+  length: 0,
+  field: (name) => {
+    throw new QonlineError('QONLINE_INTERNAL', `a segment read field $${name} directly`);
+  },
+};
+
+function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMode, segments = 1): Float32Array[] {
   const length = input.length;
   if (!Number.isInteger(length) || length < 0) {
     throw new QonlineError('QONLINE_DATA_INVALID', `a series input needs a whole, non-negative length, found ${length}`);
   }
   const program = programOf(plans, mode);
   const { steps, readers: initialReaders, isRoot, directSlot } = program;
-  const ctx: Context = {
-    mode,
-    input,
-    length,
-    fieldArrays: new Set(),
-    ranks: new Map(),
-    finite: new Array(steps.length),
-    passOutputs: program.passes.map(() => null),
-    program,
-    alloc: mode === 'qlib' ? f64Series : newSeries,
-  };
+  const ctx = newContext(program, input, length, mode);
+  if (segments > 1) {
+    const segmentLength = length / segments;
+    ctx.segments = [];
+    for (let k = 0; k < segments; k++) ctx.segments.push(newSegmentContext(ctx, segmentLength));
+  }
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
   // The results are views of one buffer, one per root (float64 series are cast to float32 there, once
@@ -357,6 +434,7 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
       const v = values[j]!;
       values[j] = undefined;
       ctx.finite[j] = undefined;
+      ctx.segmentViews[j] = undefined;
       if (typeof v === 'number' || !(v instanceof Float32Array) || kept.has(v) || ctx.fieldArrays.has(v) || v.buffer === packed.buffer) continue;
       ctx.ranks.delete(v);
       recycleSeries(v);
@@ -380,8 +458,59 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   return results;
 }
 
+/**
+ * A step that reads other rows, run on each segment's rows (its own context:
+ * infinity-free inputs, value ranks and shared passes per segment) and laid
+ * end to end. All segments have one length, so each gives the same array
+ * type as the others (some kernels choose it by the window and the length).
+ */
+function computeBySegment(step: Step, args: Value[], ctx: Context): Series {
+  const segments = ctx.segments!;
+  const n = segments[0]!.length;
+  const segArgs: Value[] = new Array(args.length);
+  const views: (Series[] | null)[] = new Array(args.length);
+  for (let a = 0; a < args.length; a++) {
+    const v = args[a]!;
+    views[a] = typeof v === 'number' ? null : segmentViewsOf(step.inputs[a]!, v, n, ctx);
+  }
+  // Default mode gives float32 only; qlib mode's type is known after the first segment.
+  let out: Series | null = ctx.mode === 'default' ? newSeries(ctx.length) : null;
+  for (let k = 0; k < segments.length; k++) {
+    const lo = k * n;
+    for (let a = 0; a < args.length; a++) segArgs[a] = views[a]?.[k] ?? args[a]!;
+    // Not for a shared pass: its first output may be another step's (the siblings read them all later).
+    const target = step.pass < 0 && out instanceof Float32Array ? out.subarray(lo, lo + n) : null;
+    segmentTarget = target;
+    claimNextSeries(target);
+    let v: Series;
+    try {
+      v = compute(step, segArgs, segments[k]!) as Series;
+    } finally {
+      segmentTarget = null;
+      claimNextSeries(null);
+    }
+    if (out === null) out = v instanceof Float32Array ? newSeries(ctx.length) : new Float64Array(ctx.length);
+    else if (v.constructor !== out.constructor) throw new QonlineError('QONLINE_INTERNAL', `${step.plan.key} gave float32 and float64 segments`);
+    // A kernel may have taken the target as scratch and returned another array: the output is copied over it.
+    if (v !== target) out.set(v, lo);
+  }
+  return out ?? newSeries(0);
+}
+
+/** Step `j`'s value (`v`) as one view per segment of `n` rows. */
+function segmentViewsOf(j: number, v: Series, n: number, ctx: Context): Series[] {
+  let views = ctx.segmentViews[j];
+  if (views === undefined || views[0]!.buffer !== v.buffer || views[0]!.byteOffset !== v.byteOffset) {
+    views = new Array(ctx.segments!.length);
+    for (let k = 0; k < views.length; k++) views[k] = v.subarray(k * n, (k + 1) * n);
+    ctx.segmentViews[j] = views;
+  }
+  return views;
+}
+
 function compute(step: Step, args: Value[], ctx: Context): Value {
   const plan = step.plan;
+  if (ctx.segments !== null && plan.kind === 'call' && plan.spec.extent !== 'elementwise') return computeBySegment(step, args, ctx);
   switch (plan.kind) {
     case 'number':
       return plan.value;
@@ -506,7 +635,7 @@ function runSharedPass(pass: SharedPass, x: Series, N: number, ctx: Context): Ma
       const short = rowsOf(N, ctx.length) <= SMALL_WINDOW;
       const outs: OrderStatOutput[] = [];
       for (const [name, o] of pass.stats) {
-        const out = short ? newSeries(ctx.length) : ctx.alloc(ctx.length);
+        const out = short ? ctx.f32(ctx.length) : ctx.alloc(ctx.length);
         outputs.set(name, out);
         outs.push({ stat: o.stat as OrderStat, q: o.q, out });
       }

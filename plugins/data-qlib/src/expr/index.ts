@@ -8,7 +8,7 @@ export type { ExprNode } from './ast.js';
 export { fieldsOf } from './ast.js';
 export { parseExpression, parseExpressionWith } from './parser.js';
 export { formatExpression } from './format.js';
-export { evaluate, evaluateAll, compileExpression, type SeriesInput, type CompiledExpression } from './evaluate.js';
+export { evaluate, evaluateAll, evaluateSegments, compileExpression, type SeriesInput, type CompiledExpression } from './evaluate.js';
 export { windowExtent } from './window-extent.js';
 export { OPERATORS } from './operators.js';
 export { EXPR_MODES, type ExprMode } from './operators.js';

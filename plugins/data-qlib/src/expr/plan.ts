@@ -71,3 +71,20 @@ function safeFormat(node: ExprNode): string {
     return JSON.stringify(node);
   }
 }
+
+/**
+ * Plans of the AST nodes seen so far, per mode: callers (the provider, the
+ * feature workers) evaluate the same parsed nodes for every instrument and
+ * ask their extents, and planning formats every sub-expression's text.
+ * Nodes are treated as immutable once planned.
+ */
+const plans = { default: new WeakMap<ExprNode, Plan>(), qlib: new WeakMap<ExprNode, Plan>() };
+
+export function cachedPlanOf(node: ExprNode, mode: ExprMode = 'default'): Plan {
+  let plan = plans[mode].get(node);
+  if (!plan) {
+    plan = planOf(node, mode);
+    plans[mode].set(node, plan);
+  }
+  return plan;
+}

@@ -1,5 +1,5 @@
 import type { ExprNode } from './ast.js';
-import { planOf, type Plan } from './plan.js';
+import { cachedPlanOf, type Plan } from './plan.js';
 
 /**
  * Rows of history (`back`) and future (`forward`) beyond the requested rows
@@ -9,7 +9,7 @@ import { planOf, type Plan } from './plan.js';
  * (Ref(Ref($x, -1), 1) needs one row each way).
  */
 export function windowExtent(node: ExprNode): { back: number; forward: number } {
-  return extentOf(planOf(node));
+  return extentOf(cachedPlanOf(node));
 }
 
 function extentOf(plan: Plan): { back: number; forward: number } {

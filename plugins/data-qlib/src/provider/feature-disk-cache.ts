@@ -631,7 +631,8 @@ function writePack(file: string, entries: Map<string, { start: number; inputHash
 export function inputHash(fields: Map<string, Float32Array>, names: string[], length: number, fieldDigest: (name: string, length: number) => Buffer | null = (n, l) => digestOfField(fields, n, l)): Buffer {
   // The message is built in one reused buffer (names' bytes are kept per name): a routine hashes thousands of them.
   let at = 0;
-  for (const n of names.length > 1 ? [...names].sort() : names) {
+  // Compiled expressions list their fields sorted already: no copy to sort then.
+  for (const n of isSorted(names) ? names : [...names].sort()) {
     let b = nameBytes.get(n);
     if (!b) nameBytes.set(n, (b = Buffer.from(n, 'utf8')));
     const d = fieldDigest(n, length);
@@ -641,10 +642,19 @@ export function inputHash(fields: Map<string, Float32Array>, names: string[], le
       message.copy(grown, 0, 0, at);
       message = grown;
     }
-    at += b.copy(message, at);
-    if (d) at += d.copy(message, at);
+    message.set(b, at);
+    at += b.length;
+    if (d) {
+      message.set(d, at);
+      at += d.length;
+    }
   }
   return sha256(message.subarray(0, at));
+}
+
+function isSorted(names: readonly string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) return false;
+  return true;
 }
 
 const nameBytes = new Map<string, Buffer>();
@@ -655,6 +665,22 @@ export function digestOfField(fields: Map<string, Float32Array>, name: string, l
   const v = fields.get(name);
   if (!v) return null;
   return sha256(new Uint8Array(v.buffer, v.byteOffset, Math.min(length, v.length) * 4));
+}
+
+/**
+ * digestOfField at `length` and at the field's whole length, hashing its
+ * bytes once (the first digest is a copy of the hash state on the way): a
+ * routine checks the cached rows (its entries' length) and then stores the
+ * grown entries (the new length). Null when the instrument lacks the field.
+ */
+export function digestsOfFieldPrefix(fields: Map<string, Float32Array>, name: string, length: number): { prefix: Buffer; whole: Buffer } | null {
+  const v = fields.get(name);
+  if (!v) return null;
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.length * 4);
+  const at = Math.min(length, v.length) * 4;
+  const h = createHash('sha256').update(bytes.subarray(0, at));
+  const prefix = h.copy().digest();
+  return { prefix, whole: h.update(bytes.subarray(at)).digest() };
 }
 
 /**

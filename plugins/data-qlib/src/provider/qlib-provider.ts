@@ -8,8 +8,10 @@ import {
   type InstrumentSpans,
 } from '../../../../core/index.js';
 import {
-  compileExpression,
   evaluateAll,
+  evaluateSegments,
+  fieldsOf,
+  formatExpression,
   parseExpressionWith,
   qlibLeftExtent,
   qlibRightExtent,
@@ -17,14 +19,13 @@ import {
   windowExtent,
   type ExprMode,
   type ExprNode,
-  type SeriesInput,
 } from '../expr/index.js';
 import { computeDataVersion, readCalendar, readFeatureSync, readInstruments } from '../storage/index.js';
 import { defaultFeatureThreads, FeatureWorkerPool } from '../parallel/feature-workers.js';
 import type { FeatureJob, FeatureJobResult } from '../parallel/feature-protocol.js';
 import { assembleFrame, RowBlockAssembler, type InstrumentColumns, type InstrumentRows } from './assemble-frame.js';
 import { ArrayLruCache } from './lru-cache.js';
-import { digestOfField, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
+import { digestOfField, digestsOfFieldPrefix, FeatureDiskCache, inputHash, type CachePack } from './feature-disk-cache.js';
 import { mergeSeries, type InstrumentSeries } from './instrument-series.js';
 
 /** `featureRows` results of at most this many values (16 MiB) are kept for an identical request, the last few of them. */
@@ -36,7 +37,6 @@ interface Compiled {
   /** Short id of the canonical text (textId), set on first use. */
   id?: number;
   fields: string[];
-  evaluate(input: SeriesInput): Float32Array;
 }
 
 /**
@@ -52,6 +52,14 @@ interface Pending {
   hashOf(names: string[], length: number): Buffer;
   /** The instrument's disk cache entries (written once, after the new values are in). */
   pack?: CachePack;
+  /** Cached entries to extend to the series' length (extendAll): expression index, cached rows, and the wanted cached rows before the recomputed tail. */
+  grow: Grow[];
+}
+
+interface Grow {
+  k: number;
+  cachedLength: number;
+  head: Float32Array | null;
 }
 
 /** Tails of cached entries up to this many values per instrument (256 KiB) wait for close(); whole entries and more values are written at once. */
@@ -160,12 +168,14 @@ export class QlibDataProvider implements DataProvider {
   private compile(expr: string): Compiled {
     let c = this.compiled.get(expr);
     if (!c) {
-      const compiled = compileExpression(expr, { mode: this.mode });
+      // The node the evaluator and `extent` use (parsed once per expression: planning formats every sub-expression).
+      const node = this.node(expr);
+      const names = fieldsOf(node);
       // Expressions reading the same fields share one array: input hashes are kept by field set (hashOf).
-      const key = compiled.fields.join(',');
+      const key = names.join(',');
       let fields = this.fieldSets.get(key);
-      if (!fields) this.fieldSets.set(key, (fields = compiled.fields));
-      c = { text: compiled.text, fields, evaluate: compiled.evaluate };
+      if (!fields) this.fieldSets.set(key, (fields = names));
+      c = { text: formatExpression(node), fields };
       this.compiled.set(expr, c);
     }
     return c;
@@ -196,15 +206,20 @@ export class QlibDataProvider implements DataProvider {
     const compiled = exprs.map((e) => this.compile(e));
     const p = await this.prepare(code, exprs, compiled, fromRow);
     if (!p) return null;
-    if (p.full.length) {
-      const values = evaluateAll(
-        p.full.map((k) => this.node(exprs[k]!)),
-        { length: p.s.length, field: fieldOf(p.s, code) },
-        { mode: this.mode },
-      );
-      this.store(code, p, compiled, values);
-    }
+    this.extendAll([{ code, p }], exprs, compiled);
+    this.evaluateFull(code, p, exprs, compiled);
     return { start: p.s.start + p.lo, values: p.out };
+  }
+
+  /** Evaluates the expressions `p.full` lists over the whole series and stores them. */
+  private evaluateFull(code: string, p: Pending, exprs: string[], compiled: Compiled[]): void {
+    if (!p.full.length) return;
+    const values = evaluateAll(
+      p.full.map((k) => this.node(exprs[k]!)),
+      { length: p.s.length, field: fieldOf(p.s, code) },
+      { mode: this.mode },
+    );
+    this.store(code, p, compiled, values);
   }
 
   /**
@@ -237,7 +252,14 @@ export class QlibDataProvider implements DataProvider {
     const fieldDigest = (name: string, length: number): Buffer | null => {
       const key = `${name}|${length}`;
       let d = digests.get(key);
-      if (d === undefined) digests.set(key, (d = digestOfField(s.fields, name, length)));
+      if (d !== undefined) return d;
+      if (length < s.length) {
+        // The cached rows' digest: the grown entries will want the whole series' digest next, from the same pass.
+        const both = digestsOfFieldPrefix(s.fields, name, length);
+        d = both?.prefix ?? null;
+        digests.set(`${name}|${s.length}`, both?.whole ?? null);
+      } else d = digestOfField(s.fields, name, length);
+      digests.set(key, d);
       return d;
     };
     // By the field-set array itself (compile() interns them): no key string per expression and instrument.
@@ -252,7 +274,7 @@ export class QlibDataProvider implements DataProvider {
     // One pack per instrument for the provider's life: its index is read once and kept current by its own writes.
     let pack = missing.length ? this.packs.get(code) : undefined;
     if (missing.length && !pack && this.disk) this.packs.set(code, (pack = this.disk.open(code)));
-    const grow: { k: number; cachedLength: number; head: Float32Array | null }[] = [];
+    const grow: Grow[] = [];
     for (const k of missing) {
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
@@ -278,26 +300,9 @@ export class QlibDataProvider implements DataProvider {
         }
       } else full.push(k);
     }
-    if (grow.length) {
-      const extended = this.extend(grow.map((g) => ({ cachedLength: g.cachedLength, expr: exprs[g.k]! })), s.length, fieldOf(s, code));
-      grow.forEach(({ k, head }, j) => {
-        const c = compiled[k]!;
-        const { tail, from } = extended[j]!;
-        let v: Float32Array;
-        if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
-        else {
-          v = new Float32Array(s.length - lo);
-          v.set(head!);
-          v.set(tail, from - lo);
-        }
-        out[k] = v;
-        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
-        this.remember(code, c, v, lo);
-      });
-    }
-    // Extended entries are written with the evaluated ones when some follow (store writes both).
-    if (!full.length) this.flushLater(pack);
-    return { s, lo, out, full, hashOf, pack };
+    // Nothing to compute: the pack's changes (none, or earlier requests' tails) may be written now.
+    if (!full.length && !grow.length) this.flushLater(pack);
+    return { s, lo, out, full, hashOf, pack, grow };
   }
 
   /** Keeps an expression's rows [from, length) in the memory cache. */
@@ -376,18 +381,27 @@ export class QlibDataProvider implements DataProvider {
     };
     const wanted = this.threads ?? 0;
     this.lastThreads = 1;
+    const compiled = exprs.map((e) => this.compile(e));
     if (wanted === 1 || codes.length < 2 || exprs.length === 0) {
+      // Every instrument's cached entries first: their new rows are then computed together (extendAll).
+      const prepared: { i: number; code: string; p: Pending }[] = [];
       for (let i = 0; i < codes.length; i++) {
-        results[i] = await this.evaluateMany(codes[i]!, exprs, fromRow);
+        const p = await this.prepare(codes[i]!, exprs, compiled, fromRow);
+        if (p) prepared.push({ i, code: codes[i]!, p });
+      }
+      this.extendAll(prepared, exprs, compiled);
+      for (const { i, code, p } of prepared) {
+        this.evaluateFull(code, p, exprs, compiled);
+        results[i] = { start: p.s.start + p.lo, values: p.out };
         ready(i);
       }
       return results;
     }
-    const compiled = exprs.map((e) => this.compile(e));
     const fields = [...new Set(compiled.flatMap((c) => c.fields))].sort();
     const jobs: FeatureJob[] = [];
     const owners: { index: number; pending: Pending | null }[] = [];
     let work = 0;
+    const prepared: { i: number; code: string; p: Pending }[] = [];
     for (let i = 0; i < codes.length; i++) {
       const code = codes[i]!;
       if (this.raw.get(code) === undefined && !this.disk) {
@@ -397,7 +411,10 @@ export class QlibDataProvider implements DataProvider {
         continue;
       }
       const p = await this.prepare(code, exprs, compiled, fromRow);
-      if (!p) continue;
+      if (p) prepared.push({ i, code, p });
+    }
+    this.extendAll(prepared, exprs, compiled);
+    for (const { i, code, p } of prepared) {
       results[i] = { start: p.s.start + p.lo, values: p.out };
       if (!p.full.length) {
         ready(i);
@@ -424,7 +441,7 @@ export class QlibDataProvider implements DataProvider {
           return;
         }
         const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
-        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0) };
+        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0), grow: [] };
         results[index] = { start: s.start + lo, values: p.out };
       }
       this.store(code, p, compiled, r.values!);
@@ -557,50 +574,99 @@ export class QlibDataProvider implements DataProvider {
   }
 
   /**
-   * Extends cached values to `length` rows by evaluating only the tails: the
-   * rows whose window reaches new data, plus the widest window of history
-   * among them. All expressions of one instrument are evaluated together
-   * (shared sub-expressions once). Each needs a bounded window (see
-   * `extent`). Returns each expression's rows [from, length), `from` its
-   * first recomputed row (rows before it are the cached ones).
+   * Extends cached values to the series' length by evaluating only the
+   * tails: the rows whose window reaches new data, plus the widest window of
+   * history among them. Each needs a bounded window (see `extent`).
+   * Expressions are evaluated in groups of equal slice start, each over its
+   * own window of history: a 5-day mean does not pay for the 60-day window of
+   * another (a routine's day costs ~2.5x fewer rows); groups a row or so
+   * apart are merged (mergeNearGroups). The groups of all instruments that
+   * have the same rows and expressions (a routine's new day: all of them)
+   * are one program run over their slices laid end to end
+   * (evaluateSegments), whose values equal one run per instrument. The new
+   * rows then go into `p.out`, the memory cache and the pack.
    */
-  private extend(items: { cachedLength: number; expr: string }[], length: number, field: (n: string) => Float32Array): { tail: Float32Array; from: number }[] {
-    // Expressions are evaluated in groups of equal slice start, each over its own window of history:
-    // a 5-day mean does not pay for the 60-day window of another (a routine's day costs ~2.5x fewer rows).
-    // Groups a row or so apart are merged (mergeNearGroups): fewer, larger programs.
-    const froms: number[] = [];
-    const groups = new Map<number, number[]>();
-    items.forEach(({ cachedLength, expr }, j) => {
-      const { back, forward } = this.extent(expr);
-      const from = Math.max(0, cachedLength - forward);
-      froms.push(from);
-      const sliceStart = Math.max(0, from - back);
-      const g = groups.get(sliceStart);
-      if (g) g.push(j);
-      else groups.set(sliceStart, [j]);
-    });
-    const out: { tail: Float32Array; from: number }[] = new Array(items.length);
-    for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
-      const sliced = new Map<string, Float32Array>();
-      const tails = evaluateAll(
-        members.map((j) => this.node(items[j]!.expr)),
-        {
-          length: length - sliceStart,
-          field: (n) => {
-            let v = sliced.get(n);
-            if (!v) sliced.set(n, (v = field(n).subarray(sliceStart, length)));
-            return v;
-          },
-        },
+  private extendAll(work: { code: string; p: Pending }[], exprs: string[], compiled: Compiled[]): void {
+    const batches = new Map<string, { rows: number; ks: number[]; parts: { w: number; sliceStart: number; members: number[] }[] }>();
+    const froms: Int32Array[] = new Array(work.length);
+    const tails: Float32Array[][] = new Array(work.length);
+    for (let w = 0; w < work.length; w++) {
+      const { p } = work[w]!;
+      if (!p.grow.length) continue;
+      const length = p.s.length;
+      const f = (froms[w] = new Int32Array(p.grow.length));
+      tails[w] = new Array(p.grow.length);
+      const groups = new Map<number, number[]>();
+      p.grow.forEach(({ k, cachedLength }, j) => {
+        const { back, forward } = this.extent(exprs[k]!);
+        const from = Math.max(0, cachedLength - forward);
+        f[j] = from;
+        const sliceStart = Math.max(0, from - back);
+        const g = groups.get(sliceStart);
+        if (g) g.push(j);
+        else groups.set(sliceStart, [j]);
+      });
+      for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
+        const rows = length - sliceStart;
+        let key = String(rows);
+        for (const j of members) key += `,${p.grow[j]!.k}`;
+        let batch = batches.get(key);
+        if (!batch) batches.set(key, (batch = { rows, ks: members.map((j) => p.grow[j]!.k), parts: [] }));
+        batch.parts.push({ w, sliceStart, members });
+        this.rowsEvaluated += members.length * rows;
+      }
+      this.evaluations += p.grow.length;
+    }
+    for (const { rows, ks, parts } of batches.values()) {
+      const concatenated = new Map<string, Float32Array>();
+      const field = (name: string): Float32Array => {
+        let v = concatenated.get(name);
+        if (!v) {
+          if (parts.length === 1) v = fieldOf(work[parts[0]!.w]!.p.s, work[parts[0]!.w]!.code)(name).subarray(parts[0]!.sliceStart);
+          else {
+            v = new Float32Array(parts.length * rows);
+            for (let i = 0; i < parts.length; i++) {
+              const { w, sliceStart } = parts[i]!;
+              v.set(fieldOf(work[w]!.p.s, work[w]!.code)(name).subarray(sliceStart, sliceStart + rows), i * rows);
+            }
+          }
+          concatenated.set(name, v);
+        }
+        return v;
+      };
+      const results = evaluateSegments(
+        ks.map((k) => this.node(exprs[k]!)),
+        { length: parts.length * rows, field },
+        parts.length,
         { mode: this.mode },
       );
-      this.rowsEvaluated += members.length * (length - sliceStart);
-      members.forEach((j, m) => {
-        out[j] = { tail: tails[m]!.subarray(froms[j]! - sliceStart), from: froms[j]! };
+      parts.forEach(({ w, sliceStart, members }, i) => {
+        members.forEach((j, m) => {
+          tails[w]![j] = results[m]!.subarray(i * rows + froms[w]![j]! - sliceStart, (i + 1) * rows);
+        });
       });
     }
-    this.evaluations += items.length;
-    return out;
+    for (let w = 0; w < work.length; w++) {
+      const { code, p } = work[w]!;
+      const { s, lo, out, pack } = p;
+      p.grow.forEach(({ k, head }, j) => {
+        const c = compiled[k]!;
+        const tail = tails[w]![j]!;
+        const from = froms[w]![j]!;
+        let v: Float32Array;
+        if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
+        else {
+          v = new Float32Array(s.length - lo);
+          v.set(head!);
+          v.set(tail, from - lo);
+        }
+        out[k] = v;
+        pack!.put(this.keyOf(c.text), { start: s.start, inputHash: p.hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
+        this.remember(code, c, v, lo);
+      });
+      // Extended entries are written with the evaluated ones when some follow (store writes both).
+      if (p.grow.length && !p.full.length) this.flushLater(pack);
+    }
   }
 
   private readonly nodes = new Map<string, ExprNode>();

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestOfField, FeatureDiskCache, inputHash } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
+import { digestOfField, digestsOfFieldPrefix, FeatureDiskCache, inputHash } from '../../../../../plugins/data-qlib/src/provider/feature-disk-cache.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { readFeatureSync, writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
 
@@ -398,6 +398,14 @@ describe('feature disk cache: input hashes', () => {
     const streamed = createHash('sha256').update('close').update(sha(rows(close, 40))).update('open').update('volume').update(sha(rows(volume, 40))).digest();
     expect(inputHash(fields, ['volume', 'open', 'close'], 40).equals(streamed)).toBe(true);
     expect(inputHash(fields, ['close'], 40).equals(createHash('sha256').update('close').update(sha(rows(close, 40))).digest())).toBe(true);
+    expect(inputHash(fields, ['close', 'open', 'volume'], 40).equals(streamed)).toBe(true);
+    // A routine's two digests (the cached rows, the whole grown series) from one pass are the same bytes.
+    for (const n of [0, 1, 40, 49, 50]) {
+      const both = digestsOfFieldPrefix(fields, 'close', n)!;
+      expect(both.prefix.equals(sha(rows(close, n)))).toBe(true);
+      expect(both.whole.equals(sha(rows(close, 50)))).toBe(true);
+    }
+    expect(digestsOfFieldPrefix(fields, 'open', 40)).toBeNull();
   });
 
   it('see a revision of one old row when a day is appended: every entry reading that field is recomputed whole', async () => {
