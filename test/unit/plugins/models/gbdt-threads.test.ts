@@ -86,7 +86,7 @@ describe.skipIf(!locateWorkerScript() || cores < 2)('GBDT on 2 threads (needs di
     };
     // The failpoint is read when a worker starts: this fit's must be new.
     releaseIdleWorkers();
-    process.env['QONLINE_TEST_GBDT_WORKER_EXIT'] = '5';
+    process.env['QONLINE_TEST_GBDT_WORKER_EXIT'] = '2';
     const started = Date.now();
     try {
       await expect(fit(2)).rejects.toThrow(/GBDT: histogram worker 1 of 1 \(OS thread \d+\) ended while the fit waited for it \(exit code 3\)/);
