@@ -84,15 +84,15 @@ export async function runSimulateBench(): Promise<void> {
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
     const trainThreads = process.env['QONLINE_BENCH_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_TRAIN_THREADS']) : undefined;
-    // cfg[trainer][build]: an anchor may not know the trainers' `threads` option.
+    // cfg[trainer][build]: both builds get `threads` (an anchor older than the option rejects it).
     const cfgFiles = trainers.map((t) =>
       builds.map((b, i) => {
         const f = path.join(dir, `simulate-${t}-${i}.yaml`);
-        writeFileSync(f, config(data, t, b.cli ? undefined : trainThreads));
+        writeFileSync(f, config(data, t, trainThreads));
         return f;
       }),
     );
-    type T = { wall: number; cpu: number; stdout: string; signals: string; threads: number };
+    type T = { wall: number; cpu: number; sys: number; stdout: string; signals: string; threads: number };
     // runs[trainer][build]
     const runs = trainers.map(() => builds.map(() => [] as T[]));
     for (let r = 0; r < reps; r++) {
@@ -118,7 +118,7 @@ export async function runSimulateBench(): Promise<void> {
       builds.forEach((b, i) => {
         const xs = runs[ti]![i]!;
         const threads = [...new Set(xs.map((x) => x.threads))].join('/');
-        console.log(`${b.name}, ${t}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))}; training threads ${threads} (goal: < 30 s wall)`);
+        console.log(`${b.name}, ${t}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))} (system ${stats(xs.map((x) => x.sys))}); training threads ${threads} (goal: < 30 s wall)`);
       });
       if (builds.length === 2) {
         const [a, me] = [runs[ti]![0]!, runs[ti]![1]!];
