@@ -5,7 +5,7 @@ import { binRows, computeBinMapper, wordsPerRow, type BinMapper, type BinnedRows
 import { processBinCache } from './bin-sample-cache.js';
 import { gbdtConfig, type GbdtConfig } from './gbdt-params.js';
 import { EXACT_WORD_STRIDE, PACKED_WORD_STRIDE } from './hist-kernel.js';
-import { acquireWorkers, binRowsOn, NodeRunner, releaseWorkers, usableThreads, type TrainingBuffers, type WorkerTeam } from './hist-threads.js';
+import { acquireWorkers, binRowsOn, NodeRunner, releaseWorkers, usableThreads, withWorkerExit, type TrainingBuffers, type WorkerTeam } from './hist-threads.js';
 import { computeGradients, evaluateMetric, initialScore } from './objective.js';
 import { packingFor, quantizeGradients } from './quantize.js';
 import { SeededRandom } from './seeded-random.js';
@@ -121,7 +121,7 @@ export class GBDTModel implements Model {
         team ??= teamStarting ? await teamStarting : null;
         if (team) releaseWorkers(team);
       }
-      throw e;
+      throw team ? await withWorkerExit(team, e) : e;
     }
   }
 

@@ -17,7 +17,7 @@
  * Workers outlive a fit: each fit sends them its buffers (a new control
  * block), they serve its jobs until `exit`, then wait for the next fit's.
  */
-export const HIST_PROTOCOL_VERSION = 4;
+export const HIST_PROTOCOL_VERSION = 5;
 
 /** Slots of the Int32 control block. */
 export const CTL = {
@@ -109,6 +109,19 @@ export interface BinRowsMessage {
   colMajor: SharedArrayBuffer;
   rowMajor: SharedArrayBuffer;
   hasNaN: SharedArrayBuffer;
+}
+
+/** A Linux thread: its id and start time (clock ticks after boot; tells a reused id apart). */
+export interface OsThread {
+  tid: number;
+  start: string;
+}
+
+/** A worker's first message: its protocol and OS thread (null where /proc/thread-self is missing). */
+export interface WorkerReady {
+  ready: true;
+  protocol: number;
+  thread: OsThread | null;
 }
 
 /** What a fit sends its workers. */

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { locateBuiltWorker, wholeSharedBuffer } from '../worker-script.js';
 import { autoThreads, machineLoad, QonlineError, type Logger, type MachineLoad } from '../../../../core/index.js';
 import { finishPartition, nodeContext, reduceSearch, runChunk, type NodeContext } from './node-job.js';
-import { CHUNK_FEATURE, claimChunk, CONTROL_SIZE, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, PARAM, PARAM_SIZE, RESULT_SIZE, type BinRowsMessage, type HistAttach } from './hist-protocol.js';
+import { CHUNK_FEATURE, claimChunk, CONTROL_SIZE, CTL, HIST_PROTOCOL_VERSION, MAX_CHUNKS, openCounter, PARAM, PARAM_SIZE, RESULT_SIZE, type BinRowsMessage, type HistAttach, type OsThread, type WorkerReady } from './hist-protocol.js';
 import { binRowRange, type BinRowsTask } from './bin-rows.js';
 import type { ParallelBinRows } from './bin-mapper.js';
 import type { SplitCandidate, SplitRules } from './split-finder.js';
@@ -238,11 +239,11 @@ export class NodeRunner {
     Atomics.store(ctl, CTL.job, job);
     Atomics.notify(ctl, CTL.job);
     for (let c = claimChunk(ctl, job); c >= 0; c = claimChunk(ctl, job)) runChunk(this.ctx, c);
-    // Every chunk is claimed; wait only for workers still doing one.
+    // Every chunk is claimed; wait only for workers still doing one (after each idle 50 ms: are they all alive?).
     for (let spin = 0; Atomics.load(ctl, CTL.active) !== 0; spin++) {
       if (spin > 1000) {
         const active = Atomics.load(ctl, CTL.active);
-        if (active !== 0) Atomics.wait(ctl, CTL.active, active, 50);
+        if (active !== 0 && Atomics.wait(ctl, CTL.active, active, 50) === 'timed-out') failIfWorkerDied(this.team, 'histogram');
       }
     }
     if (Atomics.load(ctl, CTL.failed) === 1) {
@@ -340,7 +341,7 @@ export function binRowsOn(team: WorkerTeam): ParallelBinRows {
     // Every chunk is claimed; wait only for workers still binning one (a late one finds none and touches nothing).
     for (let spin = 0; Atomics.load(ctl, 1) !== 0; spin++) {
       const active = Atomics.load(ctl, 1);
-      if (spin > 1000 && active !== 0) Atomics.wait(ctl, 1, active, 50);
+      if (spin > 1000 && active !== 0 && Atomics.wait(ctl, 1, active, 50) === 'timed-out') failIfWorkerDied(team, 'binning');
     }
     if (Atomics.load(ctl, 2) === 1) throw new QonlineError('QONLINE_INTERNAL', `GBDT: a binning worker failed: ${team.failures.join('; ') || 'unknown error'}`);
     for (let c = 0; c < chunks; c++) for (let f = 0; f < cols; f++) hasNaN[f] |= flags[c * cols + f]!;
@@ -355,8 +356,58 @@ export function locateWorkerScript(): URL | null {
 /** Started workers, kept between fits of this thread. */
 export interface WorkerTeam {
   workers: Worker[];
+  /** Each worker's OS thread (null: unknown, not Linux), to see synchronously that it is gone. */
+  threads: Array<OsThread | null>;
+  /** Each worker's exit code, resolved by its 'exit' event. */
+  exits: Array<Promise<number>>;
   failures: string[];
   broken: boolean;
+  /** Index of the worker found dead while the trainer waited for it (-1: none). */
+  dead: number;
+}
+
+/**
+ * A worker that dies hard while holding a chunk (process.exit or terminate()
+ * inside it, its isolate out of memory) never lowers `active`, and its 'exit'
+ * event cannot reach a trainer blocked waiting for it. Its OS thread, though,
+ * is gone at once from /proc/self/task (the kernel reaps a thread when it
+ * ends): an exact, synchronous check, run only after the wait has slept 50 ms
+ * in vain, so it costs the normal path nothing and a merely descheduled
+ * worker (a loaded machine) is never taken for dead. Without /proc (not
+ * Linux) it cannot tell, and such a worker still hangs the fit.
+ */
+function failIfWorkerDied(team: WorkerTeam, role: string): void {
+  for (let i = 0; i < team.threads.length; i++) {
+    const t = team.threads[i];
+    if (!t || !osThreadGone(t)) continue;
+    team.broken = true;
+    team.dead = i;
+    throw new QonlineError('QONLINE_INTERNAL', `GBDT: ${role} worker ${i + 1} of ${team.workers.length} (OS thread ${t.tid}) ended while the fit waited for it`);
+  }
+}
+
+function osThreadGone(t: OsThread): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/self/task/${t.tid}/stat`, 'latin1');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  // Fields after the name: state is the 1st, start time the 20th; another start time is a new thread with a reused id.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== t.start;
+}
+
+/**
+ * The error a fit of `team` ends with: when it found a worker dead, the same
+ * message with the worker's exit code (its 'exit' event, delivered now that
+ * the trainer's thread is free; not waited for more than 2 s).
+ */
+export async function withWorkerExit(team: WorkerTeam, e: unknown): Promise<unknown> {
+  if (team.dead < 0 || !(e instanceof QonlineError)) return e;
+  const timeout = new Promise<null>((resolve) => setTimeout(resolve, 2000, null).unref());
+  const code = await Promise.race([team.exits[team.dead]!, timeout]);
+  return new QonlineError(e.code, `${e.message} (exit code ${code ?? 'unknown'}); its team is ended, the next fit starts new workers`);
 }
 
 /** The team waiting for the next fit (one: fits of one thread run one after another). */
@@ -413,18 +464,22 @@ async function startTeam(count: number, logger?: Logger): Promise<WorkerTeam | n
     logger?.debug('GBDT: histogram worker script not found (run from source without dist/); training on one thread');
     return null;
   }
-  const team: WorkerTeam = { workers: [], failures: [], broken: false };
+  const team: WorkerTeam = { workers: [], threads: [], exits: [], failures: [], broken: false, dead: -1 };
   try {
     await Promise.all(
-      Array.from({ length: count }, async () => {
+      Array.from({ length: count }, async (_, i) => {
         const worker = new Worker(script);
-        team.workers.push(worker);
+        team.workers[i] = worker;
+        team.threads[i] = null;
+        team.exits[i] = new Promise((resolve) => worker.once('exit', resolve));
         started++;
         await new Promise<void>((resolve, reject) => {
           worker.once('error', reject);
-          worker.once('message', (m: { ready?: boolean; protocol?: number }) => {
-            if (m?.ready && m.protocol === HIST_PROTOCOL_VERSION) resolve();
-            else reject(new Error(`worker speaks protocol ${m?.protocol}, trainer ${HIST_PROTOCOL_VERSION} (stale dist/? rebuild with npx tsup)`));
+          worker.once('message', (m: WorkerReady) => {
+            if (m?.ready && m.protocol === HIST_PROTOCOL_VERSION) {
+              team.threads[i] = m.thread;
+              resolve();
+            } else reject(new Error(`worker speaks protocol ${m?.protocol}, trainer ${HIST_PROTOCOL_VERSION} (stale dist/? rebuild with npx tsup)`));
           });
         });
         worker.on('message', (m: { error?: string }) => {

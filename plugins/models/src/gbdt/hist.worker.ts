@@ -3,12 +3,32 @@
  * chunks of the trainer's node jobs and does them over SharedArrayBuffers
  * (see hist-protocol.ts) until the fit ends, then waits for the next fit.
  */
+import { readFileSync, readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { binRowRange, type BinRowsTask } from './bin-rows.js';
-import { claimChunk, CTL, HIST_PROTOCOL_VERSION, type BinRowsMessage, type HistAttach } from './hist-protocol.js';
+import { claimChunk, CTL, HIST_PROTOCOL_VERSION, type BinRowsMessage, type HistAttach, type OsThread, type WorkerReady } from './hist-protocol.js';
 import { nodeContext, runChunk, type NodeContext } from './node-job.js';
 
-parentPort?.postMessage({ ready: true, protocol: HIST_PROTOCOL_VERSION });
+/**
+ * Test failpoint: QONLINE_TEST_GBDT_WORKER_EXIT=N ends this worker's thread
+ * (process.exit(3)) when it has claimed its Nth node-job chunk, chunk held.
+ */
+const FAILPOINT_EXIT_CODE = 3;
+let exitAtChunk = Math.max(0, Number(process.env['QONLINE_TEST_GBDT_WORKER_EXIT'] ?? 0) | 0);
+
+/** This thread as the trainer can find it in /proc/self/task (it checks a worker it waits for is still there). */
+function osThread(): OsThread | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/')[2]);
+    const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return Number.isInteger(tid) && start ? { tid, start } : null;
+  } catch {
+    return null;
+  }
+}
+
+parentPort?.postMessage({ ready: true, protocol: HIST_PROTOCOL_VERSION, thread: osThread() } satisfies WorkerReady);
 parentPort?.on('message', (d: HistAttach | BinRowsMessage) => {
   if (d?.protocol !== HIST_PROTOCOL_VERSION) return;
   if (d.kind === 'binRows') {
@@ -55,7 +75,10 @@ function serve(c: NodeContext): void {
     Atomics.add(ctl, CTL.active, 1);
     try {
       // Parameters are read only after a chunk is claimed: the job cannot change while we are active.
-      for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) runChunk(c, chunk);
+      for (let chunk = claimChunk(ctl, job); chunk >= 0; chunk = claimChunk(ctl, job)) {
+        if (exitAtChunk > 0 && --exitAtChunk === 0) process.exit(FAILPOINT_EXIT_CODE);
+        runChunk(c, chunk);
+      }
     } catch (e) {
       Atomics.store(ctl, CTL.failed, 1);
       parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });

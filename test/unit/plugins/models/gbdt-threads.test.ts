@@ -77,4 +77,26 @@ describe.skipIf(!locateWorkerScript() || cores < 2)('GBDT on 2 threads (needs di
     await fit();
     expect(histogramWorkersStarted()).toBe(before);
   });
+
+  it('fails the fit clearly when its worker dies holding a chunk, and the next fit starts a new one', async () => {
+    const fit = async (num_threads: number) => {
+      const m = createModel('GBDT', { ...base, num_threads });
+      await m.fit(train);
+      return JSON.stringify(m.toJSON().state);
+    };
+    // The failpoint is read when a worker starts: this fit's must be new.
+    releaseIdleWorkers();
+    process.env['QONLINE_TEST_GBDT_WORKER_EXIT'] = '2';
+    const started = Date.now();
+    try {
+      await expect(fit(2)).rejects.toThrow(/GBDT: histogram worker 1 of 1 \(OS thread \d+\) ended while the fit waited for it \(exit code 3\)/);
+    } finally {
+      delete process.env['QONLINE_TEST_GBDT_WORKER_EXIT'];
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const before = histogramWorkersStarted();
+    const two = await fit(2);
+    expect(histogramWorkersStarted()).toBe(before + 1);
+    expect(two).toBe(await fit(1));
+  });
 });

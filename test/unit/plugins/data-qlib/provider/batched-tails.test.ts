@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FeatureFrame } from '../../../../../core/index.js';
 import { alpha158Fields } from '../../../../../plugins/data-qlib/src/alpha/alpha158.js';
 import { alpha360Fields } from '../../../../../plugins/data-qlib/src/alpha/alpha360.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
+import { expectSameBits, frameRowsFrom } from '../../../../helpers/frame-bits.js';
 
 const FIELDS = [
   ...new Set([
@@ -60,16 +60,6 @@ async function writeMarket(uri: string, n: number): Promise<string[]> {
   return dates;
 }
 
-/** (date, instrument) -> values from `fromDate` on. */
-function rowsOf(frame: FeatureFrame, fromDate: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (let r = 0; r < frame.rows; r++) {
-    const date = frame.dates[frame.rowDate[r]!]!;
-    if (date >= fromDate) out.set(`${date} ${frame.instruments[frame.rowInst[r]!]}`, frame.data.map((col) => col[r]!));
-  }
-  return out;
-}
-
 describe('feature disk cache: the new days of all instruments extended together', () => {
   it('give the bits of a fresh computation per instrument, with short histories, late listings and suspensions', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-batched-'));
@@ -88,17 +78,7 @@ describe('feature disk cache: the new days of all instruments extended together'
       expect(routine.rowsEvaluated).toBeLessThan((FIELDS.length * CODES.length * n) / 2);
       await routine.close();
       const fresh = await new QlibDataProvider({ id: 't', uri, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
-      const want = rowsOf(fresh, from);
-      const have = rowsOf(got, from);
-      expect([...have.keys()]).toEqual([...want.keys()]);
-      const bad: string[] = [];
-      for (const [key, w] of want) {
-        const g = have.get(key)!;
-        w.forEach((v, c) => {
-          if (!Object.is(v, g[c])) bad.push(`${n} days, ${key} ${FIELDS[c]}: ${g[c]} vs ${v}`);
-        });
-      }
-      expect(bad.slice(0, 10)).toEqual([]);
+      expectSameBits(frameRowsFrom(got, from), frameRowsFrom(fresh, from), FIELDS, `${n} days, `);
     }
   });
 });

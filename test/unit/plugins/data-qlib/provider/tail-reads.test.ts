@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FeatureFrame } from '../../../../../core/index.js';
 import { alpha158Fields } from '../../../../../plugins/data-qlib/src/alpha/alpha158.js';
 import { QlibDataProvider } from '../../../../../plugins/data-qlib/src/provider/qlib-provider.js';
 import { writeCalendar, writeFeature, writeInstruments } from '../../../../../plugins/data-qlib/src/storage/index.js';
+import { expectSameBits, frameRowsFrom } from '../../../../helpers/frame-bits.js';
 
 const CODES = ['AAA', 'BBB', 'CCC'];
 const FIELDS = [...alpha158Fields().fields, 'Mean($close, 5)/$close', 'Std($close/Ref($close, 1) - 1, 20)', 'Ref($close, -2)/Ref($close, -1) - 1'];
@@ -42,26 +42,6 @@ async function writeMarket(uri: string, n: number): Promise<string[]> {
   return dates;
 }
 
-/** Row (date, instrument) -> values, for exact comparison (NaN equals NaN, -0 differs from 0). */
-function rowsOf(frame: FeatureFrame, fromDate: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (let r = 0; r < frame.rows; r++) {
-    const date = frame.dates[frame.rowDate[r]!]!;
-    if (date < fromDate) continue;
-    out.set(`${date} ${frame.instruments[frame.rowInst[r]!]}`, frame.data.map((col) => col[r]!));
-  }
-  return out;
-}
-
-function expectSameBits(got: Map<string, number[]>, want: Map<string, number[]>): void {
-  expect([...got.keys()]).toEqual([...want.keys()]);
-  for (const [key, w] of want) {
-    const g = got.get(key)!;
-    const bad = w.map((v, c) => (Object.is(v, g[c]) ? -1 : c)).filter((c) => c >= 0);
-    expect(bad.map((c) => `${key} ${FIELDS[c]}: ${g[c]} vs ${w[c]}`)).toEqual([]);
-  }
-}
-
 describe('feature disk cache: a request for the new days reads only their rows', () => {
   it('gives the same bits as the whole-history path and as a fresh computation, for 1 and 5 new days', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-tail-'));
@@ -87,13 +67,13 @@ describe('feature disk cache: a request for the new days reads only their rows',
       expect(disk.bytesRead).toBeLessThan(CODES.length * (FIELDS.length * 100 + 200));
       // The same cache state read whole (a request over all history) gives the same bits for those days.
       const whole = await new QlibDataProvider({ id: 't', uri, cacheDir: before, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
-      expectSameBits(rowsOf(got, newDay), rowsOf(whole, newDay));
+      expectSameBits(frameRowsFrom(got, newDay), frameRowsFrom(whole, newDay), FIELDS);
       // ...and so does a fresh computation without any cache.
       const fresh = await new QlibDataProvider({ id: 't', uri, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
-      expectSameBits(rowsOf(got, newDay), rowsOf(fresh, newDay));
+      expectSameBits(frameRowsFrom(got, newDay), frameRowsFrom(fresh, newDay), FIELDS);
       // The appended cache serves the whole history too (what a new model's training reads).
       const again = await new QlibDataProvider({ id: 't', uri, cacheDir, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
-      expectSameBits(rowsOf(again, dates[0]!), rowsOf(whole, dates[0]!));
+      expectSameBits(frameRowsFrom(again, dates[0]!), frameRowsFrom(whole, dates[0]!), FIELDS);
     }
   });
 });
