@@ -144,12 +144,12 @@ function config(dataDir: string, begin: string): string {
 }
 
 /** Wall and CPU seconds (user + system, from /usr/bin/time when present) of one CLI process. */
-export function cli(args: string[], home: string, cliFile = CLI, nodeFlags: string[] = []): { wall: number; cpu: number; stdout: string; stderr: string } {
+export function cli(args: string[], home: string, cliFile = CLI, nodeFlags: string[] = []): { wall: number; cpu: number; sys: number; stdout: string; stderr: string } {
   return timedNode([...nodeFlags, cliFile, ...args, '--home', home], path.join(home, '..', 'time.txt'), `qonline ${args.join(' ')}`);
 }
 
-/** Wall and CPU seconds of one `node ARGV` process, and what it printed. */
-function timedNode(argv: string[], timeFile: string, what: string): { wall: number; cpu: number; stdout: string; stderr: string } {
+/** Wall and CPU seconds (`sys`: the system part) of one `node ARGV` process, and what it printed. */
+function timedNode(argv: string[], timeFile: string, what: string): { wall: number; cpu: number; sys: number; stdout: string; stderr: string } {
   const useTime = existsSync('/usr/bin/time');
   const cmd = useTime ? '/usr/bin/time' : process.execPath;
   const full = useTime ? ['-f', '%U %S', '-o', timeFile, process.execPath, ...argv] : argv;
@@ -158,11 +158,13 @@ function timedNode(argv: string[], timeFile: string, what: string): { wall: numb
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   let cpu = NaN;
+  let sys = NaN;
   if (useTime) {
     const [u, s] = readFileSync(timeFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number) as [number, number];
     cpu = u + s;
+    sys = s;
   }
-  return { wall, cpu, stdout: r.stdout, stderr: r.stderr };
+  return { wall, cpu, sys, stdout: r.stdout, stderr: r.stderr };
 }
 
 interface CpuProfile {

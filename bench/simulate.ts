@@ -86,8 +86,9 @@ export async function runSimulateBench(): Promise<void> {
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
     if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
     const trainThreads = process.env['QONLINE_BENCH_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_TRAIN_THREADS']) : undefined;
-    const anchorThreads = process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS']) : undefined;
-    // cfg[trainer][build]: an anchor may not know the trainers' `threads` option.
+    // The anchor's `threads` (default: this build's; an anchor older than the option rejects it).
+    const anchorThreads = process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS']) : trainThreads;
+    // cfg[trainer][build]
     const cfgFiles = trainers.map((t) =>
       builds.map((b, i) => {
         const f = path.join(dir, `simulate-${t}-${i}.yaml`);
@@ -95,7 +96,7 @@ export async function runSimulateBench(): Promise<void> {
         return f;
       }),
     );
-    type T = { wall: number; cpu: number; stdout: string; signals: string; threads: number };
+    type T = { wall: number; cpu: number; sys: number; stdout: string; signals: string; threads: number };
     // runs[trainer][build]
     const runs = trainers.map(() => builds.map(() => [] as T[]));
     for (let r = 0; r < reps; r++) {
@@ -121,7 +122,7 @@ export async function runSimulateBench(): Promise<void> {
       builds.forEach((b, i) => {
         const xs = runs[ti]![i]!;
         const threads = [...new Set(xs.map((x) => x.threads))].join('/');
-        console.log(`${b.name}, ${t}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))}; training threads ${threads} (goal: < 30 s wall)`);
+        console.log(`${b.name}, ${t}\n  simulate one year          wall ${stats(xs.map((x) => x.wall))}; cpu ${stats(xs.map((x) => x.cpu))} (system ${stats(xs.map((x) => x.sys))}); training threads ${threads} (goal: < 30 s wall)`);
       });
       if (builds.length === 2) {
         const [a, me] = [runs[ti]![0]!, runs[ti]![1]!];

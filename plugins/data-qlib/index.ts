@@ -180,6 +180,8 @@ const exprHandler = defineComponent({
     label: labelSchema,
   }),
   deps: { provider: TOKENS.dataProvider },
+  // The task's scope is over: the frames' memory serves the next task's handler.
+  dispose: (handler) => (handler as ExprHandler).release(),
   check: (o, ctx) => checkHandler({ ...o, label: labelRecord(o.label as never) }, ctx),
   async create(o, ctx): Promise<Handler> {
     const features = Object.entries(o.features);
@@ -211,6 +213,7 @@ function alphaHandler(name: 'Alpha158' | 'Alpha360', features: () => FeatureSet,
       label: labelSchema,
     }),
     deps: { provider: TOKENS.dataProvider },
+    dispose: (handler) => (handler as ExprHandler).release(),
     check: (o, ctx) => {
       const fs = features();
       return checkHandler({ ...o, label: labelRecord(o.label as never), features: Object.fromEntries(fs.names.map((n, i) => [n, fs.fields[i]!])) }, ctx);

@@ -10,6 +10,7 @@ import {
   sliceDates,
   type ProcessType,
 } from '../processors/index.js';
+import { frameBuffers } from '../provider/frame-buffers.js';
 
 export interface ExprHandlerOptions {
   instruments: string | string[];
@@ -83,6 +84,23 @@ export class ExprHandler implements Handler {
     } else {
       // The raw frame is ours and dropped afterwards: let the processors work on it in place.
       this.frames = fitInferLearn(this.infer, this.learn, raw, this.o.fitStartTime ?? null, this.o.fitEndTime ?? null, this.o.processType ?? 'append', { inPlace: true });
+    }
+  }
+
+  /**
+   * Ends the handler's use (its scope is disposed: the task that fetched
+   * from it is over, and no frame it served is referenced any more): the
+   * frames' pooled arrays go back to this thread's pool for the next
+   * handler. A later fetch loads the data again.
+   */
+  release(): void {
+    const frames = this.frames;
+    this.frames = undefined;
+    if (!frames) return;
+    for (const f of [frames.infer, frames.learn, frames.raw]) {
+      if (!f) continue;
+      frameBuffers.release(f.features);
+      frameBuffers.release(f.labels);
     }
   }
 

@@ -1,4 +1,5 @@
 import { QonlineError, type HandlerFrame } from '../../../../core/index.js';
+import { frameBuffers } from '../provider/frame-buffers.js';
 
 /**
  * Row-level helpers over date-major frames (rows sorted by date, then
@@ -112,7 +113,8 @@ export function keepRows(frame: HandlerFrame, keep: Uint8Array, owns: (a: ArrayB
 
 /** The kept rows of a row-major array of `width` values per row, in place or into a new array. */
 function compactRows(a: Int32Array | Float32Array, width: number, keep: Uint8Array, rows: number, kept: number, inPlace: boolean): Int32Array | Float32Array {
-  const out = inPlace ? a : a instanceof Int32Array ? new Int32Array(kept * width) : new Float32Array(kept * width);
+  // A copy's every value is written below: reused memory needs no zeroing.
+  const out = inPlace ? a : a instanceof Int32Array ? new Int32Array(kept * width) : frameBuffers.take(kept * width, false);
   if (width === 0) return out.subarray(0, 0);
   // Runs of kept rows move as one block.
   let w = 0;

@@ -1,4 +1,5 @@
 import type { FeatureFrame, FeatureRowBlocks } from '../../../../core/index.js';
+import { frameBuffers } from './frame-buffers.js';
 
 /** One instrument's evaluated columns and the calendar rows it contributes. */
 export interface InstrumentColumns {
@@ -60,6 +61,8 @@ export class RowBlockAssembler {
   private readonly rowInst: Int32Array;
   private readonly target: Int32Array[];
   private readonly blocks: Float32Array[];
+  /** Parts written so far: the rows of the others are zeroed by `result`. */
+  private readonly written: Uint8Array;
 
   constructor(
     private readonly dates: readonly string[],
@@ -74,12 +77,15 @@ export class RowBlockAssembler {
     this.rowDate = n.rowDate;
     this.rowInst = n.rowInst;
     this.target = n.target;
-    this.blocks = widths.map((w) => new Float32Array(n.rows * w));
+    // On reused memory (stale values): every row is written by `write` or zeroed by `result`, as on new memory.
+    this.blocks = widths.map((w) => frameBuffers.take(n.rows * w, false));
+    this.written = new Uint8Array(parts.length);
   }
 
   /** Part k's columns (all request fields, in order), whose series starts at calendar index `start`. */
   write(k: number, start: number, cols: readonly Float32Array[]): void {
     const p = this.parts[k]!;
+    this.written[k] = 1;
     let first = 0;
     this.widths.forEach((width, g) => {
       copyRows(this.blocks[g]!, width, cols.slice(first, first + width), this.target[k]!, p.from - start);
@@ -88,6 +94,10 @@ export class RowBlockAssembler {
   }
 
   result(): FeatureRowBlocks {
+    for (let k = 0; k < this.parts.length; k++) {
+      if (this.written[k]) continue;
+      this.widths.forEach((width, g) => zeroRows(this.blocks[g]!, width, this.target[k]!));
+    }
     return {
       rows: this.rows,
       dates: this.dates.slice(this.a, this.b + 1),
@@ -108,6 +118,14 @@ function copyRows(out: Float32Array, width: number, cols: Float32Array[], target
     if (r < 0) continue;
     const base = r * width;
     for (let c = 0; c < width; c++) out[base + c] = cols[c]![d + offset]!;
+  }
+}
+
+/** The rows of one instrument set to 0 (those of a part never written). */
+function zeroRows(out: Float32Array, width: number, target: Int32Array): void {
+  for (let d = 0; d < target.length; d++) {
+    const r = target[d]!;
+    if (r >= 0) out.fill(0, r * width, (r + 1) * width);
   }
 }
 
