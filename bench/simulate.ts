@@ -32,7 +32,7 @@ function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
  * model's default, automatic).
  * QONLINE_BENCH_TRAIN_THREADS=N: this build's trainers train on N threads
  * (default: automatic, one per idle core). QONLINE_BENCH_ANCHOR_TRAIN_THREADS=N:
- * the anchor's (default automatic: an anchor may not know the option).
+ * the anchor's (default: the same as this build's; an anchor older than the option rejects it).
  * QONLINE_BENCH_TRAINERS=DelayTrainerR: only these trainers (comma-separated).
  * QONLINE_BENCH_ANCHOR=DIST: another build's dist/ runs interleaved (A B A
  * B) and the ratio is printed. QONLINE_BENCH_REPS runs each (default 3);
