@@ -81,7 +81,8 @@ export function initialize(data) { shared = data.exports; }
 export async function load(url, context, nextLoad) {
   const names = shared[url];
   if (!names) return nextLoad(url, context);
-  const lines = names.map((n) => 'export const ' + n + ' = m[' + JSON.stringify(n) + '];');
+  // 'default' cannot be a const's name.
+  const lines = names.map((n) => (n === 'default' ? 'export default m.default;' : 'export const ' + n + ' = m[' + JSON.stringify(n) + '];'));
   return { format: 'module', shortCircuit: true, source: 'const m = globalThis[Symbol.for("qonline.bundled-modules")].get(' + JSON.stringify(url) + '); ' + lines.join(' ') };
 }`;
 
