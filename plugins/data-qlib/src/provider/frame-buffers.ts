@@ -7,18 +7,24 @@
  * is no longer referenced (`release`, called by a handler when its task's
  * scope ends); until then `take` never hands it out again. Buffers nobody
  * releases are ordinary garbage. One pool per thread (module state).
+ * Released buffers not taken again within `idleMs` are dropped: training
+ * tasks follow each other within seconds, and a daemon waiting for its next
+ * routine should not hold a frame's worth of memory.
  */
 export class FloatBufferPool {
   /** Buffers handed out by `take` and not released yet. */
   private readonly lent = new WeakSet<ArrayBuffer>();
   /** Released buffers, ready for reuse. */
   private readonly free: ArrayBuffer[] = [];
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     /** Arrays shorter than this are allocated as usual (their pages are few). */
     readonly minLength = 1 << 20,
     /** Bytes of released buffers kept for reuse; beyond this the oldest are dropped. */
     readonly maxFreeBytes = 1024 * 1024 * 1024,
+    /** Released buffers are dropped after this long without a release. */
+    readonly idleMs = 30_000,
   ) {}
 
   /**
@@ -58,6 +64,10 @@ export class FloatBufferPool {
     let total = 0;
     for (const b of this.free) total += b.byteLength;
     while (total > this.maxFreeBytes && this.free.length > 0) total -= this.free.shift()!.byteLength;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.clear(), this.idleMs);
+    // The pool must not keep a process alive.
+    this.idleTimer.unref?.();
   }
 
   /** Bytes held for reuse (for tests and diagnostics). */

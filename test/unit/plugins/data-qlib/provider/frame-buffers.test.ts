@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HandlerFrame } from '../../../../../core/index.js';
 import { alpha158Fields, DEFAULT_LABEL } from '../../../../../plugins/data-qlib/src/alpha/index.js';
 import { ExprHandler } from '../../../../../plugins/data-qlib/src/handler/expr-handler.js';
@@ -23,6 +23,21 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 }
 
 describe('FloatBufferPool', () => {
+  it('drops released buffers left unused for idleMs', () => {
+    vi.useFakeTimers();
+    try {
+      const pool = new FloatBufferPool(16, 1 << 20, 1000);
+      pool.release(pool.take(100, false));
+      expect(pool.freeBytes()).toBeGreaterThan(0);
+      vi.advanceTimersByTime(999);
+      expect(pool.freeBytes()).toBeGreaterThan(0);
+      vi.advanceTimersByTime(1);
+      expect(pool.freeBytes()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('never hands out a buffer that was not released, and reuses one that was', () => {
     const pool = new FloatBufferPool(16, 1 << 20);
     const a = pool.take(100, false);
