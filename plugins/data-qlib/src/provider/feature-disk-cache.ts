@@ -382,37 +382,46 @@ export class FeatureDiskCache {
    */
   private append(file: string, read: ReadPack, changes: Map<string, Change>): boolean | 'replaced' {
     const index = indexOf(read);
-    const keys = new Set([...index.keys(), ...changes.keys()]);
+    // The snapshot: the index's entries in their order, then new entries (no merged key set: a routine changes every entry).
+    let count = index.size;
     let values = 0;
-    for (const c of changes.values()) values += c.values.length;
-    const payload = keys.size * DESC + values * 4;
+    for (const [key, c] of changes) {
+      values += c.values.length;
+      if (!index.has(key)) count++;
+    }
+    const payload = count * DESC + values * 4;
     const bytes = RECORD_HEADER + payload + TRAILER;
     if (read.size - read.baseBytes + bytes > read.baseBytes * COMPACT_SHARE || read.records + 1 > COMPACT_RECORDS) return false;
     const at = read.size;
     const seq = read.records + 1;
-    // Every byte is written below (header, descriptors, values, trailer; the header's 4 spare bytes zeroed).
+    // Every byte is written below (header, descriptors, values, trailer; checksum and the header's 4 spare bytes by writeChecksum).
     const buf = Buffer.allocUnsafe(bytes);
-    buf.fill(0, 36, RECORD_HEADER);
     buf.writeUInt32LE(RECORD_MAGIC, 0);
     buf.writeUInt32LE(payload, 4);
-    buf.writeUInt32LE(keys.size, 8);
+    buf.writeUInt32LE(count, 8);
     buf.writeUInt32LE(seq, 12);
     const view = viewOf(buf);
-    let i = 0;
-    let offset = RECORD_HEADER + keys.size * DESC;
-    for (const key of keys) {
-      const ref = at + RECORD_HEADER + i++ * DESC;
+    // Values go in through one float32 view of the record (4-byte aligned when the buffer is): no byte view per entry.
+    const floats = buf.byteOffset % 4 === 0 ? new Float32Array(buf.buffer, buf.byteOffset, (bytes - TRAILER) >> 2) : null;
+    let descOffset = RECORD_HEADER;
+    let offset = RECORD_HEADER + count * DESC;
+    const put = (key: string, c: Change): void => {
+      writeDesc(buf, view, descOffset, key, c.start, c.length, c.keep, at + offset, c.from ? c.from.ref : 0, c.inputHash);
+      if (floats) floats.set(c.values, offset >> 2);
+      else buf.set(bytesOf(c.values), offset);
+      offset += c.values.byteLength;
+      descOffset += DESC;
+    };
+    for (const [key, old] of index) {
       const c = changes.get(key);
-      if (c) {
-        writeDesc(buf, view, ref - at, key, c.start, c.length, c.keep, at + offset, c.from ? c.from.ref : 0, c.inputHash);
-        buf.set(bytesOf(c.values), offset);
-        offset += c.values.byteLength;
-      } else {
-        const old = index.get(key)!;
-        old.buf.copy(buf, ref - at, old.at, old.at + DESC);
+      if (c) put(key, c);
+      else {
+        old.buf.copy(buf, descOffset, old.at, old.at + DESC);
+        descOffset += DESC;
       }
     }
-    checksum(buf, 0, payload).copy(buf, 16);
+    for (const [key, c] of changes) if (!index.has(key)) put(key, c);
+    writeChecksum(buf, 0, payload);
     buf.writeUInt32LE(TRAILER_MAGIC, bytes - TRAILER);
     buf.writeUInt32LE(at, bytes - TRAILER + 4);
     buf.writeUInt32LE(payload, bytes - TRAILER + 8);
@@ -433,7 +442,7 @@ export class FeatureDiskCache {
       closeSync(fd);
     }
     // The entries now on disk are the ones written: later changes extend them.
-    Object.assign(read, { index: undefined, table: { buf, count: keys.size, at: RECORD_HEADER, fileAt: at + RECORD_HEADER }, size: read.size + bytes, validEnd: read.size + bytes, records: seq });
+    Object.assign(read, { index: undefined, table: { buf, count, at: RECORD_HEADER, fileAt: at + RECORD_HEADER }, size: read.size + bytes, validEnd: read.size + bytes, records: seq });
     if (read.whole) read.whole = Buffer.concat([read.whole.subarray(0, at), buf]);
     return true;
   }
@@ -564,11 +573,17 @@ function parseRecord(buf: Buffer, at: number, fileAt: number, payload: number): 
   if (at + RECORD_HEADER + payload > buf.byteLength || buf.readUInt32LE(at) !== RECORD_MAGIC || buf.readUInt32LE(at + 4) !== payload) return null;
   const count = buf.readUInt32LE(at + 8);
   if (count * DESC > payload) return null;
-  if (!checksum(buf, at, payload).equals(buf.subarray(at + 16, at + 36))) return null;
+  if (!checksumMatches(buf, at, payload)) return null;
   return parseDescs(buf, count, at + RECORD_HEADER, fileAt + RECORD_HEADER);
 }
 
-/** sha1 over a record's first 16 bytes and its payload (copied into one message: one `crypto.hash` call beats a Hash object). */
+/**
+ * sha1 over a record's first 16 bytes and its payload. One `crypto.hash`
+ * call beats a Hash object, and needs the two parts as one message: the
+ * first 16 bytes are copied over the record header's last 16 (checksum and
+ * spare bytes, just before the payload), hashed from there with the payload,
+ * and the header's bytes put back; no copy of the payload.
+ */
 function checksum(buf: Buffer, at: number, payload: number): Buffer {
   if (!oneShot) {
     return createHash('sha1')
@@ -576,10 +591,26 @@ function checksum(buf: Buffer, at: number, payload: number): Buffer {
       .update(buf.subarray(at + RECORD_HEADER, at + RECORD_HEADER + payload))
       .digest();
   }
-  const msg = Buffer.allocUnsafe(16 + payload);
-  buf.copy(msg, 0, at, at + 16);
-  buf.copy(msg, 16, at + RECORD_HEADER, at + RECORD_HEADER + payload);
-  return oneShot('sha1', msg, 'buffer');
+  const gap = at + RECORD_HEADER - 16;
+  const saved = Buffer.from(buf.subarray(gap, gap + 16));
+  buf.copyWithin(gap, at, at + 16);
+  try {
+    return oneShot('sha1', buf.subarray(gap, at + RECORD_HEADER + payload), 'buffer');
+  } finally {
+    saved.copy(buf, gap);
+  }
+}
+
+/** Sets a record's checksum (and its header's 4 spare bytes to zero). */
+function writeChecksum(buf: Buffer, at: number, payload: number): void {
+  const sum = checksum(buf, at, payload);
+  sum.copy(buf, at + 16);
+  buf.fill(0, at + 36, at + RECORD_HEADER);
+}
+
+/** Whether a record's stored checksum is that of its bytes. */
+function checksumMatches(buf: Buffer, at: number, payload: number): boolean {
+  return checksum(buf, at, payload).equals(buf.subarray(at + 16, at + 36));
 }
 
 let writes = 0;
