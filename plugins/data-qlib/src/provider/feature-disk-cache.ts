@@ -105,20 +105,73 @@ function hashOfDesc(d: Desc): Buffer {
   return d.buf.subarray(d.at + 48, d.at + 80);
 }
 
-/** A change not yet on disk: rows [keep, length) in memory, rows [0, keep) from `from`. */
+/**
+ * The descriptors of one table (a base's or a record's) by key: each one's
+ * byte offset in `buf`. A Desc object is made only for an entry a caller
+ * follows (values, rewrites): a routine reads each entry's fields in place
+ * and copies its 80 bytes on, so no object per entry lives for the pack's life.
+ */
+class DescTable {
+  readonly offsets = new Map<string, number>();
+  private readonly view: DataView;
+
+  /** `shift`: the file offset of a descriptor minus its offset in `buf`. */
+  constructor(
+    readonly buf: Buffer,
+    private readonly shift: number,
+  ) {
+    this.view = viewOf(buf);
+  }
+
+  get size(): number {
+    return this.offsets.size;
+  }
+
+  has(key: string): boolean {
+    return this.offsets.has(key);
+  }
+
+  /** The descriptor at offset `at` of `buf`. */
+  desc(at: number): Desc {
+    return descAt(this.buf, at, this.view, at + this.shift);
+  }
+
+  /** File offset of the descriptor at `at` (what a later piece's `prev` points to). */
+  ref(at: number): number {
+    return at + this.shift;
+  }
+
+  startAt(at: number): number {
+    return this.view.getInt32(at + 24, true);
+  }
+
+  lengthAt(at: number): number {
+    return this.view.getUint32(at + 28, true);
+  }
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/** A change not yet on disk: rows [keep, length) in memory, rows [0, keep) from the descriptor at `fromAt` of `fromTable`. */
 interface Change {
   start: number;
   length: number;
   keep: number;
   inputHash: Buffer;
   values: Float32Array;
-  from: Desc | null;
+  fromTable: DescTable | null;
+  fromAt: number;
+}
+
+/** The descriptor a change extends (null for a whole entry). */
+function baseOf(c: Change): Desc | null {
+  return c.fromTable ? c.fromTable.desc(c.fromAt) : null;
 }
 
 /** What was read from a file: its index and where a record may be appended. */
 interface ReadPack {
   /** Parsed on first use (`indexOf`) when `table` says where the descriptors are: an append's own index is rarely read again. */
-  index?: Map<string, Desc>;
+  index?: DescTable;
   table?: { buf: Buffer; count: number; at: number; fileAt: number };
   /** Bytes of valid base + records (the file's size when nothing is torn); 0 when there is no valid base. */
   validEnd: number;
@@ -174,7 +227,8 @@ export class FeatureDiskCache {
             hasInputs: (hash) => hash.equals(c.inputHash),
             read: (from = 0) => {
               if (from >= c.keep) return c.values.slice(from - c.keep);
-              const head = c.from && this.values(file, read, c.from, from);
+              const base = baseOf(c);
+              const head = base && this.values(file, read, base, from);
               if (!head) return null;
               const out = new Float32Array(c.length - from);
               out.set(head.subarray(0, c.keep - from));
@@ -183,8 +237,9 @@ export class FeatureDiskCache {
             },
           };
         }
-        const d = indexOf(read).get(key);
-        return d ? new StoredSeries(this, file, read, d) : null;
+        const index = indexOf(read);
+        const at = index.offsets.get(key);
+        return at === undefined ? null : new StoredSeries(this, file, read, index, at);
       },
       put: (exprText, e) => {
         const key = this.key(exprText);
@@ -198,12 +253,26 @@ export class FeatureDiskCache {
           const merged = new Float32Array(length - pending.keep);
           merged.set(pending.values.subarray(0, keep - pending.keep));
           merged.set(e.values, keep - pending.keep);
-          changes.set(key, { start: e.start, length, keep: pending.keep, inputHash: e.inputHash, values: merged, from: pending.from });
+          changes.set(key, { start: e.start, length, keep: pending.keep, inputHash: e.inputHash, values: merged, fromTable: pending.fromTable, fromAt: pending.fromAt });
           return;
         }
-        const from = keep ? (pending ? pending.from : (indexOf(read).get(key) ?? null)) : null;
-        if (keep && (!from || keep > from.length)) throw new Error(`feature cache: ${exprText} extends an entry that is not in the file`);
-        changes.set(key, { start: e.start, length, keep, inputHash: e.inputHash, values: e.values, from });
+        let fromTable: DescTable | null = null;
+        let fromAt = 0;
+        if (keep) {
+          if (pending) {
+            fromTable = pending.fromTable;
+            fromAt = pending.fromAt;
+          } else {
+            const index = indexOf(read);
+            const at = index.offsets.get(key);
+            if (at !== undefined) {
+              fromTable = index;
+              fromAt = at;
+            }
+          }
+          if (!fromTable || keep > fromTable.lengthAt(fromAt)) throw new Error(`feature cache: ${exprText} extends an entry that is not in the file`);
+        }
+        changes.set(key, { start: e.start, length, keep, inputHash: e.inputHash, values: e.values, fromTable, fromAt });
       },
       pending: () => {
         let values = 0;
@@ -233,7 +302,7 @@ export class FeatureDiskCache {
 
   /** The index of a file: from its base, or from the record its trailer points to; a scan of the whole file when that fails. */
   private readIndex(file: string): ReadPack {
-    const none = (size = 0): ReadPack => ({ index: new Map(), validEnd: 0, size, baseBytes: 0, records: 0, ino: -1 });
+    const none = (size = 0): ReadPack => ({ index: new DescTable(NO_BYTES, 0), validEnd: 0, size, baseBytes: 0, records: 0, ino: -1 });
     let fd: number;
     try {
       fd = openSync(file, 'r');
@@ -284,12 +353,12 @@ export class FeatureDiskCache {
         closeSync(fd);
       }
     } catch {
-      return { index: new Map(), validEnd: 0, size: 0, baseBytes: 0, records: 0, ino: -1 };
+      return { index: new DescTable(NO_BYTES, 0), validEnd: 0, size: 0, baseBytes: 0, records: 0, ino: -1 };
     }
     this.wholeReads++;
     this.bytesRead += buf.byteLength;
     const size = buf.byteLength;
-    const none: ReadPack = { index: new Map(), validEnd: 0, size, baseBytes: 0, records: 0, ino };
+    const none: ReadPack = { index: new DescTable(NO_BYTES, 0), validEnd: 0, size, baseBytes: 0, records: 0, ino };
     if (size < HEADER || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(4) !== VERSION) return none;
     const count = buf.readUInt32LE(8);
     const baseBytes = buf.readUInt32LE(12);
@@ -406,17 +475,17 @@ export class FeatureDiskCache {
     let descOffset = RECORD_HEADER;
     let offset = RECORD_HEADER + count * DESC;
     const put = (key: string, c: Change): void => {
-      writeDesc(buf, view, descOffset, key, c.start, c.length, c.keep, at + offset, c.from ? c.from.ref : 0, c.inputHash);
+      writeDesc(buf, view, descOffset, key, c.start, c.length, c.keep, at + offset, c.fromTable ? c.fromTable.ref(c.fromAt) : 0, c.inputHash);
       if (floats) floats.set(c.values, offset >> 2);
       else buf.set(bytesOf(c.values), offset);
       offset += c.values.byteLength;
       descOffset += DESC;
     };
-    for (const [key, old] of index) {
+    for (const [key, old] of index.offsets) {
       const c = changes.get(key);
       if (c) put(key, c);
       else {
-        old.buf.copy(buf, descOffset, old.at, old.at + DESC);
+        index.buf.copy(buf, descOffset, old, old + DESC);
         descOffset += DESC;
       }
     }
@@ -450,8 +519,10 @@ export class FeatureDiskCache {
   /** Replaces the file with a new base holding every entry whole (entries whose older rows cannot be read are dropped). */
   private rewrite(file: string, read: ReadPack, changes: Map<string, Change>): void {
     const whole = new Map<string, { start: number; inputHash: Buffer; values: Float32Array }>();
-    for (const [key, d] of indexOf(read)) {
+    const index = indexOf(read);
+    for (const [key, at] of index.offsets) {
       if (changes.has(key)) continue;
+      const d = index.desc(at);
       const v = this.values(file, read, d, 0);
       if (v) whole.set(key, { start: d.start, inputHash: Buffer.from(hashOfDesc(d)), values: v });
     }
@@ -460,15 +531,17 @@ export class FeatureDiskCache {
         whole.set(key, c);
         continue;
       }
-      const head = c.from && this.values(file, read, c.from, 0);
+      const base = baseOf(c);
+      const head = base && this.values(file, read, base, 0);
       if (!head) continue;
       const v = new Float32Array(c.length);
       v.set(head.subarray(0, c.keep));
       v.set(c.values, c.keep);
       whole.set(key, { start: c.start, inputHash: c.inputHash, values: v });
     }
-    const { size, index, ino } = writePack(file, whole);
-    Object.assign(read, { index, table: undefined, size, validEnd: size, baseBytes: size, records: 0, ino, whole: undefined });
+    const written = writePack(file, whole);
+    const { size, ino } = written;
+    Object.assign(read, { index: written.index, table: undefined, size, validEnd: size, baseBytes: size, records: 0, ino, whole: undefined });
   }
 }
 
@@ -481,28 +554,28 @@ class StoredSeries implements CachedSeries {
     private readonly cache: FeatureDiskCache,
     private readonly file: string,
     private readonly pack: ReadPack,
-    private readonly d: Desc,
+    private readonly table: DescTable,
+    private readonly at: number,
   ) {
-    this.start = d.start;
-    this.length = d.length;
+    this.start = table.startAt(at);
+    this.length = table.lengthAt(at);
   }
 
   get inputHash(): Buffer {
-    return hashOfDesc(this.d);
+    return this.table.buf.subarray(this.at + 48, this.at + 80);
   }
 
   hasInputs(hash: Buffer): boolean {
-    const d = this.d;
-    return hash.length === 32 && d.buf.compare(hash, 0, 32, d.at + 48, d.at + 80) === 0;
+    return hash.length === 32 && this.table.buf.compare(hash, 0, 32, this.at + 48, this.at + 80) === 0;
   }
 
   read(from = 0): Float32Array | null {
-    return this.cache.values(this.file, this.pack, this.d, from);
+    return this.cache.values(this.file, this.pack, this.table.desc(this.at), from);
   }
 }
 
 /** The index of what was read or last written. */
-function indexOf(read: ReadPack): Map<string, Desc> {
+function indexOf(read: ReadPack): DescTable {
   if (!read.index) {
     const t = read.table!;
     read.index = parseDescs(t.buf, t.count, t.at, t.fileAt);
@@ -528,14 +601,14 @@ function bytesOf(v: Float32Array): Uint8Array {
 /** The 20 key bytes of each expression key (a latin1 string of a sha1). */
 const keyBytes = new Map<string, Buffer>();
 
-function descAt(buf: Buffer, at: number, view: DataView = viewOf(buf)): Desc {
+function descAt(buf: Buffer, at: number, view: DataView = viewOf(buf), ref = at): Desc {
   return {
     start: view.getInt32(at + 24, true),
     length: view.getUint32(at + 28, true),
     keep: view.getUint32(at + 32, true),
     piece: view.getUint32(at + 36, true),
     prev: view.getUint32(at + 40, true),
-    ref: at,
+    ref,
     buf,
     at,
   };
@@ -556,20 +629,20 @@ function writeDesc(buf: Buffer, view: DataView, at: number, key: string, start: 
 }
 
 /** `count` descriptors at `at` in `buf`; the first one is at file offset `fileAt` (refs are file offsets). */
-function parseDescs(buf: Buffer, count: number, at: number, fileAt: number): Map<string, Desc> {
-  const index = new Map<string, Desc>();
+function parseDescs(buf: Buffer, count: number, at: number, fileAt: number): DescTable {
+  const table = new DescTable(buf, fileAt - at);
   const view = viewOf(buf);
   for (let i = 0; i < count; i++) {
-    const d = descAt(buf, at + i * DESC, view);
-    if (d.keep > d.length) continue;
-    d.ref = fileAt + i * DESC;
-    index.set(buf.toString('latin1', at + i * DESC, at + i * DESC + 20), d);
+    const o = at + i * DESC;
+    // keep > length: not a descriptor this code wrote; the entry is left out.
+    if (view.getUint32(o + 32, true) > view.getUint32(o + 28, true)) continue;
+    table.offsets.set(buf.toString('latin1', o, o + 20), o);
   }
-  return index;
+  return table;
 }
 
 /** The index of the record at `at` of `buf` (file offset `fileAt`), or null when it is not whole. */
-function parseRecord(buf: Buffer, at: number, fileAt: number, payload: number): Map<string, Desc> | null {
+function parseRecord(buf: Buffer, at: number, fileAt: number, payload: number): DescTable | null {
   if (at + RECORD_HEADER + payload > buf.byteLength || buf.readUInt32LE(at) !== RECORD_MAGIC || buf.readUInt32LE(at + 4) !== payload) return null;
   const count = buf.readUInt32LE(at + 8);
   if (count * DESC > payload) return null;
@@ -616,7 +689,7 @@ function checksumMatches(buf: Buffer, at: number, payload: number): boolean {
 let writes = 0;
 let scratch = Buffer.alloc(0);
 
-function writePack(file: string, entries: Map<string, { start: number; inputHash: Buffer; values: Float32Array }>): { size: number; index: Map<string, Desc>; ino: number } {
+function writePack(file: string, entries: Map<string, { start: number; inputHash: Buffer; values: Float32Array }>): { size: number; index: DescTable; ino: number } {
   let total = 0;
   for (const e of entries.values()) total += e.values.length;
   const table = HEADER + entries.size * DESC;
@@ -629,17 +702,16 @@ function writePack(file: string, entries: Map<string, { start: number; inputHash
   buf.writeUInt32LE(VERSION, 4);
   buf.writeUInt32LE(entries.size, 8);
   buf.writeUInt32LE(size, 12);
-  const index = new Map<string, Desc>();
   // The index keeps its descriptors' bytes: a copy of the table, as the scratch buffer is reused.
   const tableCopy = Buffer.allocUnsafe(table);
+  const index = new DescTable(tableCopy, 0);
   const view = viewOf(buf);
   let i = 0;
   let offset = table;
   for (const [key, e] of entries) {
     const at = HEADER + i++ * DESC;
-    const d = { start: e.start, length: e.values.length, keep: 0, piece: offset, prev: 0 };
-    writeDesc(buf, view, at, key, d.start, d.length, 0, offset, 0, e.inputHash);
-    index.set(key, { ...d, ref: at, buf: tableCopy, at });
+    writeDesc(buf, view, at, key, e.start, e.values.length, 0, offset, 0, e.inputHash);
+    index.offsets.set(key, at);
     buf.set(bytesOf(e.values), offset);
     offset += e.values.byteLength;
   }
