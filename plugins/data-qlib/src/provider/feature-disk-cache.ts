@@ -456,7 +456,8 @@ export class FeatureDiskCache {
     let values = 0;
     for (const [key, c] of changes) {
       values += c.values.length;
-      if (!index.has(key)) count++;
+      // An extension of this index's entry is in it (no lookup).
+      if (c.fromTable !== index && !index.has(key)) count++;
     }
     const payload = count * DESC + values * 4;
     const bytes = RECORD_HEADER + payload + TRAILER;
@@ -489,7 +490,7 @@ export class FeatureDiskCache {
         descOffset += DESC;
       }
     }
-    for (const [key, c] of changes) if (!index.has(key)) put(key, c);
+    if (count > index.size) for (const [key, c] of changes) if (!index.has(key)) put(key, c);
     writeChecksum(buf, 0, payload);
     buf.writeUInt32LE(TRAILER_MAGIC, bytes - TRAILER);
     buf.writeUInt32LE(at, bytes - TRAILER + 4);
