@@ -277,10 +277,11 @@ export class FeatureDiskCache {
       pending: () => {
         let values = 0;
         let whole = 0;
-        for (const c of changes.values()) {
+        // forEach: no iterator result per entry (this runs once per instrument and request, often before the code is optimised).
+        changes.forEach((c) => {
           values += c.values.length;
           if (!c.keep) whole++;
-        }
+        });
         return { values, whole };
       },
       flush: () => {
@@ -452,13 +453,14 @@ export class FeatureDiskCache {
   private append(file: string, read: ReadPack, changes: Map<string, Change>): boolean | 'replaced' {
     const index = indexOf(read);
     // The snapshot: the index's entries in their order, then new entries (no merged key set: a routine changes every entry).
+    // forEach, not for-of over entries: no [key, value] array per entry (a routine's 24,000 showed in allocation profiles).
     let count = index.size;
     let values = 0;
-    for (const [key, c] of changes) {
+    changes.forEach((c, key) => {
       values += c.values.length;
       // An extension of this index's entry is in it (no lookup).
       if (c.fromTable !== index && !index.has(key)) count++;
-    }
+    });
     const payload = count * DESC + values * 4;
     const bytes = RECORD_HEADER + payload + TRAILER;
     if (read.size - read.baseBytes + bytes > read.baseBytes * COMPACT_SHARE || read.records + 1 > COMPACT_RECORDS) return false;
@@ -482,15 +484,19 @@ export class FeatureDiskCache {
       offset += c.values.byteLength;
       descOffset += DESC;
     };
-    for (const [key, old] of index.offsets) {
+    index.offsets.forEach((old, key) => {
       const c = changes.get(key);
       if (c) put(key, c);
       else {
         index.buf.copy(buf, descOffset, old, old + DESC);
         descOffset += DESC;
       }
+    });
+    if (count > index.size) {
+      changes.forEach((c, key) => {
+        if (!index.has(key)) put(key, c);
+      });
     }
-    if (count > index.size) for (const [key, c] of changes) if (!index.has(key)) put(key, c);
     writeChecksum(buf, 0, payload);
     buf.writeUInt32LE(TRAILER_MAGIC, bytes - TRAILER);
     buf.writeUInt32LE(at, bytes - TRAILER + 4);
@@ -736,7 +742,10 @@ export function inputHash(fields: Map<string, Float32Array>, names: string[], le
   // The message is built in one reused buffer (names' bytes are kept per name): a routine hashes thousands of them.
   let at = 0;
   // Compiled expressions list their fields sorted already: no copy to sort then.
-  for (const n of isSorted(names) ? names : [...names].sort()) {
+  const sorted = isSorted(names) ? names : [...names].sort();
+  // Indexed (no iterator result per name while the code is cold).
+  for (let i = 0; i < sorted.length; i++) {
+    const n = sorted[i]!;
     let b = nameBytes.get(n);
     if (!b) nameBytes.set(n, (b = Buffer.from(n, 'utf8')));
     const d = fieldDigest(n, length);

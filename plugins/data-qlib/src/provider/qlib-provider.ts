@@ -286,7 +286,9 @@ export class QlibDataProvider implements DataProvider {
     let pack = missing.length ? this.packs.get(code) : undefined;
     if (missing.length && !pack && this.disk) this.packs.set(code, (pack = this.disk.open(code)));
     const grow: Grow[] = [];
-    for (const k of missing) {
+    // Indexed: for-of allocates an iterator result per step until the code is optimised (a routine runs this 24,000 times, mostly cold).
+    for (let m = 0; m < missing.length; m++) {
+      const k = missing[m]!;
       const c = compiled[k]!;
       const hit = pack?.get(this.keyOf(c.text));
       if (hit && hit.start === s.start && hit.length <= s.length && hit.hasInputs(hashOf(c.fields, hit.length))) {
@@ -627,7 +629,7 @@ export class QlibDataProvider implements DataProvider {
       for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
         const rows = length - sliceStart;
         let key = String(rows);
-        for (const j of members) key += `,${p.grow[j]!.k}`;
+        for (let m = 0; m < members.length; m++) key += `,${p.grow[members[m]!]!.k}`;
         let batch = batches.get(key);
         if (!batch) batches.set(key, (batch = { rows, ks: members.map((j) => p.grow[j]!.k), parts: [] }));
         batch.parts.push({ w, sliceStart, members });
