@@ -114,6 +114,107 @@ describe('evaluateSegments', () => {
     });
   }
 
+  /**
+   * Windowed kernels run once over all segments and restart at every boundary (kernels/window.ts):
+   * segments built to catch state carried across one — all-NaN, constant, NaN runs at either end,
+   * infinities, a price jump — next to ordinary ones, at lengths below, around and above the windows
+   * (and above the sorted-window limit, where order statistics switch to trees segment by segment).
+   */
+  const WINDOWED = [
+    'Rank($close, 0)',
+    'Quantile($close, 0, 0.3)',
+    'Med($close, 120)',
+    'Mad($close, 50)',
+    'Mad($close, 0)',
+    'Rank($close, 110)',
+    'WMA($close, 0)',
+    'WMA($close/$open, 5)',
+    'Count($close, 0)',
+    'Skew($close, 5)',
+    'Kurt($close, 0)',
+    'Ref($close, 200)',
+    'Ref($close, -7)',
+    'Delta($close, 3)',
+    'Delta($close, -2)',
+    'EMA($close, 3)',
+    'IdxMax($high, 0)',
+    'IdxMin($volume/$close, 6)',
+    'Slope($close, 0)',
+    'Rsquare($close/$open, 4)',
+    'Resi($close, 0)',
+    'Cov($close, $volume, 0)',
+    'Corr($close/$open, $volume/$low, 6)',
+    'Std($close/Ref($close, 1), 3)',
+  ];
+  /** Qlib mode only: EMA's expanding form and windows below 1 (an EWM mean in Qlib). */
+  const QLIB_WINDOWED = ['EMA($close, 0)', 'Mean($close, 0.5)', 'Max($high, 0.4)', 'Count($volume, 0.3)'];
+
+  /** One segment's fields in a given shape. */
+  function shaped(shape: string, seed: number, n: number): Map<string, Float32Array> {
+    const cols = market(seed, n);
+    const all = (f: (t: number) => number): void => {
+      for (const [name, v] of cols) for (let t = 0; t < n; t++) v[t] = name === 'volume' ? Math.abs(f(t)) * 100 : f(t);
+    };
+    switch (shape) {
+      case 'nan':
+        all(() => NaN);
+        break;
+      case 'constant':
+        all(() => 7.25);
+        break;
+      case 'nan-ends':
+        for (const v of cols.values()) {
+          v.fill(NaN, 0, Math.ceil(n / 4));
+          v.fill(NaN, n - Math.ceil(n / 5));
+        }
+        break;
+      case 'infinite':
+        // Zero prices give infinite ratios: windowed operators read them as NaN.
+        for (let t = 0; t < n; t += 4) cols.get('open')![t] = 0;
+        for (let t = 1; t < n; t += 5) cols.get('low')![t] = 0;
+        break;
+      case 'jump':
+        // A huge level, then ordinary prices: running sums rebuilt within the segment.
+        for (const [name, v] of cols) for (let t = 0; t < n >> 1; t++) v[t] = name === 'volume' ? 1e9 : 1e7 + (t % 3);
+        break;
+    }
+    return cols;
+  }
+
+  const SHAPES = ['plain', 'nan', 'constant', 'nan-ends', 'infinite', 'jump'];
+
+  for (const mode of ['default', 'qlib'] as ExprMode[]) {
+    it(`restarts every windowed kernel at segment boundaries (${mode} mode, NaN / constant / short / long segments)`, () => {
+      const list = [...new Set([...alpha158Fields().fields, ...DEFAULT_LABEL.fields, ...EXTRA, ...WINDOWED, ...(mode === 'qlib' ? QLIB_WINDOWED : [])])];
+      const usable = list.filter((e) => mode === 'default' || !(e.startsWith('Corr') || e.startsWith('Cov')) || !e.includes(', 0)'));
+      const nodes = usable.map((e) => parseExpressionWith(e, { mode }));
+      for (const [segments, n] of [
+        [12, 2],
+        [12, 9],
+        [12, 64],
+        [6, 150],
+      ] as const) {
+        const parts = Array.from({ length: segments }, (_, k) => shaped(SHAPES[k % SHAPES.length]!, 77 * n + k, n));
+        const joined = new Map(FIELDS.map((f) => [f, new Float32Array(segments * n)]));
+        parts.forEach((p, k) => {
+          for (const f of FIELDS) joined.get(f)!.set(p.get(f)!, k * n);
+        });
+        const together = evaluateSegments(nodes, input(joined, segments * n), segments, { mode });
+        const bad: string[] = [];
+        parts.forEach((p, k) => {
+          const alone = evaluateAll(nodes, input(p, n), { mode });
+          alone.forEach((want, e) => {
+            const w = bits(want);
+            const g = bits(together[e]!.subarray(k * n, (k + 1) * n));
+            const t = w.findIndex((b, i) => b !== g[i]);
+            if (t >= 0) bad.push(`${n}-row ${SHAPES[k % SHAPES.length]} segment ${k} row ${t} ${usable[e]}`);
+          });
+        });
+        expect(bad.slice(0, 10)).toEqual([]);
+      }
+    });
+  }
+
   it('leaves the caller fields untouched and rejects rows that do not split into equal segments', () => {
     const p = market(3, 40);
     const copy = new Map([...p].map(([f, v]) => [f, v.slice()]));
