@@ -54,14 +54,15 @@ interface Pending {
   hashOf(names: string[], length: number): Buffer;
   /** The instrument's disk cache entries to write (once, after the new values are in); absent when not this provider's to write. */
   pack?: CachePack;
-  /** Cached entries to extend to the series' length (extendAll): expression index, cached rows, and the wanted cached rows before the recomputed tail. */
-  grow: Grow[];
-}
-
-interface Grow {
-  k: number;
-  cachedLength: number;
-  head: Float32Array | null;
+  /**
+   * Cached entries to extend to the series' length (extendAll), as parallel
+   * arrays (no object per entry, alive from prepare to extendAll: a routine
+   * has 300 x 170): expression index, the cached entry's rows, and the wanted
+   * cached rows before the recomputed tail (null: none, as for a routine's new days).
+   */
+  growK: number[];
+  growLength: number[];
+  growHead: (Float32Array | null)[];
 }
 
 /** Tails of cached entries up to this many values per instrument (256 KiB) wait for close(); whole entries and more values are written at once. */
@@ -285,7 +286,9 @@ export class QlibDataProvider implements DataProvider {
     // One pack per instrument for the provider's life: its index is read once and kept current by its own writes.
     let pack = missing.length ? this.packs.get(code) : undefined;
     if (missing.length && !pack && this.disk) this.packs.set(code, (pack = this.disk.open(code)));
-    const grow: Grow[] = [];
+    const growK: number[] = [];
+    const growLength: number[] = [];
+    const growHead: (Float32Array | null)[] = [];
     // Indexed: for-of allocates an iterator result per step until the code is optimised (a routine runs this 24,000 times, mostly cold).
     for (let m = 0; m < missing.length; m++) {
       const k = missing[m]!;
@@ -305,19 +308,25 @@ export class QlibDataProvider implements DataProvider {
         const from = Math.max(0, hit.length - forward);
         // The cached rows the request wants before the recomputed tail (none for a routine's new days).
         if (!Number.isFinite(back)) full.push(k);
-        else if (lo >= from) grow.push({ k, cachedLength: hit.length, head: null });
-        else {
+        else if (lo >= from) {
+          growK.push(k);
+          growLength.push(hit.length);
+          growHead.push(null);
+        } else {
           const head = hit.read(lo);
-          if (head) grow.push({ k, cachedLength: hit.length, head: head.subarray(0, from - lo) });
-          else full.push(k);
+          if (head) {
+            growK.push(k);
+            growLength.push(hit.length);
+            growHead.push(head.subarray(0, from - lo));
+          } else full.push(k);
         }
       } else full.push(k);
     }
     // Entries outside this thread's share are written by the thread whose share they are.
     const writes = pack && inFeatureCacheShare(code, this.diskWriteShare) ? pack : undefined;
     // Nothing to compute: the pack's changes (none, or earlier requests' tails) may be written now.
-    if (!full.length && !grow.length) this.flushLater(writes);
-    return { s, lo, out, full, hashOf, pack: writes, grow };
+    if (!full.length && !growK.length) this.flushLater(writes);
+    return { s, lo, out, full, hashOf, pack: writes, growK, growLength, growHead };
   }
 
   /** Keeps an expression's rows [from, length) in the memory cache. */
@@ -460,7 +469,7 @@ export class QlibDataProvider implements DataProvider {
           return;
         }
         const lo = Math.min(s.length, Math.max(0, fromRow - s.start));
-        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0), grow: [] };
+        p = { s, lo, out: new Array(exprs.length), full: exprs.map((_, k) => k), hashOf: () => Buffer.alloc(0), growK: [], growLength: [], growHead: [] };
         results[index] = { start: s.start + lo, values: p.out };
       }
       this.store(code, p, compiled, r.values!);
@@ -612,14 +621,15 @@ export class QlibDataProvider implements DataProvider {
     const tails: Float32Array[][] = new Array(work.length);
     for (let w = 0; w < work.length; w++) {
       const { p } = work[w]!;
-      if (!p.grow.length) continue;
+      const { growK, growLength } = p;
+      if (!growK.length) continue;
       const length = p.s.length;
-      const f = (froms[w] = new Int32Array(p.grow.length));
-      tails[w] = new Array(p.grow.length);
+      const f = (froms[w] = new Int32Array(growK.length));
+      tails[w] = new Array(growK.length);
       const groups = new Map<number, number[]>();
-      p.grow.forEach(({ k, cachedLength }, j) => {
+      growK.forEach((k, j) => {
         const { back, forward } = this.extent(exprs[k]!);
-        const from = Math.max(0, cachedLength - forward);
+        const from = Math.max(0, growLength[j]! - forward);
         f[j] = from;
         const sliceStart = Math.max(0, from - back);
         const g = groups.get(sliceStart);
@@ -629,13 +639,13 @@ export class QlibDataProvider implements DataProvider {
       for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
         const rows = length - sliceStart;
         let key = String(rows);
-        for (let m = 0; m < members.length; m++) key += `,${p.grow[members[m]!]!.k}`;
+        for (let m = 0; m < members.length; m++) key += `,${growK[members[m]!]!}`;
         let batch = batches.get(key);
-        if (!batch) batches.set(key, (batch = { rows, ks: members.map((j) => p.grow[j]!.k), parts: [] }));
+        if (!batch) batches.set(key, (batch = { rows, ks: members.map((j) => growK[j]!), parts: [] }));
         batch.parts.push({ w, sliceStart, members });
         this.rowsEvaluated += members.length * rows;
       }
-      this.evaluations += p.grow.length;
+      this.evaluations += growK.length;
     }
     for (const { rows, ks, parts } of batches.values()) {
       const concatenated = new Map<string, Float32Array>();
@@ -668,8 +678,8 @@ export class QlibDataProvider implements DataProvider {
     }
     for (let w = 0; w < work.length; w++) {
       const { code, p } = work[w]!;
-      const { s, lo, out, pack } = p;
-      p.grow.forEach(({ k, head }, j) => {
+      const { s, lo, out, pack, growK, growHead } = p;
+      growK.forEach((k, j) => {
         const c = compiled[k]!;
         const tail = tails[w]![j]!;
         const from = froms[w]![j]!;
@@ -677,17 +687,17 @@ export class QlibDataProvider implements DataProvider {
         if (lo >= from) v = lo === from ? tail : tail.subarray(lo - from);
         else {
           v = new Float32Array(s.length - lo);
-          v.set(head!);
+          v.set(growHead[j]!);
           v.set(tail, from - lo);
         }
         out[k] = v;
         pack?.put(this.keyOf(c.text), { start: s.start, inputHash: p.hashOf(c.fields, s.length), values: tail, keep: from, length: s.length });
       });
       // Extended entries are written with the evaluated ones when some follow (store writes both).
-      const held = p.grow.length > 0 && !p.full.length && this.flushLater(pack);
+      const held = growK.length > 0 && !p.full.length && this.flushLater(pack);
       // Tails the pack holds in memory until flushCache serve a later request of this process from there (pack.get):
       // a memory-cache copy would cost a set per entry and be read rarely (a routine's 1-day tails: ~4% of them).
-      if (!held) for (const { k } of p.grow) this.remember(code, compiled[k]!, out[k]!, lo);
+      if (!held) for (let j = 0; j < growK.length; j++) this.remember(code, compiled[growK[j]!]!, out[growK[j]!]!, lo);
     }
   }
 
