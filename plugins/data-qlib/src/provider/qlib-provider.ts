@@ -616,7 +616,9 @@ export class QlibDataProvider implements DataProvider {
    * unless the pack keeps them in memory until flushCache (a routine's tails).
    */
   private extendAll(work: { code: string; p: Pending }[], exprs: string[], compiled: Compiled[]): void {
-    const batches = new Map<string, { rows: number; ks: number[]; parts: { w: number; sliceStart: number; members: number[] }[] }>();
+    // Batches in order of creation, found by their rows and then their expressions (compared: no key string per instrument).
+    const batches: Batch[] = [];
+    const batchesOfRows = new Map<number, Batch[]>();
     const froms: Int32Array[] = new Array(work.length);
     const tails: Float32Array[][] = new Array(work.length);
     for (let w = 0; w < work.length; w++) {
@@ -638,16 +640,21 @@ export class QlibDataProvider implements DataProvider {
       });
       for (const [sliceStart, members] of mergeNearGroups(groups, length)) {
         const rows = length - sliceStart;
-        let key = String(rows);
-        for (let m = 0; m < members.length; m++) key += `,${growK[members[m]!]!}`;
-        let batch = batches.get(key);
-        if (!batch) batches.set(key, (batch = { rows, ks: members.map((j) => growK[j]!), parts: [] }));
+        let same = batchesOfRows.get(rows);
+        if (!same) batchesOfRows.set(rows, (same = []));
+        let batch: Batch | undefined;
+        for (let b = 0; b < same.length && !batch; b++) if (sameExpressions(same[b]!.ks, growK, members)) batch = same[b];
+        if (!batch) {
+          batch = { rows, ks: members.map((j) => growK[j]!), parts: [] };
+          same.push(batch);
+          batches.push(batch);
+        }
         batch.parts.push({ w, sliceStart, members });
         this.rowsEvaluated += members.length * rows;
       }
       this.evaluations += growK.length;
     }
-    for (const { rows, ks, parts } of batches.values()) {
+    for (const { rows, ks, parts } of batches) {
       const concatenated = new Map<string, Float32Array>();
       const field = (name: string): Float32Array => {
         let v = concatenated.get(name);
@@ -891,6 +898,20 @@ function mergeNearGroups(groups: Map<number, number[]>, length: number): Map<num
     carried = [];
   }
   return merged;
+}
+
+/** One evaluateSegments run of extendAll: expressions `ks` over `rows` rows of each part (an instrument's group of tails). */
+interface Batch {
+  rows: number;
+  ks: number[];
+  parts: { w: number; sliceStart: number; members: number[] }[];
+}
+
+/** Whether a batch's expressions are those of an instrument's group (`members`, indices into its `growK`), in order. */
+function sameExpressions(ks: number[], growK: number[], members: number[]): boolean {
+  if (ks.length !== members.length) return false;
+  for (let m = 0; m < ks.length; m++) if (ks[m] !== growK[members[m]!]) return false;
+  return true;
 }
 
 /** Frames handed out are the caller's (processors work in place): the memo keeps and gives copies. */
