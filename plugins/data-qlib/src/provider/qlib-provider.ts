@@ -39,6 +39,8 @@ interface Compiled {
   /** Short id of the canonical text (textId), set on first use. */
   id?: number;
   fields: string[];
+  /** The rows it reads before and after each row (see `extent`), set on first use. */
+  extent?: { back: number; forward: number };
 }
 
 /**
@@ -304,7 +306,7 @@ export class QlibDataProvider implements DataProvider {
           } else full.push(k);
           continue;
         }
-        const { forward, back } = this.extent(exprs[k]!);
+        const { forward, back } = this.extentOf(c, exprs[k]!);
         const from = Math.max(0, hit.length - forward);
         // The cached rows the request wants before the recomputed tail (none for a routine's new days).
         if (!Number.isFinite(back)) full.push(k);
@@ -601,6 +603,11 @@ export class QlibDataProvider implements DataProvider {
     return e;
   }
 
+  /** `extent` of a compiled expression, kept on it: no lookup by expression text per instrument. */
+  private extentOf(c: Compiled, expr: string): { back: number; forward: number } {
+    return (c.extent ??= this.extent(expr));
+  }
+
   /**
    * Extends cached values to the series' length by evaluating only the
    * tails: the rows whose window reaches new data, plus the widest window of
@@ -630,7 +637,7 @@ export class QlibDataProvider implements DataProvider {
       tails[w] = new Array(growK.length);
       const groups = new Map<number, number[]>();
       growK.forEach((k, j) => {
-        const { back, forward } = this.extent(exprs[k]!);
+        const { back, forward } = this.extentOf(compiled[k]!, exprs[k]!);
         const from = Math.max(0, growLength[j]! - forward);
         f[j] = from;
         const sliceStart = Math.max(0, from - back);
