@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,36 @@ describe('feature disk cache: the new days of all instruments extended together'
       await routine.close();
       const fresh = await new QlibDataProvider({ id: 't', uri, threads: 1 }).features({ instruments: 'all', fields: FIELDS, start: dates[0]!, end: null });
       expectSameBits(frameRowsFrom(got, from), frameRowsFrom(fresh, from), FIELDS, `${n} days, `);
+    }
+  });
+});
+
+describe('feature disk cache: tails of instruments with different cached expressions', () => {
+  it('are not evaluated as one batch when only their rows agree', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-batched-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    let dates = await writeMarket(uri, 120);
+    const base = ['Mean($close, 5)/$close', 'Std($close, 10)', 'Max($high, 5)/$close'];
+    // Cached for one instrument each (I00, I03): their groups of tails have as many expressions but not the same
+    // (same rows), and one more than the others'.
+    const extra = ['Min($low, 5)/$close', 'Mean($volume, 5)/($volume + 1)'];
+    const first = new QlibDataProvider({ id: 't', uri, cacheDir, threads: 1 });
+    await first.features({ instruments: 'all', fields: base, start: dates[0]!, end: null });
+    await first.features({ instruments: ['I00'], fields: [extra[0]!], start: dates[0]!, end: null });
+    await first.features({ instruments: ['I03'], fields: [extra[1]!], start: dates[0]!, end: null });
+    await first.close();
+    dates = await writeMarket(uri, 121);
+    const from = dates[120]!;
+    // The extra expressions first in one request and last in the other: each instrument's group order differs too.
+    for (const [i, fields] of [[...extra, ...base], [...base, ...extra]].entries()) {
+      // Each from the same cache (a routine writes what it computed).
+      const copy = path.join(root, `cache-${i}`);
+      cpSync(cacheDir, copy, { recursive: true });
+      const routine = new QlibDataProvider({ id: 't', uri, cacheDir: copy, threads: 1 });
+      const got = await routine.features({ instruments: 'all', fields, start: from, end: null });
+      const fresh = await new QlibDataProvider({ id: 't', uri, threads: 1 }).features({ instruments: 'all', fields, start: dates[0]!, end: null });
+      expectSameBits(frameRowsFrom(got, from), frameRowsFrom(fresh, from), fields, 'mixed groups, ');
     }
   });
 });
