@@ -19,10 +19,24 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 const MAGIC = 'qonline-code-cache-1';
+
+/**
+ * V8 optimises a function once it has run for a while (its interrupt budget, in bytecode executed). A
+ * CLI process is short: at V8's default budget a daily routine had Turbofan compile (on a second core)
+ * dozens of kernels and provider functions it then barely used, some several times after deopts, for
+ * more CPU than the optimised code saved. A budget 16x larger optimises only what stays hot (long loops
+ * still tier up, a few ms later): measured ~15% less CPU for a 1-day routine and ~15% for first_train.
+ * Tiers give the same results (the same IEEE operations). Set before the bundle is compiled, so the
+ * code cache (whose check covers V8's flags) is written and read under the same flags. A budget given
+ * to node itself (`node --interrupt-budget=N`) wins.
+ */
+const INTERRUPT_BUDGET = 16 * 67584;
+if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
 const dist = path.dirname(fileURLToPath(import.meta.url));
 const bundleFile = path.join(dist, 'cli-main.cjs');
 const source = readFileSync(bundleFile, 'utf8');
