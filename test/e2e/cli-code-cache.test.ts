@@ -110,6 +110,22 @@ describe('the CLI code cache', () => {
     expect(inode(file)).toBe(before);
   }, 120_000);
 
+  it("is compiled under the launcher's V8 interrupt budget (16x V8's default), and a budget given to node wins", async () => {
+    const dir = cacheDir();
+    const file = path.join(dir, 'validate.bin');
+    expect((await validate(dir)).code).toBe(0);
+    const written = inode(file);
+    // V8 takes a cache only under the flags it was written with: node given the launcher's budget itself
+    // accepts the launcher's cache (not rewritten), so the launcher did set exactly that budget...
+    const same = await runCli(['validate', 'configs/alpha158_gbdt.yaml'], { env: { QONLINE_CODE_CACHE_DIR: dir }, nodeArgs: ['--interrupt-budget=1081344'] });
+    expect(same.stdout).toBe(VALID);
+    expect(inode(file)).toBe(written);
+    // ...and V8's default budget given to node is kept (other flags: the cache is rejected and rewritten).
+    const own = await runCli(['validate', 'configs/alpha158_gbdt.yaml'], { env: { QONLINE_CODE_CACHE_DIR: dir }, nodeArgs: ['--interrupt-budget=67584'] });
+    expect(own.stdout).toBe(VALID);
+    expect(inode(file)).not.toBe(written);
+  }, 60_000);
+
   it('is neither read nor written with QONLINE_CODE_CACHE=0', async () => {
     const dir = cacheDir();
     const r = await runCli(['validate', CONFIG], { env: { QONLINE_CODE_CACHE_DIR: dir, QONLINE_CODE_CACHE: '0' } });

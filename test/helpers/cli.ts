@@ -13,10 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (or `cli`, another build's) as a user would (a separate process). */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string } = {}): Promise<CliResult> {
+/** Runs the built CLI (or `cli`, another build's) as a user would (a separate process; `nodeArgs`: node's own options). */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; nodeArgs?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
