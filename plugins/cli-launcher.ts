@@ -34,10 +34,13 @@ const MAGIC = 'qonline-code-cache-1';
  * ~11% for first_train (4x and 32x gave less).
  * Tiers give the same results (the same IEEE operations). Set before the bundle is compiled, so the
  * code cache (whose check covers V8's flags) is written and read under the same flags. A budget given
- * to node itself (`node --interrupt-budget=N`) wins.
+ * to node itself (`node --interrupt-budget=N`) wins. Only on V8 11 (Node 20), where it was measured:
+ * other V8s tier differently (and one without the flag would print an error on every call).
  */
 const INTERRUPT_BUDGET = 16 * 67584; // V8 11's default budget is 67584
-if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+if (process.versions.v8.startsWith('11.') && !process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) {
+  v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+}
 const dist = path.dirname(fileURLToPath(import.meta.url));
 const bundleFile = path.join(dist, 'cli-main.cjs');
 const source = readFileSync(bundleFile, 'utf8');

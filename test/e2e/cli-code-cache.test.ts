@@ -110,7 +110,8 @@ describe('the CLI code cache', () => {
     expect(inode(file)).toBe(before);
   }, 120_000);
 
-  it("is compiled under the launcher's V8 interrupt budget (16x V8's default), and a budget given to node wins", async () => {
+  // The launcher sets the budget on V8 11 (Node 20) only.
+  it.runIf(process.versions.v8.startsWith('11.'))("is compiled under the launcher's V8 interrupt budget (16x V8's default), and a budget given to node wins", async () => {
     const dir = cacheDir();
     const file = path.join(dir, 'validate.bin');
     expect((await validate(dir)).code).toBe(0);
