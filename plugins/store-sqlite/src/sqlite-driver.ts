@@ -81,9 +81,9 @@ export class SqliteDriver implements SqlDriver {
     db.configure('busyTimeout', Math.min(BUSY_SLICE_MS, driver.busyTimeoutMs));
     if (options.existingOnly) return driver;
     // Switching to WAL needs a moment alone with the file: processes opening a new store together take turns.
-    await driver.whileBusy(() => driver.rawRun('PRAGMA journal_mode = WAL'));
-    await driver.rawRun('PRAGMA synchronous = NORMAL');
-    await driver.rawRun('PRAGMA foreign_keys = ON');
+    // One round trip for the three settings: a busy journal_mode stops the batch before the other two, which
+    // only set this connection's options, so running the whole batch again is safe.
+    await driver.whileBusy(() => driver.rawExec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON'));
     return driver;
   }
 
@@ -106,6 +106,13 @@ export class SqliteDriver implements SqlDriver {
         if (err) reject(storeError(err, sql));
         else resolve({ changes: this.changes });
       });
+    });
+  }
+
+  /** Runs several statements without parameters in one call (sqlite3_exec). */
+  private rawExec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.db.exec(sql, (err: Error | null) => (err ? reject(storeError(err, sql)) : resolve()));
     });
   }
 
