@@ -47,7 +47,18 @@ async function buildCliBundle(): Promise<void> {
     .sort()
     .map((f) => `${JSON.stringify(f.slice(0, -'.cjs'.length))}: function (exports, require) {\n${readFileSync(`dist/validators/${f}`, 'utf8')}\n}`);
   code = `${strict}globalThis[Symbol.for("qonline.precompiled-validators")] = {\n${factories.join(',\n')}\n};\n${code.slice(strict.length)}`;
+  code = asciiOnly(code);
   writeFileSync(out, `// qonline-build ${createHash('sha256').update(code).digest('hex')}\n${code}`);
+}
+
+/**
+ * `code` with every non-ASCII character written as a \u escape (esbuild's own output is ASCII already; the
+ * validators' schema descriptions are not), so that the launcher can decode the bundle as latin1, ~15 times
+ * faster than UTF-8 (3-4 ms of every CLI call). The escapes are in string literals (JSON schema text); in a
+ * comment, an identifier or a regular expression an escape means the same character too.
+ */
+function asciiOnly(code: string): string {
+  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // One build with shared chunks: the CLI, the library and worker threads use one copy of core/.

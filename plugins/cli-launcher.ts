@@ -13,6 +13,7 @@
  * QONLINE_CODE_CACHE=0 turns it off; QONLINE_CODE_CACHE_DIR moves it (default:
  * dist/code-cache/, or the user's cache folder when dist/ is read-only).
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +26,9 @@ import { isMainThread, threadId } from 'node:worker_threads';
 const MAGIC = 'qonline-code-cache-1';
 const dist = path.dirname(fileURLToPath(import.meta.url));
 const bundleFile = path.join(dist, 'cli-main.cjs');
-const source = readFileSync(bundleFile, 'utf8');
+const bytes = readFileSync(bundleFile);
+// The build writes the bundle in ASCII (tsup.config.ts): latin1 decodes it to the same text as UTF-8, ~15 times faster.
+const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 // The build writes `// qonline-build <sha256 of the rest>` as the bundle's first line.
 const buildHash = /^\/\/ qonline-build ([0-9a-f]{64})\n/.exec(source.slice(0, 100))?.[1];
 const enabled = process.env['QONLINE_CODE_CACHE'] !== '0' && buildHash !== undefined;
