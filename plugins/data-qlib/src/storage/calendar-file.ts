@@ -27,16 +27,13 @@ function missingCalendar(file: string, freq: string): Error {
   return dataError(`no calendar for frequency "${freq}": ${file} does not exist`, file);
 }
 
+/**
+ * The calendar, read synchronously all the same: a calendar file is small
+ * (tens of KB), and an async read is four trips through libuv's thread pool
+ * (open, stat, read, close), each costing more than the read.
+ */
 export async function readCalendar(uri: string, freq = 'day'): Promise<string[]> {
-  const file = calendarPath(uri, freq);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingCalendar(file, freq);
-    throw e;
-  }
-  return parseCalendarText(text, file);
+  return readCalendarSync(uri, freq);
 }
 
 export function readCalendarSync(uri: string, freq = 'day'): string[] {
