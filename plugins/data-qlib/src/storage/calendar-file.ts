@@ -36,6 +36,13 @@ export async function readCalendar(uri: string, freq = 'day'): Promise<string[]>
   return readCalendarSync(uri, freq);
 }
 
+/**
+ * The last calendar parsed: a run reads its calendar twice (the config check
+ * describes the data, then the provider opens it), and the second read finds
+ * the same text. Keyed by file and text, so a changed file is parsed again.
+ */
+let lastParsed: { file: string; text: string; dates: readonly string[] } | undefined;
+
 export function readCalendarSync(uri: string, freq = 'day'): string[] {
   const file = calendarPath(uri, freq);
   let text: string;
@@ -45,7 +52,10 @@ export function readCalendarSync(uri: string, freq = 'day'): string[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingCalendar(file, freq);
     throw e;
   }
-  return parseCalendarText(text, file);
+  if (lastParsed?.file === file && lastParsed.text === text) return [...lastParsed.dates];
+  const dates = parseCalendarText(text, file);
+  lastParsed = { file, text, dates: [...dates] };
+  return dates;
 }
 
 /** The calendar text Qlib writes: one date a line with a final newline. */
