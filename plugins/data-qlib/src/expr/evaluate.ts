@@ -71,8 +71,16 @@ interface Context {
    */
   alloc: Alloc;
   /**
-   * Set when the rows are several equal-length segments (evaluateSegments): one context per
-   * segment, in which every operator that reads other rows runs on that segment alone.
+   * The rows are `segmentCount` segments of `segmentLength` rows each (evaluateSegments; one segment
+   * of all rows otherwise). Operators that read other rows pass the segment length to their kernels,
+   * which run once over all rows and restart at every boundary (kernels/window.ts).
+   */
+  segmentCount: number;
+  segmentLength: number;
+  /**
+   * With segments, for the few kernels that do not take a segment length (qlib mode's own, see
+   * overSegments): one context per segment, in which such a step runs on that segment alone.
+   * Made on the first such step.
    */
   segments: Context[] | null;
   /** Float32 outputs whatever the mode (pooled; plain small arrays in a segment's context). */
@@ -139,6 +147,20 @@ function sharedKernelKey(plan: CallPlan, mode: ExprMode): string | null {
   return `${family}|${N}|${plan.inputs[0]!.key}`;
 }
 
+/** Qlib mode's operators with kernels of their own (kernels/qlib*.ts), which see one segment at a time. */
+const QLIB_OWN_KERNELS = new Set(['IdxMax', 'IdxMin', 'Slope', 'Rsquare', 'Resi']);
+
+/**
+ * Whether a call's kernel takes the segment length (runs once over all segments, see
+ * kernels/window.ts): all but qlib mode's own kernels (Ref/Delta/EMA with N = 0 and those above),
+ * which run segment by segment (computeBySegment).
+ */
+function overSegments(plan: CallPlan, mode: ExprMode): boolean {
+  if (mode === 'default' || plan.spec.extent === 'elementwise') return true;
+  if (plan.spec.extent === 'shift' || plan.spec.extent === 'ema') return plan.params[0] !== 0;
+  return !QLIB_OWN_KERNELS.has(plan.spec.name);
+}
+
 const STD_SPEC = operatorSpec('Std')!;
 
 /** The plan of Std(x, N), keyed as the parser would key it. */
@@ -159,6 +181,8 @@ interface Step {
   pass: number;
   /** Its output name in that pass. */
   output: string;
+  /** With segments: its kernel runs once over all of them (overSegments), else segment by segment. */
+  overSegments: boolean;
 }
 
 /**
@@ -214,7 +238,7 @@ function buildProgram(roots: readonly Plan[], mode: ExprMode): Program {
         passes[pass]!.stats.set(output, { stat: STAT_OF[p.spec.name]!, q: p.params[1] ?? 0.5 });
       }
     }
-    steps.push({ plan: p, inputs, pass, output });
+    steps.push({ plan: p, inputs, pass, output, overSegments: p.kind !== 'call' || overSegments(p, mode) });
     index.set(p.key, steps.length - 1);
     return steps.length - 1;
   };
@@ -303,11 +327,12 @@ export function compileExpression(src: string, options: EvaluateOptions = {}): C
  * `evaluateAll` over `segments` series of equal length laid end to end
  * (`input.length` = segments x their length): each segment's rows of the
  * results are exactly what `evaluateAll` gives for that segment alone.
- * Elementwise operators run once over all rows; operators that read other
- * rows (Ref, windows, EMA, shared kernel passes) run segment by segment, so
- * no window crosses a boundary and warm-up rows are the same. One program
- * run for many instruments: a routine's 20-row tails of 300 instruments
- * pay the per-step cost once instead of 300 times.
+ * Elementwise operators run once over all rows; so do operators that read
+ * other rows (Ref, windows, EMA, shared kernel passes): their kernels take
+ * the segment length and restart at every boundary, so no window crosses
+ * one and warm-up rows are the same (qlib mode's own kernels run segment by
+ * segment instead). One program run for many instruments: a routine's tails
+ * of 300 instruments pay the per-step cost once instead of 300 times.
  */
 export function evaluateSegments(nodes: readonly ExprNode[], input: SeriesInput, segments: number, options: EvaluateOptions = {}): Float32Array[] {
   const mode = options.mode ?? 'default';
@@ -333,6 +358,8 @@ function newContext(program: Program, input: SeriesInput, length: number, mode: 
     passOutputs: program.passes.map(() => null),
     program,
     alloc: mode === 'qlib' ? f64Series : newSeries,
+    segmentCount: 1,
+    segmentLength: length,
     segments: null,
     f32: newSeries,
     segmentViews: [],
@@ -371,6 +398,8 @@ function newSegmentContext(whole: Context, length: number): Context {
     passOutputs: [],
     program: whole.program,
     alloc: whole.mode === 'default' ? segmentAlloc : f64Series,
+    segmentCount: 1,
+    segmentLength: length,
     segments: null,
     f32: segmentAlloc,
     segmentViews: [],
@@ -394,9 +423,8 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
   const { steps, readers: initialReaders, isRoot, directSlot } = program;
   const ctx = newContext(program, input, length, mode);
   if (segments > 1) {
-    const segmentLength = length / segments;
-    ctx.segments = [];
-    for (let k = 0; k < segments; k++) ctx.segments.push(newSegmentContext(ctx, segmentLength));
+    ctx.segmentCount = segments;
+    ctx.segmentLength = length / segments;
   }
   const values: (Value | undefined)[] = new Array(steps.length);
   const readers = initialReaders.slice();
@@ -459,14 +487,14 @@ function evaluatePlans(plans: readonly Plan[], input: SeriesInput, mode: ExprMod
 }
 
 /**
- * A step that reads other rows, run on each segment's rows (its own context:
+ * A step whose kernel does not take a segment length (overSegments), run on each segment's rows (its own context:
  * infinity-free inputs, value ranks and shared passes per segment) and laid
  * end to end. All segments have one length, so each gives the same array
  * type as the others (some kernels choose it by the window and the length).
  */
 function computeBySegment(step: Step, args: Value[], ctx: Context): Series {
-  const segments = ctx.segments!;
-  const n = segments[0]!.length;
+  const segments = segmentContextsOf(ctx);
+  const n = ctx.segmentLength;
   const segArgs: Value[] = new Array(args.length);
   const views: (Series[] | null)[] = new Array(args.length);
   for (let a = 0; a < args.length; a++) {
@@ -497,11 +525,20 @@ function computeBySegment(step: Step, args: Value[], ctx: Context): Series {
   return out ?? newSeries(0);
 }
 
+/** The segments' own contexts, made on first use. */
+function segmentContextsOf(ctx: Context): Context[] {
+  if (ctx.segments === null) {
+    ctx.segments = [];
+    for (let k = 0; k < ctx.segmentCount; k++) ctx.segments.push(newSegmentContext(ctx, ctx.segmentLength));
+  }
+  return ctx.segments;
+}
+
 /** Step `j`'s value (`v`) as one view per segment of `n` rows. */
 function segmentViewsOf(j: number, v: Series, n: number, ctx: Context): Series[] {
   let views = ctx.segmentViews[j];
   if (views === undefined || views[0]!.buffer !== v.buffer || views[0]!.byteOffset !== v.byteOffset) {
-    views = new Array(ctx.segments!.length);
+    views = new Array(ctx.segmentCount);
     for (let k = 0; k < views.length; k++) views[k] = v.subarray(k * n, (k + 1) * n);
     ctx.segmentViews[j] = views;
   }
@@ -510,7 +547,7 @@ function segmentViewsOf(j: number, v: Series, n: number, ctx: Context): Series[]
 
 function compute(step: Step, args: Value[], ctx: Context): Value {
   const plan = step.plan;
-  if (ctx.segments !== null && plan.kind === 'call' && plan.spec.extent !== 'elementwise') return computeBySegment(step, args, ctx);
+  if (ctx.segmentCount > 1 && !step.overSegments) return computeBySegment(step, args, ctx);
   switch (plan.kind) {
     case 'number':
       return plan.value;
@@ -521,18 +558,19 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
   }
   const op = plan.spec.name;
   const N = plan.params[0] ?? 0; // indexed, not destructured: destructuring runs the iterator protocol on every step
+  const seg = ctx.segmentLength;
   switch (plan.spec.extent) {
     case 'elementwise':
       return elementwise(op, args, ctx.length);
     case 'shift': {
       const x = asArray(args[0]!, ctx.length);
       if (N === 0 && ctx.mode === 'qlib') return op === 'Ref' ? firstValueRows(x) : minusFirstRows(x);
-      return op === 'Ref' ? shiftRows(x, N) : deltaRows(x, N);
+      return op === 'Ref' ? shiftRows(x, N, seg) : deltaRows(x, N, seg);
     }
     case 'ema': {
       const x = finiteArg(step, args, 0, ctx);
       if (N === 0 && ctx.mode === 'qlib') return qlibExpandingEma(x, ctx.alloc);
-      return ewmMean(x, emaAlpha(N), ctx.alloc);
+      return ewmMean(x, emaAlpha(N), ctx.alloc, seg);
     }
     case 'rolling':
       break;
@@ -541,7 +579,7 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
   const alloc = ctx.alloc;
   if (ctx.mode === 'qlib') {
     // Qlib's Rolling turns a window between 0 and 1 into ewm(alpha=N).mean(), whatever the operator.
-    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(finiteArg(step, args, 0, ctx), N, alloc);
+    if (N > 0 && N < 1 && QLIB_EWM_WINDOW_OPERATORS.has(op)) return ewmMean(finiteArg(step, args, 0, ctx), N, alloc, seg);
     if (op === 'IdxMax' || op === 'IdxMin') {
       const x = finiteArg(step, args, 0, ctx);
       return qlibArgExtremum(x, N, sharedKernel(step, x, ctx), alloc);
@@ -558,31 +596,31 @@ function compute(step: Step, args: Value[], ctx: Context): Value {
       return out;
     }
   }
-  if (op === 'Count') return rollingCount(raw, N, alloc);
+  if (op === 'Count') return rollingCount(raw, N, alloc, seg);
   const x = finiteArg(step, args, 0, ctx);
   if (step.pass >= 0) return sharedKernel(step, x, ctx);
   switch (op) {
     case 'Mean':
-      return rollingMoments(x, N, 'mean', alloc);
+      return rollingMoments(x, N, 'mean', alloc, seg);
     case 'Sum':
-      return rollingMoments(x, N, 'sum', alloc);
+      return rollingMoments(x, N, 'sum', alloc, seg);
     case 'Std':
-      return rollingMoments(x, N, 'std', alloc);
+      return rollingMoments(x, N, 'std', alloc, seg);
     case 'Var':
-      return rollingMoments(x, N, 'var', alloc);
+      return rollingMoments(x, N, 'var', alloc, seg);
     case 'Skew':
-      return rollingMoments(x, N, 'skew', alloc);
+      return rollingMoments(x, N, 'skew', alloc, seg);
     case 'Kurt':
-      return rollingMoments(x, N, 'kurt', alloc);
+      return rollingMoments(x, N, 'kurt', alloc, seg);
     case 'WMA':
-      return rollingWma(x, N, alloc);
+      return rollingWma(x, N, alloc, seg);
     case 'Corr': {
       // Default mode: the sides' Std(x, N) steps follow the two inputs (buildProgram).
       const stds = args.length === 4 ? { a: args[2] as Float32Array, b: args[3] as Float32Array } : undefined;
-      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'corr', alloc, stds);
+      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'corr', alloc, stds, seg);
     }
     case 'Cov':
-      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'cov', alloc);
+      return rollingPair(x, finiteArg(step, args, 1, ctx), N, 'cov', alloc, undefined, seg);
     default:
       throw new QonlineError('QONLINE_INTERNAL', `operator ${op} has no kernel`);
   }
@@ -615,7 +653,7 @@ function runSharedPass(pass: SharedPass, x: Series, N: number, ctx: Context): Ma
     case 'regression': {
       const outs: Partial<Record<RegressionStat, Series>> = {};
       for (const [name, o] of pass.stats) outputs.set(name, (outs[o.stat as RegressionStat] = ctx.alloc(ctx.length)));
-      rollingRegressionInto(x, N, outs);
+      rollingRegressionInto(x, N, outs, true, ctx.segmentLength);
       break;
     }
     case 'max':
@@ -625,21 +663,23 @@ function runSharedPass(pass: SharedPass, x: Series, N: number, ctx: Context): Ma
       const position = pass.stats.has('position') ? (ctx.mode === 'qlib' ? new Float32Array(ctx.length) : ctx.alloc(ctx.length)) : null;
       if (value) outputs.set('value', value);
       if (position) outputs.set('position', position);
-      rollingExtremumInto(x, N, pass.family === 'max', value, position);
+      rollingExtremumInto(x, N, pass.family === 'max', value, position, ctx.segmentLength);
       break;
     }
     case 'order': {
       // The order statistics rank float32 values (a float64 input is rounded first: not bit for bit with Qlib there).
       const y = x instanceof Float32Array ? x : Float32Array.from(x);
-      // Short windows give float32 whatever the mode (as rollingOrderStat), longer ones the mode's type.
-      const short = rowsOf(N, ctx.length) <= SMALL_WINDOW;
+      // Short windows give float32 whatever the mode (as rollingOrderStat), longer ones the mode's type
+      // (short as a segment sees it).
+      const short = rowsOf(N, ctx.segmentLength) <= SMALL_WINDOW;
       const outs: OrderStatOutput[] = [];
       for (const [name, o] of pass.stats) {
         const out = short ? ctx.f32(ctx.length) : ctx.alloc(ctx.length);
         outputs.set(name, out);
         outs.push({ stat: o.stat as OrderStat, q: o.q, out });
       }
-      rollingOrderStatsInto(y, N, outs, () => ranksOf(y, ctx));
+      // Value ranks are the whole series' (segments rank their own values inside the kernel).
+      rollingOrderStatsInto(y, N, outs, () => ranksOf(y, ctx), ctx.segmentLength);
       break;
     }
   }

@@ -1,4 +1,4 @@
-import { f32Series, rowsOf, windowStart, type Alloc, type Series } from './window.js';
+import { checkSegments, f32Series, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type ExtremumStat = 'max' | 'min' | 'idxmax' | 'idxmin';
 
@@ -18,23 +18,45 @@ export function rollingExtremum(x: Series, N: number, stat: ExtremumStat, alloc:
 /**
  * rollingExtremum's value (Max/Min) and position (IdxMax/IdxMin) outputs of
  * one series and window from one deque pass (Alpha158 asks for Max($high, N)
- * and IdxMax($high, N)); either may be null.
+ * and IdxMax($high, N)); either may be null. `seg`: segments computed apart (window.ts).
  */
-export function rollingExtremumInto(x: Series, N: number, wantMax: boolean, valueOut: Series | null, positionOut: Series | null): void {
+export function rollingExtremumInto(
+  x: Series,
+  N: number,
+  wantMax: boolean,
+  valueOut: Series | null,
+  positionOut: Series | null,
+  seg = x.length,
+): void {
   const n = x.length;
-  const rows = rowsOf(N, n);
+  checkSegments(n, seg);
+  const rows = rowsOf(N, seg);
   // Row indices, values monotone from head (the extremum) to tail; each row enters once.
-  const deque = dequeScratch(n);
+  const deque = dequeScratch(seg);
+  for (let lo = 0; lo < n; lo += seg) extremumRange(x, lo, lo + seg, rows, wantMax, valueOut, positionOut, deque);
+}
+
+/** rollingExtremumInto over rows [lo, hi) as a series of its own. */
+function extremumRange(
+  x: Series,
+  lo: number,
+  hi: number,
+  rows: number,
+  wantMax: boolean,
+  valueOut: Series | null,
+  positionOut: Series | null,
+  deque: Int32Array,
+): void {
   let head = 0;
   let tail = 0;
-  for (let t = 0; t < n; t++) {
+  for (let t = lo; t < hi; t++) {
     const v = x[t]!;
     if (v === v) {
       if (wantMax) while (tail > head && x[deque[tail - 1]!]! < v) tail--;
       else while (tail > head && x[deque[tail - 1]!]! > v) tail--;
       deque[tail++] = t;
     }
-    const start = windowStart(t, rows);
+    const start = windowStart(t, rows, lo);
     while (tail > head && deque[head]! < start) head++;
     if (tail === head) {
       if (valueOut) valueOut[t] = NaN;

@@ -1,4 +1,4 @@
-import { f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
+import { checkSegments, f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type MomentStat = 'sum' | 'mean' | 'var' | 'std' | 'skew' | 'kurt';
 
@@ -66,17 +66,26 @@ function rebuildSums(x: Series, start: number, t: number, st: Float64Array): voi
  * Var/Std use ddof 1. Skew/Kurt are pandas' bias-corrected estimators: NaN
  * below 3/4 values or when the population variance is <= 1e-14, and exactly
  * 0 / -3 when every value in the window is the same.
+ *
+ * `seg`: segments computed apart (window.ts).
  */
-export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Alloc = f32Series): Series {
+export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Alloc = f32Series, seg = x.length): Series {
   const n = x.length;
-  const rows = rowsOf(N, n);
-  if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean', alloc);
-  if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std', alloc(n));
+  checkSegments(n, seg);
+  const rows = rowsOf(N, seg);
+  if (stat === 'sum' || stat === 'mean') return rollingFirstOrder(x, rows, stat === 'mean', alloc, seg);
+  if (stat === 'var' || stat === 'std') return rollingSecondOrder(x, rows, stat === 'std', alloc(n), seg);
   const out = alloc(n);
+  const st = new Float64Array(9);
+  for (let lo = 0; lo < n; lo += seg) higherMomentsRange(x, lo, lo + seg, rows, stat, out, st);
+  return out;
+}
+
+/** rollingMoments' Skew and Kurt over rows [lo, hi) as a series of its own (`st`: rebuild scratch). */
+function higherMomentsRange(x: Series, lo: number, hi: number, rows: number, stat: MomentStat, out: Series, st: Float64Array): void {
   const order = ORDER[stat];
   const high = order >= 3;
   const run = new IdenticalRun();
-  const st = new Float64Array(9);
 
   let k = 0;
   let cnt = 0;
@@ -93,8 +102,8 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
   // Sum of |x| over the window: what a naive sum's error is measured against.
   let absWindow = 0;
 
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = lo; t < hi; t++) {
+    if (t - lo >= rows) {
       const u = x[t - rows]!;
       if (u === u) {
         cnt--;
@@ -156,7 +165,7 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
       }
     }
     if (rebuild) {
-      rebuildSums(x, windowStart(t, rows), t, st);
+      rebuildSums(x, windowStart(t, rows, lo), t, st);
       k = st[K]!;
       cnt = st[CNT]!;
       s1 = st[S1]!;
@@ -175,7 +184,7 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
     switch (stat) {
       case 'skew': {
         if (cnt < 3) out[t] = NaN;
-        else if (run.identicalSince(windowStart(t, rows))) out[t] = 0;
+        else if (run.identicalSince(windowStart(t, rows, lo))) out[t] = 0;
         else {
           const mu = s1 / cnt;
           const B = m2c / cnt;
@@ -186,7 +195,7 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
       }
       case 'kurt': {
         if (cnt < 4) out[t] = NaN;
-        else if (run.identicalSince(windowStart(t, rows))) out[t] = -3;
+        else if (run.identicalSince(windowStart(t, rows, lo))) out[t] = -3;
         else {
           const mu = s1 / cnt;
           const mu2 = mu * mu;
@@ -201,7 +210,6 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
       }
     }
   }
-  return out;
 }
 
 /**
@@ -210,9 +218,15 @@ export function rollingMoments(x: Series, N: number, stat: MomentStat, alloc: Al
  * without the higher power sums, so results are identical and the loop is
  * shorter.
  */
-function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc): Series {
+function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc, seg: number): Series {
   const n = x.length;
   const out = alloc(n);
+  for (let lo = 0; lo < n; lo += seg) firstOrderRange(x, lo, lo + seg, rows, mean, out);
+  return out;
+}
+
+/** rollingFirstOrder over rows [lo, hi) as a series of its own. */
+function firstOrderRange(x: Series, lo: number, hi: number, rows: number, mean: boolean, out: Series): void {
   // IdenticalRun's state, kept in locals (the method calls cost more than the sums here).
   let lastDifferent = -1;
   let lastRow = -1;
@@ -223,8 +237,8 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
   let ops = 0;
   let mass1 = 0;
   let absWindow = 0;
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = lo; t < hi; t++) {
+    if (t - lo >= rows) {
       const u = x[t - rows]!;
       if (u === u) {
         cnt--;
@@ -260,7 +274,7 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
     }
     if (ops * mass1 > REBUILD_RATIO * absWindow) {
       // As rebuildSums: the mean of the window's values as the new shift.
-      const start = windowStart(t, rows);
+      const start = windowStart(t, rows, lo);
       let total = 0;
       let c = 0;
       for (let j = start; j <= t; j++) {
@@ -283,17 +297,22 @@ function rollingFirstOrder(x: Series, rows: number, mean: boolean, alloc: Alloc)
       cnt = c;
       ops = cnt;
     }
-    out[t] = !mean ? cnt * k + s1 : lastDifferent < windowStart(t, rows) ? lastValue : k + s1 / cnt;
+    out[t] = !mean ? cnt * k + s1 : lastDifferent < windowStart(t, rows, lo) ? lastValue : k + s1 / cnt;
   }
-  return out;
 }
 
 /**
  * rollingMoments for Var and Std: the same arithmetic on k, cnt, s1, s2 and
  * the rebuild rule's ops / mass2, without the third and fourth powers.
  */
-function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: boolean, out: T): T {
+function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: boolean, out: T, seg: number): T {
   const n = x.length;
+  for (let lo = 0; lo < n; lo += seg) secondOrderRange(x, lo, lo + seg, rows, std, out);
+  return out;
+}
+
+/** rollingSecondOrder over rows [lo, hi) as a series of its own. */
+function secondOrderRange(x: Series, lo: number, hi: number, rows: number, std: boolean, out: Series): void {
   // IdenticalRun's state, kept in locals (as in rollingFirstOrder).
   let lastDifferent = -1;
   let lastRow = -1;
@@ -304,8 +323,8 @@ function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: bool
   let s2 = 0;
   let ops = 0;
   let mass2 = 0;
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = lo; t < hi; t++) {
+    if (t - lo >= rows) {
       const u = x[t - rows]!;
       if (u === u) {
         cnt--;
@@ -343,7 +362,7 @@ function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: bool
     }
     let m2c = s2 - (s1 * s1) / cnt;
     if (cnt >= 2 && mass2 > (REBUILD_RATIO / ops) * m2c) {
-      const start = windowStart(t, rows);
+      const start = windowStart(t, rows, lo);
       let total = 0;
       let c = 0;
       for (let j = start; j <= t; j++) {
@@ -367,13 +386,13 @@ function rollingSecondOrder<T extends Series>(x: Series, rows: number, std: bool
       ops = cnt;
       m2c = s2 - (s1 * s1) / cnt;
     }
-    const variance = cnt < 2 ? NaN : lastDifferent < windowStart(t, rows) ? 0 : Math.max(m2c, 0) / (cnt - 1);
+    const variance = cnt < 2 ? NaN : lastDifferent < windowStart(t, rows, lo) ? 0 : Math.max(m2c, 0) / (cnt - 1);
     out[t] = std ? Math.sqrt(variance) : variance;
   }
-  return out;
 }
 
-/** Rolling Std as rollingMoments(x, N, 'std') computes it, into out[0..x.length) (a caller's scratch). */
-export function rollingStdInto(x: Series, N: number, out: Float32Array): Float32Array {
-  return rollingSecondOrder(x, rowsOf(N, x.length), true, out);
+/** Rolling Std as rollingMoments(x, N, 'std', _, seg) computes it, into out[0..x.length) (a caller's scratch). */
+export function rollingStdInto(x: Series, N: number, out: Float32Array, seg = x.length): Float32Array {
+  checkSegments(x.length, seg);
+  return rollingSecondOrder(x, rowsOf(N, seg), true, out, seg);
 }

@@ -1,6 +1,6 @@
 import { sortedWindowStatsInto } from './sorted-window.js';
 import { valueRanks, type ValueRanks } from './value-ranks.js';
-import { f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
+import { checkSegments, f32Series, IdenticalRun, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type OrderStat = 'rank' | 'quantile' | 'median' | 'mad';
 
@@ -99,12 +99,30 @@ export function rollingOrderStat(
  * pass (one sorted window or one set of trees for all of them: Alpha158 asks
  * for Rank and two quantiles of $close at each window). Each output gets what
  * its own call would give.
+ *
+ * `seg`: segments computed apart (window.ts). Segments longer than the short
+ * windows go one by one through the trees (views of the segment's rows, each
+ * ranking its own values: `ranks`, the whole series', is not used then).
  */
-export function rollingOrderStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[], ranks?: () => ValueRanks): void {
+export function rollingOrderStatsInto(
+  x: Float32Array,
+  N: number,
+  outputs: readonly OrderStatOutput[],
+  ranks?: () => ValueRanks,
+  seg = x.length,
+): void {
   const n = x.length;
-  const rows = rowsOf(N, n);
+  checkSegments(n, seg);
+  const rows = rowsOf(N, seg);
   if (rows <= (outputs.some((o) => o.stat === 'mad') ? SMALL_WINDOW : SMALL_SORTED_WINDOW)) {
-    sortedWindowStatsInto(x, N, outputs);
+    sortedWindowStatsInto(x, N, outputs, seg);
+    return;
+  }
+  if (seg < n) {
+    for (let lo = 0; lo < n; lo += seg) {
+      const views = outputs.map((o) => ({ stat: o.stat, q: o.q, out: o.out.subarray(lo, lo + seg) }));
+      rollingOrderStatsInto(x.subarray(lo, lo + seg), N, views);
+    }
     return;
   }
   const global = ranks ? ranks() : valueRanks(x);

@@ -1,6 +1,6 @@
 import { rollingStdInto } from './moments.js';
 import { NEAR_CONSTANT_STD } from './regression.js';
-import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
+import { checkSegments, f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type PairStat = 'corr' | 'cov';
 
@@ -65,6 +65,8 @@ function rebuildSums(a: Series, b: Series, start: number, t: number, st: Float64
  * `stds`: each side's rolling std as rollingStdInto computes it, when the
  * caller has them already (the evaluator shares Std(x, N) with Alpha158's
  * STD features); else Corr computes them.
+ *
+ * `seg`: segments computed apart (window.ts).
  */
 export function rollingPair(
   a: Series,
@@ -73,11 +75,31 @@ export function rollingPair(
   stat: PairStat,
   alloc: Alloc = f32Series,
   stds?: { a: Float32Array; b: Float32Array },
+  seg = a.length,
 ): Series {
   const n = a.length;
+  checkSegments(n, seg);
   const out = alloc(n);
-  const rows = rowsOf(N, n);
+  const rows = rowsOf(N, seg);
   const st = new Float64Array(8);
+  for (let lo = 0; lo < n; lo += seg) pairRange(a, b, lo, lo + seg, rows, stat, out, st);
+  if (stat === 'corr') {
+    // Into buffers reused across calls: these stds only mask the result.
+    if (!stds && stdScratchA.length < n) {
+      stdScratchA = new Float32Array(Math.max(n, 2 * stdScratchA.length));
+      stdScratchB = new Float32Array(stdScratchA.length);
+    }
+    const stdA = stds ? stds.a : rollingStdInto(a, N, stdScratchA, seg);
+    const stdB = stds ? stds.b : a === b ? stdA : rollingStdInto(b, N, stdScratchB, seg);
+    for (let t = 0; t < n; t++) {
+      if (stdA[t]! <= NEAR_CONSTANT_STD || stdB[t]! <= NEAR_CONSTANT_STD) out[t] = NaN;
+    }
+  }
+  return out;
+}
+
+/** rollingPair's Cov or unmasked Corr over rows [lo, hi) as a series of its own (`st`: rebuild scratch). */
+function pairRange(a: Series, b: Series, lo: number, hi: number, rows: number, stat: PairStat, out: Series, st: Float64Array): void {
   let ka = 0;
   let kb = 0;
   let cnt = 0;
@@ -90,8 +112,8 @@ export function rollingPair(
   let massA = 0;
   let massB = 0;
 
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = lo; t < hi; t++) {
+    if (t - lo >= rows) {
       const j = t - rows;
       const u = a[j]!;
       const w = b[j]!;
@@ -140,7 +162,7 @@ export function rollingPair(
     let cbb = sbb - (sb * sb) / cnt;
     const limit = REBUILD_RATIO / ops;
     if (massA > limit * caa || massB > limit * cbb) {
-      rebuildSums(a, b, windowStart(t, rows), t, st);
+      rebuildSums(a, b, windowStart(t, rows, lo), t, st);
       ka = st[KA]!;
       kb = st[KB]!;
       cnt = st[CNT]!;
@@ -159,18 +181,4 @@ export function rollingPair(
     if (stat === 'cov') out[t] = cab / (cnt - 1);
     else out[t] = caa > 0 && cbb > 0 ? cab / Math.sqrt(caa * cbb) : NaN;
   }
-
-  if (stat === 'corr') {
-    // Into buffers reused across calls: these stds only mask the result.
-    if (!stds && stdScratchA.length < n) {
-      stdScratchA = new Float32Array(Math.max(n, 2 * stdScratchA.length));
-      stdScratchB = new Float32Array(stdScratchA.length);
-    }
-    const stdA = stds ? stds.a : rollingStdInto(a, N, stdScratchA);
-    const stdB = stds ? stds.b : a === b ? stdA : rollingStdInto(b, N, stdScratchB);
-    for (let t = 0; t < n; t++) {
-      if (stdA[t]! <= NEAR_CONSTANT_STD || stdB[t]! <= NEAR_CONSTANT_STD) out[t] = NaN;
-    }
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-import { f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
+import { checkSegments, f32Series, REBUILD_RATIO, rowsOf, windowStart, type Alloc, type Series } from './window.js';
 
 export type RegressionStat = 'slope' | 'rsquare' | 'resi';
 
@@ -74,16 +74,33 @@ export type RegressionOutputs = Partial<Record<RegressionStat, Series>>;
 /**
  * rollingRegression for several statistics of one series and window in one
  * pass (Alpha158 asks for Slope, Rsquare and Resi of $close at each window):
- * the same sums, so each output is what its own call would give.
+ * the same sums, so each output is what its own call would give. `seg`:
+ * segments computed apart (window.ts).
  */
-export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutputs, mask = true): void {
+export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutputs, mask = true, seg = y.length): void {
   const n = y.length;
+  checkSegments(n, seg);
   const slopeOut = outs.slope ?? null;
   const rsquareOut = outs.rsquare ?? null;
   const resiOut = outs.resi ?? null;
-  const rows = rowsOf(N, n);
+  const rows = rowsOf(N, seg);
   const st = new Float64Array(8);
-  let base = 0; // row at x = 0
+  for (let lo = 0; lo < n; lo += seg) regressionRange(y, lo, lo + seg, rows, mask, slopeOut, rsquareOut, resiOut, st);
+}
+
+/** rollingRegressionInto over rows [lo, hi) as a series of its own (`st`: rebuild scratch). */
+function regressionRange(
+  y: Series,
+  lo: number,
+  hi: number,
+  rows: number,
+  mask: boolean,
+  slopeOut: Series | null,
+  rsquareOut: Series | null,
+  resiOut: Series | null,
+  st: Float64Array,
+): void {
+  let base = lo; // row at x = 0
   let k = 0; // shift of y
   let cnt = 0;
   let sx = 0;
@@ -94,8 +111,8 @@ export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutp
   let ops = 0;
   let mass = 0; // sum of (y - k)^2 added and removed since the last rebuild
 
-  for (let t = 0; t < n; t++) {
-    if (t >= rows) {
+  for (let t = lo; t < hi; t++) {
+    if (t - lo >= rows) {
       const u = y[t - rows]!;
       if (u === u) {
         cnt--;
@@ -146,7 +163,7 @@ export function rollingRegressionInto(y: Series, N: number, outs: RegressionOutp
       base = t;
     }
     if (ops * mass > REBUILD_RATIO * (syy - (sy * sy) / cnt)) {
-      rebuildSums(y, windowStart(t, rows), t, st);
+      rebuildSums(y, windowStart(t, rows, lo), t, st);
       base = st[BASE]!;
       k = st[K]!;
       cnt = st[CNT]!;

@@ -1,34 +1,43 @@
 import { newSeries } from './series-pool.js';
-import type { Series } from './window.js';
+import { checkSegments, type Series } from './window.js';
 /**
  * Ref(x, N): the value N rows earlier (N < 0: |N| rows later), NaN where that
  * row does not exist. Ref(x, 0) is x (Qlib repeats the first loaded value).
+ * `seg`: segments of that many rows, each shifted on its own (window.ts).
  */
-export function shiftRows(x: Series, N: number): Series {
+export function shiftRows(x: Series, N: number, seg = x.length): Series {
   const n = x.length;
+  checkSegments(n, seg);
   // Same dtype as the input (pandas' shift keeps it).
   const out = (x instanceof Float32Array ? newSeries(n) : new Float64Array(n)).fill(NaN);
-  for (let t = Math.max(0, N); t < n && t - N < n; t++) out[t] = x[t - N]!;
+  for (let lo = 0; lo < n; lo += seg) {
+    const hi = lo + seg;
+    for (let t = lo + Math.max(0, N); t < hi && t - N < hi; t++) out[t] = x[t - N]!;
+  }
   return out;
 }
 
 /**
  * Delta(x, N) = x - Ref(x, N), in float32. Delta(x, 0) subtracts the first
  * non-NaN value of the series (Qlib subtracts the first loaded value even
- * when it is NaN, which turns the whole result into NaN).
+ * when it is NaN, which turns the whole result into NaN). `seg` as shiftRows.
  */
-export function deltaRows(x: Series, N: number): Series {
+export function deltaRows(x: Series, N: number, seg = x.length): Series {
   const n = x.length;
+  checkSegments(n, seg);
   const out = x instanceof Float32Array ? newSeries(n) : new Float64Array(n);
-  if (N === 0) {
-    let first = NaN;
-    for (let t = 0; t < n && first !== first; t++) first = x[t]!;
-    for (let t = 0; t < n; t++) out[t] = x[t]! - first;
-    return out;
-  }
-  for (let t = 0; t < n; t++) {
-    const s = t - N;
-    out[t] = s >= 0 && s < n ? x[t]! - x[s]! : NaN;
+  for (let lo = 0; lo < n; lo += seg) {
+    const hi = lo + seg;
+    if (N === 0) {
+      let first = NaN;
+      for (let t = lo; t < hi && first !== first; t++) first = x[t]!;
+      for (let t = lo; t < hi; t++) out[t] = x[t]! - first;
+      continue;
+    }
+    for (let t = lo; t < hi; t++) {
+      const s = t - N;
+      out[t] = s >= lo && s < hi ? x[t]! - x[s]! : NaN;
+    }
   }
   return out;
 }

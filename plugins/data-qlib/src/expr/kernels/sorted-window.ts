@@ -1,5 +1,5 @@
 import type { OrderStat, OrderStatOutput } from './order-stats.js';
-import { rowsOf, type Series } from './window.js';
+import { checkSegments, rowsOf, type Series } from './window.js';
 
 /**
  * Number of values in buf[0..size) below v. Up to SCAN_LIMIT values a full
@@ -51,24 +51,30 @@ export function sortedWindowStat(x: Float32Array, N: number, stat: OrderStat, q:
  * sortedWindowStat for several statistics of one series and window: the
  * sorted window is kept once for all of them (Alpha158 asks for the 0.8 and
  * 0.2 quantiles of $close at each window). Each output gets what its own
- * call would give.
+ * call would give. `seg`: segments computed apart (window.ts).
  */
-export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[]): void {
+export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: readonly OrderStatOutput[], seg = x.length): void {
   const n = x.length;
-  const rows = rowsOf(N, n);
+  checkSegments(n, seg);
+  const rows = rowsOf(N, seg);
   // Rank alone over a short window counts over the raw window; otherwise it reads its place in the sorted window.
   if (rows < 16 && outputs.every((o) => o.stat === 'rank')) {
-    for (const o of outputs) scanRank(x, rows, o.out);
+    for (const o of outputs) for (let lo = 0; lo < n; lo += seg) scanRank(x, lo, lo + seg, rows, o.out);
     return;
   }
+  const buf = new Float64Array(rows);
+  for (let lo = 0; lo < n; lo += seg) sortedWindowRange(x, lo, lo + seg, rows, outputs, buf);
+}
+
+/** sortedWindowStatsInto over rows [lo, hi) as a series of its own (`buf`: the sorted window, `rows` long). */
+function sortedWindowRange(x: Float32Array, lo: number, hi: number, rows: number, outputs: readonly OrderStatOutput[], buf: Float64Array): void {
   const sorted = outputs;
   const outs = sorted.length;
-  const buf = new Float64Array(rows);
   let size = 0;
   // Where the current row's value sits in buf (-1 when it is NaN).
   let at = -1;
-  for (let t = 0; t < n; t++) {
-    const u = t >= rows ? x[t - rows]! : NaN;
+  for (let t = lo; t < hi; t++) {
+    const u = t - lo >= rows ? x[t - rows]! : NaN;
     const v = x[t]!;
     if (u === u && v === v) {
       // One value leaves and one enters: only the values between the two
@@ -144,10 +150,9 @@ export function sortedWindowStatsInto(x: Float32Array, N: number, outputs: reado
   }
 }
 
-/** Rank over short windows: count the values below and equal to the current one directly, O(w) per row. */
-function scanRank(x: Float32Array, rows: number, out: Series): void {
-  const n = x.length;
-  for (let t = 0; t < n; t++) {
+/** Rank over short windows of rows [lo, hi): count the values below and equal to the current one directly, O(w) per row. */
+function scanRank(x: Float32Array, lo: number, hi: number, rows: number, out: Series): void {
+  for (let t = lo; t < hi; t++) {
     const v = x[t]!;
     if (v !== v) {
       out[t] = NaN;
@@ -156,7 +161,7 @@ function scanRank(x: Float32Array, rows: number, out: Series): void {
     let below = 0;
     let equal = 0;
     let count = 0;
-    for (let j = t - rows + 1 > 0 ? t - rows + 1 : 0; j <= t; j++) {
+    for (let j = t - rows + 1 > lo ? t - rows + 1 : lo; j <= t; j++) {
       const b = x[j]!;
       below += b < v ? 1 : 0;
       equal += b === v ? 1 : 0;

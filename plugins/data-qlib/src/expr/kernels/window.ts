@@ -23,9 +23,24 @@ export function rowsOf(N: number, length: number): number {
   return N === 0 ? Math.max(1, length) : Math.max(1, Math.min(N, length));
 }
 
-/** First row of the window ending at t. */
-export function windowStart(t: number, rows: number): number {
-  return t - rows + 1 > 0 ? t - rows + 1 : 0;
+/** First row of the window ending at t, in a series (or segment, see below) that starts at row `lo`. */
+export function windowStart(t: number, rows: number, lo = 0): number {
+  return t - rows + 1 > lo ? t - rows + 1 : lo;
+}
+
+/**
+ * Segments: the evaluator lays several instruments' rows end to end (all of
+ * one length `seg`) and runs a kernel once over all of them. A kernel that
+ * takes `seg` treats rows [k*seg, (k+1)*seg) as a series of its own: its
+ * window state restarts at every boundary and no window reaches across, so
+ * each segment's rows are bit for bit what the kernel gives that segment
+ * alone (the same operations in the same order; row indices only enter as
+ * differences). `seg` defaults to the whole series.
+ */
+export function checkSegments(n: number, seg: number): void {
+  if (n > 0 && !(Number.isInteger(seg) && seg >= 1 && n % seg === 0)) {
+    throw new RangeError(`${n} rows do not split into segments of ${seg}`);
+  }
 }
 
 /**

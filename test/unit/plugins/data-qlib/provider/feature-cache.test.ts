@@ -468,3 +468,132 @@ describe('feature disk cache: input hashes', () => {
     fresh.data.forEach((col, c) => expect(Array.from(got.data[c]!)).toEqual(Array.from(col)));
   });
 });
+
+describe('feature disk cache: record bytes and routine bookkeeping', () => {
+  const hash = (n: number): Buffer => Buffer.alloc(32, n);
+  const series = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.tan(seed * 100 + i / 7));
+  const sha1 = (text: string): Buffer => createHash('sha1').update(text).digest();
+
+  it('writes records as the format says (checksum over the first 16 bytes and the payload, index order, then new entries), over many appends and a torn one', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const file = path.join(dir, 'aaa.qofc');
+    const names = ['E0', 'E1', 'E2', 'E3'];
+    const p = cache.open('AAA');
+    names.forEach((e, i) => p.put(e, { start: i, inputHash: hash(i), values: series(400, i) }));
+    p.flush();
+    // Day by day: every entry grows by one row (its last 2 recomputed), one entry (E2) is left alone on odd days, and day 3 adds E4.
+    const want = new Map(names.map((e, i) => [e, { start: i, hash: hash(i), values: series(400, i) }]));
+    for (let day = 1; day <= 6; day++) {
+      const before = readFileSync(file);
+      const q = cache.open('AAA');
+      const changed: string[] = [];
+      for (const [e, w] of want) {
+        if (e === 'E2' && day % 2) continue;
+        const n = w.values.length;
+        // Rows before the recomputed two are the stored ones.
+        const grown = new Float32Array(n + 1);
+        grown.set(w.values);
+        grown[n - 1] = day;
+        grown[n] = -day;
+        q.put(e, { start: w.start, inputHash: hash(10 * day + Number(e.slice(1))), values: grown.subarray(n - 1), keep: n - 1, length: n + 1 });
+        want.set(e, { start: w.start, hash: hash(10 * day + Number(e.slice(1))), values: grown });
+        changed.push(e);
+      }
+      if (day === 3) {
+        q.put('E4', { start: 7, inputHash: hash(99), values: series(30, 4) });
+        want.set('E4', { start: 7, hash: hash(99), values: series(30, 4) });
+        changed.push('E4');
+      }
+      q.flush();
+      expect(cache.appends).toBe(day);
+      // The record as a reference reader sees it.
+      const after = readFileSync(file);
+      expect(after.subarray(0, before.byteLength).equals(before)).toBe(true);
+      const rec = after.subarray(before.byteLength);
+      const payload = rec.readUInt32LE(4);
+      const count = rec.readUInt32LE(8);
+      expect(rec.byteLength).toBe(40 + payload + 16);
+      expect(count).toBe(want.size);
+      expect(rec.readUInt32LE(12)).toBe(day);
+      const sum = createHash('sha1').update(rec.subarray(0, 16)).update(rec.subarray(40, 40 + payload)).digest();
+      expect(rec.subarray(16, 36).equals(sum)).toBe(true);
+      expect(rec.readUInt32LE(36)).toBe(0);
+      expect(rec.readUInt32LE(40 + payload)).toBe(0x4546_4f51);
+      expect(rec.readUInt32LE(40 + payload + 4)).toBe(before.byteLength);
+      // Descriptors: the entries in the order the file had them, the new one last; each changed entry's values where its piece says.
+      const order = [...want.keys()];
+      let values = 0;
+      order.forEach((e, i) => {
+        const d = rec.subarray(40 + i * 80, 40 + (i + 1) * 80);
+        expect(d.subarray(0, 20).equals(sha1(e)), `descriptor ${i}`).toBe(true);
+        expect(d.readInt32LE(24)).toBe(want.get(e)!.start);
+        expect(d.readUInt32LE(28)).toBe(want.get(e)!.values.length);
+        expect(d.subarray(48, 80).equals(want.get(e)!.hash)).toBe(true);
+        if (!changed.includes(e)) return;
+        const keep = d.readUInt32LE(32);
+        const piece = d.readUInt32LE(36) - before.byteLength;
+        const n = want.get(e)!.values.length - keep;
+        values += n;
+        expect(Array.from(new Float32Array(rec.buffer.slice(rec.byteOffset + piece, rec.byteOffset + piece + n * 4)))).toEqual(Array.from(want.get(e)!.values.subarray(keep)));
+      });
+      expect(payload).toBe(order.length * 80 + values * 4);
+      // A fresh reader: every entry, whole, with its input hash.
+      const r = new FeatureDiskCache(dir).open('AAA');
+      for (const [e, w] of want) {
+        const got = r.get(e)!;
+        expect(got.start).toBe(w.start);
+        expect(got.hasInputs(w.hash)).toBe(true);
+        expect(Array.from(got.read()!)).toEqual(Array.from(w.values));
+      }
+    }
+    expect(cache.rewrites).toBe(1);
+    // The last append torn at any byte: the record before it serves, never a mix.
+    const whole = readFileSync(file);
+    const last = whole.byteLength - (40 + whole.readUInt32LE(whole.byteLength - 8) + 16);
+    const prev = new FeatureDiskCache(dir);
+    writeFileSync(file, whole.subarray(0, last));
+    const five = new Map([...want].map(([e]) => [e, Array.from(prev.open('AAA').get(e)!.read()!)]));
+    for (const cut of [last + 1, last + 40, last + 41 + 80, whole.byteLength - 17, whole.byteLength - 1]) {
+      writeFileSync(file, whole.subarray(0, cut));
+      const torn = new FeatureDiskCache(dir).open('AAA');
+      for (const [e, v] of five) expect(Array.from(torn.get(e)!.read()!), `${e} cut at ${cut}`).toEqual(v);
+    }
+  });
+
+  it('serves a later request of the same process from the tails the pack holds (not the memory cache), before and after the flush', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const uri = path.join(root, 'data');
+    const cacheDir = path.join(root, 'cache');
+    const exprs = EXPRS.filter((e) => !e.startsWith('EMA'));
+    let dates = await makeData(uri, 300);
+    await requestOnce(new QlibDataProvider({ id: 't', uri, cacheDir }), { instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+    for (let n = 301; n <= 304; n++) {
+      dates = await makeData(uri, n);
+      const fresh = await new QlibDataProvider({ id: 't', uri }).features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+      const p = new QlibDataProvider({ id: 't', uri, cacheDir });
+      // A routine's request: the new day only.
+      const day = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[n - 1]!, end: null });
+      const evaluated = p.rowsEvaluated;
+      expect(evaluated).toBeGreaterThan(0);
+      const lru = (p as unknown as { cache: { size: number } }).cache;
+      expect(lru.size).toBe(0);
+      // Then the same day, a longer span, the whole series: nothing is evaluated again, and the values are a fresh computation's.
+      const again = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[n - 1]!, end: null });
+      const span = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[n - 30]!, end: null });
+      const all = await p.features({ instruments: ['AAA'], fields: exprs, start: dates[0]!, end: null });
+      expect(p.rowsEvaluated).toBe(evaluated);
+      exprs.forEach((e, c) => {
+        const col = Array.from(fresh.data[c]!);
+        expect(Array.from(day.data[c]!), e).toEqual(col.slice(n - 1));
+        expect(Array.from(again.data[c]!), e).toEqual(col.slice(n - 1));
+        expect(Array.from(span.data[c]!), e).toEqual(col.slice(n - 30));
+        expect(Array.from(all.data[c]!), e).toEqual(col);
+      });
+      await p.close();
+    }
+    // One append per routine on the first base: the trailer's record number is 4.
+    const bytes = readFileSync(path.join(cacheDir, 'aaa.qofc'));
+    expect(bytes.readUInt32LE(bytes.byteLength - 4)).toBe(4);
+  });
+});
