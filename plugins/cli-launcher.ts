@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `qonline` command (dist/cli.js). The CLI itself is one CommonJS bundle,
+ * The `qonline` command: dist/cli.cjs (the bin, built as CommonJS by
+ * tsup.config.ts) and dist/cli.js (the same as an ES module). The CLI itself is one CommonJS bundle,
  * dist/cli-main.cjs (built from plugins/cli.ts), compiled here with a V8 code
  * cache: Node 20 keeps no compiled code between processes for ES modules, and
  * compiling qonline's code again in every process was ~0.1 s of CPU of a daily
