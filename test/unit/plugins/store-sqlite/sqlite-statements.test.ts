@@ -46,6 +46,19 @@ describe('SQLite driver: prepared statements kept per connection', () => {
     expect(prepared.filter((s) => s === 'COMMIT')).toHaveLength(1);
   });
 
+  it('one kept statement serves concurrent calls with their own parameters, inside a transaction too', async () => {
+    const { driver, prepared } = await openCounted();
+    open.push(driver);
+    await driver.run('CREATE TABLE c (i INTEGER PRIMARY KEY, sq INTEGER)');
+    await driver.transaction((tx) => Promise.all(Array.from({ length: 20 }, (_, i) => tx.run('INSERT INTO c (i, sq) VALUES (?, ?)', [i, i * i]))));
+    const outside = await Promise.all(Array.from({ length: 20 }, (_, i) => driver.all<{ sq: number }>('SELECT sq FROM c WHERE i = ?', [i])));
+    expect(outside.map((r) => r[0]!.sq)).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+    const inside = await driver.transaction((tx) => Promise.all(Array.from({ length: 20 }, (_, i) => tx.all<{ sq: number }>('SELECT sq FROM c WHERE i = ?', [19 - i]))));
+    expect(inside.map((r) => r[0]!.sq)).toEqual(Array.from({ length: 20 }, (_, i) => (19 - i) ** 2));
+    expect(prepared.filter((s) => s.startsWith('SELECT sq'))).toHaveLength(1);
+    expect(prepared.filter((s) => s.startsWith('INSERT'))).toHaveLength(1);
+  });
+
   it('keeps no statement that returns rows from run (it would stay open), and none that failed to prepare', async () => {
     const { driver, prepared } = await openCounted();
     open.push(driver);
