@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `qonline` command (dist/cli.js). The CLI itself is one CommonJS bundle,
+ * The `qonline` command: dist/cli.cjs (the bin, built as CommonJS by
+ * tsup.config.ts) and dist/cli.js (the same as an ES module). The CLI itself is one CommonJS bundle,
  * dist/cli-main.cjs (built from plugins/cli.ts), compiled here with a V8 code
  * cache: Node 20 keeps no compiled code between processes for ES modules, and
  * compiling qonline's code again in every process was ~0.1 s of CPU of a daily
@@ -13,6 +14,7 @@
  * QONLINE_CODE_CACHE=0 turns it off; QONLINE_CODE_CACHE_DIR moves it (default:
  * dist/code-cache/, or the user's cache folder when dist/ is read-only).
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,7 +45,9 @@ if (process.versions.v8.startsWith('11.') && !process.execArgv.some((a) => a.sta
 }
 const dist = path.dirname(fileURLToPath(import.meta.url));
 const bundleFile = path.join(dist, 'cli-main.cjs');
-const source = readFileSync(bundleFile, 'utf8');
+const bytes = readFileSync(bundleFile);
+// The build writes the bundle in ASCII (tsup.config.ts): latin1 decodes it to the same text as UTF-8, ~15 times faster.
+const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 // The build writes `// qonline-build <sha256 of the rest>` as the bundle's first line.
 const buildHash = /^\/\/ qonline-build ([0-9a-f]{64})\n/.exec(source.slice(0, 100))?.[1];
 const enabled = process.env['QONLINE_CODE_CACHE'] !== '0' && buildHash !== undefined;

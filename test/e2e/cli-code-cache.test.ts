@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -92,6 +93,26 @@ describe('the CLI code cache', () => {
     // And dist's CLI, meeting the other build's cache, ignores it in turn.
     expect((await validate(dir)).stdout).toBe(VALID);
     expect(readCache(path.join(dir, 'validate.bin')).build).toBe(distCache.build);
+  }, 60_000);
+
+  it('decodes the bundle as latin1 when it is ASCII (as the build writes it), as UTF-8 otherwise', async () => {
+    // The build escapes non-ASCII text (the validators' schema descriptions), so the fast decoding applies.
+    expect(isAscii(readFileSync(path.join(ROOT, 'dist/cli-main.cjs')))).toBe(true);
+    const dir = cacheDir();
+    const nonAscii = path.join(otherBuild, 'non-ascii');
+    mkdirSync(nonAscii, { recursive: true });
+    copyFileSync(path.join(ROOT, 'dist/cli.js'), path.join(nonAscii, 'cli.js'));
+    cpSync(path.join(ROOT, 'dist/validators'), path.join(nonAscii, 'validators'), { recursive: true });
+    const bundle = readFileSync(path.join(ROOT, 'dist/cli-main.cjs'), 'utf8');
+    const body = bundle.slice(bundle.indexOf('\n') + 1);
+    const changed = body.replace(': valid (', ': vàlid — (');
+    expect(changed).not.toBe(body);
+    writeFileSync(path.join(nonAscii, 'cli-main.cjs'), `// qonline-build ${createHash('sha256').update(changed).digest('hex')}\n${changed}`);
+    for (let i = 0; i < 2; i++) {
+      const r = await validate(dir, path.join(nonAscii, 'cli.js'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(VALID.replace(': valid (', ': vàlid — ('));
+    }
   }, 60_000);
 
   it('stays whole when processes without a cache write it at the same time', async () => {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The `qonline` command as installed (the package's bin); dist/cli.js is the same launcher as an ES module. */
+export const CLI = path.join(ROOT, 'dist', 'cli.cjs');
 
 export interface CliResult {
   code: number;
