@@ -28,7 +28,13 @@ import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js
  * where a routine's time goes.
  */
 const root = path.dirname(fileURLToPath(import.meta.url));
-export const CLI = path.join(root, 'cli.js');
+export const CLI = cliOf(root);
+
+/** The `qonline` command of a build's dist/: its bin, dist/cli.cjs, or dist/cli.js in builds without one. */
+export function cliOf(dist: string): string {
+  const cjs = path.join(dist, 'cli.cjs');
+  return existsSync(cjs) ? cjs : path.join(dist, 'cli.js');
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -261,7 +267,7 @@ export async function runRoutineBench(): Promise<void> {
     if (anchorDist) {
       const anchorBase = path.join(dir, 'home-anchor');
       mkdirSync(anchorBase);
-      const acli = path.join(path.resolve(anchorDist), 'cli.js');
+      const acli = cliOf(path.resolve(anchorDist));
       const aprep = cli(['run', cfgFile], anchorBase, acli);
       console.log(`anchor: first_train + routine at D: ${aprep.wall.toFixed(1)} s`);
       builds.unshift({ name: `anchor ${anchorDist}`, cli: acli, base: anchorBase });

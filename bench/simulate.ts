@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSyntheticMarket } from '../plugins/data-qlib/src/synth/index.js';
-import { cli, CLI, median, stats } from './routine.js';
+import { cli, CLI, cliOf, median, stats } from './routine.js';
 
 /** A digest of every signal the run stored (`qonline signals --json`), to check that two builds give the same models. */
 function signalsDigest(cfgFile: string, home: string, cliFile: string): string {
@@ -84,7 +84,7 @@ export async function runSimulateBench(): Promise<void> {
     const trainers = process.env['QONLINE_BENCH_TRAINERS']?.split(',') ?? ['TrainerR', 'DelayTrainerR'];
     const builds: { name: string; cli?: string }[] = [{ name: 'this build' }];
     const anchorDist = process.env['QONLINE_BENCH_ANCHOR'];
-    if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: path.join(path.resolve(anchorDist), 'cli.js') });
+    if (anchorDist) builds.unshift({ name: `anchor ${anchorDist}`, cli: cliOf(path.resolve(anchorDist)) });
     const trainThreads = process.env['QONLINE_BENCH_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_TRAIN_THREADS']) : undefined;
     // The anchor's `threads` (default: this build's; an anchor older than the option rejects it).
     const anchorThreads = process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS'] ? Number(process.env['QONLINE_BENCH_ANCHOR_TRAIN_THREADS']) : trainThreads;

@@ -1,4 +1,3 @@
-import { validate as cronValidate } from 'node-cron';
 import type { CheckContext, ComponentKind, DataFacts, OptionProblem } from '../contracts/plugin.js';
 import { isQonlineError } from '../errors/index.js';
 import type { ComponentRegistry } from '../kernel/registry.js';
@@ -43,7 +42,7 @@ export async function checkConfig(
       hint: `the data covers ${facts.calendar.first} .. ${facts.calendar.last}`,
     });
   }
-  if (pipeline.daemon) problems.push(...checkSchedule(pipeline.daemon.schedule, pipeline.daemon.timezone ?? undefined));
+  if (pipeline.daemon) problems.push(...(await checkSchedule(pipeline.daemon.schedule, pipeline.daemon.timezone ?? undefined)));
   if (problems.length) throw configError(config, problems);
   return facts;
 }
@@ -117,8 +116,10 @@ async function describeData(
 }
 
 /** Problems of a daemon schedule: a node-cron expression and an IANA time zone. */
-export function checkSchedule(schedule: string, timezone: string | undefined): ConfigProblem[] {
+export async function checkSchedule(schedule: string, timezone: string | undefined): Promise<ConfigProblem[]> {
   const out: ConfigProblem[] = [];
+  // node-cron loads child_process (~1 ms): only configs with a schedule, and the daemon, load it.
+  const { validate: cronValidate } = await import('node-cron');
   if (!cronValidate(schedule)) {
     out.push({ pointer: '/daemon/schedule', message: `${JSON.stringify(schedule)} is not a valid cron expression`, hint: 'five or six fields, e.g. `0 18 * * 1-5` (18:00 on weekdays)' });
   }

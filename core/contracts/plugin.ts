@@ -167,6 +167,15 @@ export interface ComponentDefinition<S extends TSchema<any> = TSchema<any>, T = 
    */
   dispose?(instance: T): void | Promise<void>;
   /**
+   * True when `dispose` needs nothing the components created before this one
+   * own, and they need nothing of it while they close (a store closing its
+   * own connections): the scope starts it, then goes on disposing the older
+   * components while it finishes, and waits for all. A SQLite store's
+   * closing checkpoint (disk syncs) then overlaps the data provider's cache
+   * flush. Failures are reported as for any disposer.
+   */
+  disposeAlongside?: boolean;
+  /**
    * Optional checks beyond the schema, run by `qonline validate` and before
    * `run` writes anything: dates in order, expressions, names the data must
    * know. Must not open, generate or write anything. Returns every problem.

@@ -1,4 +1,4 @@
-import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import { checkSchedule } from '../config/check.js';
 import type { EngineMetrics } from '../contracts/metrics.js';
 import type { TaskExecutor } from '../contracts/task-pool.js';
@@ -44,7 +44,8 @@ export async function runDaemon(o: DaemonOptions): Promise<{ runs: number; failu
   if (!expr) throw new QonlineError('QONLINE_USAGE', 'no schedule: give --schedule or a `daemon: {schedule: ...}` block in the config');
   const timezone = o.timezone ?? cfg?.timezone;
   // Checked before the catch-up run: an unknown zone must not surface only when the schedule starts.
-  const bad = checkSchedule(expr, timezone ?? undefined);
+  const bad = await checkSchedule(expr, timezone ?? undefined);
+  const { schedule: cronSchedule } = await import('node-cron');
   if (bad.length) throw new QonlineError('QONLINE_USAGE', bad.map((p) => p.message).join('; '), { hint: bad[0]!.hint });
   const logger = o.envx.logger.child('daemon');
   let runs = 0;

@@ -106,7 +106,9 @@ async function cachedFigures(p: Pipeline, store: IcCacheStore): Promise<Figures>
   for (const s of p.strategies) {
     const recs = await store.listRecorders({ experiment: s.name });
     for (const r of recs) if (r.status === 'FINISHED') finished.push(r.id);
-    const online = await new OnlineTool(store, s.name).onlineModels();
+    // The online ones as onlineModels() lists them (the same order), taken from this listing: no second read.
+    const tool = new OnlineTool(store, s.name);
+    const online = recs.filter((r) => tool.getOnlineTag(r) === 'online');
     const ics: number[] = [];
     for (const r of online) {
       const days = await currentDailyIc(store, { kind: 'recorder', id: r.id }, '', (range) => recorderDays(store, r.id, range), computed);
@@ -183,8 +185,8 @@ async function currentDailyIc(
 
 /** A recorder's per-date IC (its predictions against its own labels) over `range`; rows count both kinds. */
 async function recorderDays(store: ExperimentStore, id: string, range: { start: string; end: string }): Promise<Map<string, DailyIcFigures>> {
-  const pred = await store.readScores(id, 'pred', range);
-  const label = await store.readScores(id, 'label', range);
+  // Both reads sent at once (one round trip to a server store instead of two).
+  const [pred, label] = await Promise.all([store.readScores(id, 'pred', range), store.readScores(id, 'label', range)]);
   const l = new Float64Array(pred.scores.length).fill(NaN);
   assignMatching(pred, label, l);
   const out = perDate('', pred.dates, label.dates);

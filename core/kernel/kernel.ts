@@ -27,6 +27,8 @@ export interface KernelOptions {
 interface Disposable {
   name: string;
   dispose: () => Promise<void> | void;
+  /** The component's `disposeAlongside`: the older ones are disposed while this one finishes. */
+  alongside?: boolean;
 }
 
 /**
@@ -131,15 +133,25 @@ export class Kernel implements Resolver {
    * (QONLINE_COMPONENT_FAILED, phase `dispose`, one detail line each).
    */
   async stop(): Promise<void> {
-    const errors: { name: string; error: unknown }[] = [];
+    // One outcome per disposer, in disposal order: a failure, or null. A disposer marked `alongside`
+    // (disposeAlongside) is not waited for before the older ones start; all are awaited here.
+    const outcomes: Promise<{ name: string; error: unknown } | null>[] = [];
     while (this.disposables.length) {
       const d = this.disposables.pop()!;
+      let done: Promise<unknown>;
       try {
-        await d.dispose();
+        done = Promise.resolve(d.dispose());
       } catch (e) {
-        errors.push({ name: d.name, error: e });
+        done = Promise.reject(e);
       }
+      const outcome = done.then(
+        () => null,
+        (error: unknown) => ({ name: d.name, error }),
+      );
+      outcomes.push(outcome);
+      if (!d.alongside) await outcome;
     }
+    const errors = (await Promise.all(outcomes)).filter((x): x is { name: string; error: unknown } => x !== null);
     if (errors.length) {
       const lines = errors.map((x) => `closing ${x.name} failed: ${x.error instanceof Error ? x.error.message : String(x.error)}`);
       throw new QonlineError('QONLINE_COMPONENT_FAILED', lines.length === 1 ? lines[0]! : `${lines.length} resources failed to close: ${lines.join('; ')}`, {
@@ -250,7 +262,7 @@ export class Kernel implements Resolver {
 
   private track(entry: RegisteredComponent, made: unknown): void {
     const dispose = entry.def.dispose;
-    if (dispose) this.disposables.push({ name: `${entry.plugin.name}/${entry.def.name}`, dispose: () => dispose.call(entry.def, made) });
+    if (dispose) this.disposables.push({ name: `${entry.plugin.name}/${entry.def.name}`, dispose: () => dispose.call(entry.def, made), alongside: entry.def.disposeAlongside === true });
   }
 
   /** The declared dependencies, and nothing else. */

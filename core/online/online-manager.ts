@@ -4,6 +4,7 @@ import type { Ensemble, OnlineStrategy, Trainer } from '../contracts/online.js';
 import type { StepReport } from '../contracts/step.js';
 import type { ExperimentStore, HistoryEntry, ManagerState, RecorderInfo, ScoreRows } from '../contracts/store.js';
 import { QonlineError, stateConflict } from '../errors/index.js';
+import { monotonicMs } from '../kernel/clock.js';
 import { OnlineTool } from './online-tool.js';
 import { ScoreUpdater } from './pred-updater.js';
 import type { Resolver } from './resolver.js';
@@ -143,9 +144,9 @@ export class OnlineManager {
     let firstTrainSeconds: number | null = null;
     if (untrained.length) {
       this.o.logger.info(`first-training new strateg${untrained.length > 1 ? 'ies' : 'y'} ${untrained.map((s) => s.name).join(', ')}`);
-      const f0 = performance.now();
+      const f0 = monotonicMs();
       await this.firstTrain(untrained);
-      firstTrainSeconds = (performance.now() - f0) / 1000;
+      firstTrainSeconds = (monotonicMs() - f0) / 1000;
       state = await this.state();
     }
     const report = this.emptyReport('routine', cur);
@@ -153,7 +154,7 @@ export class OnlineManager {
     if (state.lastRoutine && cur <= state.lastRoutine) {
       return { ...report, skipped: `the last routine ran at ${state.lastRoutine}` };
     }
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const outcomes: StrategyOutcome[] = [];
     for (const s of this.o.strategies) {
       const tasks = await s.prepareTasks(cur);
@@ -166,7 +167,7 @@ export class OnlineManager {
     // Each strategy switches on its own date (windows of different strategies start on different days).
     for (const o of outcomes) o.effective = this.catchUpEffectiveDate(state, [o], cur);
     const effective = outcomes.map((o) => o.effective!).reduce((a, b) => (b < a ? b : a), cur);
-    const t1 = performance.now();
+    const t1 = monotonicMs();
     let updatedFrom: string | null = null;
     if (!this.postponeActions()) {
       for (const o of outcomes) o.online = await this.finishTrained(o);
@@ -188,11 +189,11 @@ export class OnlineManager {
       }
     }
     const signalFrom = updatedFrom && updatedFrom < effective ? updatedFrom : effective;
-    const t2 = performance.now();
+    const t2 = monotonicMs();
     // A simulated day that trained nothing and updated no prediction leaves every stored signal as it is, unless the online set changes (checked in the commit).
     const predictionsUnchanged = this.simulating && updatedFrom === null && outcomes.every((o) => !o.trained.length);
     report.signalDates = await this.commit(state, outcomes, effective, 'routine', cur, signalFrom, false, predictionsUnchanged);
-    const t3 = performance.now();
+    const t3 = monotonicMs();
     const ms = (a: number, b: number): string => (b - a).toFixed(0);
     this.o.logger.debug(`routine ${cur}: tasks and training ${ms(t0, t1)} ms, finishing and prediction updates ${ms(t1, t2)} ms, commit with ${report.signalDates} signal date(s) ${ms(t2, t3)} ms`);
     report.timings = { ...report.timings, train: (t1 - t0) / 1000, update: (t2 - t1) / 1000, commit: (t3 - t2) / 1000 };

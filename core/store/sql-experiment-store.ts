@@ -593,8 +593,30 @@ export function registerMigrations(owner: string, migrations: MigrationSource): 
 
 /** Applies the store's migrations, then the registered plugins' (`registerMigrations`), to `driver`'s database. */
 export async function migrateSqlStore(driver: SqlDriver): Promise<void> {
-  await migrate(driver, experimentMigrations(driver.dialect));
-  for (const [owner, source] of registeredMigrations) await migrate(driver, resolveSource(source, driver.dialect), migrationTable(owner));
+  const tables: [string, readonly Migration[]][] = [['qonline_migrations', experimentMigrations(driver.dialect)]];
+  for (const [owner, source] of registeredMigrations) tables.push([migrationTable(owner), resolveSource(source, driver.dialect)]);
+  if (await allApplied(driver, tables)) return;
+  for (const [table, migrations] of tables) await migrate(driver, migrations, table);
+}
+
+/**
+ * Whether every migration of every table is recorded as applied, in one read
+ * outside any transaction: a store opened before (every routine) then skips
+ * the write lock and the two transactions per migration `migrate` takes.
+ * Applied versions are never removed, so a complete answer stays true; any
+ * failure (a table not created yet) answers false and `migrate` does the rest.
+ */
+async function allApplied(driver: SqlDriver, tables: readonly [string, readonly Migration[]][]): Promise<boolean> {
+  // Table names are plain identifiers (checked by migrationTable); the index says which table a row is from.
+  const sql = tables.map(([table], i) => `SELECT ${i} AS t, version FROM ${table}`).join(' UNION ALL ');
+  let rows: { t: number | string; version: number | string }[];
+  try {
+    rows = await driver.all(sql);
+  } catch {
+    return false;
+  }
+  const applied = new Set(rows.map((r) => `${Number(r.t)}:${Number(r.version)}`));
+  return tables.every(([, migrations], i) => migrations.every((m) => applied.has(`${i}:${m.version}`)));
 }
 
 /** Versions recorded in a migration table; null when the table does not exist (the database itself answers). */

@@ -26,6 +26,8 @@ const postgresStore = defineComponent({
   }),
   deps: { clock: TOKENS.clock },
   dispose: (store) => store.close(),
+  // Closing the store's connections needs nothing older (the data provider) and they nothing of it.
+  disposeAlongside: true,
   async openReadOnly(options) {
     const url = options.url ?? process.env['QONLINE_PG_URL'];
     if (!url) throw new QonlineError('QONLINE_CONFIG_INVALID', 'PostgresStore needs a connection url: set kwargs.url or the environment variable QONLINE_PG_URL');

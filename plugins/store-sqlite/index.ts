@@ -22,6 +22,8 @@ const sqliteStore = defineComponent({
   }),
   deps: { home: TOKENS.home, clock: TOKENS.clock },
   dispose: (store) => store.close(),
+  // Closing the store's connections needs nothing older (the data provider) and they nothing of it.
+  disposeAlongside: true,
   exists: (options, ctx) => existsSync(path.resolve(ctx.home, options.path ?? 'store.sqlite')),
   async openReadOnly(options, ctx) {
     const file = path.resolve(ctx.home, options.path ?? 'store.sqlite');

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqlExperimentStore, type DailyIcFigures, type DailyIcOwner, type ExperimentStore, type Migration, type ScoreRows, type SqlDialect } from '../../core/index.js';
+import { SqlExperimentStore, migrateSqlStore, type DailyIcFigures, type DailyIcOwner, type ExperimentStore, type Migration, type ScoreRows, type SqlDialect, type SqlDriver } from '../../core/index.js';
 
 /**
  * The experiment-store contract: every backend (SQLite, PostgreSQL) runs
@@ -305,6 +305,41 @@ export function experimentStoreContract(name: string, open: () => Promise<Experi
       // Malformed registrations are usage errors.
       await expect(sql.registerMigrations('Bad-Name', [])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
       await expect(sql.registerMigrations(owner, [{ version: 0, name: 'zero', sql: 'SELECT 1' }])).rejects.toMatchObject({ code: 'QONLINE_USAGE' });
+    });
+
+    it('opening a store with every migration applied reads once and takes no transaction; a missing one is applied again', async () => {
+      const sql = store as SqlExperimentStore;
+      const driver = (sql as unknown as { driver: SqlDriver }).driver;
+      const owner = `fast_${name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+      const table = `qonline_migrations__${owner}`;
+      await sql.registerMigrations(owner, [{ version: 1, name: 'k', sql: 'CREATE TABLE IF NOT EXISTS plugin_fast (k TEXT PRIMARY KEY)' }]);
+      // Every statement and transaction the migration step sends through the driver.
+      let seen: string[] = [];
+      const spy: SqlDriver = {
+        dialect: driver.dialect,
+        maxParams: driver.maxParams,
+        all: (s, p) => (seen.push(s), driver.all(s, p)),
+        run: (s, p) => (seen.push(s), driver.run(s, p)),
+        transaction: (fn, o) => (seen.push('TRANSACTION'), driver.transaction(fn, o)),
+        close: () => driver.close(),
+      };
+      await migrateSqlStore(spy);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^SELECT /);
+      expect(seen[0]).toContain(table);
+      // A version no longer recorded (as before a migration ran): applied again, in transactions.
+      await driver.run(`DELETE FROM ${table}`);
+      seen = [];
+      await migrateSqlStore(spy);
+      expect(seen).toContain('TRANSACTION');
+      expect((await driver.all<{ version: number }>(`SELECT version FROM ${table}`)).map((r) => Number(r.version))).toEqual([1]);
+      // A migration table missing altogether: created, and its migrations recorded.
+      await driver.run(`DROP TABLE ${table}`);
+      await migrateSqlStore(spy);
+      expect((await driver.all<{ version: number }>(`SELECT version FROM ${table}`)).map((r) => Number(r.version))).toEqual([1]);
+      seen = [];
+      await migrateSqlStore(spy);
+      expect(seen).toHaveLength(1);
     });
 
     it('writes manager state only on top of the version the change started from (optimistic concurrency)', async () => {

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -94,6 +95,26 @@ describe('the CLI code cache', () => {
     expect(readCache(path.join(dir, 'validate.bin')).build).toBe(distCache.build);
   }, 60_000);
 
+  it('decodes the bundle as latin1 when it is ASCII (as the build writes it), as UTF-8 otherwise', async () => {
+    // The build escapes non-ASCII text (the validators' schema descriptions), so the fast decoding applies.
+    expect(isAscii(readFileSync(path.join(ROOT, 'dist/cli-main.cjs')))).toBe(true);
+    const dir = cacheDir();
+    const nonAscii = path.join(otherBuild, 'non-ascii');
+    mkdirSync(nonAscii, { recursive: true });
+    copyFileSync(path.join(ROOT, 'dist/cli.js'), path.join(nonAscii, 'cli.js'));
+    cpSync(path.join(ROOT, 'dist/validators'), path.join(nonAscii, 'validators'), { recursive: true });
+    const bundle = readFileSync(path.join(ROOT, 'dist/cli-main.cjs'), 'utf8');
+    const body = bundle.slice(bundle.indexOf('\n') + 1);
+    const changed = body.replace(': valid (', ': vàlid — (');
+    expect(changed).not.toBe(body);
+    writeFileSync(path.join(nonAscii, 'cli-main.cjs'), `// qonline-build ${createHash('sha256').update(changed).digest('hex')}\n${changed}`);
+    for (let i = 0; i < 2; i++) {
+      const r = await validate(dir, path.join(nonAscii, 'cli.js'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(VALID.replace(': valid (', ': vàlid — ('));
+    }
+  }, 60_000);
+
   it('stays whole when processes without a cache write it at the same time', async () => {
     const dir = cacheDir();
     const runs = await Promise.all(Array.from({ length: 6 }, () => validate(dir)));
@@ -109,6 +130,23 @@ describe('the CLI code cache', () => {
     expect((await validate(dir)).stdout).toBe(VALID);
     expect(inode(file)).toBe(before);
   }, 120_000);
+
+  // The launcher sets the budget on V8 11 (Node 20) only.
+  it.runIf(process.versions.v8.startsWith('11.'))("is compiled under the launcher's V8 interrupt budget (16x V8's default), and a budget given to node wins", async () => {
+    const dir = cacheDir();
+    const file = path.join(dir, 'validate.bin');
+    expect((await validate(dir)).code).toBe(0);
+    const written = inode(file);
+    // V8 takes a cache only under the flags it was written with: node given the launcher's budget itself
+    // accepts the launcher's cache (not rewritten), so the launcher did set exactly that budget...
+    const same = await runCli(['validate', 'configs/alpha158_gbdt.yaml'], { env: { QONLINE_CODE_CACHE_DIR: dir }, nodeArgs: ['--interrupt-budget=1081344'] });
+    expect(same.stdout).toBe(VALID);
+    expect(inode(file)).toBe(written);
+    // ...and V8's default budget given to node is kept (other flags: the cache is rejected and rewritten).
+    const own = await runCli(['validate', 'configs/alpha158_gbdt.yaml'], { env: { QONLINE_CODE_CACHE_DIR: dir }, nodeArgs: ['--interrupt-budget=67584'] });
+    expect(own.stdout).toBe(VALID);
+    expect(inode(file)).not.toBe(written);
+  }, 60_000);
 
   it('is neither read nor written with QONLINE_CODE_CACHE=0', async () => {
     const dir = cacheDir();

@@ -28,6 +28,17 @@ describe('the CLI as people use it (built CLI)', () => {
     expect(typo.stderr).toMatch(/unknown command "tasks lst"; did you mean "tasks list"\?/);
   });
 
+  it('the bin (dist/cli.cjs) and dist/cli.js are the same command', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['qonline']).toBe('dist/cli.cjs');
+    expect(readFileSync(path.join(ROOT, pkg.bin['qonline']!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    for (const args of [['--help'], ['validate', 'configs/rolling.yaml'], ['validate', 'configs/no-such.yaml']]) {
+      const bin = await runCli(args);
+      const esm = await runCli(args, { cli: path.join(ROOT, 'dist/cli.js') });
+      expect(esm).toEqual(bin);
+    }
+  });
+
   it('every command keeps --home, --json, -q, -v, -h', async () => {
     const list = await runCli(['--help']);
     const names = [...list.stdout.matchAll(/^ {2}([a-z-]+(?: [a-z-]+)?) {2,}/gm)].map((m) => m[1]!);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The `qonline` command as installed (the package's bin); dist/cli.js is the same launcher as an ES module. */
+export const CLI = path.join(ROOT, 'dist', 'cli.cjs');
 
 export interface CliResult {
   code: number;
@@ -13,10 +14,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (or `cli`, another build's) as a user would (a separate process). */
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string } = {}): Promise<CliResult> {
+/** Runs the built CLI (or `cli`, another build's) as a user would (a separate process; `nodeArgs`: node's own options). */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; nodeArgs?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

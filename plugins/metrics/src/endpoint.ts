@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { QonlineError, type ManagerGauges, type MetricsEndpoint, type ProcessMetrics } from '../../../core/index.js';
 import { QonlineMetrics } from './qonline-metrics.js';
 
@@ -8,12 +8,16 @@ import { QonlineMetrics } from './qonline-metrics.js';
  * state is read on each scrape; a failed read leaves those gauges at their
  * last values and the scrape still answers.
  */
+/** node:http (~1 ms to load), required when an endpoint listens: every CLI call loads this plugin, few serve metrics. */
+const requireCjs = createRequire(import.meta.url);
+
 export class ProcessMetricsEndpoint extends QonlineMetrics implements ProcessMetrics {
   constructor(process: string) {
     super({ process });
   }
 
   async listen(o: { host: string; port: number; read: () => Promise<ManagerGauges | null> }): Promise<MetricsEndpoint> {
+    const { createServer } = requireCjs('node:http') as typeof import('node:http');
     const server = createServer((req, res) => {
       const url = (req.url ?? '/').split('?')[0];
       if (url !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {

@@ -54,11 +54,23 @@ export interface SqliteOptions {
  */
 const BUSY_SLICE_MS = 0;
 
+/** Prepared statements kept per connection, and the longest SQL kept (long ones are multi-row writes, rarely repeated). */
+const MAX_CACHED_STATEMENTS = 64;
+const MAX_CACHED_SQL = 2000;
+/**
+ * Statements `run` may keep: ones that finish in one step. Anything returning
+ * rows (a PRAGMA, RETURNING) would stay open after run's single step,
+ * holding its read lock, so those are prepared afresh each time.
+ */
+const RUN_REUSABLE = /^\s*(INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
+
 export class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
   // SQLite >= 3.32 allows 32766 variables; stay well under.
   readonly maxParams = 30000;
   private readonly mutex = new Mutex();
+  /** Prepared statements by SQL text, oldest first (see `statement`); undefined once closing. */
+  private statements: Map<string, Promise<sqlite3.Statement>> | undefined = new Map();
 
   private constructor(
     private readonly db: sqlite3.Database,
@@ -81,9 +93,9 @@ export class SqliteDriver implements SqlDriver {
     db.configure('busyTimeout', Math.min(BUSY_SLICE_MS, driver.busyTimeoutMs));
     if (options.existingOnly) return driver;
     // Switching to WAL needs a moment alone with the file: processes opening a new store together take turns.
-    await driver.whileBusy(() => driver.rawRun('PRAGMA journal_mode = WAL'));
-    await driver.rawRun('PRAGMA synchronous = NORMAL');
-    await driver.rawRun('PRAGMA foreign_keys = ON');
+    // One round trip for the three settings: a busy journal_mode stops the batch before the other two, which
+    // only set this connection's options, so running the whole batch again is safe.
+    await driver.whileBusy(() => driver.rawExec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON'));
     return driver;
   }
 
@@ -101,6 +113,18 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private rawRun(sql: string, params: readonly unknown[] = []): Promise<{ changes: number }> {
+    const reusable = this.statements && sql.length <= MAX_CACHED_SQL && RUN_REUSABLE.test(sql) && !/\bRETURNING\b/i.test(sql);
+    if (reusable) {
+      return this.statement(sql).then(
+        (st) =>
+          new Promise((resolve, reject) => {
+            st.run(params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
+              if (err) reject(storeError(err, sql));
+              else resolve({ changes: this.changes });
+            });
+          }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(storeError(err, sql));
@@ -109,7 +133,53 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  /**
+   * The prepared statement of `sql`, prepared on first use and kept (the
+   * newest MAX_CACHED_STATEMENTS): `db.all`/`db.run` prepare, run and finalize
+   * a statement each time, two trips through libuv's thread pool; a kept one
+   * takes one (a routine sends the same few reads ~100 times). A statement
+   * that failed to prepare is not kept.
+   */
+  private statement(sql: string): Promise<sqlite3.Statement> {
+    const cache = this.statements!;
+    const hit = cache.get(sql);
+    if (hit) {
+      // Newest last: the Map's first entry is the one evicted.
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const st = this.db.prepare(sql, (err: Error | null) => {
+        if (!err) return resolve(st);
+        if (cache.get(sql) === prepared) cache.delete(sql);
+        reject(storeError(err, sql));
+      });
+    });
+    cache.set(sql, prepared);
+    if (cache.size > MAX_CACHED_STATEMENTS) {
+      const [oldest, evicted] = cache.entries().next().value as [string, Promise<sqlite3.Statement>];
+      cache.delete(oldest);
+      // Finalized after the calls already queued on it (the statement's own queue).
+      evicted.then((st) => st.finalize(), () => undefined);
+    }
+    return prepared;
+  }
+
+  /** Runs several statements without parameters in one call (sqlite3_exec). */
+  private rawExec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.db.exec(sql, (err: Error | null) => (err ? reject(storeError(err, sql)) : resolve()));
+    });
+  }
+
   private rawAll<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.statements && sql.length <= MAX_CACHED_SQL) {
+      // all() steps to the end, so a kept statement holds no read lock between calls.
+      return this.statement(sql).then(
+        (st) => new Promise<T[]>((resolve, reject) => st.all(params as unknown[], (err: Error | null, rows: T[]) => (err ? reject(storeError(err, sql)) : resolve(rows)))),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.db.all(sql, params as unknown[], (err: Error | null, rows: T[]) => (err ? reject(storeError(err, sql)) : resolve(rows)));
     });
@@ -167,6 +237,12 @@ export class SqliteDriver implements SqlDriver {
   async close(): Promise<void> {
     const release = await this.mutex.lock();
     try {
+      // SQLite does not close a connection with statements still prepared.
+      const kept = [...(this.statements?.values() ?? [])];
+      this.statements = undefined;
+      for (const st of await Promise.allSettled(kept)) {
+        if (st.status === 'fulfilled') await new Promise<void>((resolve) => st.value.finalize(() => resolve()));
+      }
       await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(storeError(err, 'close')) : resolve())));
     } finally {
       release();

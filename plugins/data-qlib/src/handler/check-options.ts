@@ -1,4 +1,4 @@
-import { closestMatches, isQonlineError, type CheckContext, type OptionProblem } from '../../../../core/index.js';
+import { closestMatches, isQonlineError, type CheckContext, type OptionProblem, type QonlineError } from '../../../../core/index.js';
 import { fieldsOf } from '../expr/ast.js';
 
 import { parseExpressionWith } from '../expr/parser.js';
@@ -6,6 +6,48 @@ import { windowExtent } from '../expr/window-extent.js';
 
 function key(k: string): string {
   return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** What checking needs of one expression text, whatever it is named. */
+interface Analysis {
+  /** The parser's error (then nothing else is known). */
+  error?: QonlineError;
+  /** Raw fields it reads. */
+  fields: string[];
+  /** Rows it reads around each date, or what windowExtent threw (a Qlib-only form). */
+  extent?: { back: number; forward: number };
+  extentError?: unknown;
+}
+
+/**
+ * Analyses per data facts (one config check) and expression text: strategies
+ * sharing a handler (two Alpha158 strategies: 316 expressions) parse each
+ * text once.
+ */
+const analysesByFacts = new WeakMap<object, Map<string, Analysis>>();
+
+function analyse(src: string, ctx: CheckContext): Analysis {
+  let memo = analysesByFacts.get(ctx.data);
+  if (!memo) analysesByFacts.set(ctx.data, (memo = new Map()));
+  let a = memo.get(src);
+  if (a) return a;
+  let node;
+  try {
+    node = parseExpressionWith(src, { mode: ctx.data.expressions ?? 'default' });
+  } catch (e) {
+    if (!isQonlineError(e)) throw e;
+    a = { error: e, fields: [] };
+    memo.set(src, a);
+    return a;
+  }
+  a = { fields: fieldsOf(node) };
+  try {
+    a.extent = windowExtent(node);
+  } catch (e) {
+    a.extentError = e;
+  }
+  memo.set(src, a);
+  return a;
 }
 
 /**
@@ -22,16 +64,13 @@ export function checkExpressions(named: Readonly<Record<string, string>>, pointe
       out.push({ path: at, message: 'a feature name cannot be empty' });
       continue;
     }
-    let node;
-    try {
-      node = parseExpressionWith(src, { mode: ctx.data.expressions ?? 'default' });
-    } catch (e) {
-      if (!isQonlineError(e)) throw e;
-      out.push({ path: at, message: `${name}: ${e.message}`, hint: e.hint });
+    const a = analyse(src, ctx);
+    if (a.error) {
+      out.push({ path: at, message: `${name}: ${a.error.message}`, hint: a.error.hint });
       continue;
     }
     if (fields) {
-      for (const f of fieldsOf(node)) {
+      for (const f of a.fields) {
         if (fields.includes(f.toLowerCase())) continue;
         const near = closestMatches(f, fields, 2);
         out.push({
@@ -42,9 +81,10 @@ export function checkExpressions(named: Readonly<Record<string, string>>, pointe
       }
     }
     // Qlib-only forms (a window between 0 and 1, EMA(x, 0)) depend on where loading starts: no fixed extent.
-    const qlibOnly = ctx.data.expressions === 'qlib' && (() => { try { windowExtent(node); return false; } catch { return true; } })();
+    const qlibOnly = ctx.data.expressions === 'qlib' && a.extent === undefined;
     if (calLength !== undefined && !qlibOnly) {
-      const e = windowExtent(node);
+      if (a.extent === undefined) throw a.extentError;
+      const e = a.extent;
       const reach = Math.max(Number.isFinite(e.back) ? e.back : 0, Number.isFinite(e.forward) ? e.forward : 0);
       if (reach >= calLength) {
         out.push({ path: at, message: `${name}: the expression reads ${reach} rows around each date, but the calendar has only ${calLength} dates` });

@@ -27,17 +27,21 @@ function missingCalendar(file: string, freq: string): Error {
   return dataError(`no calendar for frequency "${freq}": ${file} does not exist`, file);
 }
 
+/**
+ * The calendar, read synchronously all the same: a calendar file is small
+ * (tens of KB), and an async read is four trips through libuv's thread pool
+ * (open, stat, read, close), each costing more than the read.
+ */
 export async function readCalendar(uri: string, freq = 'day'): Promise<string[]> {
-  const file = calendarPath(uri, freq);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingCalendar(file, freq);
-    throw e;
-  }
-  return parseCalendarText(text, file);
+  return readCalendarSync(uri, freq);
 }
+
+/**
+ * The last calendar parsed: a run reads its calendar twice (the config check
+ * describes the data, then the provider opens it), and the second read finds
+ * the same text. Keyed by file and text, so a changed file is parsed again.
+ */
+let lastParsed: { file: string; text: string; dates: readonly string[] } | undefined;
 
 export function readCalendarSync(uri: string, freq = 'day'): string[] {
   const file = calendarPath(uri, freq);
@@ -48,7 +52,10 @@ export function readCalendarSync(uri: string, freq = 'day'): string[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingCalendar(file, freq);
     throw e;
   }
-  return parseCalendarText(text, file);
+  if (lastParsed?.file === file && lastParsed.text === text) return [...lastParsed.dates];
+  const dates = parseCalendarText(text, file);
+  lastParsed = { file, text, dates: [...dates] };
+  return dates;
 }
 
 /** The calendar text Qlib writes: one date a line with a final newline. */

@@ -48,16 +48,9 @@ function missingMarket(file: string, market: string): Error {
   return dataError(`no market "${market}": ${file} does not exist`, file);
 }
 
+/** A market's instruments, read synchronously all the same (a small file: see readCalendar). */
 export async function readInstruments(uri: string, market: string): Promise<InstrumentSpans> {
-  const file = instrumentsPath(uri, market);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingMarket(file, market);
-    throw e;
-  }
-  return parseInstrumentsText(text, file);
+  return readInstrumentsSync(uri, market);
 }
 
 export function readInstrumentsSync(uri: string, market: string): InstrumentSpans {

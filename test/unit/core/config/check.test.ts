@@ -75,6 +75,22 @@ describe('checks against the data a QlibData folder holds (read, never written)'
     expect(p.join('\n')).toMatch(/calendar has only \d+ dates/);
   });
 
+  it('strategies sharing expressions each get their problems (each text is analysed once per check)', async () => {
+    const one = config(`{class: QlibData, kwargs: {uri: ${uri}}}`, 'all', 'Mean($clsoe, 5)');
+    const features = '{F: "Mean($clsoe, 5)", G: "Mean($close, 200)", H: "Mean($close,", I: "$close"}';
+    const strategy = one.slice(one.indexOf('  - class: RollingStrategy')).replace('features: {F: "Mean($clsoe, 5)"}', `features: ${features}`);
+    const two = `${one.slice(0, one.indexOf('  - class: RollingStrategy'))}${strategy}${strategy.replace('name: s', 'name: t')}`;
+    const p = await problems(two);
+    for (const i of [0, 1]) {
+      const at = `at /strategies/${i}/kwargs/task_template/dataset/kwargs/handler/kwargs/features`;
+      const mine = p.filter((x) => x.includes(at)).map((x) => x.slice(x.indexOf(at) + at.length));
+      expect(mine).toHaveLength(3);
+      expect(mine[0]).toBe('/F: ExprHandler: F: the data has no field $clsoe; did you mean $close? (fields: $change $close $factor $high $low $open $volume $vwap)');
+      expect(mine[1]).toMatch(/^\/G: ExprHandler: G: the expression reads 199 rows around each date, but the calendar has only \d+ dates$/);
+      expect(mine[2]).toMatch(/^\/H: ExprHandler: H: /);
+    }
+  });
+
   it('a missing data folder is reported at /data/kwargs', async () => {
     const p = await problems(config(`{class: QlibData, kwargs: {uri: ${path.join(root, 'nope')}}}`, 'all', '$close'));
     expect(p.join('\n')).toMatch(/at \/data\/kwargs: QlibData: data folder .*nope does not exist/);

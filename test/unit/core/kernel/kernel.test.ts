@@ -156,6 +156,51 @@ describe('kernel', () => {
     expect(log).toHaveLength(4);
   });
 
+  it('disposes a disposeAlongside component while the older ones close, waits for it, and reports its failure in order', async () => {
+    const log: string[] = [];
+    let finishSlow!: () => void;
+    const slow = defineComponent({
+      kind: 'testThing',
+      name: 'Slow',
+      description: 'closes asynchronously, needing nothing older',
+      schema: S.object({ fail: S.optional(S.boolean()) }),
+      disposeAlongside: true,
+      create: (o) => ({ fail: o.fail ?? false }),
+      dispose: async (r: { fail: boolean }) => {
+        log.push('slow started');
+        await new Promise<void>((resolve) => (finishSlow = resolve));
+        log.push('slow finished');
+        if (r.fail) throw new Error('boom slow');
+      },
+    });
+    const plain = defineComponent({
+      kind: 'testThing',
+      name: 'Plain',
+      description: 'd',
+      schema: S.object({ id: S.string(), fail: S.optional(S.boolean()) }),
+      create: (o) => ({ id: o.id, fail: o.fail ?? false }),
+      dispose: async (r: { id: string; fail: boolean }) => {
+        log.push(r.id);
+        // The older one finishes only once the slow one is under way: it runs alongside.
+        if (r.id === 'old') finishSlow();
+        if (r.fail) throw new Error(`boom ${r.id}`);
+      },
+    });
+    const k = new Kernel({ ...env, plugins: [{ manifest: definePlugin({ name: 'd', version: '1', kinds: ['testThing'], components: [slow, plain] }), source: 't' }] });
+    const scope = k.createScope();
+    await scope.resolve('testThing', { class: 'Plain', kwargs: { id: 'old', fail: true } });
+    await scope.resolve('testThing', { class: 'Slow', kwargs: { fail: true } });
+    await scope.resolve('testThing', { class: 'Plain', kwargs: { id: 'new' } });
+    const err = await scope.stop().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // The newer one first (awaited), the slow one started, the older one while it runs; stop waits for both.
+    expect(log).toEqual(['new', 'slow started', 'old', 'slow finished']);
+    // Failures in disposal order, whenever they happened.
+    expect(err).toMatchObject({ code: 'QONLINE_COMPONENT_FAILED', details: ['closing d/Slow failed: boom slow', 'closing d/Plain failed: boom old'] });
+  });
+
   it('accepts kinds a plugin introduces and v1 plugins without deps', async () => {
     const ex = defineComponent({ kind: 'exchange' as never, name: 'Ex', description: 'd', schema: S.object({}), create: () => 'ex' as never });
     const k = new Kernel({

@@ -9,10 +9,17 @@ export function shiftRows(x: Series, N: number, seg = x.length): Series {
   const n = x.length;
   checkSegments(n, seg);
   // Same dtype as the input (pandas' shift keeps it).
-  const out = (x instanceof Float32Array ? newSeries(n) : new Float64Array(n)).fill(NaN);
+  const out = x instanceof Float32Array ? newSeries(n) : new Float64Array(n);
+  const k = Math.abs(N);
+  if (k >= seg) return out.fill(NaN);
+  // One native copy of all rows shifted by N (as fast in a fresh process as later: a JS loop ran
+  // unoptimised through most of a daily routine), then NaN over the |N| rows at each segment's start
+  // (N > 0) or end (N < 0), which read no row of their own segment.
+  if (N >= 0) out.set(x.subarray(0, n - N), N);
+  else out.set(x.subarray(k), 0);
   for (let lo = 0; lo < n; lo += seg) {
-    const hi = lo + seg;
-    for (let t = lo + Math.max(0, N); t < hi && t - N < hi; t++) out[t] = x[t - N]!;
+    const from = N >= 0 ? lo : lo + seg - k;
+    for (let t = from; t < from + k; t++) out[t] = NaN;
   }
   return out;
 }

@@ -31,6 +31,18 @@ function lowerBound(buf: Float64Array, size: number, v: number): number {
   return lo;
 }
 
+/** First index of buf[0..size) whose value is above v (buf sorted): where v goes after its equals. */
+function upperBound(buf: Float64Array, size: number, v: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (buf[mid]! > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * Rank/Quantile/Med/Mad for short windows, O(w) per row with a tiny
  * constant, which beats the O(log n) Fenwick trees up to a few dozen rows:
@@ -86,14 +98,19 @@ function sortedWindowRange(x: Float32Array, lo: number, hi: number, rows: number
       buf[j] = w;
       at = j;
     } else {
+      // The window grows or shrinks (its first rows, NaN rows): the values above the slot move with
+      // copyWithin (a memmove, as fast in a fresh process as later: a routine's 1-day tails are all
+      // first rows, which a JS loop shifted before V8 had optimised it).
       at = -1;
       if (u === u) {
-        for (let j = countBelow(buf, size, u) + 1; j < size; j++) buf[j - 1] = buf[j]!;
+        const j = countBelow(buf, size, u);
+        buf.copyWithin(j, j + 1, size);
         size--;
       }
       if (v === v) {
-        let j = size;
-        for (; j > 0 && buf[j - 1]! > v; j--) buf[j] = buf[j - 1]!;
+        // After the values equal to v, as an insertion from the top would place it.
+        const j = upperBound(buf, size, v);
+        buf.copyWithin(j + 1, j, size);
         buf[j] = v + 0; // -0 and +0 are one value
         size++;
         at = j;

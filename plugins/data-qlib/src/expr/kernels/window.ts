@@ -78,11 +78,15 @@ export class IdenticalRun {
  * except Count sees infinities as NaN. Returns `x` itself when it holds none.
  */
 export function infinitiesAsNaN<T extends Series>(x: T): T {
-  let i = 0;
-  while (i < x.length && x[i] !== Infinity && x[i] !== -Infinity) i++;
-  if (i === x.length) return x;
+  // Found with indexOf, a native scan: as fast in a fresh process as later, where a JS loop over every
+  // windowed operator's input ran unoptimised through most of a daily routine.
+  const up = x.indexOf(Infinity);
+  const down = x.indexOf(-Infinity);
+  if (up < 0 && down < 0) return x;
   const out = x.slice() as T;
-  for (; i < out.length; i++) if (out[i] === Infinity || out[i] === -Infinity) out[i] = NaN;
+  for (let i = up < 0 ? down : down < 0 ? up : Math.min(up, down); i < out.length; i++) {
+    if (out[i] === Infinity || out[i] === -Infinity) out[i] = NaN;
+  }
   return out;
 }
 

@@ -64,6 +64,26 @@ describe('reading a hand-written Qlib layout', () => {
     expect(await listFreqs(root)).toEqual(['day']);
   });
 
+  it('reads a calendar again as it is now: a copy of the same dates, or the changed file parsed anew', async () => {
+    const { dir, cleanup: done } = tempDir();
+    try {
+      writeText(join(dir, 'calendars/day.txt'), '2020-01-02\n2020-01-03\n');
+      const first = await readCalendar(dir);
+      first.push('mutated by a caller');
+      const again = await readCalendar(dir);
+      expect(again).toEqual(['2020-01-02', '2020-01-03']);
+      expect(again).not.toBe(first);
+      // Same length, other dates; then a bad line: never the remembered dates.
+      writeText(join(dir, 'calendars/day.txt'), '2020-01-06\n2020-01-07\n');
+      expect(await readCalendar(dir)).toEqual(['2020-01-06', '2020-01-07']);
+      writeText(join(dir, 'calendars/day.txt'), '2020-01-06\n2020-01-0x\n');
+      await expectDataError(readCalendar(dir), /day\.txt:2: expected a date/);
+      expect(await readCalendar(root)).toEqual(['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07', '2020-01-08']);
+    } finally {
+      done();
+    }
+  });
+
   it('reports a missing calendar and bad calendar lines with file:line', async () => {
     await expectDataError(readCalendar(root, '1min'), /1min\.txt does not exist/);
     const { dir, cleanup: done } = tempDir();
