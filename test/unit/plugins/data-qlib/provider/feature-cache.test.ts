@@ -225,6 +225,30 @@ describe('feature disk cache: appended records', () => {
     expect(corrupt.get('C')).toBeNull();
   });
 
+  it("matches a stored entry's input hash only when all its 32 bytes are equal (base and appended record)", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
+    const cache = new FeatureDiskCache(dir);
+    const stored = createHash('sha256').update('inputs').digest();
+    const p = cache.open('H');
+    p.put('A', { start: 0, inputHash: stored, values: series(20, 1) });
+    p.flush();
+    const q = cache.open('H');
+    q.put('A', { start: 0, inputHash: stored, values: series(2, 2), keep: 20, length: 22 });
+    q.put('B', { start: 0, inputHash: stored, values: series(5, 3) });
+    q.flush();
+    for (const entry of [cache.open('H').get('A')!, cache.open('H').get('B')!]) {
+      expect(entry.hasInputs(Buffer.from(stored))).toBe(true);
+      // Any one byte different, a prefix or a longer buffer: not the same inputs.
+      for (let i = 0; i < 32; i++) {
+        const other = Buffer.from(stored);
+        other[i]! ^= 1;
+        expect(entry.hasInputs(other)).toBe(false);
+      }
+      expect(entry.hasInputs(stored.subarray(0, 31))).toBe(false);
+      expect(entry.hasInputs(Buffer.concat([stored, Buffer.alloc(1)]))).toBe(false);
+    }
+  });
+
   it('skips a record entry whose base changed meanwhile, and compacts records into a new base', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'qonline-fcache-'));
     const cache = new FeatureDiskCache(dir);
