@@ -277,11 +277,19 @@ export class QlibDataProvider implements DataProvider {
       return d;
     };
     // By the field-set array itself (compile() interns them): no key string per expression and instrument.
+    // The last answer is kept: neighbouring expressions mostly read the same fields (Alpha158's $close runs).
+    let lastNames: string[] | null = null;
+    let lastLength = -1;
+    let lastHash: Buffer | undefined;
     const hashOf = (names: string[], length: number): Buffer => {
+      if (names === lastNames && length === lastLength) return lastHash!;
       let byNames = hashes.get(length);
       if (!byNames) hashes.set(length, (byNames = new Map()));
       let h = byNames.get(names);
       if (!h) byNames.set(names, (h = inputHash(s.fields, names, length, fieldDigest)));
+      lastNames = names;
+      lastLength = length;
+      lastHash = h;
       return h;
     };
     const full: number[] = [];
