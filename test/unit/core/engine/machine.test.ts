@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { autoThreads, idleCores, sampledMachineLoad, type MachineLoad } from '../../../../core/index.js';
-import { idleCoresOfSample, LOAD_SAMPLE_MS, ownRecentLoad } from '../../../../core/engine/machine.js';
+import { idleCoresForProcess, idleCoresOfSample, LOAD_SAMPLE_MS, machineLoad, ownRecentLoad } from '../../../../core/engine/machine.js';
 
 const machine = (load1: number, extra: Partial<MachineLoad> = {}): MachineLoad => ({ cores: 2, load1, runnable: 1, ...extra });
 
@@ -51,6 +51,35 @@ describe('idle cores for automatic thread choices', () => {
     expect(idleCoresOfSample(50, 44, 2)).toBe(2);
     expect(idleCoresOfSample(50, 43, 2)).toBe(1);
     expect(idleCoresOfSample(0, 0, 2)).toBeNull();
+  });
+
+  it("count the cores this process used since the previous reading as its own, not another job's", () => {
+    // 2 cores over 1 s = 200 ticks. This process busy on one core, nothing else: both cores are free for it.
+    expect(idleCoresForProcess(200, 100, 1.0, 1, 2)).toBe(2);
+    // Another job busy on the other core as well: one.
+    expect(idleCoresForProcess(200, 0, 1.0, 1, 2)).toBe(1);
+    // This process idle, another job on one core: one; on both: none.
+    expect(idleCoresForProcess(200, 100, 0, 1, 2)).toBe(1);
+    expect(idleCoresForProcess(200, 0, 0, 1, 2)).toBe(0);
+    // Rounding noise never gives more than the cores; an empty interval gives no answer.
+    expect(idleCoresForProcess(200, 190, 1.2, 1, 2)).toBe(2);
+    expect(idleCoresForProcess(0, 0, 0, 1, 2)).toBeNull();
+    expect(idleCoresForProcess(200, 100, 0.5, 0, 2)).toBeNull();
+  });
+
+  it('read the machine since the previous call: a whole number of idle cores, the same answer for calls under 0.5 s apart (Linux)', () => {
+    machineLoad();
+    const end = performance.now() + 600;
+    let x = 0;
+    while (performance.now() < end) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    const a = machineLoad();
+    const b = machineLoad();
+    if (process.platform !== 'linux') return;
+    expect(Number.isInteger(a.sampledIdle)).toBe(true);
+    expect(a.sampledIdle!).toBeGreaterThanOrEqual(0);
+    expect(a.sampledIdle!).toBeLessThanOrEqual(a.cores);
+    expect(b.sampledIdle).toBe(a.sampledIdle);
   });
 
   it('sample the machine: a whole number of idle cores within the cores (Linux)', async () => {
