@@ -39,7 +39,7 @@ interface Compiled {
   /** Short id of the canonical text (textId), set on first use. */
   id?: number;
   fields: string[];
-  /** The rows it reads before and after each row (see `extent`), set on first use. */
+  /** The rows it reads before and after each row (see `extentOf`), set on first use. */
   extent?: { back: number; forward: number };
 }
 
@@ -182,7 +182,7 @@ export class QlibDataProvider implements DataProvider {
   private compile(expr: string): Compiled {
     let c = this.compiled.get(expr);
     if (!c) {
-      // The node the evaluator and `extent` use (parsed once per expression: planning formats every sub-expression).
+      // The node the evaluator and `extentOf` use (parsed once per expression: planning formats every sub-expression).
       const node = this.node(expr);
       const names = fieldsOf(node);
       // Expressions reading the same fields share one array: input hashes are kept by field set (hashOf).
@@ -604,22 +604,18 @@ export class QlibDataProvider implements DataProvider {
     }
   }
 
-  /** The rows an expression reads before and after each row (cached per expression text). */
-  private extent(expr: string): { back: number; forward: number } {
-    let e = this.extents.get(expr);
-    if (!e) this.extents.set(expr, (e = windowExtent(this.node(expr))));
-    return e;
-  }
-
-  /** `extent` of a compiled expression, kept on it: no lookup by expression text per instrument. */
+  /**
+   * The rows an expression reads before and after each row, kept on its
+   * compiled form (one per expression text): no lookup per instrument.
+   */
   private extentOf(c: Compiled, expr: string): { back: number; forward: number } {
-    return (c.extent ??= this.extent(expr));
+    return (c.extent ??= windowExtent(this.node(expr)));
   }
 
   /**
    * Extends cached values to the series' length by evaluating only the
    * tails: the rows whose window reaches new data, plus the widest window of
-   * history among them. Each needs a bounded window (see `extent`).
+   * history among them. Each needs a bounded window (see `extentOf`).
    * Expressions are evaluated in groups of equal slice start, each over its
    * own window of history: a 5-day mean does not pay for the 60-day window of
    * another (a routine's day costs ~2.5x fewer rows); groups a row or so
@@ -754,7 +750,6 @@ export class QlibDataProvider implements DataProvider {
     c.id = id;
     return id;
   }
-  private readonly extents = new Map<string, { back: number; forward: number }>();
   /** A short id per canonical expression text: memory-cache keys stay short (hashing 300 x 159 long keys per request showed in profiles). */
   private readonly textIds = new Map<string, number>();
 
