@@ -102,7 +102,12 @@ interface Desc {
 }
 
 function hashOfDesc(d: Desc): Buffer {
-  return d.buf.subarray(d.at + 48, d.at + 80);
+  return hashAt(d.buf, d.at);
+}
+
+/** The input hash of the descriptor at `at` of `buf` (a view). */
+function hashAt(buf: Buffer, at: number): Buffer {
+  return buf.subarray(at + 48, at + 80);
 }
 
 /**
@@ -569,7 +574,7 @@ class StoredSeries implements CachedSeries {
   }
 
   get inputHash(): Buffer {
-    return this.table.buf.subarray(this.at + 48, this.at + 80);
+    return hashAt(this.table.buf, this.at);
   }
 
   hasInputs(hash: Buffer): boolean {
